@@ -1,0 +1,175 @@
+"""Domain errors: every way a request can fail, one class each.
+
+    LogmetricsError
+     ├── NotFound                   the thing named does not exist (404)
+     │    ├── JobNotFound
+     │    ├── RunNotFound
+     │    ├── StreamNotFound
+     │    ├── MetricNotFound
+     │    ├── PresetNotFound
+     │    └── NoBestRun             no run qualifies as best yet
+     ├── Conflict                   the request contradicts what is stored (409)
+     │    ├── JobExists
+     │    ├── RunExists
+     │    ├── RunEnded              logs or a different status for a run that has ended
+     │    ├── OffsetGap             a chunk starts beyond the stream's next offset
+     │    └── StreamMoved           another request appended to the stream first
+     ├── InvalidInput               well-formed input the domain refuses (422)
+     │    ├── InvalidMetricDefinition
+     │    ├── InvalidObjective
+     │    └── InvalidRunSpec
+     └── ChunkTooLarge              a log chunk above the configured maximum (413)
+
+The API maps each branch to exactly one HTTP status, in one table in `app.main`.
+Nothing below the API layer raises `HTTPException`; these errors carry the message the
+user reads, plus any fields a client can act on (`extra`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ChunkTooLarge",
+    "Conflict",
+    "InvalidInput",
+    "InvalidMetricDefinition",
+    "InvalidObjective",
+    "InvalidRunSpec",
+    "JobExists",
+    "JobNotFound",
+    "LogmetricsError",
+    "MetricNotFound",
+    "NoBestRun",
+    "NotFound",
+    "OffsetGap",
+    "PresetNotFound",
+    "RunEnded",
+    "RunExists",
+    "RunNotFound",
+    "StreamMoved",
+    "StreamNotFound",
+]
+
+
+class LogmetricsError(Exception):
+    """Base of every error the service answers with a message."""
+
+    code = "error"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class NotFound(LogmetricsError):
+    code = "not_found"
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+
+    def __init__(self, job: str) -> None:
+        super().__init__(f"job {job!r} does not exist", job=job)
+
+
+class RunNotFound(NotFound):
+    code = "run_not_found"
+
+    def __init__(self, job: str, run: str) -> None:
+        super().__init__(f"run {run!r} does not exist in job {job!r}", job=job, run=run)
+
+
+class StreamNotFound(NotFound):
+    code = "stream_not_found"
+
+    def __init__(self, run: str, stream: str) -> None:
+        super().__init__(f"run {run!r} has no stream {stream!r}", run=run, stream=stream)
+
+
+class MetricNotFound(NotFound):
+    code = "metric_not_found"
+
+    def __init__(self, job: str, metric: str) -> None:
+        super().__init__(
+            f"job {job!r} has no metric definition named {metric!r}", job=job, metric=metric
+        )
+
+
+class PresetNotFound(NotFound):
+    code = "preset_not_found"
+
+
+class NoBestRun(NotFound):
+    code = "no_best_run"
+
+
+class Conflict(LogmetricsError):
+    code = "conflict"
+
+
+class JobExists(Conflict):
+    code = "job_exists"
+
+    def __init__(self, job: str) -> None:
+        super().__init__(f"job {job!r} already exists", job=job)
+
+
+class RunExists(Conflict):
+    code = "run_exists"
+
+    def __init__(self, job: str, run: str) -> None:
+        super().__init__(f"run {run!r} already exists in job {job!r}", job=job, run=run)
+
+
+class RunEnded(Conflict):
+    code = "run_ended"
+
+
+class OffsetGap(Conflict):
+    code = "offset_gap"
+
+    def __init__(self, stream: str, offset: int, expected_offset: int) -> None:
+        super().__init__(
+            f"stream {stream!r} has {expected_offset} bytes; a chunk at offset {offset} would "
+            f"leave a gap: send the bytes from offset {expected_offset}",
+            stream=stream,
+            offset=offset,
+            expected_offset=expected_offset,
+        )
+
+
+class StreamMoved(Conflict):
+    """Raised by storage when a stream's offset changed since it was read.
+
+    Ingest retries on it; a client only sees it if the stream keeps moving under it.
+    """
+
+    code = "stream_moved"
+
+
+class InvalidInput(LogmetricsError):
+    code = "invalid_input"
+
+
+class InvalidMetricDefinition(InvalidInput):
+    code = "invalid_metric_definition"
+
+
+class InvalidObjective(InvalidInput):
+    code = "invalid_objective"
+
+
+class InvalidRunSpec(InvalidInput):
+    code = "invalid_run"
+
+
+class ChunkTooLarge(LogmetricsError):
+    code = "chunk_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"a log chunk may hold at most {limit} bytes; send the log in smaller chunks",
+            limit=limit,
+        )

@@ -1,0 +1,123 @@
+"""Metric definitions: validated and compiled once, when a job is created."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import regex
+from regex import Pattern
+
+from app.errors import InvalidMetricDefinition
+
+__all__ = [
+    "MAX_DEFINITIONS",
+    "MAX_NAME_LENGTH",
+    "MAX_REGEX_LENGTH",
+    "CompiledDefinition",
+    "LogFormat",
+    "MetricDefinition",
+    "compile_definitions",
+]
+
+# SageMaker AMT's limits for MetricDefinitions.
+MAX_DEFINITIONS = 40
+MAX_NAME_LENGTH = 255
+MAX_REGEX_LENGTH = 500
+
+
+class LogFormat(enum.StrEnum):
+    """How a job's log bytes are cut into lines and cleaned before matching."""
+
+    TEXT = "text"
+    CLOUDWATCH = "cloudwatch"
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """A named regex as the user wrote it."""
+
+    name: str
+    regex: str
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledDefinition:
+    """A validated definition with its compiled pattern.
+
+    `value_group` is the group whose capture is the value: the named group `value` when
+    the regex has one, else group 1. `has_step` tells whether a named group `step` exists.
+    """
+
+    index: int
+    name: str
+    regex: str
+    pattern: Pattern[str]
+    value_group: int | str
+    has_step: bool
+
+
+def compile_definitions(definitions: Sequence[MetricDefinition]) -> tuple[CompiledDefinition, ...]:
+    """Validate and compile a job's metric definitions.
+
+    Args:
+        definitions: 0 to 40 definitions, in the job's order.
+
+    Returns:
+        The compiled definitions, in the same order.
+
+    Raises:
+        InvalidMetricDefinition: for the first definition that breaks a rule; the message
+            names the definition by index and name and says why.
+    """
+    if len(definitions) > MAX_DEFINITIONS:
+        raise InvalidMetricDefinition(
+            f"a job may have at most {MAX_DEFINITIONS} metric definitions, got {len(definitions)}"
+        )
+    seen: set[str] = set()
+    compiled = []
+    for index, definition in enumerate(definitions):
+        compiled.append(_compile_one(index, definition, seen))
+        seen.add(definition.name)
+    return tuple(compiled)
+
+
+def _compile_one(index: int, definition: MetricDefinition, seen: set[str]) -> CompiledDefinition:
+    name, pattern_text = definition.name, definition.regex
+
+    def invalid(reason: str) -> InvalidMetricDefinition:
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        return InvalidMetricDefinition(
+            f"metric definition {index} ({shown!r}): {reason}", index=index, name=name
+        )
+
+    if not 1 <= len(name) <= MAX_NAME_LENGTH:
+        raise invalid(f"the name must be 1 to {MAX_NAME_LENGTH} characters, got {len(name)}")
+    if not 1 <= len(pattern_text) <= MAX_REGEX_LENGTH:
+        raise invalid(
+            f"the regex must be 1 to {MAX_REGEX_LENGTH} characters, got {len(pattern_text)}"
+        )
+    if name in seen:
+        raise invalid("the name is already used by an earlier definition; names must be unique")
+    try:
+        pattern = regex.compile(pattern_text)
+    except regex.error as exc:
+        # `msg` and `pos` exist at run time; the type stubs do not declare them.
+        message, position = getattr(exc, "msg", str(exc)), getattr(exc, "pos", None)
+        where = f" at position {position}" if position is not None else ""
+        raise invalid(f"the regex does not compile: {message}{where}") from exc
+    except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
+        # Huge repeat counts and deep nesting fail outside `regex.error`.
+        raise invalid(f"the regex does not compile: {exc}") from exc
+    if pattern.groups < 1:
+        raise invalid("the regex has no capturing group; the first group's capture is the value")
+    value_group: int | str = "value" if "value" in pattern.groupindex else 1
+    return CompiledDefinition(
+        index=index,
+        name=name,
+        regex=pattern_text,
+        pattern=pattern,
+        value_group=value_group,
+        has_step="step" in pattern.groupindex,
+    )

@@ -1,0 +1,75 @@
+"""From a line's raw bytes to the text the definitions are matched against."""
+
+from __future__ import annotations
+
+import re
+
+from app.parsing.definitions import LogFormat
+
+__all__ = ["DIRTY_BYTES", "clean_text_lines", "count_line_ends", "line_text"]
+
+# CSI (`ESC [ ... final`) and OSC (`ESC ] ... BEL` or `ESC ] ... ESC \`) sequences, then
+# any other C0 control character but tab. Text lines never hold `\n` or `\r`; the OSC
+# body excludes `\n` anyway so that lines joined by `\n` clean exactly as one by one.
+_ANSI_AND_CONTROLS = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[\x00-\x08\x0b-\x1f]"
+)
+# What CloudWatch (through the syslog agent SageMaker uses) shows as `#` and three octal
+# digits: C0 control characters, `\r` and DEL included, `\n` being the line end.
+_CLOUDWATCH_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+# From a byte that cleaning removes (or that starts a removed sequence) to the end of its
+# line: a line holding one may match only after cleaning, so literal hits in its raw
+# bytes say nothing. One match per such line, in a text log whose `\r`s are now `\n`s.
+DIRTY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f][^\n]*")
+
+
+def line_text(raw: bytes, log_format: LogFormat, max_bytes: int) -> str:
+    """Decode and clean one line for matching.
+
+    Args:
+        raw: the line's bytes, without its line end.
+        log_format: `text` removes ANSI sequences and control characters but tab;
+            `cloudwatch` renders control characters as `#ooo`.
+        max_bytes: only the line's first `max_bytes` bytes are matched; a character cut
+            by that limit is dropped whole.
+
+    Returns:
+        The text, with undecodable bytes as U+FFFD.
+    """
+    text = _truncate(raw, max_bytes).decode("utf-8", "replace")
+    if log_format is LogFormat.CLOUDWATCH:
+        return _CLOUDWATCH_CONTROLS.sub(_octal, text)
+    return _ANSI_AND_CONTROLS.sub("", text)
+
+
+def clean_text_lines(raws: list[bytes], max_bytes: int) -> list[str]:
+    """`line_text` of many `text` lines at once: one decode and one pass for all of them."""
+    joined = b"\n".join(_truncate(raw, max_bytes) for raw in raws)
+    return _ANSI_AND_CONTROLS.sub("", joined.decode("utf-8", "replace")).split("\n")
+
+
+def count_line_ends(
+    data: bytes, log_format: LogFormat, start: int = 0, end: int | None = None
+) -> int:
+    """How many lines end in `data[start:end]` (`\\r\\n` is one end in text logs)."""
+    stop = len(data) if end is None else end
+    newlines = data.count(b"\n", start, stop)
+    if log_format is LogFormat.CLOUDWATCH:
+        return newlines
+    return newlines + data.count(b"\r", start, stop) - data.count(b"\r\n", start, stop)
+
+
+def _truncate(raw: bytes, max_bytes: int) -> bytes:
+    return raw if len(raw) <= max_bytes else raw[: _char_boundary(raw, max_bytes)]
+
+
+def _char_boundary(raw: bytes, limit: int) -> int:
+    # Step back over UTF-8 continuation bytes so the cut falls between characters.
+    cut = limit
+    while cut > limit - 3 and cut > 0 and 0x80 <= raw[cut] <= 0xBF:
+        cut -= 1
+    return cut
+
+
+def _octal(match: re.Match[str]) -> str:
+    return f"#{ord(match.group()):03o}"

@@ -1,0 +1,366 @@
+"""The streaming parser: a stream's bytes in, points out.
+
+A `Parser` holds one job's compiled definitions and is immutable and thread-safe; the
+state of each stream (offset, line count, the line not yet ended) is a `StreamState`
+that the caller keeps and hands back with the next chunk. Feeding a stream in any split
+gives the same points as feeding it whole.
+
+Lines are cut from the raw bytes and decoded one at a time: line ends are ASCII and
+never occur inside a UTF-8 sequence, so this decodes exactly as the whole stream would,
+and a character split across two chunks lies whole in the held partial line.
+
+Most lines of a training log match nothing. Where a definition's regex needs a literal
+(`Loss = ` in `Loss = (.*?);`), one scan of the chunk for all such literals picks the
+candidate lines, and only those are decoded and matched; definitions without a usable
+literal run on every line. The regexes alone decide what matches, so the scan can only
+change the speed, never the points.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from app.parsing.definitions import CompiledDefinition, LogFormat
+from app.parsing.lines import DIRTY_BYTES, clean_text_lines, count_line_ends, line_text
+from app.parsing.literals import Literal, required_literals
+from app.parsing.prefilter import LiteralScanner, build_scanner
+from app.parsing.values import parse_step, parse_value
+from app.records import Point, Rejection, StreamState
+
+__all__ = ["ChunkResult", "Parser", "ParserLimits"]
+
+NOT_A_NUMBER = "not a finite number"
+TIMED_OUT = "timed out"
+_CR_TO_LF = bytes.maketrans(b"\r", b"\n")
+
+
+@dataclass(frozen=True)
+class ParserLimits:
+    """Bounds on the work one line may cost.
+
+    `max_line_bytes`: a longer line is matched on its first `max_line_bytes` bytes.
+    `regex_timeout`: seconds one regex may search one line before the line is skipped
+    for that definition. `rejections_kept`: how many rejections per definition a result
+    keeps as examples (all are counted).
+    """
+
+    max_line_bytes: int = 64 * 1024
+    regex_timeout: float = 0.005
+    rejections_kept: int = 5
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What one chunk (or the end of a stream) yielded.
+
+    `rejected` and `timeouts` count per metric; `rejections` keeps the latest
+    `ParserLimits.rejections_kept` examples of each metric, in stream order.
+    """
+
+    state: StreamState
+    lines: int
+    points: tuple[Point, ...]
+    rejections: tuple[Rejection, ...]
+    rejected: Mapping[str, int] = field(default_factory=dict)
+    timeouts: Mapping[str, int] = field(default_factory=dict)
+
+
+class _Candidate(NamedTuple):
+    """A line that may match screened definitions: where it ends, which ones, its text."""
+
+    end: int
+    definitions: frozenset[int]
+    text: str | None  # the cleaned text, where screening needed it
+
+
+class Parser:
+    """Applies one job's metric definitions to its log streams."""
+
+    def __init__(
+        self,
+        definitions: Sequence[CompiledDefinition],
+        log_format: LogFormat = LogFormat.TEXT,
+        limits: ParserLimits | None = None,
+        scanner: str = "auto",
+    ) -> None:
+        """
+        Args:
+            definitions: the job's compiled definitions, in order.
+            log_format: how bytes are cut into lines and cleaned.
+            limits: per-line bounds; defaults as in `ParserLimits`.
+            scanner: `auto`, `hyperscan` or `regex` to pick candidate lines with a
+                literal scan, or `none` to run every definition on every line.
+        """
+        self.definitions = tuple(definitions)
+        self.log_format = log_format
+        self.limits = limits or ParserLimits()
+        self._always: tuple[CompiledDefinition, ...] = ()
+        literals: dict[Literal, set[int]] = {}
+        always = []
+        for definition in self.definitions:
+            found = None if scanner == "none" else required_literals(definition.regex, log_format)
+            if found is None:
+                always.append(definition)
+            for literal in found or ():
+                literals.setdefault(literal, set()).add(definition.index)
+        self._always = tuple(always)
+        self._literals = tuple(literals)
+        # Which definitions need each literal, by the literal's index.
+        self._owners = tuple(frozenset(owners) for owners in literals.values())
+        self._scanner: LiteralScanner | None = (
+            build_scanner(self._literals, scanner) if self._literals else None
+        )
+        # Keep the partial line one byte past the limit: `line_text` looks at that byte
+        # to cut at a character boundary, exactly as it does for a line seen whole.
+        self._keep = self.limits.max_line_bytes + 1
+
+    def feed(self, state: StreamState, chunk: bytes) -> ChunkResult:
+        """Parse the next chunk of a stream.
+
+        Args:
+            state: the stream's state after the previous chunk (`StreamState()` at first).
+            chunk: the bytes that follow, any length, any content.
+
+        Returns:
+            The points and rejections of the lines the chunk completes, and the new state.
+        """
+        out = _Collector(self.limits.rejections_kept)
+        lines = state.lines
+        partial, partial_length = state.partial, state.partial_length
+        pos = 1 if state.skip_lf and chunk[:1] == b"\n" else 0
+        skip_lf = state.skip_lf and not chunk
+
+        if partial_length and pos < len(chunk):
+            end = self._first_line_end(chunk, pos)
+            if end < 0:
+                kept = partial + chunk[pos : pos + self._keep - len(partial)]
+                partial_length += len(chunk) - pos
+                return out.result(
+                    StreamState(state.offset + len(chunk), lines, kept, partial_length), 0
+                )
+            raw = partial + chunk[pos : min(end, pos + self._keep - len(partial))]
+            self._match_partial(raw, lines + 1, state.offset - partial_length, out)
+            lines += 1
+            partial, partial_length = b"", 0
+            pos = self._after_line_end(chunk, end)
+
+        region_end = self._last_line_end(chunk, pos)
+        if region_end > pos:
+            lines += self._parse_region(chunk[pos:region_end], state.offset + pos, lines + 1, out)
+        if region_end > 0 and region_end == len(chunk) and chunk[-1:] == b"\r":
+            skip_lf = self.log_format is LogFormat.TEXT
+        if region_end < len(chunk):
+            partial = chunk[region_end : region_end + self._keep]
+            partial_length = len(chunk) - region_end
+        new_state = StreamState(state.offset + len(chunk), lines, partial, partial_length, skip_lf)
+        return out.result(new_state, lines - state.lines)
+
+    def finish(self, state: StreamState) -> ChunkResult:
+        """Parse the line still held at the end of a stream, if any."""
+        out = _Collector(self.limits.rejections_kept)
+        if not state.partial_length:
+            return out.result(StreamState(state.offset, state.lines), 0)
+        start = state.offset - state.partial_length
+        self._match_partial(state.partial, state.lines + 1, start, out)
+        return out.result(StreamState(state.offset, state.lines + 1), 1)
+
+    # Cutting lines.
+
+    def _first_line_end(self, chunk: bytes, pos: int) -> int:
+        newline = chunk.find(b"\n", pos)
+        if self.log_format is LogFormat.CLOUDWATCH:
+            return newline
+        carriage = chunk.find(b"\r", pos)
+        if newline < 0 or carriage < 0:
+            return max(newline, carriage)
+        return min(newline, carriage)
+
+    def _after_line_end(self, chunk: bytes, end: int) -> int:
+        return end + (2 if chunk[end : end + 2] == b"\r\n" else 1)
+
+    def _last_line_end(self, chunk: bytes, pos: int) -> int:
+        last = chunk.rfind(b"\n", pos)
+        if self.log_format is LogFormat.TEXT:
+            last = max(last, chunk.rfind(b"\r", pos))
+        return last + 1 if last >= 0 else pos
+
+    # Matching.
+
+    def _parse_region(self, region: bytes, base: int, first_line: int, out: _Collector) -> int:
+        """Match the whole lines of `region`, which starts a line and ends a line."""
+        line_count = count_line_ends(region, self.log_format)
+        if not self.definitions:
+            return line_count
+        candidates = self._candidates(region)
+        if self._always:
+            self._match_every_line(region, base, first_line, candidates, out)
+            return line_count
+        # Without `\r`, a text log's line ends are its `\n`s, as in a cloudwatch log.
+        counting = self.log_format if b"\r" in region else LogFormat.CLOUDWATCH
+        number, counted_to = first_line, 0
+        for start in sorted(candidates):
+            candidate = candidates[start]
+            number += count_line_ends(region, counting, counted_to, start)
+            counted_to = start
+            text = candidate.text
+            if text is None:
+                text = self._line_text(region[start : min(candidate.end, start + self._keep)])
+            self._match(text, number, base + start, candidate.definitions, out)
+        return line_count
+
+    def _candidates(self, region: bytes) -> dict[int, _Candidate]:
+        """The lines of `region` that may match a screened definition, by start."""
+        if self._scanner is None:
+            return {}
+        text_log = self.log_format is LogFormat.TEXT
+        # Same length, so positions carry over; `\r\n` becomes an empty line in between,
+        # which no literal and no control byte can fall in.
+        hay = region.translate(_CR_TO_LF) if text_log and b"\r" in region else region
+        found: dict[int, tuple[int, set[int]]] = {}
+        line_start, line_end, owners = 0, -1, set[int]()
+        for position, literal in self._scanner.scan(hay):
+            if not line_start <= position < line_end:
+                line_start = hay.rfind(b"\n", 0, position) + 1
+                line_end = hay.find(b"\n", position)
+                owners = found.setdefault(line_start, (line_end, set()))[1]
+            owners |= self._owners[literal]
+        candidates: dict[int, _Candidate] = {}
+        for start, (end, definitions) in found.items():
+            if not self._scanner.complete:
+                definitions = self._screen(region[start:end])
+            candidates[start] = _Candidate(end, frozenset(definitions), None)
+        if text_log:
+            candidates.update(self._dirty_candidates(region, hay))
+        return candidates
+
+    def _dirty_candidates(self, region: bytes, hay: bytes) -> dict[int, _Candidate]:
+        """Lines holding control bytes that may match once cleaned.
+
+        Cleaning can join a literal that an escape sequence split, so what the raw
+        bytes held says nothing; the cleaned lines are screened again, all in one scan.
+        """
+        spans = [
+            (hay.rfind(b"\n", 0, dirty.start()) + 1, dirty.end())
+            for dirty in DIRTY_BYTES.finditer(hay)
+        ]
+        if not spans:
+            return {}
+        raws = [region[start : min(end, start + self._keep)] for start, end in spans]
+        texts = clean_text_lines(raws, self.limits.max_line_bytes)
+        screened: dict[int, set[int]] = {}
+        if self._scanner is not None and self._scanner.complete:
+            joined = "\n".join(texts).encode()
+            line, counted_to = 0, 0
+            for position, literal in sorted(self._scanner.scan(joined)):
+                line += joined.count(b"\n", counted_to, position)
+                counted_to = position
+                screened.setdefault(line, set()).update(self._owners[literal])
+        else:
+            for line, text in enumerate(texts):
+                if found := self._screen(text.encode()):
+                    screened[line] = found
+        return {
+            spans[line][0]: _Candidate(spans[line][1], frozenset(found), texts[line])
+            for line, found in screened.items()
+        }
+
+    def _screen(self, line: bytes) -> set[int]:
+        """The screened definitions whose literals `line` holds, tested one by one."""
+        lowered = line.lower()
+        return {
+            owner
+            for literal, owners in zip(self._literals, self._owners, strict=True)
+            if literal.text.lower() in lowered and (literal.caseless or literal.text in line)
+            for owner in owners
+        }
+
+    def _match_every_line(
+        self,
+        region: bytes,
+        base: int,
+        first_line: int,
+        candidates: dict[int, _Candidate],
+        out: _Collector,
+    ) -> None:
+        if self.log_format is LogFormat.TEXT:
+            # `bytes.splitlines` ends lines at `\n`, `\r\n` and `\r` only, as text logs do.
+            pieces = region.splitlines(keepends=True)
+        else:
+            pieces = [piece + b"\n" for piece in region.split(b"\n")[:-1]]
+        start = 0
+        no_screened: frozenset[int] = frozenset()
+        for number, piece in enumerate(pieces, first_line):
+            candidate = candidates.get(start)
+            text = candidate.text if candidate is not None else None
+            if text is None:
+                raw = piece.rstrip(b"\r\n") if self.log_format is LogFormat.TEXT else piece[:-1]
+                text = self._line_text(raw[: self._keep])
+            screened = candidate.definitions if candidate is not None else no_screened
+            self._match(text, number, base + start, screened, out)
+            start += len(piece)
+
+    def _match_partial(self, raw: bytes, number: int, offset: int, out: _Collector) -> None:
+        """Match a line assembled from a held partial line: one line, screened directly."""
+        text = self._line_text(raw)
+        self._match(text, number, offset, frozenset(self._screen(text.encode())), out)
+
+    def _line_text(self, raw: bytes) -> str:
+        return line_text(raw, self.log_format, self.limits.max_line_bytes)
+
+    def _match(
+        self, text: str, number: int, offset: int, screened: frozenset[int], out: _Collector
+    ) -> None:
+        """Run the always-run definitions and the `screened` ones on a line's text."""
+        definitions: Sequence[CompiledDefinition] = self._always
+        if screened:
+            chosen = [self.definitions[index] for index in screened]
+            definitions = sorted([*self._always, *chosen], key=lambda d: d.index)
+        timeout = self.limits.regex_timeout
+        for definition in definitions:
+            try:
+                # Positional (pos, endpos, concurrent, partial, timeout): keyword arguments
+                # cost the `regex` module a microsecond a call, as much as a short search.
+                match = definition.pattern.search(text, 0, None, None, False, timeout)
+            except TimeoutError:
+                out.reject(Rejection(definition.name, number, offset, None, TIMED_OUT))
+                continue
+            if match is None:
+                continue
+            capture = match.group(definition.value_group)
+            value = parse_value(capture) if capture is not None else None
+            if value is None:
+                out.reject(Rejection(definition.name, number, offset, capture or "", NOT_A_NUMBER))
+                continue
+            step = parse_step(match.group("step")) if definition.has_step else None
+            out.points.append(Point(definition.name, value, step, number, offset))
+
+
+class _Collector:
+    """Gathers one call's points and rejections, keeping a few rejection examples."""
+
+    def __init__(self, kept: int) -> None:
+        self.points: list[Point] = []
+        self._kept = kept
+        self._examples: dict[str, deque[Rejection]] = {}
+        self._rejected: dict[str, int] = {}
+        self._timeouts: dict[str, int] = {}
+
+    def reject(self, rejection: Rejection) -> None:
+        counts = self._timeouts if rejection.reason == TIMED_OUT else self._rejected
+        counts[rejection.metric] = counts.get(rejection.metric, 0) + 1
+        examples = self._examples.get(rejection.metric)
+        if examples is None:
+            examples = self._examples[rejection.metric] = deque(maxlen=self._kept)
+        examples.append(rejection)
+
+    def result(self, state: StreamState, lines: int) -> ChunkResult:
+        rejections = sorted(
+            (r for examples in self._examples.values() for r in examples),
+            key=lambda r: (r.line, r.metric),
+        )
+        return ChunkResult(
+            state, lines, tuple(self.points), tuple(rejections), self._rejected, self._timeouts
+        )
