@@ -1,0 +1,40 @@
+"""The service's settings, from arguments or `LOGMETRICS_*` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Built by `create_app`, never at import time, so that tests pass their own."""
+
+    model_config = SettingsConfigDict(env_prefix="LOGMETRICS_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///data/logmetrics.db",
+        description="SQLAlchemy URL; SQLite files are created with their folder.",
+    )
+    max_chunk_bytes: int = Field(16 * MiB, gt=0, description="Largest log chunk a POST may carry.")
+    max_line_bytes: int = Field(
+        64 * 1024, gt=0, description="A longer line is matched on its first this many bytes."
+    )
+    regex_timeout_ms: float = Field(
+        5.0, gt=0, description="Time one regex may search one line before the line is skipped."
+    )
+    rejections_kept: int = Field(
+        5, ge=0, description="Rejected captures kept as examples per run and metric."
+    )
+    max_parse_bytes: int = Field(4 * MiB, gt=0, description="Largest log `POST /v1/parse` takes.")
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
+        "FULL", description="FULL: an acknowledged chunk survives power loss, not only a crash."
+    )
+    scanner: Literal["auto", "hyperscan", "regex", "none"] = Field(
+        "auto", description="How the parser picks candidate lines (`none`: every line)."
+    )

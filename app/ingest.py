@@ -1,0 +1,162 @@
+"""From a run's log bytes to stored points: the one path, for chunks and for run ends.
+
+Parsing happens outside any write transaction, from a snapshot of the stream; storing
+checks that the stream has not moved meanwhile and otherwise the work is done again.
+So a slow parse (a huge chunk, a regex that times out on every line) never holds the
+database's write lock, and two requests for one stream can never both apply.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from app.errors import OffsetGap, RunEnded, StreamMoved
+from app.parsing import LogFormat, MetricDefinition, Parser, ParserLimits, compile_definitions
+from app.records import Job, Run, RunStatus
+from app.storage import ChunkWrite, Storage
+
+__all__ = ["Appended", "Ingestor"]
+
+_ATTEMPTS = 50
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What posting a chunk did: the stream's new offset, lines completed, points found."""
+
+    stream: str
+    next_offset: int
+    lines: int
+    points: int
+
+
+class Ingestor:
+    """Parses and stores log chunks and run ends. Thread-safe."""
+
+    def __init__(self, storage: Storage, limits: ParserLimits, scanner: str = "auto") -> None:
+        self._storage = storage
+        self.limits = limits
+        self._scanner = scanner
+        self._parsers: dict[int, Parser] = {}
+        self._lock = threading.Lock()
+
+    def parser(self, job: Job) -> Parser:
+        """The job's parser, compiled once per process: a job's definitions never change."""
+        with self._lock:
+            parser = self._parsers.get(job.id)
+        if parser is None:
+            definitions = [MetricDefinition(name, regex) for name, regex in job.metric_definitions]
+            parser = Parser(
+                compile_definitions(definitions),
+                LogFormat(job.log_format),
+                self.limits,
+                self._scanner,
+            )
+            with self._lock:
+                parser = self._parsers.setdefault(job.id, parser)
+        return parser
+
+    def append(
+        self,
+        job: Job,
+        run: str,
+        stream: str,
+        data: bytes,
+        offset: int | None,
+        timestamp: datetime | None,
+    ) -> Appended:
+        """Parse and store a chunk of a run's stream.
+
+        Args:
+            offset: where `data` starts in the stream; bytes the stream already has are
+                skipped. None appends at the stream's end.
+            timestamp: the points' time; None means now.
+
+        Raises:
+            RunNotFound, RunEnded, OffsetGap; StreamMoved if the stream kept moving.
+        """
+        parser = self.parser(job)
+        for _ in range(_ATTEMPTS):
+            snapshot = self._storage.read_stream(job, run, stream)
+            _check_in_progress(snapshot.run)
+            have = snapshot.state.offset
+            if offset is not None and offset > have:
+                raise OffsetGap(stream, offset, have)
+            fresh = data[have - offset :] if offset is not None else data
+            if not fresh:
+                return Appended(stream, have, 0, 0)
+            result = parser.feed(snapshot.state, fresh)
+            write = ChunkWrite(
+                stream=stream,
+                expected_offset=have,
+                state=result.state,
+                data=fresh,
+                points=result.points,
+                rejections=result.rejections,
+                rejected=result.rejected,
+                timeouts=result.timeouts,
+                timestamp=timestamp or datetime.now(UTC),
+            )
+            try:
+                info = self._storage.append_chunk(job, snapshot.run, write)
+            except StreamMoved:
+                continue
+            return Appended(stream, info.next_offset, result.lines, len(result.points))
+        raise StreamMoved(f"stream {stream!r} kept moving; send the chunk again")
+
+    def end(self, job: Job, run: str, status: RunStatus, failure_reason: str | None) -> Run:
+        """Parse every stream's held last line and end the run.
+
+        Ending an ended run again with the same status changes nothing.
+
+        Raises:
+            RunNotFound; RunEnded if it ended with another status.
+        """
+        parser = self.parser(job)
+        for _ in range(_ATTEMPTS):
+            snapshot = self._storage.read_run_streams(job, run)
+            if snapshot.run.status is not RunStatus.IN_PROGRESS:
+                if snapshot.run.status is status:
+                    return self._storage.get_run(job, run)
+                raise RunEnded(
+                    f"run {run!r} has already ended as {snapshot.run.status.value}",
+                    run=run,
+                    status=snapshot.run.status.value,
+                )
+            now = datetime.now(UTC)
+            flushes: list[ChunkWrite] = []
+            for stream, state in sorted(snapshot.streams.items()):
+                if not state.partial_length:
+                    continue
+                result = parser.finish(state)
+                flushes.append(
+                    ChunkWrite(
+                        stream=stream,
+                        expected_offset=state.offset,
+                        state=result.state,
+                        data=b"",
+                        points=result.points,
+                        rejections=result.rejections,
+                        rejected=result.rejected,
+                        timeouts=result.timeouts,
+                        timestamp=now,
+                    )
+                )
+            try:
+                return self._storage.end_run(
+                    job, snapshot.run, status, failure_reason, now, flushes
+                )
+            except (StreamMoved, RunEnded):
+                continue  # read again: a chunk landed, or another request ended the run
+        raise StreamMoved(f"run {run!r} kept receiving logs; end it again")
+
+
+def _check_in_progress(run: Run) -> None:
+    if run.status is not RunStatus.IN_PROGRESS:
+        raise RunEnded(
+            f"run {run.name!r} has ended ({run.status.value}); it takes no more logs",
+            run=run.name,
+            status=run.status.value,
+        )

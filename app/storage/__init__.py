@@ -1,0 +1,31 @@
+"""Where jobs, runs, points and raw logs are kept."""
+
+from app.storage.base import (
+    ChunkWrite,
+    JobSpec,
+    RunPage,
+    RunQuery,
+    RunSnapshot,
+    Storage,
+    StreamSnapshot,
+)
+from app.storage.sql import SqlStorage
+
+__all__ = [
+    "ChunkWrite",
+    "JobSpec",
+    "RunPage",
+    "RunQuery",
+    "RunSnapshot",
+    "SqlStorage",
+    "Storage",
+    "StreamSnapshot",
+    "create_storage",
+]
+
+
+def create_storage(
+    url: str, *, rejections_kept: int = 5, sqlite_synchronous: str = "FULL"
+) -> Storage:
+    """The backend for a database URL (every SQLAlchemy URL goes to `SqlStorage`)."""
+    return SqlStorage(url, rejections_kept=rejections_kept, sqlite_synchronous=sqlite_synchronous)

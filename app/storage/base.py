@@ -1,0 +1,217 @@
+"""The storage contract every backend fulfils."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.records import (
+    Job,
+    JobOverview,
+    Point,
+    Rejection,
+    Run,
+    RunStatus,
+    SeriesPoint,
+    StreamInfo,
+    StreamState,
+)
+
+__all__ = [
+    "ChunkWrite",
+    "JobSpec",
+    "RunPage",
+    "RunQuery",
+    "RunSnapshot",
+    "Storage",
+    "StreamSnapshot",
+]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job to create, already validated."""
+
+    name: str
+    objective_metric: str
+    objective_type: str  # Maximize | Minimize
+    objective_strategy: str  # latest | min | max
+    log_format: str
+    metric_definitions: tuple[tuple[str, str], ...]
+    environment: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class StreamSnapshot:
+    """A stream as read before parsing a chunk for it; `state` is fresh for a new stream."""
+
+    run: Run
+    state: StreamState
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """A run with the parsing state of each of its streams."""
+
+    run: Run
+    streams: Mapping[str, StreamState]
+
+
+@dataclass(frozen=True)
+class ChunkWrite:
+    """What parsing a chunk (or the end of a stream) produced, to be stored at once.
+
+    `expected_offset` is the stream's offset the parse started from; `data` holds the
+    raw bytes to keep, which start at `expected_offset`.
+    """
+
+    stream: str
+    expected_offset: int
+    state: StreamState
+    data: bytes
+    points: Sequence[Point]
+    rejections: Sequence[Rejection]
+    rejected: Mapping[str, int]
+    timeouts: Mapping[str, int]
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """A leaderboard page: `sort_by` objective | created_at | name, `order` asc | desc."""
+
+    sort_by: str = "objective"
+    order: str = "desc"
+    statuses: tuple[RunStatus, ...] = ()
+    limit: int = 100
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class RunPage:
+    runs: tuple[Run, ...]
+    next_cursor: str | None
+
+
+class Storage(abc.ABC):
+    """Jobs, runs, their metrics and raw logs.
+
+    Thread safety: every method may be called from any thread at any time; each call is
+    one transaction. Returned records are immutable snapshots.
+
+    Immutable once written: a job (name, objective, definitions, format, environment), a
+    run's name and hyperparameters, stored points and raw bytes. A run's status changes
+    once, from InProgress to an ended status.
+
+    Points: each stored point gets `seq`, its 1-based arrival number among its run's
+    points of that metric; a point whose `step` is None is stored with step = seq.
+    A run's objective value follows its job's strategy: the last value of the objective
+    metric (`latest`), its minimum (`min`) or maximum (`max`).
+
+    Errors: methods raise the `app.errors` classes named in their docstrings; a driver
+    error that is none of those propagates as it is (a bug or an outage, not user input).
+    """
+
+    # Jobs.
+
+    @abc.abstractmethod
+    def create_job(self, spec: JobSpec) -> Job:
+        """Raises: JobExists."""
+
+    @abc.abstractmethod
+    def get_job(self, name: str) -> Job:
+        """Raises: JobNotFound."""
+
+    @abc.abstractmethod
+    def list_jobs(self) -> list[JobOverview]:
+        """Every job, newest first, with its run counts and best completed run."""
+
+    @abc.abstractmethod
+    def job_overview(self, job: Job, include_in_progress: bool = False) -> JobOverview:
+        """Run counts by status and the best run (see `best_run`)."""
+
+    # Runs.
+
+    @abc.abstractmethod
+    def create_run(self, job: Job, name: str | None, hyperparameters: Mapping[str, str]) -> Run:
+        """Create an InProgress run; a missing name is generated (`run-0001`, ...).
+
+        Raises: RunExists.
+        """
+
+    @abc.abstractmethod
+    def get_run(self, job: Job, name: str) -> Run:
+        """The run with its metric summaries and streams. Raises: RunNotFound."""
+
+    @abc.abstractmethod
+    def list_runs(self, job: Job, query: RunQuery) -> RunPage:
+        """A page of runs with their metric summaries (streams left out).
+
+        Sorted by objective, runs without an objective value are left out; ties are
+        broken by creation, earliest first. Raises: InvalidInput for a bad cursor.
+        """
+
+    @abc.abstractmethod
+    def best_run(self, job: Job, statuses: Sequence[RunStatus]) -> Run | None:
+        """The run with the best objective value among those with one of `statuses`.
+
+        Ties go to the earliest created run.
+        """
+
+    # Ingest.
+
+    @abc.abstractmethod
+    def read_stream(self, job: Job, run: str, stream: str) -> StreamSnapshot:
+        """Raises: RunNotFound."""
+
+    @abc.abstractmethod
+    def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> StreamInfo:
+        """Store a parsed chunk: points, summaries, raw bytes and the stream's new state.
+
+        Raises:
+            StreamMoved: the stream's offset is no longer `write.expected_offset`.
+            RunEnded: the run ended since it was read.
+        """
+
+    @abc.abstractmethod
+    def read_run_streams(self, job: Job, run: str) -> RunSnapshot:
+        """Raises: RunNotFound."""
+
+    @abc.abstractmethod
+    def end_run(
+        self,
+        job: Job,
+        run: Run,
+        status: RunStatus,
+        failure_reason: str | None,
+        ended_at: datetime,
+        flushes: Sequence[ChunkWrite],
+    ) -> Run:
+        """Store the streams' last lines (`flushes`) and end the run, at once.
+
+        Raises:
+            StreamMoved: a flushed stream moved since it was read.
+            RunEnded: the run ended since it was read.
+        """
+
+    # Reads.
+
+    @abc.abstractmethod
+    def metric_series(
+        self, job: Job, run: str, metric: str, after: int, limit: int
+    ) -> tuple[list[SeriesPoint], int | None]:
+        """Points of one metric with seq > `after`, in arrival order, and the seq to
+        continue after (None on the last page). An unknown metric has no points.
+
+        Raises: RunNotFound.
+        """
+
+    @abc.abstractmethod
+    def read_log(self, job: Job, run: str, stream: str) -> Iterator[bytes]:
+        """The stream's raw bytes as received, in pieces. Raises: RunNotFound."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections."""

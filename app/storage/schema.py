@@ -1,0 +1,116 @@
+"""The SQL schema: jobs, their runs, each run's streams, metrics, points and raw chunks."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = ["chunks", "jobs", "metadata", "points", "run_metrics", "runs", "streams"]
+
+metadata = MetaData()
+
+# Times are seconds since the epoch (UTC) as floats: compact, exact to the microsecond,
+# and ordered the same on every backend.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("objective_metric", String(255), nullable=False),
+    Column("objective_type", String(16), nullable=False),
+    Column("objective_strategy", String(16), nullable=False),
+    Column("log_format", String(16), nullable=False),
+    Column("metric_definitions", JSON, nullable=False),  # [[name, regex], ...]
+    Column("environment", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("failure_reason", Text),
+    Column("created_at", Float, nullable=False),
+    Column("ended_at", Float),
+    Column("hyperparameters", JSON, nullable=False),
+    # Kept up to date as points arrive, so that `best` and the leaderboard read an index
+    # instead of scanning points.
+    Column("objective_value", Float),
+    UniqueConstraint("job_id", "name"),
+    Index("runs_by_objective", "job_id", "objective_value"),
+    Index("runs_by_creation", "job_id", "created_at"),
+)
+
+streams = Table(
+    "streams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("next_offset", BigInteger, nullable=False),
+    Column("lines", BigInteger, nullable=False),
+    Column("partial", LargeBinary, nullable=False),
+    Column("partial_length", BigInteger, nullable=False),
+    Column("skip_lf", Boolean, nullable=False),
+    UniqueConstraint("run_id", "name"),
+)
+
+run_metrics = Table(
+    "run_metrics",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("last", Float),
+    Column("last_step", BigInteger),
+    Column("last_timestamp", Float),
+    Column("min", Float),
+    Column("max", Float),
+    Column("rejected", BigInteger, nullable=False),
+    Column("timeouts", BigInteger, nullable=False),
+    Column("examples", JSON, nullable=False),  # the latest rejections, newest last
+    UniqueConstraint("run_id", "name"),
+)
+
+points = Table(
+    "points",
+    metadata,
+    Column("run_metric_id", ForeignKey("run_metrics.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("step", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("stream_id", ForeignKey("streams.id", ondelete="CASCADE"), nullable=False),
+    Column("line", BigInteger, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    # A series is read in `seq` order: clustering by the key makes that one range scan.
+    sqlite_with_rowid=False,
+)
+
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("stream_id", ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True),
+    Column("offset", BigInteger, primary_key=True, autoincrement=False),
+    Column("length", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),  # zstd-compressed raw bytes
+    sqlite_with_rowid=False,
+)
