@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api import schemas
+from app.api.deps import JobDep, StorageDep
+from app.api.views import job_public, run_detail_public
+from app.errors import NoBestRun
+from app.jobs import job_spec
+from app.objective import qualifying_statuses
+from app.parsing import MetricDefinition
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+@router.post("", status_code=201, responses=schemas.error_responses(409, 422))
+def create_job(body: schemas.JobCreate, storage: StorageDep) -> schemas.JobPublic:
+    """Create a tuning job: its objective and metric definitions."""
+    spec = job_spec(
+        name=body.name,
+        objective_metric=body.objective.metric_name,
+        objective_type=body.objective.type.value,
+        strategy=body.objective.strategy.value,
+        definitions=[MetricDefinition(d.name, d.regex) for d in body.metric_definitions],
+        log_format=body.log_format,
+        environment=body.environment,
+    )
+    job = storage.create_job(spec)
+    return job_public(storage.job_overview(job))
+
+
+@router.get("")
+def read_jobs(storage: StorageDep) -> schemas.JobsPublic:
+    """Every job, newest first, with run counts and the best run so far."""
+    return schemas.JobsPublic(jobs=[job_public(overview) for overview in storage.list_jobs()])
+
+
+@router.get("/{job}", responses=schemas.error_responses(404))
+def read_job(job: JobDep, storage: StorageDep) -> schemas.JobPublic:
+    """A job with its run counts by status and its best run so far."""
+    return job_public(storage.job_overview(job))
+
+
+@router.get("/{job}/best", responses=schemas.error_responses(404))
+def read_best_run(
+    job: JobDep,
+    storage: StorageDep,
+    include_in_progress: Annotated[bool, Query()] = False,
+) -> schemas.RunDetailPublic:
+    """The run with the best objective value among completed and stopped runs."""
+    best = storage.best_run(job, qualifying_statuses(include_in_progress))
+    if best is None:
+        counted = (
+            "completed, stopped or in-progress" if include_in_progress else "completed or stopped"
+        )
+        raise NoBestRun(
+            f"no {counted} run of job {job.name!r} has a value of its objective metric "
+            f"{job.objective_metric!r} yet",
+            job=job.name,
+        )
+    return run_detail_public(storage.get_run(job, best.name), job)

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.api import schemas
+from app.api.deps import IngestorDep, JobDep, SettingsDep, StorageDep
+from app.errors import ChunkTooLarge
+
+router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}/logs", tags=["logs"])
+
+RunName = Annotated[str, Path(max_length=63)]
+StreamName = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+        description="The stream: stdout, stderr, algo-2-stdout, ...",
+    ),
+]
+
+
+@router.post(
+    "",
+    responses=schemas.error_responses(404, 409, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def create_log_chunk(
+    request: Request,
+    job: JobDep,
+    run: RunName,
+    ingestor: IngestorDep,
+    settings: SettingsDep,
+    stream: StreamName = "stdout",
+    offset: Annotated[
+        int | None,
+        Query(
+            ge=0, description="Where the bytes start in the stream; bytes already had are skipped."
+        ),
+    ] = None,
+    timestamp: Annotated[
+        datetime | None,
+        Query(description="The points' time (ISO 8601 or Unix seconds); default: now."),
+    ] = None,
+) -> schemas.ChunkAccepted:
+    """Append raw log bytes (any content type, chunked transfer works) to a run's stream."""
+    body = await _read_body(request, settings.max_chunk_bytes)
+    appended = await run_in_threadpool(ingestor.append, job, run, stream, body, offset, timestamp)
+    return schemas.ChunkAccepted(
+        stream=appended.stream,
+        next_offset=appended.next_offset,
+        lines=appended.lines,
+        points=appended.points,
+    )
+
+
+@router.get(
+    "",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        **schemas.error_responses(404),
+    },
+)
+def read_log(
+    job: JobDep, run: RunName, storage: StorageDep, stream: StreamName = "stdout"
+) -> StreamingResponse:
+    """A stream's raw bytes as received."""
+    return StreamingResponse(
+        storage.read_log(job, run, stream), media_type="application/octet-stream"
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ChunkTooLarge(limit)
+    body = bytearray()
+    async for piece in request.stream():
+        body += piece
+        if len(body) > limit:
+            raise ChunkTooLarge(limit)
+    return bytes(body)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from app.api import schemas
+from app.api.deps import IngestorDep, SettingsDep
+from app.errors import ChunkTooLarge
+from app.parsing import MetricDefinition, parse_log
+
+router = APIRouter(prefix="/v1/parse", tags=["parse"])
+
+
+@router.post("", responses=schemas.error_responses(413, 422))
+async def create_parse(
+    body: schemas.ParseCreate, settings: SettingsDep, ingestor: IngestorDep
+) -> schemas.ParsePublic:
+    """Dry run: the points and rejected captures each definition finds in a log."""
+    log = body.log.encode()
+    if len(log) > settings.max_parse_bytes:
+        raise ChunkTooLarge(settings.max_parse_bytes)
+    definitions = [MetricDefinition(d.name, d.regex) for d in body.metric_definitions]
+    parsed = await run_in_threadpool(parse_log, definitions, log, body.log_format, ingestor.limits)
+    return schemas.ParsePublic(
+        lines=parsed.lines,
+        points=[
+            schemas.ParsedPoint(
+                metric_name=p.metric, value=p.value, step=_numbered(p.step), line=p.line
+            )
+            for p in parsed.points
+        ],
+        rejections=[
+            schemas.ParsedRejection(
+                metric_name=r.metric, line=r.line, capture=r.capture, reason=r.reason
+            )
+            for r in parsed.rejections
+        ],
+    )
+
+
+def _numbered(step: int | None) -> int:
+    assert step is not None, "parse_log numbers every point"
+    return step

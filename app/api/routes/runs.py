@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from app.api import schemas
+from app.api.deps import IngestorDep, JobDep, StorageDep
+from app.api.views import run_detail_public, run_public
+from app.jobs import run_hyperparameters
+from app.objective import best_first_order
+from app.records import RunStatus
+from app.storage import RunQuery
+
+router = APIRouter(prefix="/v1/jobs/{job}/runs", tags=["runs"])
+
+RunName = Annotated[str, Path(max_length=63)]
+
+
+@router.post("", status_code=201, responses=schemas.error_responses(404, 409, 422))
+def create_run(
+    job: JobDep, body: schemas.RunCreate, storage: StorageDep
+) -> schemas.RunDetailPublic:
+    """Start a run of the job with its hyperparameters."""
+    run = storage.create_run(job, body.name, run_hyperparameters(job, body.hyperparameters))
+    return run_detail_public(run, job)
+
+
+@router.get("", responses=schemas.error_responses(404, 422))
+def read_runs(
+    job: JobDep,
+    storage: StorageDep,
+    sort_by: Literal["objective", "created_at", "name"] = "objective",
+    order: Literal["asc", "desc"] | None = Query(
+        None, description="Default: best first by objective, else ascending."
+    ),
+    status: Annotated[list[RunStatus] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> schemas.RunsPublic:
+    """The leaderboard: runs sorted by objective (best first), creation or name."""
+    default = best_first_order(job.objective_type) if sort_by == "objective" else "asc"
+    query = RunQuery(sort_by, order or default, tuple(status or ()), limit, cursor)
+    page = storage.list_runs(job, query)
+    return schemas.RunsPublic(runs=[run_public(r) for r in page.runs], next_cursor=page.next_cursor)
+
+
+@router.get("/{run}", responses=schemas.error_responses(404))
+def read_run(job: JobDep, run: RunName, storage: StorageDep) -> schemas.RunDetailPublic:
+    """A run: status, hyperparameters, objective, final metrics, streams, diagnostics."""
+    return run_detail_public(storage.get_run(job, run), job)
+
+
+@router.post("/{run}/complete", responses=schemas.error_responses(404, 409, 422))
+def complete_run(
+    job: JobDep, run: RunName, body: schemas.RunComplete, ingestor: IngestorDep
+) -> schemas.RunDetailPublic:
+    """End a run: parse each stream's held last line and set its status."""
+    ended = ingestor.end(job, run, RunStatus(body.status), body.failure_reason)
+    return run_detail_public(ended, job)

@@ -1,0 +1,236 @@
+"""Request and response bodies of the HTTP API (v1).
+
+Families by suffix: `...Create` is what a client sends to make a thing, `...Public` what
+the API returns. Requests accept SageMaker's spelling of keys too (`Name`, `Regex`,
+`MetricName`, `Type`); responses use one spelling, snake_case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from app.jobs import NAME_PATTERN
+from app.objective import ObjectiveStatus, ObjectiveType, Strategy
+from app.parsing import LogFormat
+from app.records import RunStatus
+
+__all__ = [
+    "ChunkAccepted",
+    "ErrorPublic",
+    "FinalMetric",
+    "JobCreate",
+    "JobPublic",
+    "JobsPublic",
+    "MetricDefinitionIn",
+    "MetricDiagnostics",
+    "ObjectiveIn",
+    "ParseCreate",
+    "ParsePublic",
+    "RunComplete",
+    "RunCreate",
+    "RunDetailPublic",
+    "RunPublic",
+    "RunsPublic",
+    "SeriesPublic",
+]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class MetricDefinitionIn(_Request):
+    name: str = Field(validation_alias=AliasChoices("name", "Name"), examples=["loss"])
+    regex: str = Field(validation_alias=AliasChoices("regex", "Regex"), examples=["Loss = (.*?);"])
+
+
+class ObjectiveIn(_Request):
+    metric_name: str = Field(validation_alias=AliasChoices("metric_name", "MetricName"))
+    type: ObjectiveType = Field(validation_alias=AliasChoices("type", "Type"))
+    strategy: Strategy = Field(
+        Strategy.LATEST,
+        validation_alias=AliasChoices("strategy", "Strategy"),
+        description="Which value of the metric counts: the last one (AMT), the min or the max.",
+    )
+
+
+class JobCreate(_Request):
+    name: str = Field(pattern=NAME_PATTERN, examples=["gan-tuning"])
+    objective: ObjectiveIn
+    metric_definitions: list[MetricDefinitionIn] = Field(
+        validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
+        description="0 to 40 named regexes; the named group `value` or else group 1 is the value.",
+    )
+    log_format: LogFormat = LogFormat.TEXT
+    environment: dict[str, str] = Field(
+        default_factory=dict,
+        description="Variables set for every run's training command (at most 48).",
+    )
+
+
+class RunCreate(_Request):
+    name: str | None = Field(None, pattern=NAME_PATTERN, description="Generated when left out.")
+    hyperparameters: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="At most 100; numbers and booleans are stored as strings.",
+    )
+
+
+class RunComplete(_Request):
+    status: Literal["Completed", "Failed", "Stopped"]
+    failure_reason: str | None = Field(None, max_length=1024)
+
+
+class ParseCreate(_Request):
+    metric_definitions: list[MetricDefinitionIn] = Field(
+        validation_alias=AliasChoices("metric_definitions", "MetricDefinitions")
+    )
+    log: str = Field(description="The log text to try the definitions on.")
+    log_format: LogFormat = LogFormat.TEXT
+
+
+class ErrorPublic(BaseModel):
+    """Every error: a stable code, a message for people, and fields a client can act on."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str
+    message: str
+
+
+class MetricDefinitionPublic(BaseModel):
+    name: str
+    regex: str
+
+
+class ObjectivePublic(BaseModel):
+    metric_name: str
+    type: ObjectiveType
+    strategy: Strategy
+
+
+class BestRunBrief(BaseModel):
+    name: str
+    objective_value: float
+
+
+class JobPublic(BaseModel):
+    name: str
+    objective: ObjectivePublic
+    metric_definitions: list[MetricDefinitionPublic]
+    log_format: LogFormat
+    environment: dict[str, str]
+    created_at: datetime
+    run_counts: dict[str, int]
+    best_run: BestRunBrief | None
+
+
+class JobsPublic(BaseModel):
+    jobs: list[JobPublic]
+
+
+class RunObjective(BaseModel):
+    metric_name: str
+    value: float | None
+    status: ObjectiveStatus
+
+
+class FinalMetric(BaseModel):
+    """A metric's last value by arrival (AMT's FinalMetricDataList entry)."""
+
+    metric_name: str
+    value: float
+    timestamp: datetime
+
+
+class StreamPublic(BaseModel):
+    name: str
+    next_offset: int
+    lines: int
+    pending_bytes: int = Field(description="Bytes of a last line held until more arrive.")
+
+
+class RejectionPublic(BaseModel):
+    stream: str
+    line: int
+    capture: str | None
+    reason: str
+
+
+class MetricDiagnostics(BaseModel):
+    metric_name: str
+    points: int
+    rejected: int = Field(description="Matches whose capture was not a finite number.")
+    timeouts: int = Field(description="Lines skipped because the regex ran out of time.")
+    examples: list[RejectionPublic] = Field(description="The latest rejections.")
+
+
+class RunPublic(BaseModel):
+    job: str
+    name: str
+    status: RunStatus
+    failure_reason: str | None
+    created_at: datetime
+    ended_at: datetime | None
+    hyperparameters: dict[str, str]
+    objective: RunObjective
+    final_metrics: list[FinalMetric]
+
+
+class RunDetailPublic(RunPublic):
+    streams: list[StreamPublic]
+    diagnostics: list[MetricDiagnostics]
+
+
+class RunsPublic(BaseModel):
+    runs: list[RunPublic]
+    next_cursor: str | None
+
+
+class ChunkAccepted(BaseModel):
+    stream: str
+    next_offset: int = Field(description="The stream's length in bytes: where to send from next.")
+    lines: int = Field(description="Lines this chunk completed.")
+    points: int = Field(description="Points found in those lines.")
+
+
+class SeriesPoint(BaseModel):
+    step: int
+    value: float
+    timestamp: datetime
+    stream: str
+    line: int
+
+
+class SeriesPublic(BaseModel):
+    metric_name: str
+    points: list[SeriesPoint]
+    next_cursor: str | None
+
+
+class ParsedPoint(BaseModel):
+    metric_name: str
+    value: float
+    step: int
+    line: int
+
+
+class ParsedRejection(BaseModel):
+    metric_name: str
+    line: int
+    capture: str | None
+    reason: str
+
+
+class ParsePublic(BaseModel):
+    lines: int
+    points: list[ParsedPoint]
+    rejections: list[ParsedRejection]
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer."""
+    return {status: {"model": ErrorPublic} for status in statuses}

@@ -1,0 +1,92 @@
+"""Records rendered as response bodies."""
+
+from __future__ import annotations
+
+from app.api import schemas
+from app.objective import ObjectiveType, Strategy, objective_status
+from app.parsing import LogFormat
+from app.records import Job, JobOverview, Run
+
+__all__ = ["job_public", "run_detail_public", "run_public"]
+
+
+def job_public(overview: JobOverview) -> schemas.JobPublic:
+    job, best = overview.job, overview.best_run
+    return schemas.JobPublic(
+        name=job.name,
+        objective=schemas.ObjectivePublic(
+            metric_name=job.objective_metric,
+            type=ObjectiveType(job.objective_type),
+            strategy=Strategy(job.objective_strategy),
+        ),
+        metric_definitions=[
+            schemas.MetricDefinitionPublic(name=name, regex=regex)
+            for name, regex in job.metric_definitions
+        ],
+        log_format=LogFormat(job.log_format),
+        environment=dict(job.environment),
+        created_at=job.created_at,
+        run_counts=dict(overview.run_counts),
+        best_run=(
+            schemas.BestRunBrief(name=best.name, objective_value=best.objective_value)
+            if best is not None and best.objective_value is not None
+            else None
+        ),
+    )
+
+
+def run_public(run: Run) -> schemas.RunPublic:
+    return schemas.RunPublic(**_run_fields(run))
+
+
+def run_detail_public(run: Run, job: Job) -> schemas.RunDetailPublic:
+    by_name = {summary.name: summary for summary in run.metrics}
+    diagnostics = []
+    for name, _regex in job.metric_definitions:
+        summary = by_name.get(name)
+        diagnostics.append(
+            schemas.MetricDiagnostics(
+                metric_name=name,
+                points=summary.count if summary else 0,
+                rejected=summary.rejected if summary else 0,
+                timeouts=summary.timeouts if summary else 0,
+                examples=[
+                    schemas.RejectionPublic(
+                        stream=e.stream, line=e.line, capture=e.capture, reason=e.reason
+                    )
+                    for e in (summary.examples if summary else ())
+                ],
+            )
+        )
+    return schemas.RunDetailPublic(
+        **_run_fields(run),
+        streams=[
+            schemas.StreamPublic(
+                name=s.name, next_offset=s.next_offset, lines=s.lines, pending_bytes=s.pending_bytes
+            )
+            for s in run.streams
+        ],
+        diagnostics=diagnostics,
+    )
+
+
+def _run_fields(run: Run) -> dict[str, object]:
+    return {
+        "job": run.job,
+        "name": run.name,
+        "status": run.status,
+        "failure_reason": run.failure_reason,
+        "created_at": run.created_at,
+        "ended_at": run.ended_at,
+        "hyperparameters": dict(run.hyperparameters),
+        "objective": schemas.RunObjective(
+            metric_name=run.objective_metric,
+            value=run.objective_value,
+            status=objective_status(run),
+        ),
+        "final_metrics": [
+            schemas.FinalMetric(metric_name=m.name, value=m.last, timestamp=m.last_timestamp)
+            for m in run.metrics
+            if m.last is not None and m.last_timestamp is not None
+        ],
+    }

@@ -1,0 +1,103 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import app
+from app.api.routes import health, jobs, logs, metrics, parse, runs
+from app.config import Settings
+from app.errors import ChunkTooLarge, Conflict, InvalidInput, LogmetricsError, NotFound
+from app.ingest import Ingestor
+from app.parsing import ParserLimits
+from app.storage import create_storage
+
+__all__ = ["STATUS_BY_ERROR", "create_app"]
+
+log = logging.getLogger("logmetrics")
+
+# The one place domain errors become HTTP statuses.
+STATUS_BY_ERROR: dict[type[LogmetricsError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+    ChunkTooLarge: 413,
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service: storage, ingest and routes, from `settings` or the environment."""
+    settings = settings or Settings()
+    storage = create_storage(
+        settings.database_url,
+        rejections_kept=settings.rejections_kept,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
+    limits = ParserLimits(
+        max_line_bytes=settings.max_line_bytes,
+        regex_timeout=settings.regex_timeout_ms / 1000,
+        rejections_kept=settings.rejections_kept,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        storage.close()
+
+    api = FastAPI(
+        title="logmetrics",
+        version=app.__version__,
+        summary="Training logs in, metrics and the best run of a tuning job out.",
+        lifespan=lifespan,
+    )
+    api.state.settings = settings
+    api.state.storage = storage
+    api.state.ingestor = Ingestor(storage, limits, settings.scanner)
+    for module in (health, jobs, runs, logs, metrics, parse):
+        api.include_router(module.router)
+    _add_error_handlers(api)
+    return api
+
+
+def _add_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(LogmetricsError)
+    async def domain_error(_request: Request, exc: LogmetricsError) -> JSONResponse:
+        status = next(STATUS_BY_ERROR[c] for c in type(exc).__mro__ if c in STATUS_BY_ERROR)
+        return JSONResponse(
+            {"error": exc.code, "message": exc.message, **exc.extra}, status_code=status
+        )
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"location": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+            for error in exc.errors()
+        ]
+        message = "; ".join(f"{d['location']}: {d['message']}" for d in details)
+        return JSONResponse(
+            {"error": "invalid_request", "message": message, "details": details},
+            status_code=422,
+        )
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": "http_error", "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @api.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"error": "internal", "message": "internal error; the service log has the details"},
+            status_code=500,
+        )
