@@ -47,7 +47,8 @@ class CompiledDefinition:
     """A validated definition with its compiled pattern.
 
     `value_group` is the group whose capture is the value: the named group `value` when
-    the regex has one, else group 1. `has_step` tells whether a named group `step` exists.
+    the regex has one, else the first group that is not the named group `step` (group 1,
+    as in SageMaker, unless group 1 is the step). `has_step` tells whether `step` exists.
     """
 
     index: int
@@ -112,7 +113,15 @@ def _compile_one(index: int, definition: MetricDefinition, seen: set[str]) -> Co
         raise invalid(f"the regex does not compile: {exc}") from exc
     if pattern.groups < 1:
         raise invalid("the regex has no capturing group; the first group's capture is the value")
-    value_group: int | str = "value" if "value" in pattern.groupindex else 1
+    step_group = pattern.groupindex.get("step")
+    if "value" in pattern.groupindex:
+        value_group: int | str = "value"
+    elif step_group != 1:
+        value_group = 1
+    elif pattern.groups >= 2:
+        value_group = 2  # the first group that is not the step
+    else:
+        raise invalid("the regex's only group is `step`; add a group for the value")
     return CompiledDefinition(
         index=index,
         name=name,

@@ -1,0 +1,160 @@
+"""Shared fixtures: a fresh database file per test, a real HTTP service, factories."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from app.config import Settings
+from app.main import create_app
+from app.storage import SqlStorage
+
+GAN_LINE = (
+    "GAN_loss=0.138318; Scaled_reg=2.654134; disc:[-0.017371,0.102429] real 93.3% gen 0.0% "
+    "disc-combined=0.000000; disc_train_loss=1.374587; Loss = 16.020744; "
+    "Iteration 0 took 0.704s; Elapsed=0s"
+)
+GAN_DEFINITIONS = [
+    {"Name": "GAN_loss", "Regex": "GAN_loss=(.*?);"},
+    {"Name": "disc_train_loss", "Regex": "disc_train_loss=(.*?);"},
+    {"Name": "disc-combined", "Regex": "disc-combined=(.*?);"},
+    {"Name": "loss", "Regex": "Loss = (.*?);"},
+]
+
+
+@dataclass
+class Service:
+    """A running service: its base URL, a client for it, and its settings."""
+
+    url: str
+    client: httpx.Client
+    settings: Settings
+
+
+@contextmanager
+def running_service(settings: Settings) -> Iterator[Service]:
+    """Serve `create_app(settings)` with uvicorn on a free loopback port."""
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the service did not start")
+        time.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            yield Service(url, client, settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'logmetrics.db'}"
+
+
+@pytest.fixture
+def storage(database_url: str) -> Iterator[SqlStorage]:
+    backend = SqlStorage(database_url, sqlite_synchronous="NORMAL")
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def start_service(database_url: str) -> Iterator[Callable[..., Service]]:
+    """Start a service with settings overrides: `start_service(max_chunk_bytes=10)`."""
+    stack: list[Any] = []
+
+    def start(**overrides: Any) -> Service:
+        settings = Settings(database_url=database_url, sqlite_synchronous="NORMAL", **overrides)
+        context = running_service(settings)
+        service = context.__enter__()
+        stack.append(context)
+        return service
+
+    yield start
+    for context in reversed(stack):
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def service(start_service: Callable[..., Service]) -> Service:
+    return start_service()
+
+
+@pytest.fixture
+def api(service: Service) -> httpx.Client:
+    return service.client
+
+
+@pytest.fixture
+def make_job(api: httpx.Client) -> Callable[..., dict[str, Any]]:
+    """Create a job over HTTP; by default the GAN example minimizing `loss`."""
+
+    def make(
+        name: str = "gan",
+        metric: str = "loss",
+        type: str = "Minimize",
+        definitions: list[dict[str, str]] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        body = {
+            "name": name,
+            "objective": {"MetricName": metric, "Type": type, **fields.pop("objective", {})},
+            "metric_definitions": GAN_DEFINITIONS if definitions is None else definitions,
+            **fields,
+        }
+        response = api.post("/v1/jobs", json=body)
+        assert response.status_code == 201, response.text
+        job: dict[str, Any] = response.json()
+        return job
+
+    return make
+
+
+@pytest.fixture
+def make_run(api: httpx.Client) -> Callable[..., dict[str, Any]]:
+    """Create a run over HTTP, optionally post `log` to stdout and end it with `status`."""
+
+    def make(
+        job: str = "gan",
+        name: str | None = None,
+        hyperparameters: dict[str, Any] | None = None,
+        log: str | bytes | None = None,
+        status: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"hyperparameters": hyperparameters or {}}
+        if name is not None:
+            body["name"] = name
+        response = api.post(f"/v1/jobs/{job}/runs", json=body)
+        assert response.status_code == 201, response.text
+        run: dict[str, Any] = response.json()
+        if log is not None:
+            content = log.encode() if isinstance(log, str) else log
+            posted = api.post(f"/v1/jobs/{job}/runs/{run['name']}/logs", content=content)
+            assert posted.status_code == 200, posted.text
+        if status is not None:
+            ended = api.post(f"/v1/jobs/{job}/runs/{run['name']}/complete", json={"status": status})
+            assert ended.status_code == 200, ended.text
+            run = ended.json()
+        return run
+
+    return make

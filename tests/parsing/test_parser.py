@@ -1,0 +1,266 @@
+"""The parsing contract, points 3 to 7: literal log text in, expected points out."""
+
+import pytest
+
+from app.parsing import (
+    LogFormat,
+    MetricDefinition,
+    Parser,
+    ParserLimits,
+    compile_definitions,
+    parse_log,
+)
+from app.parsing.parser import NOT_A_NUMBER, TIMED_OUT
+from app.records import Point, Rejection, StreamState
+
+GAN_LINE = (
+    b"GAN_loss=0.138318; Scaled_reg=2.654134; disc:[-0.017371,0.102429] real 93.3% gen 0.0% "
+    b"disc-combined=0.000000; disc_train_loss=1.374587; Loss = 16.020744; "
+    b"Iteration 0 took 0.704s; Elapsed=0s"
+)
+LOSS = MetricDefinition("loss", "Loss = (.*?);")
+XGBOOST_AUC = MetricDefinition(
+    "validation:auc",
+    r".*\[[0-9]+\].*#011validation-auc:([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?).*",
+)
+SCANNERS = ["auto", "regex", "none"]
+
+
+def found(definitions, log, log_format=LogFormat.TEXT, scanner="auto", **limits):
+    """(metric, value, step, line) of every point, the way /v1/parse numbers them."""
+    parsed = parse_log(definitions, log, log_format, ParserLimits(**limits), scanner)
+    return [(p.metric, p.value, p.step, p.line) for p in parsed.points]
+
+
+@pytest.fixture(params=SCANNERS)
+def scanner(request):
+    return request.param
+
+
+# 4. Lines.
+
+
+def test_the_gan_line_gives_each_metric(scanner):
+    definitions = [
+        MetricDefinition("GAN_loss", "GAN_loss=(.*?);"),
+        MetricDefinition("disc-combined", "disc-combined=(.*?);"),
+        MetricDefinition("disc_train_loss", "disc_train_loss=(.*?);"),
+        LOSS,
+    ]
+    assert found(definitions, GAN_LINE + b"\n", scanner=scanner) == [
+        ("GAN_loss", 0.138318, 1, 1),
+        ("disc-combined", 0.0, 1, 1),
+        ("disc_train_loss", 1.374587, 1, 1),
+        ("loss", 16.020744, 1, 1),
+    ]
+
+
+def test_lines_end_at_lf_crlf_and_a_lone_cr(scanner):
+    log = b"Loss = 1;\nLoss = 2;\r\nLoss = 3;\rLoss = 4;\n"
+    assert found([LOSS], log, scanner=scanner) == [
+        ("loss", 1.0, 1, 1),
+        ("loss", 2.0, 2, 2),
+        ("loss", 3.0, 3, 3),
+        ("loss", 4.0, 4, 4),
+    ]
+
+
+def test_each_progress_bar_redraw_is_a_line(scanner):
+    bar = MetricDefinition("train_loss", r"loss=([0-9.]+)")
+    log = (
+        b"Epoch 1:  33%|###       | 1/3 [00:01<00:02, loss=0.91]\r"
+        b"Epoch 1:  67%|######    | 2/3 [00:02<00:01, loss=0.72]\r"
+        b"Epoch 1: 100%|##########| 3/3 [00:03<00:00, loss=0.64]\n"
+        b"Validation: val_acc=0.81\n"
+    )
+    assert found([bar], log, scanner=scanner) == [
+        ("train_loss", 0.91, 1, 1),
+        ("train_loss", 0.72, 2, 2),
+        ("train_loss", 0.64, 3, 3),
+    ]
+
+
+def test_ansi_colours_and_control_characters_are_removed_before_matching(scanner):
+    log = (
+        b"\x1b[31mLoss\x1b[0m = 3.5;\n"
+        b"\x1b]0;epoch 2\x07Loss = 2.5;\n"
+        b"Lo\x00ss = \x081.5;\n"
+        b"Loss =\t0.5;\n"  # tab stays: this is not "Loss = "
+    )
+    assert found([LOSS], log, scanner=scanner) == [
+        ("loss", 3.5, 1, 1),
+        ("loss", 2.5, 2, 2),
+        ("loss", 1.5, 3, 3),
+    ]
+
+
+def test_cloudwatch_logs_render_tabs_for_sagemakers_xgboost_regex(scanner):
+    log = (
+        b"[0]\ttrain-auc:0.91120\tvalidation-auc:0.88700\n"
+        b"[1]\ttrain-auc:0.93240\tvalidation-auc:0.89514\n"
+        b"[2#011train-auc:0.95\n"
+    )
+    assert found([XGBOOST_AUC], log, LogFormat.CLOUDWATCH, scanner) == [
+        ("validation:auc", 0.887, 1, 1),
+        ("validation:auc", 0.89514, 2, 2),
+    ]
+    # The same regex finds nothing in a text log, where the tab stays a tab.
+    assert found([XGBOOST_AUC], log, LogFormat.TEXT, scanner) == []
+
+
+def test_cloudwatch_lines_end_at_lf_only(scanner):
+    log = b"step 1\rLoss = 4.0;\r\nLoss = 5.0;\n"
+    rendered = MetricDefinition("loss", r"#015Loss = (.*?);")
+    assert found([rendered], log, LogFormat.CLOUDWATCH, scanner) == [("loss", 4.0, 1, 1)]
+    assert found([LOSS], log, LogFormat.CLOUDWATCH, scanner) == [
+        ("loss", 4.0, 1, 1),
+        ("loss", 5.0, 2, 2),
+    ]
+
+
+def test_a_long_line_is_matched_on_its_first_bytes_only(scanner):
+    head = b"Loss = 1.5; " + b"x" * 100
+    tail = b" Acc = 0.9;"
+    acc = MetricDefinition("acc", "Acc = (.*?);")
+    log = head + tail + b"\nLoss = 2.5; Acc = 0.8;\n"
+    assert found([LOSS, acc], log, scanner=scanner, max_line_bytes=len(head) + 5) == [
+        ("loss", 1.5, 1, 1),
+        ("loss", 2.5, 2, 2),
+        ("acc", 0.8, 1, 2),
+    ]
+
+
+def test_the_last_partial_line_is_held_until_the_stream_ends():
+    parser = Parser(compile_definitions([LOSS]))
+    first = parser.feed(StreamState(), b"Loss = 1;\nLoss = 2")
+    assert [p.value for p in first.points] == [1.0]
+    assert first.state == StreamState(offset=18, lines=1, partial=b"Loss = 2", partial_length=8)
+    second = parser.feed(first.state, b";")
+    assert second.points == ()
+    assert second.state.partial == b"Loss = 2;"
+    end = parser.finish(second.state)
+    assert end.points == (Point("loss", 2.0, None, 2, 10),)
+    assert end.state == StreamState(offset=19, lines=2)
+
+
+def test_a_cr_ending_one_chunk_and_a_lf_starting_the_next_are_one_line_end():
+    parser = Parser(compile_definitions([LOSS]))
+    first = parser.feed(StreamState(), b"Loss = 1;\r")
+    assert first.state.skip_lf is True
+    assert first.lines == 1
+    second = parser.feed(first.state, b"\nLoss = 2;\n")
+    assert second.points == (Point("loss", 2.0, None, 2, 11),)
+    assert second.state == StreamState(offset=21, lines=2)
+
+
+# 3. Bytes.
+
+
+def test_invalid_utf8_becomes_replacement_characters_and_never_fails(scanner):
+    acc = MetricDefinition("acc", r"précision=(\S+)")
+    log = b"\xff\xfe\x00 binary \x80\n pr\xc3\xa9cision=0.75 \xe2\x82\nLoss = 1;\n"
+    assert found([acc, LOSS], log, scanner=scanner) == [
+        ("acc", 0.75, 1, 2),
+        ("loss", 1.0, 1, 3),
+    ]
+
+
+def test_a_character_split_across_chunks_decodes_whole():
+    acc = MetricDefinition("acc", r"précision=(\S+)")
+    parser = Parser(compile_definitions([acc]))
+    first = parser.feed(StreamState(), b"pr\xc3")
+    second = parser.feed(first.state, b"\xa9cision=0.75\n")
+    assert second.points == (Point("acc", 0.75, None, 1, 0),)
+
+
+# 5. Matching.
+
+
+def test_the_leftmost_match_counts_and_one_point_per_definition_per_line(scanner):
+    log = b"Loss = 1.0; Loss = 2.0;\n"
+    assert found([LOSS], log, scanner=scanner) == [("loss", 1.0, 1, 1)]
+
+
+def test_a_group_named_value_is_the_value_and_a_group_named_step_the_step(scanner):
+    definition = MetricDefinition("acc", r"(epoch) (?P<step>\d+): acc=(?P<value>\S+)")
+    log = b"epoch 10: acc=0.5\nepoch 20: acc=0.6\nepoch x: acc=0.7\n"
+    assert found([definition], log, scanner=scanner) == [
+        ("acc", 0.5, 10, 1),
+        ("acc", 0.6, 20, 2),
+    ]
+
+
+def test_a_step_that_is_not_an_integer_falls_back_to_the_count(scanner):
+    definition = MetricDefinition("acc", r"it=(?P<step>\S+) acc=(\S+)")
+    log = b"it=1.5 acc=0.1\nit=7 acc=0.2\nit=- acc=0.3\n"
+    assert found([definition], log, scanner=scanner) == [
+        ("acc", 0.1, 1, 1),
+        ("acc", 0.2, 7, 2),
+        ("acc", 0.3, 3, 3),
+    ]
+
+
+def test_points_of_a_line_follow_the_definitions_order(scanner):
+    definitions = [MetricDefinition("b", r"b=(\d)"), MetricDefinition("a", r"a=(\d)")]
+    assert found(definitions, b"a=1 b=2\n", scanner=scanner) == [("b", 2.0, 1, 1), ("a", 1.0, 1, 1)]
+
+
+def test_definitions_without_a_literal_run_on_every_line(scanner):
+    definitions = [MetricDefinition("bare", r"^(\d+)$"), LOSS]
+    log = b"12\nLoss = 1;\nnoise\n7\n"
+    assert found(definitions, log, scanner=scanner) == [
+        ("bare", 12.0, 1, 1),
+        ("loss", 1.0, 1, 2),
+        ("bare", 7.0, 2, 4),
+    ]
+
+
+def test_caseless_definitions_match_any_case(scanner):
+    definition = MetricDefinition("acc", r"(?i)ACCURACY: (\S+)")
+    log = b"Accuracy: 0.5\naccuracy: 0.6\nACCURACY: 0.7\n"
+    assert [v for _m, v, _s, _l in found([definition], log, scanner=scanner)] == [0.5, 0.6, 0.7]
+
+
+# 6. Values.
+
+
+def test_captures_that_are_not_finite_numbers_are_rejected_and_counted(scanner):
+    real = MetricDefinition("real", r"real (\S+)")
+    log = GAN_LINE + b"\nreal nan\nreal 0.5\nreal inf\n"
+    parsed = parse_log([real], log, scanner=scanner)
+    assert [(p.value, p.line) for p in parsed.points] == [(0.5, 3)]
+    assert parsed.rejections == (
+        Rejection("real", 1, 0, "93.3%", NOT_A_NUMBER),
+        Rejection("real", 2, len(GAN_LINE) + 1, "nan", NOT_A_NUMBER),
+        Rejection("real", 4, len(GAN_LINE) + 19, "inf", NOT_A_NUMBER),
+    )
+
+
+def test_a_chunk_keeps_the_latest_rejections_and_counts_all():
+    parser = Parser(compile_definitions([LOSS]), limits=ParserLimits(rejections_kept=2))
+    result = parser.feed(StreamState(), b"Loss = a;\nLoss = b;\nLoss = c;\n")
+    assert result.rejected == {"loss": 3}
+    assert [r.capture for r in result.rejections] == ["b", "c"]
+
+
+def test_a_regex_that_runs_too_long_skips_the_line_and_is_counted():
+    slow = MetricDefinition("slow", r"(a|aa)+$")
+    parser = Parser(compile_definitions([slow, LOSS]), limits=ParserLimits(regex_timeout=0.001))
+    result = parser.feed(StreamState(), b"a" * 40 + b"!\nLoss = 1;\n")
+    assert result.timeouts == {"slow": 1}
+    assert result.rejections == (Rejection("slow", 1, 0, None, TIMED_OUT),)
+    assert result.points == (Point("loss", 1.0, None, 2, 42),)
+
+
+# 7. Positions.
+
+
+def test_points_carry_their_line_number_and_the_byte_offset_of_the_line(scanner):
+    log = "é noise\nLoss = 1;\r\n\x1b[2mLoss = 2;\n".encode()
+    parser = Parser(compile_definitions([LOSS]), scanner=scanner)
+    result = parser.feed(StreamState(), log)
+    assert result.points == (
+        Point("loss", 1.0, None, 2, 9),
+        Point("loss", 2.0, None, 3, 20),
+    )
+    assert result.lines == 3

@@ -1,0 +1,69 @@
+"""Contract point 6: what counts as a value; and integer steps."""
+
+import pytest
+
+from app.parsing.values import parse_step, parse_value
+
+
+@pytest.mark.parametrize(
+    ("capture", "value"),
+    [
+        ("16.020744", 16.020744),
+        ("  0.5 ", 0.5),
+        ("\t-3\n", -3.0),
+        ("+2.", 2.0),
+        (".25", 0.25),
+        ("1e-3", 0.001),
+        ("6.02E+23", 6.02e23),
+        ("-0", -0.0),
+        ("007", 7.0),
+    ],
+)
+def test_finite_decimal_numbers_are_values(capture, value):
+    assert parse_value(capture) == value
+
+
+@pytest.mark.parametrize(
+    "capture",
+    [
+        "",
+        "   ",
+        "nan",
+        "NaN",
+        "inf",
+        "-Infinity",
+        "93.3%",
+        "abc",
+        "1e999",
+        "0x1A",
+        "1_000",
+        "1,5",
+        "١٢",
+        "1.2.3",
+        "e5",
+        ".",
+        "+",
+        "1e",
+        "--1",
+    ],
+)
+def test_anything_else_gives_no_value(capture):
+    assert parse_value(capture) is None
+
+
+@pytest.mark.parametrize(
+    ("capture", "step"),
+    [
+        ("12", 12),
+        (" 7 ", 7),
+        ("-1", -1),
+        ("1.5", None),
+        ("x", None),
+        (None, None),
+        ("", None),
+        (str(2**63), None),
+        (str(2**63 - 1), 2**63 - 1),
+    ],
+)
+def test_steps_are_64_bit_integers(capture, step):
+    assert parse_step(capture) == step
