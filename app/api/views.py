@@ -35,8 +35,8 @@ def job_public(overview: JobOverview) -> schemas.JobPublic:
     )
 
 
-def run_public(run: Run) -> schemas.RunPublic:
-    return schemas.RunPublic(**_run_fields(run))
+def run_public(run: Run, job: Job) -> schemas.RunPublic:
+    return schemas.RunPublic(**_run_fields(run, job))
 
 
 def run_detail_public(run: Run, job: Job) -> schemas.RunDetailPublic:
@@ -59,7 +59,7 @@ def run_detail_public(run: Run, job: Job) -> schemas.RunDetailPublic:
             )
         )
     return schemas.RunDetailPublic(
-        **_run_fields(run),
+        **_run_fields(run, job),
         streams=[
             schemas.StreamPublic(
                 name=s.name, next_offset=s.next_offset, lines=s.lines, pending_bytes=s.pending_bytes
@@ -70,7 +70,9 @@ def run_detail_public(run: Run, job: Job) -> schemas.RunDetailPublic:
     )
 
 
-def _run_fields(run: Run) -> dict[str, object]:
+def _run_fields(run: Run, job: Job) -> dict[str, object]:
+    order = {name: index for index, (name, _regex) in enumerate(job.metric_definitions)}
+    summaries = sorted(run.metrics, key=lambda m: order.get(m.name, len(order)))
     return {
         "job": run.job,
         "name": run.name,
@@ -86,7 +88,7 @@ def _run_fields(run: Run) -> dict[str, object]:
         ),
         "final_metrics": [
             schemas.FinalMetric(metric_name=m.name, value=m.last, timestamp=m.last_timestamp)
-            for m in run.metrics
+            for m in summaries
             if m.last is not None and m.last_timestamp is not None
         ],
     }

@@ -42,7 +42,9 @@ def read_runs(
     default = best_first_order(job.objective_type) if sort_by == "objective" else "asc"
     query = RunQuery(sort_by, order or default, tuple(status or ()), limit, cursor)
     page = storage.list_runs(job, query)
-    return schemas.RunsPublic(runs=[run_public(r) for r in page.runs], next_cursor=page.next_cursor)
+    return schemas.RunsPublic(
+        runs=[run_public(r, job) for r in page.runs], next_cursor=page.next_cursor
+    )
 
 
 @router.get("/{run}", responses=schemas.error_responses(404))

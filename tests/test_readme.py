@@ -1,0 +1,72 @@
+"""The README answers as written: its curl walk-through runs against a live service."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+_BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.S)
+# Fields whose values change from one run to the next; only their presence is checked.
+_VARYING = {"created_at", "ended_at", "timestamp"}
+
+
+def section(title: str) -> str:
+    start = README.index(f"## {title}")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end >= 0 else None]
+
+
+def walk_through() -> list[tuple[str, Any]]:
+    """(shell command, expected JSON) pairs, in order."""
+    blocks = _BLOCK.findall(section("Walk-through with curl"))
+    pairs = []
+    for (kind, command), (result_kind, result) in zip(blocks[::2], blocks[1::2], strict=True):
+        assert (kind, result_kind) == ("sh", "json"), (kind, result_kind)
+        pairs.append((command, json.loads(result)))
+    return pairs
+
+
+def assert_shown(shown: Any, actual: Any, where: str = "$") -> None:
+    """Every field the README shows is in the response with that value."""
+    if isinstance(shown, dict):
+        assert isinstance(actual, dict), where
+        for key, value in shown.items():
+            assert key in actual, f"{where}.{key} missing"
+            if key not in _VARYING:
+                assert_shown(value, actual[key], f"{where}.{key}")
+    elif isinstance(shown, list):
+        assert isinstance(actual, list) and len(actual) == len(shown), where
+        for i, (item, got) in enumerate(zip(shown, actual, strict=True)):
+            assert_shown(item, got, f"{where}[{i}]")
+    else:
+        assert shown == actual, f"{where}: README shows {shown!r}, the service says {actual!r}"
+
+
+def test_the_first_two_commands_are_make_demo_and_make_test():
+    quick_start = _BLOCK.findall(section("Quick start"))[0][1]
+    commands = [line.split("#")[0].strip() for line in quick_start.splitlines() if line.strip()]
+    assert commands[:2] == ["make demo", "make test"]
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "\nmake test\n" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_curl_walk_through_answers_as_written(service):
+    pairs = walk_through()
+    assert len(pairs) == 6
+    host = service.url.removeprefix("http://")
+    for command, expected in pairs:
+        done = subprocess.run(
+            ["bash", "-c", command.replace("localhost:8000", host)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert_shown(expected, json.loads(done.stdout), command.splitlines()[0])
