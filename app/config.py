@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     max_parse_bytes: int = Field(4 * MiB, gt=0, description="Largest log `POST /v1/parse` takes.")
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
         "FULL", description="FULL: an acknowledged chunk survives power loss, not only a crash."
+    )
+    presets_dir: Path | None = Field(
+        None, description="Folder of metric-definition presets (default: the repo's metric_defs/)."
     )
     scanner: Literal["auto", "hyperscan", "regex", "none"] = Field(
         "auto", description="How the parser picks candidate lines (`none`: every line)."

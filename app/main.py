@@ -12,11 +12,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import app
-from app.api.routes import health, jobs, logs, metrics, parse, runs
+from app.api.routes import health, jobs, logs, metrics, parse, presets, runs
 from app.config import Settings
 from app.errors import ChunkTooLarge, Conflict, InvalidInput, LogmetricsError, NotFound
 from app.ingest import Ingestor
 from app.parsing import ParserLimits
+from app.presets import DEFAULT_PRESETS_DIR, load_presets
 from app.storage import create_storage
 
 __all__ = ["STATUS_BY_ERROR", "create_app"]
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.settings = settings
     api.state.storage = storage
     api.state.ingestor = Ingestor(storage, limits, settings.scanner)
-    for module in (health, jobs, runs, logs, metrics, parse):
+    api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
+    for module in (health, jobs, runs, logs, metrics, parse, presets):
         api.include_router(module.router)
     _add_error_handlers(api)
     return api

@@ -8,10 +8,11 @@ from fastapi import Depends, Path, Request
 
 from app.config import Settings
 from app.ingest import Ingestor
+from app.presets import Presets
 from app.records import Job
 from app.storage import Storage
 
-__all__ = ["IngestorDep", "JobDep", "SettingsDep", "StorageDep"]
+__all__ = ["IngestorDep", "JobDep", "PresetsDep", "SettingsDep", "StorageDep"]
 
 
 def get_storage(request: Request) -> Storage:
@@ -29,7 +30,13 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_presets(request: Request) -> Presets:
+    presets: Presets = request.app.state.presets
+    return presets
+
+
 StorageDep = Annotated[Storage, Depends(get_storage)]
+PresetsDep = Annotated[Presets, Depends(get_presets)]
 IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -14,7 +14,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from app.jobs import NAME_PATTERN
 from app.objective import ObjectiveStatus, ObjectiveType, Strategy
-from app.parsing import LogFormat
+from app.parsing import LogFormat, MetricDefinition
+from app.presets import Presets
 from app.records import RunStatus
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "ObjectiveIn",
     "ParseCreate",
     "ParsePublic",
+    "PresetPublic",
+    "PresetsPublic",
     "RunComplete",
     "RunCreate",
     "RunDetailPublic",
@@ -60,9 +63,12 @@ class ObjectiveIn(_Request):
 class JobCreate(_Request):
     name: str = Field(pattern=NAME_PATTERN, examples=["gan-tuning"])
     objective: ObjectiveIn
-    metric_definitions: list[MetricDefinitionIn] = Field(
+    metric_definitions: list[MetricDefinitionIn] | str = Field(
         validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
-        description="0 to 40 named regexes; the named group `value` or else group 1 is the value.",
+        description=(
+            "0 to 40 named regexes (the named group `value`, else group 1, is the value), "
+            "or the name of a preset (GET /v1/presets)."
+        ),
     )
     log_format: LogFormat = LogFormat.TEXT
     environment: dict[str, str] = Field(
@@ -85,11 +91,26 @@ class RunComplete(_Request):
 
 
 class ParseCreate(_Request):
-    metric_definitions: list[MetricDefinitionIn] = Field(
-        validation_alias=AliasChoices("metric_definitions", "MetricDefinitions")
+    metric_definitions: list[MetricDefinitionIn] | str = Field(
+        validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
+        description="Named regexes, or the name of a preset.",
     )
     log: str = Field(description="The log text to try the definitions on.")
     log_format: LogFormat = LogFormat.TEXT
+
+
+class MetricDefinitionPublic(BaseModel):
+    name: str
+    regex: str
+
+
+class PresetPublic(BaseModel):
+    name: str
+    metric_definitions: list[MetricDefinitionPublic]
+
+
+class PresetsPublic(BaseModel):
+    presets: list[PresetPublic]
 
 
 class ErrorPublic(BaseModel):
@@ -99,11 +120,6 @@ class ErrorPublic(BaseModel):
 
     error: str
     message: str
-
-
-class MetricDefinitionPublic(BaseModel):
-    name: str
-    regex: str
 
 
 class ObjectivePublic(BaseModel):
@@ -229,6 +245,15 @@ class ParsePublic(BaseModel):
     lines: int
     points: list[ParsedPoint]
     rejections: list[ParsedRejection]
+
+
+def definitions_of(
+    given: list[MetricDefinitionIn] | str, presets: Presets
+) -> tuple[MetricDefinition, ...]:
+    """The definitions a request gives, or those of the preset it names."""
+    if isinstance(given, str):
+        return presets.definitions(given)
+    return tuple(MetricDefinition(d.name, d.regex) for d in given)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

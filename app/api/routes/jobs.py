@@ -5,25 +5,26 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api import schemas
-from app.api.deps import JobDep, StorageDep
+from app.api.deps import JobDep, PresetsDep, StorageDep
 from app.api.views import job_public, run_detail_public
 from app.errors import NoBestRun
 from app.jobs import job_spec
 from app.objective import qualifying_statuses
-from app.parsing import MetricDefinition
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
 @router.post("", status_code=201, responses=schemas.error_responses(409, 422))
-def create_job(body: schemas.JobCreate, storage: StorageDep) -> schemas.JobPublic:
-    """Create a tuning job: its objective and metric definitions."""
+def create_job(
+    body: schemas.JobCreate, storage: StorageDep, presets: PresetsDep
+) -> schemas.JobPublic:
+    """Create a tuning job: its objective and metric definitions (or a preset's)."""
     spec = job_spec(
         name=body.name,
         objective_metric=body.objective.metric_name,
         objective_type=body.objective.type.value,
         strategy=body.objective.strategy.value,
-        definitions=[MetricDefinition(d.name, d.regex) for d in body.metric_definitions],
+        definitions=schemas.definitions_of(body.metric_definitions, presets),
         log_format=body.log_format,
         environment=body.environment,
     )

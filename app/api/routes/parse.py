@@ -4,22 +4,22 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from app.api import schemas
-from app.api.deps import IngestorDep, SettingsDep
+from app.api.deps import IngestorDep, PresetsDep, SettingsDep
 from app.errors import ChunkTooLarge
-from app.parsing import MetricDefinition, parse_log
+from app.parsing import parse_log
 
 router = APIRouter(prefix="/v1/parse", tags=["parse"])
 
 
 @router.post("", responses=schemas.error_responses(413, 422))
 async def create_parse(
-    body: schemas.ParseCreate, settings: SettingsDep, ingestor: IngestorDep
+    body: schemas.ParseCreate, settings: SettingsDep, ingestor: IngestorDep, presets: PresetsDep
 ) -> schemas.ParsePublic:
     """Dry run: the points and rejected captures each definition finds in a log."""
     log = body.log.encode()
     if len(log) > settings.max_parse_bytes:
         raise ChunkTooLarge(settings.max_parse_bytes)
-    definitions = [MetricDefinition(d.name, d.regex) for d in body.metric_definitions]
+    definitions = schemas.definitions_of(body.metric_definitions, presets)
     parsed = await run_in_threadpool(parse_log, definitions, log, body.log_format, ingestor.limits)
     return schemas.ParsePublic(
         lines=parsed.lines,
