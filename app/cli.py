@@ -1,26 +1,72 @@
-"""The `logmetrics` command."""
+"""The `logmetrics` command: serve the API, run a training command, run a sweep."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Sequence
 
 __all__ = ["main"]
 
+DEFAULT_URL = "http://127.0.0.1:8000"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="logmetrics", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--database-url", help="default: LOGMETRICS_DATABASE_URL or ./data/")
     serve.add_argument("--log-level", default="info")
+
+    run = commands.add_parser(
+        "run",
+        help="run a training command as a run of a job, shipping its output",
+        usage=(
+            "logmetrics run --job JOB [--name RUN] [--hp KEY=VALUE ...] [--url URL] -- COMMAND ..."
+        ),
+    )
+    run.add_argument("--job", required=True)
+    run.add_argument("--name", help="the run's name (default: generated)")
+    run.add_argument(
+        "--hp", action="append", default=[], metavar="KEY=VALUE", help="a hyperparameter"
+    )
+    _add_url(run)
+    run.add_argument(
+        "--give-up-after",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="how long to retry an unreachable service (default: an hour)",
+    )
+    run.add_argument("training_command", nargs=argparse.REMAINDER)
+
+    sweep = commands.add_parser("sweep", help="create a job and run a hyperparameter sweep")
+    sweep.add_argument("spec", help="a sweep spec, YAML or JSON")
+    sweep.add_argument("--job", help="the job's name (default: the spec's)")
+    _add_url(sweep)
+
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if args.command == "serve":
         return _serve(args)
+    if args.command == "run":
+        return _run(parser, args)
+    if args.command == "sweep":
+        return _sweep(args)
     return 2
+
+
+def _add_url(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--url",
+        default=os.environ.get("LOGMETRICS_URL", DEFAULT_URL),
+        help=f"the service (default: LOGMETRICS_URL or {DEFAULT_URL})",
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -39,6 +85,65 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=30,
     )
     return 0
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from app.client import ServiceClient, ServiceError, ServiceUnavailable
+    from app.shipper import ship
+
+    command = args.training_command
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        parser.error("run: give the training command after --")
+    hyperparameters = {}
+    for item in args.hp:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"run: --hp takes KEY=VALUE, got {item!r}")
+        hyperparameters[key] = value
+    client = ServiceClient(args.url)
+    try:
+        shipped = ship(
+            client,
+            args.job,
+            command,
+            name=args.name,
+            hyperparameters=hyperparameters,
+            give_up_after=args.give_up_after,
+        )
+    except (ServiceError, ServiceUnavailable) as exc:
+        print(f"logmetrics: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    print(f"logmetrics: run {shipped.run} {shipped.status}", file=sys.stderr)
+    if shipped.failure:
+        print(f"logmetrics: {shipped.failure}", file=sys.stderr)
+        for path in shipped.saved:
+            print(f"logmetrics: unsent output saved to {path}", file=sys.stderr)
+    return shipped.exit_code
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from app.client import ServiceClient, ServiceError, ServiceUnavailable
+    from app.sweep import SweepSpecError, format_report, load_spec, run_sweep
+
+    try:
+        spec = load_spec(args.spec)
+    except SweepSpecError as exc:
+        print(f"logmetrics: {exc}", file=sys.stderr)
+        return 2
+    client = ServiceClient(args.url)
+    try:
+        result = run_sweep(client, spec, job_name=args.job)
+    except (ServiceError, ServiceUnavailable, ValueError) as exc:
+        print(f"logmetrics: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    print(format_report(result, spec.parameter_ranges.names()))
+    return 0 if result.best is not None else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,98 @@
+"""A small typed client for the service's HTTP API, used by the shipper and the sweep.
+
+Two kinds of failure are kept apart: `ServiceUnavailable` (the service could not be
+reached or answered 5xx: worth retrying) and `ServiceError` (it answered 4xx: the
+request itself is wrong, and sending it again will not help).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+__all__ = ["ServiceClient", "ServiceError", "ServiceUnavailable"]
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+class ServiceUnavailable(Exception):
+    """The service did not answer, or answered with a server error."""
+
+
+class ServiceError(Exception):
+    """The service refused the request (4xx); `body` is its JSON error."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{status}: {body.get('message', body)}")
+        self.status = status
+        self.body = body
+
+
+class ServiceClient:
+    def __init__(self, url: str = DEFAULT_URL, timeout: float = 30.0, token: str | None = None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def with_token(self, token: str) -> ServiceClient:
+        """A client for the same service that authenticates with `token`."""
+        return ServiceClient(self.url, self._http.timeout.read or 30.0, token)
+
+    # Jobs and runs.
+
+    def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._json("POST", "/v1/jobs", json=body)
+
+    def get_job(self, job: str) -> dict[str, Any]:
+        return self._json("GET", f"/v1/jobs/{job}")
+
+    def create_run(
+        self, job: str, name: str | None, hyperparameters: dict[str, str]
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"hyperparameters": hyperparameters}
+        if name is not None:
+            body["name"] = name
+        return self._json("POST", f"/v1/jobs/{job}/runs", json=body)
+
+    def complete_run(
+        self, job: str, run: str, status: str, failure_reason: str | None = None
+    ) -> dict[str, Any]:
+        body = {"status": status, "failure_reason": failure_reason}
+        return self._json("POST", f"/v1/jobs/{job}/runs/{run}/complete", json=body)
+
+    def post_chunk(
+        self, job: str, run: str, stream: str, data: bytes, offset: int
+    ) -> dict[str, Any]:
+        return self._json(
+            "POST",
+            f"/v1/jobs/{job}/runs/{run}/logs",
+            params={"stream": stream, "offset": offset},
+            content=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+
+    def leaderboard(self, job: str, limit: int = 100) -> dict[str, Any]:
+        return self._json("GET", f"/v1/jobs/{job}/runs", params={"limit": limit})
+
+    def best_run(self, job: str) -> dict[str, Any]:
+        return self._json("GET", f"/v1/jobs/{job}/best")
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"{self.url} did not answer: {exc}") from exc
+        if response.status_code >= 500:
+            raise ServiceUnavailable(f"{self.url} answered {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ServiceUnavailable(f"{self.url} answered something that is not JSON") from exc
+        if response.status_code >= 400:
+            raise ServiceError(response.status_code, body)
+        result: dict[str, Any] = body
+        return result

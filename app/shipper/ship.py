@@ -1,0 +1,152 @@
+"""`logmetrics run`: one training command as one run of a job."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from app.client import ServiceClient, ServiceUnavailable
+from app.shipper.process import Echo, Outcome, run_command
+from app.shipper.sender import Sender, SenderSettings
+from app.shipper.spool import Spool
+
+__all__ = ["Shipped", "ship"]
+
+log = logging.getLogger("logmetrics.shipper")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A finished run: its name and status, the command's exit code, and, if the logs
+    could not all be delivered, why and where the rest was saved."""
+
+    run: str
+    status: str
+    returncode: int
+    failure: str | None = None
+    saved: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """The command's exit code, or 1 if it succeeded but its logs were not delivered."""
+        return self.returncode or (1 if self.failure else 0)
+
+
+def ship(
+    client: ServiceClient,
+    job: str,
+    command: Sequence[str],
+    *,
+    name: str | None = None,
+    hyperparameters: Mapping[str, str] | None = None,
+    environment: Mapping[str, str] | None = None,
+    settings: SenderSettings | None = None,
+    give_up_after: float = 3600.0,
+    spill_dir: str | None = None,
+    echo: Callable[[str], Echo] | None = None,
+) -> Shipped:
+    """Create a run, run `command` with the run's hyperparameters, ship its output, end it.
+
+    Hyperparameters reach the command as SageMaker delivers them: a hyperparameters.json
+    in a fresh `SM_INPUT_CONFIG_DIR`, and `SM_HPS`. The job's environment and `environment`
+    are set for it too.
+
+    Args:
+        give_up_after: how long to keep retrying an unreachable service, before the
+            command starts and again after it ends; unsent bytes are then saved to files.
+        echo: given the run's name, how to show the command's output (default: as is).
+    """
+    job_info = _retrying(lambda: client.get_job(job), give_up_after)
+    run = _retrying(
+        lambda: client.create_run(job, name, dict(hyperparameters or {})), give_up_after
+    )
+    run_name: str = run["name"]
+    config_dir = tempfile.mkdtemp(prefix="logmetrics-config-")
+    try:
+        child_environment = _environment(job_info, run, config_dir, environment or {})
+        spools = {"stdout": Spool(spill_dir=spill_dir), "stderr": Spool(spill_dir=spill_dir)}
+        sender = Sender(client, job, run_name, spools, settings)
+        sender.start()
+        try:
+            show = echo(run_name) if echo is not None else None
+            outcome = run_command(command, child_environment, spools, sender.nudge, show)
+        except OSError as exc:  # the command could not be started at all
+            sender.finish(give_up_after)
+            cannot = f"cannot run {command[0]!r}: {exc.strerror or exc}"
+            _retrying(lambda: client.complete_run(job, run_name, "Failed", cannot), give_up_after)
+            return Shipped(run_name, "Failed", 127, cannot)
+        sender.finish(give_up_after)
+        status, reason = _ending(outcome)
+        if sender.failure is not None:
+            saved = tuple(_save_unsent(spools, run_name))
+            return Shipped(run_name, status, outcome.returncode, sender.failure, saved)
+        _retrying(lambda: client.complete_run(job, run_name, status, reason), give_up_after)
+        for spool in spools.values():
+            spool.close()
+        return Shipped(run_name, status, outcome.returncode)
+    finally:
+        shutil.rmtree(config_dir, ignore_errors=True)
+
+
+def _ending(outcome: Outcome) -> tuple[str, str | None]:
+    """The run's status and failure reason: Stopped on Ctrl-C or SIGTERM, Completed on
+    exit code 0, else Failed with the last line the command wrote to stderr."""
+    if outcome.interrupted:
+        return "Stopped", None
+    if outcome.returncode == 0:
+        return "Completed", None
+    return "Failed", outcome.last_stderr_line or f"exit code {outcome.returncode}"
+
+
+def _environment(
+    job: Mapping[str, Any], run: Mapping[str, Any], config_dir: str, extra: Mapping[str, str]
+) -> dict[str, str]:
+    hyperparameters = run["hyperparameters"]
+    (Path(config_dir) / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+    environment = dict(os.environ)
+    environment.setdefault("PYTHONUNBUFFERED", "1")  # a Python trainer's lines arrive live
+    environment.update(job.get("environment", {}))
+    environment.update(extra)
+    environment.update(
+        {
+            "SM_INPUT_CONFIG_DIR": config_dir,
+            "SM_HPS": json.dumps(hyperparameters),
+            "LOGMETRICS_JOB": job["name"],
+            "LOGMETRICS_RUN": run["name"],
+        }
+    )
+    return environment
+
+
+def _retrying(call: Callable[[], T], give_up_after: float) -> T:
+    deadline = time.monotonic() + give_up_after
+    backoff = 0.2
+    while True:
+        try:
+            return call()
+        except ServiceUnavailable as exc:
+            if time.monotonic() + backoff > deadline:
+                raise
+            log.warning("logmetrics: %s; retrying in %.1f s", exc, backoff)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+
+def _save_unsent(spools: Mapping[str, Spool], run: str) -> list[str]:
+    saved = []
+    for stream, spool in spools.items():
+        if spool.pending():
+            path = os.path.abspath(f"logmetrics-unsent-{run}-{stream}.log")
+            count = spool.save(path)
+            saved.append(f"{path} ({count} bytes from offset {spool.base})")
+        spool.close()
+    return saved
