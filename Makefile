@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test serve clean
+.PHONY: install lint test demo serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# The reference sweep runs `python -m trainer`: the venv's python comes first on PATH.
+demo: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/logmetrics demo
 
 serve: install
 	$(BIN)/logmetrics serve

@@ -8,12 +8,31 @@ import os
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "timestamped"]
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "run":
+        return _run(parser, args)
+    if args.command == "sweep":
+        return _sweep(args)
+    if args.command == "demo":
+        from pathlib import Path
+
+        from app.demo import DEFAULT_SPEC, run_demo
+
+        return run_demo(Path(args.spec) if args.spec else DEFAULT_SPEC, args.database_url)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="logmetrics", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -45,20 +64,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     run.add_argument("training_command", nargs=argparse.REMAINDER)
 
+    demo = commands.add_parser(
+        "demo", help="start the service, run the reference sweep against it, report, stop"
+    )
+    demo.add_argument("--spec", help="a sweep spec (default: trainer/sweep.yaml)")
+    demo.add_argument("--database-url", help="default: ./data/logmetrics.db")
+
     sweep = commands.add_parser("sweep", help="create a job and run a hyperparameter sweep")
     sweep.add_argument("spec", help="a sweep spec, YAML or JSON")
     sweep.add_argument("--job", help="the job's name (default: the spec's)")
+    sweep.add_argument(
+        "--timestamp",
+        action="store_true",
+        help="append the date and time to the job's name, so the sweep can run again",
+    )
     _add_url(sweep)
-
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    if args.command == "serve":
-        return _serve(args)
-    if args.command == "run":
-        return _run(parser, args)
-    if args.command == "sweep":
-        return _sweep(args)
-    return 2
+    return parser
 
 
 def _add_url(command: argparse.ArgumentParser) -> None:
@@ -134,9 +155,12 @@ def _sweep(args: argparse.Namespace) -> int:
     except SweepSpecError as exc:
         print(f"logmetrics: {exc}", file=sys.stderr)
         return 2
+    job = args.job or spec.job.name
+    if args.timestamp:
+        job = timestamped(job)
     client = ServiceClient(args.url)
     try:
-        result = run_sweep(client, spec, job_name=args.job)
+        result = run_sweep(client, spec, job_name=job)
     except (ServiceError, ServiceUnavailable, ValueError) as exc:
         print(f"logmetrics: {exc}", file=sys.stderr)
         return 1
@@ -144,6 +168,13 @@ def _sweep(args: argparse.Namespace) -> int:
         client.close()
     print(format_report(result, spec.parameter_ranges.names()))
     return 0 if result.best is not None else 1
+
+
+def timestamped(name: str) -> str:
+    """`name` with the date and time appended, still a valid job name."""
+    from datetime import datetime
+
+    return f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
 if __name__ == "__main__":

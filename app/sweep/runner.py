@@ -99,7 +99,8 @@ def format_report(result: SweepResult, tuned: list[str]) -> str:
     ]
     widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
     for row in [header, *rows]:
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        lines.append("  ".join(cells).rstrip())
     unranked = [r for r in result.runs if r.run not in {run["name"] for run in result.leaderboard}]
     for shipped in unranked:
         lines.append(f"   {shipped.run}: {shipped.status}, no objective value")
