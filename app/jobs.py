@@ -20,7 +20,8 @@ __all__ = [
     "run_hyperparameters",
 ]
 
-# SageMaker's names for tuning and training jobs.
+# SageMaker's names for training jobs: this pattern, and at most 63 characters (which
+# the pattern alone does not bound: hyphens come free).
 NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 MAX_HYPERPARAMETERS = 100
 MAX_HYPERPARAMETER_KEY = 256

@@ -61,7 +61,7 @@ class ObjectiveIn(_Request):
 
 
 class JobCreate(_Request):
-    name: str = Field(pattern=NAME_PATTERN, examples=["gan-tuning"])
+    name: str = Field(pattern=NAME_PATTERN, max_length=63, examples=["gan-tuning"])
     objective: ObjectiveIn
     metric_definitions: list[MetricDefinitionIn] | str = Field(
         validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
@@ -78,7 +78,9 @@ class JobCreate(_Request):
 
 
 class RunCreate(_Request):
-    name: str | None = Field(None, pattern=NAME_PATTERN, description="Generated when left out.")
+    name: str | None = Field(
+        None, pattern=NAME_PATTERN, max_length=63, description="Generated when left out."
+    )
     hyperparameters: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
         description="At most 100; numbers and booleans are stored as strings.",

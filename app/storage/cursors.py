@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 
 from app.errors import InvalidInput
 
@@ -38,6 +39,8 @@ def decode_cursor(cursor: str, types: tuple[type, ...]) -> list[float | int | st
 def _fits(value: object, kind: type) -> bool:
     if isinstance(value, bool):
         return False
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return False  # no database column holds it
     if kind is float:
-        return isinstance(value, int | float)
+        return isinstance(value, int | float) and math.isfinite(value)
     return isinstance(value, kind)

@@ -436,7 +436,8 @@ class SqlStorage(Storage):
         for name, summary in summaries.items():
             summary["rejected"] += write.rejected.get(name, 0)
             summary["timeouts"] += write.timeouts.get(name, 0)
-            summary["examples"] = summary["examples"][-self._rejections_kept :]
+            examples = summary["examples"]
+            summary["examples"] = examples[max(0, len(examples) - self._rejections_kept) :]
         conn.execute(
             update(run_metrics)
             .where(run_metrics.c.id == bindparam("b_id"))
