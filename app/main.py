@@ -19,6 +19,7 @@ from app.ingest import Ingestor
 from app.parsing import ParserLimits
 from app.presets import DEFAULT_PRESETS_DIR, load_presets
 from app.storage import create_storage
+from app.web import install as install_dashboard
 
 __all__ = ["STATUS_BY_ERROR", "create_app"]
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
     for module in (health, jobs, runs, logs, metrics, parse, presets):
         api.include_router(module.router)
+    install_dashboard(api)
     _add_error_handlers(api)
     return api
 

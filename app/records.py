@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -11,11 +11,13 @@ from typing import NamedTuple
 __all__ = [
     "Job",
     "JobOverview",
+    "LogRange",
     "MetricSummary",
     "Point",
     "Rejection",
     "RejectionExample",
     "Run",
+    "RunSeries",
     "RunStatus",
     "SeriesPoint",
     "StreamInfo",
@@ -147,3 +149,25 @@ class SeriesPoint(NamedTuple):
     timestamp: datetime
     stream: str
     line: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class RunSeries:
+    """One run's points of a metric, possibly thinned out, for an overview chart."""
+
+    run: str
+    status: RunStatus
+    objective_value: float | None
+    count: int
+    points: tuple[tuple[int, float], ...]  # (step, value)
+
+
+@dataclass(frozen=True)
+class LogRange:
+    """Bytes `start` to `stop` of a stream of `length` bytes, as pieces."""
+
+    start: int
+    stop: int
+    length: int
+    pieces: Iterator[bytes]

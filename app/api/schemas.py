@@ -24,6 +24,7 @@ __all__ = [
     "FinalMetric",
     "JobCreate",
     "JobPublic",
+    "JobSeriesPublic",
     "JobsPublic",
     "MetricDefinitionIn",
     "MetricDiagnostics",
@@ -221,6 +222,7 @@ class SeriesPoint(BaseModel):
     timestamp: datetime
     stream: str
     line: int
+    offset: int = Field(description="Byte offset of the line's start in its stream.")
 
 
 class SeriesPublic(BaseModel):
@@ -229,11 +231,27 @@ class SeriesPublic(BaseModel):
     next_cursor: str | None
 
 
+class RunSeriesPublic(BaseModel):
+    run: str
+    status: RunStatus
+    objective_value: float | None
+    count: int = Field(description="The run's points of the metric, before thinning.")
+    points: list[tuple[int, float]] = Field(description="(step, value) pairs.")
+
+
+class JobSeriesPublic(BaseModel):
+    metric_name: str
+    runs: list[RunSeriesPublic]
+
+
 class ParsedPoint(BaseModel):
     metric_name: str
     value: float
     step: int
     line: int
+    span: tuple[int, int] | None = Field(
+        description="Where the value lies in the line's text (character offsets)."
+    )
 
 
 class ParsedRejection(BaseModel):
@@ -241,12 +259,16 @@ class ParsedRejection(BaseModel):
     line: int
     capture: str | None
     reason: str
+    span: tuple[int, int] | None
 
 
 class ParsePublic(BaseModel):
     lines: int
     points: list[ParsedPoint]
     rejections: list[ParsedRejection]
+    texts: list[str] = Field(
+        description="Each line as the definitions saw it: decoded, cleaned, cut at the limit."
+    )
 
 
 def definitions_of(

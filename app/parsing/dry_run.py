@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.parsing.definitions import LogFormat, MetricDefinition, compile_definitions
+from app.parsing.lines import line_text
 from app.parsing.parser import Parser, ParserLimits
 from app.records import Point, Rejection, StreamState
 
@@ -14,11 +15,19 @@ __all__ = ["ParsedLog", "number_points", "parse_log"]
 
 @dataclass(frozen=True)
 class ParsedLog:
-    """Every point (steps numbered) and every rejection of a log, and its line count."""
+    """Every point (steps numbered) and every rejection of a log, and its line count.
+
+    `texts` are the lines as the definitions saw them (decoded, cleaned or rendered, cut
+    at the line limit); `point_spans` and `rejection_spans` give, for each point and
+    rejection in order, where its capture lies in its line's text (None for a time-out).
+    """
 
     lines: int
     points: tuple[Point, ...]
     rejections: tuple[Rejection, ...]
+    texts: tuple[str, ...] = ()
+    point_spans: tuple[tuple[int, int] | None, ...] = ()
+    rejection_spans: tuple[tuple[int, int] | None, ...] = ()
 
 
 def parse_log(
@@ -42,11 +51,46 @@ def parse_log(
     """
     base = limits or ParserLimits()
     keep_all = ParserLimits(base.max_line_bytes, base.regex_timeout, rejections_kept=len(log) + 1)
-    parser = Parser(compile_definitions(definitions), log_format, keep_all, scanner)
+    compiled = compile_definitions(definitions)
+    parser = Parser(compiled, log_format, keep_all, scanner)
     body = parser.feed(StreamState(), log)
     tail = parser.finish(body.state)
-    points = number_points([*body.points, *tail.points], {})
-    return ParsedLog(body.lines + tail.lines, tuple(points), body.rejections + tail.rejections)
+    points = tuple(number_points([*body.points, *tail.points], {}))
+    rejections = body.rejections + tail.rejections
+    texts = _line_texts(log, log_format, base.max_line_bytes)
+    by_name = {definition.name: definition for definition in compiled}
+
+    def span(metric: str, line: int) -> tuple[int, int] | None:
+        definition = by_name[metric]
+        try:
+            match = definition.pattern.search(texts[line - 1], timeout=base.regex_timeout)
+        except TimeoutError:
+            return None
+        if match is None or match.start(definition.value_group) < 0:
+            return None
+        return match.span(definition.value_group)
+
+    return ParsedLog(
+        lines=body.lines + tail.lines,
+        points=points,
+        rejections=rejections,
+        texts=texts,
+        point_spans=tuple(span(p.metric, p.line) for p in points),
+        rejection_spans=tuple(
+            span(r.metric, r.line) if r.capture is not None else None for r in rejections
+        ),
+    )
+
+
+def _line_texts(log: bytes, log_format: LogFormat, max_bytes: int) -> tuple[str, ...]:
+    """Every line of a whole log as matching sees it, by the same cutting rules."""
+    if log_format is LogFormat.TEXT:
+        raws = log.splitlines()  # ends at \n, \r\n and \r only, as text logs do
+    else:
+        raws = log.split(b"\n")
+        if raws and raws[-1] == b"":
+            raws.pop()
+    return tuple(line_text(raw, log_format, max_bytes) for raw in raws)
 
 
 def number_points(points: Sequence[Point], counts: dict[str, int]) -> list[Point]:

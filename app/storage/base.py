@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from app.records import (
     Job,
     JobOverview,
+    LogRange,
     Point,
     Rejection,
     Run,
+    RunSeries,
     RunStatus,
     SeriesPoint,
     StreamInfo,
@@ -209,8 +211,26 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
-    def read_log(self, job: Job, run: str, stream: str) -> Iterator[bytes]:
-        """The stream's raw bytes as received, in pieces. Raises: RunNotFound."""
+    def job_series(self, job: Job, metric: str, max_points: int, limit: int) -> list[RunSeries]:
+        """Each run's points of a metric (the first `limit` runs by creation, runs without
+        points left out), thinned to at most `max_points` + 1 evenly spaced by arrival,
+        the last point always kept."""
+
+    @abc.abstractmethod
+    def read_log(
+        self,
+        job: Job,
+        run: str,
+        stream: str,
+        start: int = 0,
+        stop: int | None = None,
+        tail: int | None = None,
+    ) -> LogRange:
+        """The stream's raw bytes as received, from `start` (or the last `tail` bytes)
+        to `stop` (default: the end).
+
+        Raises: RunNotFound, StreamNotFound.
+        """
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -40,9 +41,11 @@ from app.errors import (
 from app.records import (
     Job,
     JobOverview,
+    LogRange,
     MetricSummary,
     RejectionExample,
     Run,
+    RunSeries,
     RunStatus,
     SeriesPoint,
     StreamInfo,
@@ -506,34 +509,95 @@ class SqlStorage(Storage):
             ).all()
         page = found[:limit]
         series = [
-            SeriesPoint(p.step, p.value, _datetime(p.timestamp), p.stream, p.line) for p in page
+            SeriesPoint(p.step, p.value, _datetime(p.timestamp), p.stream, p.line, p.offset)
+            for p in page
         ]
         return series, (page[-1].seq if len(found) > limit else None)
 
-    def read_log(self, job: Job, run: str, stream: str) -> Iterator[bytes]:
+    def job_series(self, job: Job, metric: str, max_points: int, limit: int) -> list[RunSeries]:
+        found = []
+        with self._read() as conn:
+            rows = conn.execute(
+                select(
+                    runs.c.name,
+                    runs.c.status,
+                    runs.c.objective_value,
+                    run_metrics.c.id.label("metric_id"),
+                    run_metrics.c.count.label("points"),  # `row.count` is tuple.count
+                )
+                .join(run_metrics, run_metrics.c.run_id == runs.c.id)
+                .where(
+                    runs.c.job_id == job.id, run_metrics.c.name == metric, run_metrics.c.count > 0
+                )
+                .order_by(runs.c.created_at, runs.c.id)
+                .limit(limit)
+            ).all()
+            for row in rows:
+                statement = select(points.c.step, points.c.value).where(
+                    points.c.run_metric_id == row.metric_id
+                )
+                if row.points > max_points:
+                    # Evenly spaced by arrival, and the last point: read by primary key.
+                    stride = math.ceil(row.points / max_points)
+                    wanted = [*range(stride, row.points, stride), row.points]
+                    statement = statement.where(points.c.seq.in_(wanted))
+                values = conn.execute(statement.order_by(points.c.seq)).all()
+                found.append(
+                    RunSeries(
+                        run=row.name,
+                        status=RunStatus(row.status),
+                        objective_value=row.objective_value,
+                        count=row.points,
+                        points=tuple((step, value) for step, value in values),
+                    )
+                )
+        return found
+
+    def read_log(
+        self,
+        job: Job,
+        run: str,
+        stream: str,
+        start: int = 0,
+        stop: int | None = None,
+        tail: int | None = None,
+    ) -> LogRange:
         with self._read() as conn:
             row = self._run_row(conn, job, run)
-            stream_id = conn.execute(
-                select(streams.c.id).where(streams.c.run_id == row.id, streams.c.name == stream)
-            ).scalar()
-        if stream_id is None:
+            found = conn.execute(
+                select(streams.c.id, streams.c.next_offset).where(
+                    streams.c.run_id == row.id, streams.c.name == stream
+                )
+            ).first()
+        if found is None:
             raise StreamNotFound(run, stream)
-        return self._log_pieces(stream_id)
+        length = found.next_offset
+        if tail is not None:
+            start = max(0, length - tail)
+        start = min(start, length)
+        stop = length if stop is None else max(start, min(stop, length))
+        return LogRange(start, stop, length, self._log_pieces(found.id, start, stop))
 
-    def _log_pieces(self, stream_id: int) -> Iterator[bytes]:
+    def _log_pieces(self, stream_id: int, start: int, stop: int) -> Iterator[bytes]:
         # Short transactions, one per page, so a slow reader holds no connection.
-        after = -1
         decompressor = zstandard.ZstdDecompressor()
-        while True:
+        after = -1
+        while start < stop:
             with self._read() as conn:
                 page = conn.execute(
-                    select(chunks.c.offset, chunks.c.data)
-                    .where(chunks.c.stream_id == stream_id, chunks.c.offset > after)
+                    select(chunks.c.offset, chunks.c.length, chunks.c.data)
+                    .where(
+                        chunks.c.stream_id == stream_id,
+                        chunks.c.offset > after,
+                        chunks.c.offset < stop,
+                        chunks.c.offset + chunks.c.length > start,
+                    )
                     .order_by(chunks.c.offset)
                     .limit(_LOG_PAGE)
                 ).all()
             for piece in page:
-                yield decompressor.decompress(piece.data)
+                data = decompressor.decompress(piece.data)
+                yield data[max(0, start - piece.offset) : stop - piece.offset]
             if len(page) < _LOG_PAGE:
                 return
             after = page[-1].offset

@@ -71,16 +71,29 @@ async def create_log_chunk(
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/octet-stream": {}}},
-        **schemas.error_responses(404),
+        **schemas.error_responses(404, 422),
     },
 )
 def read_log(
-    job: JobDep, run: RunName, storage: StorageDep, stream: StreamName = "stdout"
+    job: JobDep,
+    run: RunName,
+    storage: StorageDep,
+    stream: StreamName = "stdout",
+    offset: Annotated[int, Query(ge=0, description="The first byte to send.")] = 0,
+    limit: Annotated[int | None, Query(ge=0, description="At most this many bytes.")] = None,
+    tail: Annotated[
+        int | None, Query(ge=0, description="The last this many bytes (instead of offset).")
+    ] = None,
 ) -> StreamingResponse:
-    """A stream's raw bytes as received."""
-    return StreamingResponse(
-        storage.read_log(job, run, stream), media_type="application/octet-stream"
-    )
+    """A stream's raw bytes as received, whole or a byte range of them."""
+    stop = None if limit is None else offset + limit
+    found = storage.read_log(job, run, stream, offset, stop, tail)
+    headers = {
+        "X-Log-Start": str(found.start),
+        "X-Log-Stop": str(found.stop),
+        "X-Log-Length": str(found.length),
+    }
+    return StreamingResponse(found.pieces, media_type="application/octet-stream", headers=headers)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -8,10 +8,10 @@ from app.api import schemas
 from app.api.deps import JobDep, StorageDep
 from app.errors import InvalidInput, MetricNotFound
 
-router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}/metrics", tags=["metrics"])
+router = APIRouter(prefix="/v1/jobs/{job}", tags=["metrics"])
 
 
-@router.get("/{metric}", responses=schemas.error_responses(404, 422))
+@router.get("/runs/{run}/metrics/{metric}", responses=schemas.error_responses(404, 422))
 def read_metric_series(
     job: JobDep,
     run: Annotated[str, Path(max_length=63)],
@@ -29,11 +29,42 @@ def read_metric_series(
         metric_name=metric,
         points=[
             schemas.SeriesPoint(
-                step=p.step, value=p.value, timestamp=p.timestamp, stream=p.stream, line=p.line
+                step=p.step,
+                value=p.value,
+                timestamp=p.timestamp,
+                stream=p.stream,
+                line=p.line,
+                offset=p.offset,
             )
             for p in found
         ],
         next_cursor=str(last_seq) if last_seq is not None else None,
+    )
+
+
+@router.get("/series/{metric}", responses=schemas.error_responses(404, 422))
+def read_job_series(
+    job: JobDep,
+    metric: Annotated[str, Path(max_length=255)],
+    storage: StorageDep,
+    max_points: Annotated[int, Query(ge=2, le=10_000)] = 500,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> schemas.JobSeriesPublic:
+    """A metric's points for every run of the job, thinned for an overview chart."""
+    if metric not in {name for name, _regex in job.metric_definitions}:
+        raise MetricNotFound(job.name, metric)
+    return schemas.JobSeriesPublic(
+        metric_name=metric,
+        runs=[
+            schemas.RunSeriesPublic(
+                run=s.run,
+                status=s.status,
+                objective_value=s.objective_value,
+                count=s.count,
+                points=list(s.points),
+            )
+            for s in storage.job_series(job, metric, max_points, limit)
+        ],
     )
 
 

@@ -25,16 +25,21 @@ async def create_parse(
         lines=parsed.lines,
         points=[
             schemas.ParsedPoint(
-                metric_name=p.metric, value=p.value, step=_numbered(p.step), line=p.line
+                metric_name=p.metric,
+                value=p.value,
+                step=_numbered(p.step),
+                line=p.line,
+                span=span,
             )
-            for p in parsed.points
+            for p, span in zip(parsed.points, parsed.point_spans, strict=True)
         ],
         rejections=[
             schemas.ParsedRejection(
-                metric_name=r.metric, line=r.line, capture=r.capture, reason=r.reason
+                metric_name=r.metric, line=r.line, capture=r.capture, reason=r.reason, span=span
             )
-            for r in parsed.rejections
+            for r, span in zip(parsed.rejections, parsed.rejection_spans, strict=True)
         ],
+        texts=list(parsed.texts),
     )
 
 
