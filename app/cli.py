@@ -88,6 +88,11 @@ def _add_url(command: argparse.ArgumentParser) -> None:
         default=os.environ.get("LOGMETRICS_URL", DEFAULT_URL),
         help=f"the service (default: LOGMETRICS_URL or {DEFAULT_URL})",
     )
+    command.add_argument(
+        "--token",
+        default=os.environ.get("LOGMETRICS_TOKEN"),
+        help="an admin token, when the service has access control on (default: LOGMETRICS_TOKEN)",
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -123,7 +128,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if not sep or not key:
             parser.error(f"run: --hp takes KEY=VALUE, got {item!r}")
         hyperparameters[key] = value
-    client = ServiceClient(args.url)
+    client = ServiceClient(args.url, token=args.token)
     try:
         shipped = ship(
             client,
@@ -158,7 +163,7 @@ def _sweep(args: argparse.Namespace) -> int:
     job = args.job or spec.job.name
     if args.timestamp:
         job = timestamped(job)
-    client = ServiceClient(args.url)
+    client = ServiceClient(args.url, token=args.token)
     try:
         result = run_sweep(client, spec, job_name=job)
     except (ServiceError, ServiceUnavailable, ValueError) as exc:

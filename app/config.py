@@ -29,12 +29,25 @@ class Settings(BaseSettings):
     regex_timeout_ms: float = Field(
         5.0, gt=0, description="Time one regex may search one line before the line is skipped."
     )
+    regex_timeouts_per_chunk: int = Field(
+        10, gt=0, description="Time-outs after which a definition skips the rest of a chunk."
+    )
+    max_request_bytes: int = Field(
+        10 * MiB, gt=0, description="Largest body of a request other than a log chunk."
+    )
     rejections_kept: int = Field(
         5, ge=0, description="Rejected captures kept as examples per run and metric."
     )
     max_parse_bytes: int = Field(4 * MiB, gt=0, description="Largest log `POST /v1/parse` takes.")
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
         "FULL", description="FULL: an acknowledged chunk survives power loss, not only a crash."
+    )
+    api_tokens: str | None = Field(
+        None,
+        description="Turns access control on: admin:TOKEN and read:TOKEN, comma-separated.",
+    )
+    token_file: Path | None = Field(
+        None, description="Turns access control on: a file of role:token lines."
     )
     presets_dir: Path | None = Field(
         None, description="Folder of metric-definition presets (default: the repo's metric_defs/)."

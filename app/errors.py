@@ -18,7 +18,9 @@
      │    ├── InvalidMetricDefinition
      │    ├── InvalidObjective
      │    └── InvalidRunSpec
-     └── ChunkTooLarge              a log chunk above the configured maximum (413)
+     ├── ChunkTooLarge              a log chunk above the configured maximum (413)
+     ├── Unauthenticated            no token, or one that matches nothing (401)
+     └── Forbidden                  a valid token without the right to do this (403)
 
 The API maps each branch to exactly one HTTP status, in one table in `app.main`.
 Nothing below the API layer raises `HTTPException`; these errors carry the message the
@@ -32,6 +34,7 @@ from typing import Any
 __all__ = [
     "ChunkTooLarge",
     "Conflict",
+    "Forbidden",
     "InvalidInput",
     "InvalidMetricDefinition",
     "InvalidObjective",
@@ -49,6 +52,7 @@ __all__ = [
     "RunNotFound",
     "StreamMoved",
     "StreamNotFound",
+    "Unauthenticated",
 ]
 
 
@@ -173,3 +177,11 @@ class ChunkTooLarge(LogmetricsError):
             f"a log chunk may hold at most {limit} bytes; send the log in smaller chunks",
             limit=limit,
         )
+
+
+class Unauthenticated(LogmetricsError):
+    code = "unauthenticated"
+
+
+class Forbidden(LogmetricsError):
+    code = "forbidden"

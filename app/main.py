@@ -10,11 +10,22 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 import app
+from app.api.limits import BodyLimit
 from app.api.routes import health, jobs, logs, metrics, parse, presets, runs
+from app.auth import load_tokens
 from app.config import Settings
-from app.errors import ChunkTooLarge, Conflict, InvalidInput, LogmetricsError, NotFound
+from app.errors import (
+    ChunkTooLarge,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    LogmetricsError,
+    NotFound,
+    Unauthenticated,
+)
 from app.ingest import Ingestor
 from app.parsing import ParserLimits
 from app.presets import DEFAULT_PRESETS_DIR, load_presets
@@ -31,6 +42,8 @@ STATUS_BY_ERROR: dict[type[LogmetricsError], int] = {
     Conflict: 409,
     InvalidInput: 422,
     ChunkTooLarge: 413,
+    Unauthenticated: 401,
+    Forbidden: 403,
 }
 
 
@@ -45,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limits = ParserLimits(
         max_line_bytes=settings.max_line_bytes,
         regex_timeout=settings.regex_timeout_ms / 1000,
+        timeouts_per_chunk=settings.regex_timeouts_per_chunk,
         rejections_kept=settings.rejections_kept,
     )
 
@@ -63,19 +77,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.storage = storage
     api.state.ingestor = Ingestor(storage, limits, settings.scanner)
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
+    api.state.tokens = load_tokens(settings.api_tokens, settings.token_file)
     for module in (health, jobs, runs, logs, metrics, parse, presets):
         api.include_router(module.router)
     install_dashboard(api)
     _add_error_handlers(api)
+    api.add_middleware(BodyLimit, limit=settings.max_request_bytes, exempt=_is_log_chunk)
     return api
+
+
+def _is_log_chunk(scope: Scope) -> bool:
+    # Log chunks have their own, larger limit (max_chunk_bytes), checked by their route.
+    return scope["method"] == "POST" and str(scope["path"]).endswith("/logs")
 
 
 def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(LogmetricsError)
     async def domain_error(_request: Request, exc: LogmetricsError) -> JSONResponse:
         status = next(STATUS_BY_ERROR[c] for c in type(exc).__mro__ if c in STATUS_BY_ERROR)
+        challenge = {"WWW-Authenticate": 'Bearer realm="logmetrics"'} if status == 401 else None
         return JSONResponse(
-            {"error": exc.code, "message": exc.message, **exc.extra}, status_code=status
+            {"error": exc.code, "message": exc.message, **exc.extra},
+            status_code=status,
+            headers=challenge,
         )
 
     @api.exception_handler(RequestValidationError)

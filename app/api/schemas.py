@@ -35,6 +35,7 @@ __all__ = [
     "PresetsPublic",
     "RunComplete",
     "RunCreate",
+    "RunCreated",
     "RunDetailPublic",
     "RunPublic",
     "RunsPublic",
@@ -202,6 +203,15 @@ class RunPublic(BaseModel):
 class RunDetailPublic(RunPublic):
     streams: list[StreamPublic]
     diagnostics: list[MetricDiagnostics]
+
+
+class RunCreated(RunDetailPublic):
+    ingest_token: str | None = Field(
+        description=(
+            "When tokens are on: a token that may only post this run's logs and complete it. "
+            "Shown once."
+        )
+    )
 
 
 class RunsPublic(BaseModel):

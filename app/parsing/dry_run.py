@@ -50,7 +50,12 @@ def parse_log(
         InvalidMetricDefinition: as `compile_definitions` does.
     """
     base = limits or ParserLimits()
-    keep_all = ParserLimits(base.max_line_bytes, base.regex_timeout, rejections_kept=len(log) + 1)
+    keep_all = ParserLimits(
+        max_line_bytes=base.max_line_bytes,
+        regex_timeout=base.regex_timeout,
+        timeouts_per_chunk=base.timeouts_per_chunk,
+        rejections_kept=len(log) + 1,
+    )
     compiled = compile_definitions(definitions)
     parser = Parser(compiled, log_format, keep_all, scanner)
     body = parser.feed(StreamState(), log)

@@ -34,6 +34,7 @@ __all__ = ["ChunkResult", "Parser", "ParserLimits"]
 
 NOT_A_NUMBER = "not a finite number"
 TIMED_OUT = "timed out"
+SUSPENDED = "skipped: the regex timed out too often in this chunk"
 _CR_TO_LF = bytes.maketrans(b"\r", b"\n")
 
 
@@ -43,12 +44,16 @@ class ParserLimits:
 
     `max_line_bytes`: a longer line is matched on its first `max_line_bytes` bytes.
     `regex_timeout`: seconds one regex may search one line before the line is skipped
-    for that definition. `rejections_kept`: how many rejections per definition a result
-    keeps as examples (all are counted).
+    for that definition. `timeouts_per_chunk`: after that many time-outs in one chunk,
+    a definition is skipped for the rest of the chunk (each skipped line counts as a
+    time-out), so a hostile regex costs at most that many time-outs' worth of CPU per
+    chunk. `rejections_kept`: how many rejections per definition a result keeps as
+    examples (all are counted).
     """
 
     max_line_bytes: int = 64 * 1024
     regex_timeout: float = 0.005
+    timeouts_per_chunk: int = 10
     rejections_kept: int = 5
 
 
@@ -320,10 +325,15 @@ class Parser:
             definitions = sorted([*self._always, *chosen], key=lambda d: d.index)
         timeout = self.limits.regex_timeout
         for definition in definitions:
+            if out.timeouts_of(definition.name) >= self.limits.timeouts_per_chunk:
+                out.reject(Rejection(definition.name, number, offset, None, SUSPENDED))
+                continue
             try:
                 # Positional (pos, endpos, concurrent, partial, timeout): keyword arguments
                 # cost the `regex` module a microsecond a call, as much as a short search.
-                match = definition.pattern.search(text, 0, None, None, False, timeout)
+                # `concurrent` releases the GIL while matching: a slow regex of one job
+                # does not stall the threads ingesting for others.
+                match = definition.pattern.search(text, 0, None, True, False, timeout)
             except TimeoutError:
                 out.reject(Rejection(definition.name, number, offset, None, TIMED_OUT))
                 continue
@@ -348,8 +358,11 @@ class _Collector:
         self._rejected: dict[str, int] = {}
         self._timeouts: dict[str, int] = {}
 
+    def timeouts_of(self, metric: str) -> int:
+        return self._timeouts.get(metric, 0)
+
     def reject(self, rejection: Rejection) -> None:
-        counts = self._timeouts if rejection.reason == TIMED_OUT else self._rejected
+        counts = self._rejected if rejection.reason == NOT_A_NUMBER else self._timeouts
         counts[rejection.metric] = counts.get(rejection.metric, 0) + 1
         examples = self._examples.get(rejection.metric)
         if examples is None:

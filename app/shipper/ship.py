@@ -70,6 +70,11 @@ def ship(
         lambda: client.create_run(job, name, dict(hyperparameters or {})), give_up_after
     )
     run_name: str = run["name"]
+    # With access control on, everything after creating the run uses the run's own
+    # token, which may only post its logs and complete it.
+    token = run.get("ingest_token")
+    if token:
+        client = client.with_token(token)
     config_dir = tempfile.mkdtemp(prefix="logmetrics-config-")
     try:
         child_environment = _environment(job_info, run, config_dir, environment or {})
@@ -95,6 +100,8 @@ def ship(
         return Shipped(run_name, status, outcome.returncode)
     finally:
         shutil.rmtree(config_dir, ignore_errors=True)
+        if token:
+            client.close()
 
 
 def _ending(outcome: Outcome) -> tuple[str, str | None]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -137,11 +137,29 @@ class Storage(abc.ABC):
     # Runs.
 
     @abc.abstractmethod
-    def create_run(self, job: Job, name: str | None, hyperparameters: Mapping[str, str]) -> Run:
+    def create_run(
+        self,
+        job: Job,
+        name: str | None,
+        hyperparameters: Mapping[str, str],
+        ingest_token: Callable[[int], str | None] | None = None,
+    ) -> Run:
         """Create an InProgress run; a missing name is generated (`run-0001`, ...).
+
+        Args:
+            ingest_token: given the new run's id, the hash of its ingest token to keep
+                (None: no token).
 
         Raises: RunExists.
         """
+
+    @abc.abstractmethod
+    def run_id(self, job: Job, name: str) -> int:
+        """Raises: RunNotFound."""
+
+    @abc.abstractmethod
+    def run_token_hash(self, run_id: int) -> str | None:
+        """The stored hash of a run's ingest token; None for no token or no such run."""
 
     @abc.abstractmethod
     def get_run(self, job: Job, name: str) -> Run:

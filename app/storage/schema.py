@@ -53,6 +53,7 @@ runs = Table(
     # Kept up to date as points arrive, so that `best` and the leaderboard read an index
     # instead of scanning points.
     Column("objective_value", Float),
+    Column("ingest_token_hash", String(64)),  # SHA-256 of the run's token, if any
     UniqueConstraint("job_id", "name"),
     Index("runs_by_objective", "job_id", "objective_value"),
     Index("runs_by_creation", "job_id", "created_at"),

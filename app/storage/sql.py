@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,7 +186,13 @@ class SqlStorage(Storage):
 
     # Runs.
 
-    def create_run(self, job: Job, name: str | None, hyperparameters: Mapping[str, str]) -> Run:
+    def create_run(
+        self,
+        job: Job,
+        name: str | None,
+        hyperparameters: Mapping[str, str],
+        ingest_token: Callable[[int], str | None] | None = None,
+    ) -> Run:
         attempts = 1 if name is not None else 100
         for _ in range(attempts):
             created = _now()
@@ -204,6 +210,12 @@ class SqlStorage(Storage):
                             )
                         )
                     )
+                    if ingest_token is not None:
+                        conn.execute(
+                            update(runs)
+                            .where(runs.c.id == run_id)
+                            .values(ingest_token_hash=ingest_token(run_id))
+                        )
             except IntegrityError as exc:
                 if name is not None:
                     raise RunExists(job.name, name) from exc
@@ -221,6 +233,22 @@ class SqlStorage(Storage):
                 objective_value=None,
             )
         raise RunExists(job.name, "run-*")
+
+    def run_id(self, job: Job, name: str) -> int:
+        with self._read() as conn:
+            found: int | None = conn.execute(
+                select(runs.c.id).where(runs.c.job_id == job.id, runs.c.name == name)
+            ).scalar()
+        if found is None:
+            raise RunNotFound(job.name, name)
+        return found
+
+    def run_token_hash(self, run_id: int) -> str | None:
+        with self._read() as conn:
+            stored: str | None = conn.execute(
+                select(runs.c.ingest_token_hash).where(runs.c.id == run_id)
+            ).scalar()
+        return stored
 
     def _next_run_name(self, conn: Connection, job: Job) -> str:
         count = conn.execute(select(func.count()).where(runs.c.job_id == job.id)).scalar_one()

@@ -10,7 +10,7 @@ from app.parsing import (
     compile_definitions,
     parse_log,
 )
-from app.parsing.parser import NOT_A_NUMBER, TIMED_OUT
+from app.parsing.parser import NOT_A_NUMBER, SUSPENDED, TIMED_OUT
 from app.records import Point, Rejection, StreamState
 
 GAN_LINE = (
@@ -250,6 +250,19 @@ def test_a_regex_that_runs_too_long_skips_the_line_and_is_counted():
     assert result.timeouts == {"slow": 1}
     assert result.rejections == (Rejection("slow", 1, 0, None, TIMED_OUT),)
     assert result.points == (Point("loss", 1.0, None, 2, 42),)
+
+
+def test_a_regex_that_keeps_timing_out_is_skipped_for_the_rest_of_the_chunk():
+    slow = MetricDefinition("slow", r"(a|aa)+$")
+    limits = ParserLimits(regex_timeout=0.001, timeouts_per_chunk=3)
+    parser = Parser(compile_definitions([slow, LOSS]), limits=limits)
+    result = parser.feed(StreamState(), (b"a" * 40 + b"!\n") * 5 + b"Loss = 1;\n")
+    assert result.timeouts == {"slow": 5}  # 3 searched and timed out, 2 skipped
+    assert [r.reason for r in result.rejections] == [TIMED_OUT] * 3 + [SUSPENDED] * 2
+    assert result.points == (Point("loss", 1.0, None, 6, 210),)
+    # The next chunk tries the regex again.
+    again = parser.feed(result.state, b"a" * 40 + b"!\n")
+    assert [r.reason for r in again.rejections] == [TIMED_OUT]
 
 
 # 7. Positions.

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api import schemas
-from app.api.deps import JobDep, PresetsDep, StorageDep
+from app.api.deps import CanManage, CanRead, JobDep, PresetsDep, StorageDep
 from app.api.views import job_public, run_detail_public
 from app.errors import NoBestRun
 from app.jobs import job_spec
@@ -14,7 +14,9 @@ from app.objective import qualifying_statuses
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
-@router.post("", status_code=201, responses=schemas.error_responses(409, 422))
+@router.post(
+    "", status_code=201, dependencies=[CanManage], responses=schemas.error_responses(409, 422)
+)
 def create_job(
     body: schemas.JobCreate, storage: StorageDep, presets: PresetsDep
 ) -> schemas.JobPublic:
@@ -32,19 +34,19 @@ def create_job(
     return job_public(storage.job_overview(job))
 
 
-@router.get("")
+@router.get("", dependencies=[CanRead])
 def read_jobs(storage: StorageDep) -> schemas.JobsPublic:
     """Every job, newest first, with run counts and the best run so far."""
     return schemas.JobsPublic(jobs=[job_public(overview) for overview in storage.list_jobs()])
 
 
-@router.get("/{job}", responses=schemas.error_responses(404))
+@router.get("/{job}", dependencies=[CanRead], responses=schemas.error_responses(404))
 def read_job(job: JobDep, storage: StorageDep) -> schemas.JobPublic:
     """A job with its run counts by status and its best run so far."""
     return job_public(storage.job_overview(job))
 
 
-@router.get("/{job}/best", responses=schemas.error_responses(404))
+@router.get("/{job}/best", dependencies=[CanRead], responses=schemas.error_responses(404))
 def read_best_run(
     job: JobDep,
     storage: StorageDep,

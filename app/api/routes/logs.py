@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api import schemas
-from app.api.deps import IngestorDep, JobDep, SettingsDep, StorageDep
+from app.api.deps import CanIngest, CanRead, IngestorDep, JobDep, SettingsDep, StorageDep
 from app.errors import ChunkTooLarge
 
 router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}/logs", tags=["logs"])
@@ -27,6 +27,7 @@ StreamName = Annotated[
 
 @router.post(
     "",
+    dependencies=[CanIngest],
     responses=schemas.error_responses(404, 409, 413, 422),
     openapi_extra={
         "requestBody": {
@@ -68,6 +69,7 @@ async def create_log_chunk(
 
 @router.get(
     "",
+    dependencies=[CanRead],
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/octet-stream": {}}},

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from app.api import schemas
-from app.api.deps import JobDep, StorageDep
+from app.api.deps import CanRead, JobDep, StorageDep
 from app.errors import InvalidInput, MetricNotFound
 
-router = APIRouter(prefix="/v1/jobs/{job}", tags=["metrics"])
+router = APIRouter(prefix="/v1/jobs/{job}", tags=["metrics"], dependencies=[CanRead])
 
 
 @router.get("/runs/{run}/metrics/{metric}", responses=schemas.error_responses(404, 422))
@@ -69,8 +70,9 @@ def read_job_series(
 
 
 def _cursor_seq(cursor: str | None) -> int:
+    # ASCII digits only (str.isdigit() also takes '²'), and within a 64-bit column.
     if cursor is None:
         return 0
-    if not cursor.isdigit():
+    if re.fullmatch(r"[0-9]{1,18}", cursor) is None:
         raise InvalidInput(f"invalid cursor {cursor!r}: pass a next_cursor as given")
     return int(cursor)

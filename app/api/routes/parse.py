@@ -4,11 +4,11 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from app.api import schemas
-from app.api.deps import IngestorDep, PresetsDep, SettingsDep
+from app.api.deps import CanRead, IngestorDep, PresetsDep, SettingsDep
 from app.errors import ChunkTooLarge
 from app.parsing import parse_log
 
-router = APIRouter(prefix="/v1/parse", tags=["parse"])
+router = APIRouter(prefix="/v1/parse", tags=["parse"], dependencies=[CanRead])
 
 
 @router.post("", responses=schemas.error_responses(413, 422))

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from app.api import schemas
-from app.api.deps import PresetsDep
+from app.api.deps import CanRead, PresetsDep
 from app.presets import Preset
 
-router = APIRouter(prefix="/v1/presets", tags=["presets"])
+router = APIRouter(prefix="/v1/presets", tags=["presets"], dependencies=[CanRead])
 
 
 @router.get("")

@@ -5,8 +5,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from app.api import schemas
-from app.api.deps import IngestorDep, JobDep, StorageDep
+from app.api.deps import (
+    CanIngest,
+    CanManage,
+    CanRead,
+    IngestorDep,
+    JobDep,
+    StorageDep,
+    TokensDep,
+)
 from app.api.views import run_detail_public, run_public
+from app.auth import hash_token, new_run_token
 from app.jobs import run_hyperparameters
 from app.objective import best_first_order
 from app.records import RunStatus
@@ -17,16 +26,32 @@ router = APIRouter(prefix="/v1/jobs/{job}/runs", tags=["runs"])
 RunName = Annotated[str, Path(max_length=63)]
 
 
-@router.post("", status_code=201, responses=schemas.error_responses(404, 409, 422))
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[CanManage],
+    responses=schemas.error_responses(404, 409, 422),
+)
 def create_run(
-    job: JobDep, body: schemas.RunCreate, storage: StorageDep
-) -> schemas.RunDetailPublic:
-    """Start a run of the job with its hyperparameters."""
-    run = storage.create_run(job, body.name, run_hyperparameters(job, body.hyperparameters))
-    return run_detail_public(run, job)
+    job: JobDep, body: schemas.RunCreate, storage: StorageDep, tokens: TokensDep
+) -> schemas.RunCreated:
+    """Start a run of the job with its hyperparameters (and its ingest token, if tokens are on)."""
+    issued: list[str] = []
+
+    def ingest_token(run_id: int) -> str:
+        issued.append(new_run_token(run_id))
+        return hash_token(issued[-1])
+
+    hyperparameters = run_hyperparameters(job, body.hyperparameters)
+    run = storage.create_run(
+        job, body.name, hyperparameters, ingest_token if tokens.enabled else None
+    )
+    return schemas.RunCreated(
+        **run_detail_public(run, job).model_dump(), ingest_token=issued[-1] if issued else None
+    )
 
 
-@router.get("", responses=schemas.error_responses(404, 422))
+@router.get("", dependencies=[CanRead], responses=schemas.error_responses(404, 422))
 def read_runs(
     job: JobDep,
     storage: StorageDep,
@@ -47,13 +72,15 @@ def read_runs(
     )
 
 
-@router.get("/{run}", responses=schemas.error_responses(404))
+@router.get("/{run}", dependencies=[CanRead], responses=schemas.error_responses(404))
 def read_run(job: JobDep, run: RunName, storage: StorageDep) -> schemas.RunDetailPublic:
     """A run: status, hyperparameters, objective, final metrics, streams, diagnostics."""
     return run_detail_public(storage.get_run(job, run), job)
 
 
-@router.post("/{run}/complete", responses=schemas.error_responses(404, 409, 422))
+@router.post(
+    "/{run}/complete", dependencies=[CanIngest], responses=schemas.error_responses(404, 409, 422)
+)
 def complete_run(
     job: JobDep, run: RunName, body: schemas.RunComplete, ingestor: IngestorDep
 ) -> schemas.RunDetailPublic:
