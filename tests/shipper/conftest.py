@@ -26,7 +26,10 @@ class RestartableService:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self, **overrides: object) -> None:
+        """Serve on the same port and database, with settings changed by `overrides`."""
+        if overrides:
+            self.settings = self.settings.model_copy(update=overrides)
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))

@@ -216,3 +216,42 @@ def test_a_service_that_stays_away_is_given_up_on_and_the_output_saved(restartab
     delivered = get(restartable.url, "/runs/run-0001/logs?stream=stdout").content
     assert delivered + saved.read_bytes() == COUNTED
     assert get(restartable.url, "/runs/run-0001").json()["status"] == "InProgress"
+
+
+ADMIN = "admin-token-0123456789abcdef"
+
+
+def test_with_access_control_the_shipper_ships_with_the_runs_own_token(restartable):
+    restartable.stop()
+    restartable.start(api_tokens=f"admin:{ADMIN}")
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    body = {
+        "name": "toy",
+        "objective": {"MetricName": "loss", "Type": "Minimize"},
+        "metric_definitions": LOSS,
+    }
+    assert httpx.post(f"{restartable.url}/v1/jobs", json=body, headers=admin).status_code == 201
+    options = ["--url", restartable.url, "--job", "toy", "--token", ADMIN]
+    with subprocess.Popen(
+        logmetrics("run", *options, "--", *COUNT_TO_40),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            run = httpx.get(f"{restartable.url}/v1/jobs/toy/runs/run-0001", headers=admin)
+            if run.status_code == 200 and run.json()["diagnostics"][0]["points"] >= 3:
+                break
+            time.sleep(0.05)
+        # The admin token the shipper started with stops working: what follows can only
+        # be done with the run's own token.
+        restartable.stop()
+        restartable.start(api_tokens="admin:another-admin-token-0123456789")
+        stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert stdout == COUNTED
+    other = {"Authorization": "Bearer another-admin-token-0123456789"}
+    run = httpx.get(f"{restartable.url}/v1/jobs/toy/runs/run-0001", headers=other).json()
+    assert run["status"] == "Completed"
+    log = httpx.get(f"{restartable.url}/v1/jobs/toy/runs/run-0001/logs", headers=other)
+    assert log.content == COUNTED
