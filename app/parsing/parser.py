@@ -18,10 +18,13 @@ change the speed, never the points.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+import regex
 
 from app.parsing.definitions import CompiledDefinition, LogFormat
 from app.parsing.lines import DIRTY_BYTES, clean_text_lines, count_line_ends, line_text
@@ -312,6 +315,30 @@ class Parser:
         text = self._line_text(raw)
         self._match(text, number, offset, frozenset(self._screen(text.encode())), out)
 
+    def _search(self, definition: CompiledDefinition, text: str) -> regex.Match[str] | None:
+        # Positional (pos, endpos, concurrent, partial, timeout): keyword arguments cost
+        # the `regex` module a microsecond a call, as much as a short search. `concurrent`
+        # releases the GIL while matching: a slow regex of one job does not stall the
+        # threads ingesting for others.
+        return definition.pattern.search(text, 0, None, True, False, self.limits.regex_timeout)
+
+    def _search_again(
+        self, definition: CompiledDefinition, text: str, cpu_mark: float
+    ) -> tuple[regex.Match[str] | None, bool]:
+        """After a time-out: the match, and whether the regex really is slow.
+
+        The `regex` module times searches by the wall clock, so a thread that waited
+        for a core or the GIL (many runs ingesting on few cores) can time out on a
+        search that needs microseconds. Only a search that has used the budget in this
+        thread's own CPU time counts as timed out; a starved one is tried again.
+        """
+        while time.thread_time() - cpu_mark < self.limits.regex_timeout:
+            try:
+                return self._search(definition, text), False
+            except TimeoutError:
+                continue
+        return None, True
+
     def _line_text(self, raw: bytes) -> str:
         return line_text(raw, self.log_format, self.limits.max_line_bytes)
 
@@ -323,20 +350,19 @@ class Parser:
         if screened:
             chosen = [self.definitions[index] for index in screened]
             definitions = sorted([*self._always, *chosen], key=lambda d: d.index)
-        timeout = self.limits.regex_timeout
+        cpu_mark = time.thread_time()
         for definition in definitions:
             if out.timeouts_of(definition.name) >= self.limits.timeouts_per_chunk:
                 out.reject(Rejection(definition.name, number, offset, None, SUSPENDED))
                 continue
             try:
-                # Positional (pos, endpos, concurrent, partial, timeout): keyword arguments
-                # cost the `regex` module a microsecond a call, as much as a short search.
-                # `concurrent` releases the GIL while matching: a slow regex of one job
-                # does not stall the threads ingesting for others.
-                match = definition.pattern.search(text, 0, None, True, False, timeout)
+                match = self._search(definition, text)
             except TimeoutError:
-                out.reject(Rejection(definition.name, number, offset, None, TIMED_OUT))
-                continue
+                match, slow = self._search_again(definition, text, cpu_mark)
+                cpu_mark = time.thread_time()
+                if slow:
+                    out.reject(Rejection(definition.name, number, offset, None, TIMED_OUT))
+                    continue
             if match is None:
                 continue
             capture = match.group(definition.value_group)

@@ -4,6 +4,7 @@ And the three ways to pick lines (hyperscan, the stdlib `re` scan, every line) a
 """
 
 import itertools
+import threading
 from dataclasses import replace
 
 from hypothesis import given, settings
@@ -146,3 +147,29 @@ def test_a_state_saved_and_restored_goes_on_as_if_never_stopped():
     first = parser.feed(StreamState(), LOG[:200])
     restored = replace(first.state, partial=bytes(bytearray(first.state.partial)))
     assert parser.feed(restored, LOG[200:]) == parser.feed(first.state, LOG[200:])
+
+
+def test_threads_sharing_a_parser_get_what_one_thread_gets():
+    """The regex module times searches by the wall clock: threads waiting for a core or
+    the GIL must not lose points to time-outs of searches that need microseconds."""
+    parser = Parser(DEFINITIONS, LogFormat.TEXT, ParserLimits(regex_timeout=0.002))
+    log = LOG * 300
+
+    def feed() -> list[object]:
+        state, points = StreamState(), []
+        for start in range(0, len(log), 4096):
+            result = parser.feed(state, log[start : start + 4096])
+            state = result.state
+            points += result.points
+        return points
+
+    alone = feed()
+    results: list[list[object]] = []
+    threads = [threading.Thread(target=lambda: results.append(feed())) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(alone) == 2700
+    assert [len(points) for points in results] == [len(alone)] * 6
+    assert all(points == alone for points in results)
