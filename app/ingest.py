@@ -80,13 +80,14 @@ class Ingestor:
         parser = self.parser(job)
         for _ in range(_ATTEMPTS):
             snapshot = self._storage.read_stream(job, run, stream)
-            _check_in_progress(snapshot.run)
             have = snapshot.state.offset
             if offset is not None and offset > have:
                 raise OffsetGap(stream, offset, have)
             fresh = data[have - offset :] if offset is not None else data
-            if not fresh:
+            if not fresh and (offset is not None or not data):
+                # A retry of bytes already stored: done, even if the run has ended since.
                 return Appended(stream, have, 0, 0)
+            _check_in_progress(snapshot.run)
             result = parser.feed(snapshot.state, fresh)
             write = ChunkWrite(
                 stream=stream,
@@ -141,7 +142,8 @@ class Ingestor:
                         rejections=result.rejections,
                         rejected=result.rejected,
                         timeouts=result.timeouts,
-                        timestamp=now,
+                        # The time its last bytes came, as for any other line.
+                        timestamp=snapshot.partial_times.get(stream, now),
                     )
                 )
             try:

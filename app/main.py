@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import Scope
 
 import app
@@ -72,6 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=app.__version__,
         summary="Training logs in, metrics and the best run of a tuning job out.",
         lifespan=lifespan,
+        # An API answers the path it is asked; a redirect to a slashed twin (which
+        # `{metric:path}` would offer) only surprises clients.
+        redirect_slashes=False,
     )
     api.state.settings = settings
     api.state.storage = storage
@@ -84,6 +88,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(api)
     api.add_middleware(BodyLimit, limit=settings.max_request_bytes, exempt=_is_log_chunk)
     return api
+
+
+def _location(parts: Sequence[object]) -> str:
+    # "definitions" and "preset" tag the branch of a union pydantic took: not a place.
+    return ".".join(str(part) for part in parts if part not in ("definitions", "preset"))
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    # Starlette's 405 names the methods of the first route on the path only; a path
+    # served by several routes (GET and POST /v1/jobs) supports all of theirs.
+    routes = request.app.router.routes
+    return {
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    }
 
 
 def _is_log_chunk(scope: Scope) -> bool:
@@ -105,8 +127,7 @@ def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
-            {"location": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
-            for error in exc.errors()
+            {"location": _location(error["loc"]), "message": error["msg"]} for error in exc.errors()
         ]
         message = "; ".join(f"{d['location']}: {d['message']}" for d in details)
         return JSONResponse(
@@ -115,11 +136,22 @@ def _add_error_handlers(api: FastAPI) -> None:
         )
 
     @api.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's answer to a JSON body that is not UTF-8: the same error, and
+            # status, as a body that is not JSON.
+            message = "body: not JSON text (JSON is UTF-8)"
+            return JSONResponse(
+                {"error": "invalid_request", "message": message, "details": []},
+                status_code=422,
+            )
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {"Allow": ", ".join(sorted(_allowed_methods(request)))}
         return JSONResponse(
             {"error": "http_error", "message": str(exc.detail)},
             status_code=exc.status_code,
-            headers=exc.headers,
+            headers=headers,
         )
 
     @api.exception_handler(Exception)

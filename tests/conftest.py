@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,18 +18,7 @@ import uvicorn
 from app.config import Settings
 from app.main import create_app
 from app.storage import SqlStorage
-
-GAN_LINE = (
-    "GAN_loss=0.138318; Scaled_reg=2.654134; disc:[-0.017371,0.102429] real 93.3% gen 0.0% "
-    "disc-combined=0.000000; disc_train_loss=1.374587; Loss = 16.020744; "
-    "Iteration 0 took 0.704s; Elapsed=0s"
-)
-GAN_DEFINITIONS = [
-    {"Name": "GAN_loss", "Regex": "GAN_loss=(.*?);"},
-    {"Name": "disc_train_loss", "Regex": "disc_train_loss=(.*?);"},
-    {"Name": "disc-combined", "Regex": "disc-combined=(.*?);"},
-    {"Name": "loss", "Regex": "Loss = (.*?);"},
-]
+from tests.samples import GAN_DEFINITIONS
 
 
 @dataclass
@@ -158,3 +147,32 @@ def make_run(api: httpx.Client) -> Callable[..., dict[str, Any]]:
         return run
 
     return make
+
+
+@pytest.fixture
+def post_log(api: httpx.Client) -> Callable[..., httpx.Response]:
+    """Post raw bytes to a run's stream: `post_log("run-0001", b"...", stream="stderr")`.
+
+    `data` may be an iterable of bytes, which httpx sends with chunked transfer encoding;
+    keyword arguments other than `job` are the query (`stream`, `offset`, `timestamp`).
+    """
+
+    def post(
+        run: str, data: str | bytes | Iterable[bytes], *, job: str = "gan", **params: Any
+    ) -> httpx.Response:
+        content = data.encode() if isinstance(data, str) else data
+        return api.post(f"/v1/jobs/{job}/runs/{run}/logs", params=params, content=content)
+
+    return post
+
+
+@pytest.fixture
+def complete_run(api: httpx.Client) -> Callable[..., httpx.Response]:
+    """End a run: `complete_run("run-0001", "Failed", failure_reason="OOM")`."""
+
+    def complete(
+        run: str, status: str = "Completed", *, job: str = "gan", **fields: Any
+    ) -> httpx.Response:
+        return api.post(f"/v1/jobs/{job}/runs/{run}/complete", json={"status": status, **fields})
+
+    return complete

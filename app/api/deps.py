@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Request
 
 from app.auth import Action, Principal, TokenBook
 from app.config import Settings
@@ -53,7 +53,7 @@ IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_job(storage: StorageDep, job: Annotated[str, Path(max_length=63)]) -> Job:
+def get_job(storage: StorageDep, job: str) -> Job:
     return storage.get_job(job)
 
 
@@ -94,7 +94,7 @@ def require_manage(principal: PrincipalDep) -> None:
 def require_ingest(
     principal: PrincipalDep,
     job: JobDep,
-    run: Annotated[str, Path(max_length=63)],
+    run: str,
     storage: StorageDep,
 ) -> None:
     """Admin tokens, or the run's own token, may post a run's logs and complete it."""

@@ -8,9 +8,9 @@ the API returns. Requests accept SageMaker's spelling of keys too (`Name`, `Rege
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from app.jobs import NAME_PATTERN
 from app.objective import ObjectiveStatus, ObjectiveType, Strategy
@@ -62,10 +62,22 @@ class ObjectiveIn(_Request):
     )
 
 
+def _definitions_shape(value: Any) -> str:
+    return "preset" if isinstance(value, str) else "definitions"
+
+
+# Named regexes, or a preset's name: validated as the one its shape says, so a typo in a
+# definition is reported once, not also as "not a string".
+Definitions = Annotated[
+    Annotated[list[MetricDefinitionIn], Tag("definitions")] | Annotated[str, Tag("preset")],
+    Discriminator(_definitions_shape),
+]
+
+
 class JobCreate(_Request):
     name: str = Field(pattern=NAME_PATTERN, max_length=63, examples=["gan-tuning"])
     objective: ObjectiveIn
-    metric_definitions: list[MetricDefinitionIn] | str = Field(
+    metric_definitions: Definitions = Field(
         validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
         description=(
             "0 to 40 named regexes (the named group `value`, else group 1, is the value), "
@@ -95,7 +107,7 @@ class RunComplete(_Request):
 
 
 class ParseCreate(_Request):
-    metric_definitions: list[MetricDefinitionIn] | str = Field(
+    metric_definitions: Definitions = Field(
         validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
         description="Named regexes, or the name of a preset.",
     )

@@ -55,10 +55,12 @@ class StreamSnapshot:
 
 @dataclass(frozen=True)
 class RunSnapshot:
-    """A run with the parsing state of each of its streams."""
+    """A run with the parsing state of each of its streams, and when each stream's held
+    partial line last got bytes (the time its points take if the run ends first)."""
 
     run: Run
     streams: Mapping[str, StreamState]
+    partial_times: Mapping[str, datetime]
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ streams = Table(
     Column("partial", LargeBinary, nullable=False),
     Column("partial_length", BigInteger, nullable=False),
     Column("skip_lf", Boolean, nullable=False),
+    # When the held partial line last got bytes: its points' time if the run ends first.
+    Column("partial_timestamp", Float),
     UniqueConstraint("run_id", "name"),
 )
 

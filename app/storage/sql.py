@@ -345,7 +345,15 @@ class SqlStorage(Storage):
         with self._read() as conn:
             row = self._run_row(conn, job, run)
             stream_rows = conn.execute(select(streams).where(streams.c.run_id == row.id)).all()
-        return RunSnapshot(_run(row, job, ()), {s.name: _state(s) for s in stream_rows})
+        return RunSnapshot(
+            _run(row, job, ()),
+            {s.name: _state(s) for s in stream_rows},
+            {
+                s.name: _datetime(s.partial_timestamp)
+                for s in stream_rows
+                if s.partial_timestamp is not None
+            },
+        )
 
     def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> StreamInfo:
         with self._write() as conn:
@@ -394,6 +402,7 @@ class SqlStorage(Storage):
             "partial": state.partial,
             "partial_length": state.partial_length,
             "skip_lf": state.skip_lf,
+            "partial_timestamp": write.timestamp.timestamp() if state.partial_length else None,
         }
         stream_id = conn.execute(
             select(streams.c.id).where(streams.c.run_id == run.id, streams.c.name == write.stream)

@@ -1,6 +1,6 @@
 """Presets over HTTP: listed, shown, and usable by name in a job and in a dry run."""
 
-from conftest import GAN_LINE
+from tests.samples import GAN_LINE
 
 
 def test_presets_are_listed_by_name(api):

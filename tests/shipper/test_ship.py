@@ -11,7 +11,8 @@ import time
 
 import httpx
 import pytest
-from conftest import logmetrics
+
+from tests.shipper.service import logmetrics
 
 LOSS = [{"Name": "loss", "Regex": r"loss=(\S+);"}]
 

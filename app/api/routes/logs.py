@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -13,7 +13,7 @@ from app.errors import ChunkTooLarge
 
 router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}/logs", tags=["logs"])
 
-RunName = Annotated[str, Path(max_length=63)]
+RunName = str
 StreamName = Annotated[
     str,
     Query(
@@ -53,11 +53,16 @@ async def create_log_chunk(
     ] = None,
     timestamp: Annotated[
         datetime | None,
-        Query(description="The points' time (ISO 8601 or Unix seconds); default: now."),
+        Query(
+            description="The points' time (ISO 8601, UTC unless it says; or Unix seconds). "
+            "Default: when the chunk arrives."
+        ),
     ] = None,
 ) -> schemas.ChunkAccepted:
     """Append raw log bytes (any content type, chunked transfer works) to a run's stream."""
     body = await _read_body(request, settings.max_chunk_bytes)
+    if timestamp is not None and timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=UTC)  # a time without a zone is UTC
     appended = await run_in_threadpool(ingestor.append, job, run, stream, body, offset, timestamp)
     return schemas.ChunkAccepted(
         stream=appended.stream,

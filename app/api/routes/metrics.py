@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app.api import schemas
 from app.api.deps import CanRead, JobDep, StorageDep
@@ -12,11 +12,11 @@ from app.errors import InvalidInput, MetricNotFound
 router = APIRouter(prefix="/v1/jobs/{job}", tags=["metrics"], dependencies=[CanRead])
 
 
-@router.get("/runs/{run}/metrics/{metric}", responses=schemas.error_responses(404, 422))
+@router.get("/runs/{run}/metrics/{metric:path}", responses=schemas.error_responses(404, 422))
 def read_metric_series(
     job: JobDep,
-    run: Annotated[str, Path(max_length=63)],
-    metric: Annotated[str, Path(max_length=255)],
+    run: str,
+    metric: str,
     storage: StorageDep,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
@@ -43,10 +43,10 @@ def read_metric_series(
     )
 
 
-@router.get("/series/{metric}", responses=schemas.error_responses(404, 422))
+@router.get("/series/{metric:path}", responses=schemas.error_responses(404, 422))
 def read_job_series(
     job: JobDep,
-    metric: Annotated[str, Path(max_length=255)],
+    metric: str,
     storage: StorageDep,
     max_points: Annotated[int, Query(ge=2, le=10_000)] = 500,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,

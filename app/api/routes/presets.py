@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from app.api import schemas
 from app.api.deps import CanRead, PresetsDep
@@ -18,9 +16,7 @@ def read_presets(presets: PresetsDep) -> schemas.PresetsPublic:
 
 
 @router.get("/{preset}", responses=schemas.error_responses(404))
-def read_preset(
-    preset: Annotated[str, Path(max_length=255)], presets: PresetsDep
-) -> schemas.PresetPublic:
+def read_preset(preset: str, presets: PresetsDep) -> schemas.PresetPublic:
     """One preset's metric definitions."""
     return _public(presets.get(preset))
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app.api import schemas
 from app.api.deps import (
@@ -23,7 +23,7 @@ from app.storage import RunQuery
 
 router = APIRouter(prefix="/v1/jobs/{job}/runs", tags=["runs"])
 
-RunName = Annotated[str, Path(max_length=63)]
+RunName = str
 
 
 @router.post(
