@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test demo serve clean
+.PHONY: install chromium lint test bench demo serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The dashboard's browser tests drive Debian's Chromium: Playwright cannot download its own.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: lint chromium
 	$(BIN)/pytest
+
+# Parser, HTTP ingest and ranking at scale; writes bench/RESULTS.md (see bench/README.md).
+bench: install
+	$(BIN)/python -m bench --write-results
 
 # The reference sweep runs `python -m trainer`: the venv's python comes first on PATH.
 demo: install

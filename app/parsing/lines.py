@@ -6,7 +6,7 @@ import re
 
 from app.parsing.definitions import LogFormat
 
-__all__ = ["DIRTY_BYTES", "clean_text_lines", "count_line_ends", "line_text"]
+__all__ = ["clean_text_lines", "count_line_ends", "dirty_lines", "line_text"]
 
 # CSI (`ESC [ ... final`) and OSC (`ESC ] ... BEL` or `ESC ] ... ESC \`) sequences, then
 # any other C0 control character but tab. Text lines never hold `\n` or `\r`; the OSC
@@ -17,10 +17,12 @@ _ANSI_AND_CONTROLS = re.compile(
 # What CloudWatch (through the syslog agent SageMaker uses) shows as `#` and three octal
 # digits: C0 control characters, `\r` and DEL included, `\n` being the line end.
 _CLOUDWATCH_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
-# From a byte that cleaning removes (or that starts a removed sequence) to the end of its
-# line: a line holding one may match only after cleaning, so literal hits in its raw
-# bytes say nothing. One match per such line, in a text log whose `\r`s are now `\n`s.
-DIRTY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f][^\n]*")
+# The bytes that cleaning removes (or that start a removed sequence): a line holding one
+# may match only after cleaning, so literal hits in its raw bytes say nothing. All of
+# them become NUL in one `translate`, which `bytes.find` then skips through at C speed
+# (a regex character class over the chunk costs ten times more).
+_DIRTY = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_MARK_DIRTY = bytes.maketrans(_DIRTY, b"\x00" * len(_DIRTY))
 
 
 def line_text(raw: bytes, log_format: LogFormat, max_bytes: int) -> str:
@@ -46,6 +48,27 @@ def clean_text_lines(raws: list[bytes], max_bytes: int) -> list[str]:
     """`line_text` of many `text` lines at once: one decode and one pass for all of them."""
     joined = b"\n".join(_truncate(raw, max_bytes) for raw in raws)
     return _ANSI_AND_CONTROLS.sub("", joined.decode("utf-8", "replace")).split("\n")
+
+
+def dirty_lines(hay: bytes) -> list[tuple[int, int]]:
+    """The lines of `hay` (ended by `\\n`) that hold a byte cleaning removes.
+
+    Args:
+        hay: whole lines of a text log whose `\\r`s are already `\\n`s.
+
+    Returns:
+        (start, end) of each such line, in order; `end` is its `\\n` or `len(hay)`.
+    """
+    marked = hay.translate(_MARK_DIRTY)
+    spans = []
+    position = marked.find(b"\x00")
+    while position >= 0:
+        end = hay.find(b"\n", position)
+        if end < 0:
+            end = len(hay)
+        spans.append((hay.rfind(b"\n", 0, position) + 1, end))
+        position = marked.find(b"\x00", end)
+    return spans
 
 
 def count_line_ends(

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import regex
 
 from app.parsing.definitions import CompiledDefinition, LogFormat
-from app.parsing.lines import DIRTY_BYTES, clean_text_lines, count_line_ends, line_text
+from app.parsing.lines import clean_text_lines, count_line_ends, dirty_lines, line_text
 from app.parsing.literals import Literal, required_literals
 from app.parsing.prefilter import LiteralScanner, build_scanner
 from app.parsing.values import parse_step, parse_value
@@ -202,16 +202,22 @@ class Parser:
         line_count = count_line_ends(region, self.log_format)
         if not self.definitions:
             return line_count
-        candidates = self._candidates(region)
+        text_log = self.log_format is LogFormat.TEXT
+        # Same length, so positions carry over; `\r\n` becomes an empty line in between,
+        # which no literal and no control byte can fall in.
+        hay = region.translate(_CR_TO_LF) if text_log and b"\r" in region else region
+        candidates = self._candidates(region, hay)
         if self._always:
             self._match_every_line(region, base, first_line, candidates, out)
             return line_count
-        # Without `\r`, a text log's line ends are its `\n`s, as in a cloudwatch log.
-        counting = self.log_format if b"\r" in region else LogFormat.CLOUDWATCH
+        # Every line end is a `\n` of `hay`, but a `\r\n` there counts two.
+        crlf = text_log and b"\r\n" in region
         number, counted_to = first_line, 0
         for start in sorted(candidates):
             candidate = candidates[start]
-            number += count_line_ends(region, counting, counted_to, start)
+            number += hay.count(b"\n", counted_to, start)
+            if crlf:
+                number -= region.count(b"\r\n", counted_to, start)
             counted_to = start
             text = candidate.text
             if text is None:
@@ -219,14 +225,14 @@ class Parser:
             self._match(text, number, base + start, candidate.definitions, out)
         return line_count
 
-    def _candidates(self, region: bytes) -> dict[int, _Candidate]:
-        """The lines of `region` that may match a screened definition, by start."""
+    def _candidates(self, region: bytes, hay: bytes) -> dict[int, _Candidate]:
+        """The lines of `region` that may match a screened definition, by start.
+
+        `hay` is `region` with a text log's `\\r`s turned into `\\n`s.
+        """
         if self._scanner is None:
             return {}
         text_log = self.log_format is LogFormat.TEXT
-        # Same length, so positions carry over; `\r\n` becomes an empty line in between,
-        # which no literal and no control byte can fall in.
-        hay = region.translate(_CR_TO_LF) if text_log and b"\r" in region else region
         found: dict[int, tuple[int, set[int]]] = {}
         line_start, line_end, owners = 0, -1, set[int]()
         for position, literal in self._scanner.scan(hay):
@@ -250,10 +256,7 @@ class Parser:
         Cleaning can join a literal that an escape sequence split, so what the raw
         bytes held says nothing; the cleaned lines are screened again, all in one scan.
         """
-        spans = [
-            (hay.rfind(b"\n", 0, dirty.start()) + 1, dirty.end())
-            for dirty in DIRTY_BYTES.finditer(hay)
-        ]
+        spans = dirty_lines(hay)
         if not spans:
             return {}
         raws = [region[start : min(end, start + self._keep)] for start, end in spans]
@@ -315,26 +318,33 @@ class Parser:
         text = self._line_text(raw)
         self._match(text, number, offset, frozenset(self._screen(text.encode())), out)
 
-    def _search(self, definition: CompiledDefinition, text: str) -> regex.Match[str] | None:
+    def _search(
+        self, definition: CompiledDefinition, text: str, concurrent: bool = True
+    ) -> regex.Match[str] | None:
         # Positional (pos, endpos, concurrent, partial, timeout): keyword arguments cost
         # the `regex` module a microsecond a call, as much as a short search. `concurrent`
         # releases the GIL while matching: a slow regex of one job does not stall the
         # threads ingesting for others.
-        return definition.pattern.search(text, 0, None, True, False, self.limits.regex_timeout)
+        return definition.pattern.search(
+            text, 0, None, concurrent, False, self.limits.regex_timeout
+        )
 
     def _search_again(
-        self, definition: CompiledDefinition, text: str, cpu_mark: float
+        self, definition: CompiledDefinition, text: str
     ) -> tuple[regex.Match[str] | None, bool]:
         """After a time-out: the match, and whether the regex really is slow.
 
-        The `regex` module times searches by the wall clock, so a thread that waited
-        for a core or the GIL (many runs ingesting on few cores) can time out on a
-        search that needs microseconds. Only a search that has used the budget in this
-        thread's own CPU time counts as timed out; a starved one is tried again.
+        The `regex` module times a search by a clock that runs while the thread waits:
+        for a core, and, with `concurrent`, for the GIL to come back. With many runs
+        ingesting on few cores, searches that need microseconds time out. So the search
+        is tried again holding the GIL, until it has used the budget in this thread's
+        own CPU time; only then has the line timed out. A slow regex holds the GIL for
+        one budget a line, at most `timeouts_per_chunk` times a chunk.
         """
+        cpu_mark = time.thread_time()
         while time.thread_time() - cpu_mark < self.limits.regex_timeout:
             try:
-                return self._search(definition, text), False
+                return self._search(definition, text, concurrent=False), False
             except TimeoutError:
                 continue
         return None, True
@@ -350,7 +360,6 @@ class Parser:
         if screened:
             chosen = [self.definitions[index] for index in screened]
             definitions = sorted([*self._always, *chosen], key=lambda d: d.index)
-        cpu_mark = time.thread_time()
         for definition in definitions:
             if out.timeouts_of(definition.name) >= self.limits.timeouts_per_chunk:
                 out.reject(Rejection(definition.name, number, offset, None, SUSPENDED))
@@ -358,8 +367,7 @@ class Parser:
             try:
                 match = self._search(definition, text)
             except TimeoutError:
-                match, slow = self._search_again(definition, text, cpu_mark)
-                cpu_mark = time.thread_time()
+                match, slow = self._search_again(definition, text)
                 if slow:
                     out.reject(Rejection(definition.name, number, offset, None, TIMED_OUT))
                     continue

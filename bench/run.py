@@ -1,0 +1,208 @@
+"""Runs the phases in order and gathers what they measured.
+
+Order: check the yardsticks; make the corpora; (1) naive and (2) parser in process with
+no service running; the ripgrep reference; then one service for (3) end-to-end ingest,
+the 50 concurrent runs and the memory check; then the scale jobs, filled through the
+storage API, and a second service started on them for the reads. Nothing is printed
+about speed here: the report prints it only if every way of parsing agreed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from app.parsing import LogFormat, Parser, ParserLimits, compile_definitions
+from bench.config import BenchConfig
+from bench.corpus import CorpusKind, generate
+from bench.definitions import BENCH_DEFINITIONS, OBJECTIVE
+from bench.http_ingest import concurrent_ingest, create_job, ingest_run, memory_growth
+from bench.inprocess import Corpus, Parsed, time_naive, time_parser
+from bench.machine import describe_machine, load_average
+from bench.points import PointRow, compare_points
+from bench.results import CorpusStats, Equality, Results
+from bench.ripgrep import ripgrep_available, time_ripgrep
+from bench.scale import prepare_scale_database, time_reads
+from bench.selfcheck import run_selfcheck
+from bench.service import Service
+from bench.timing import chunk_label
+
+__all__ = ["run_benchmark"]
+
+# `auto` is hyperscan where installed; `regex` the path without it. (`none`, every
+# definition on every line, runs at a third of the naive baseline's speed, because each
+# search with a time-out reads the CPU clock twice: too slow to time on 50 MB.)
+SCANNERS = ("auto", "regex")
+_JOB = "bench"
+
+
+def run_benchmark(config: BenchConfig, command: str) -> Results:
+    results = Results(
+        config=config,
+        machine=describe_machine(ripgrep_available()),
+        command=command,
+        load_before=load_average(),
+    )
+    work = config.out_dir / "run"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+
+    _progress("checking the naive baseline and the equality check on the captures")
+    check = run_selfcheck()
+    results.selfcheck_cases = check.cases
+    results.selfcheck_failures = check.failures
+    if check.failures:
+        return results
+
+    corpora = _make_corpora(config, work)
+    naive: dict[str, Parsed] = {}
+    if config.runs("parse") or config.runs("http"):
+        for corpus in corpora.values():
+            _progress(f"(1) naive baseline on the {corpus.name} corpus")
+            naive[corpus.name] = time_naive(BENCH_DEFINITIONS, corpus)
+            results.rates.append(naive[corpus.name].rate)
+            results.corpora.append(_stats(corpus, naive[corpus.name]))
+    if config.runs("parse"):
+        _parse_in_process(config, corpora, naive, results)
+    if config.runs("ripgrep"):
+        _progress("ripgrep reference on the sparse corpus")
+        lines = naive["sparse"].lines if "sparse" in naive else corpora["sparse"].data.count(b"\n")
+        results.ripgrep = time_ripgrep(BENCH_DEFINITIONS, corpora["sparse"], lines)
+        if results.ripgrep.rate is not None:
+            results.rates.append(results.ripgrep.rate)
+        if results.ripgrep.note:
+            results.notes.append(f"ripgrep: {results.ripgrep.note}")
+    if any(config.runs(p) for p in ("http", "concurrent", "memory")):
+        _ingest_phases(config, work, corpora, naive, results)
+    if config.runs("scale"):
+        _scale_phase(config, work, results)
+    results.load_after = load_average()
+    return results
+
+
+def _make_corpora(config: BenchConfig, work: Path) -> dict[str, Corpus]:
+    wanted = [CorpusKind.SPARSE]
+    if config.runs("parse") or config.runs("http"):
+        wanted.append(CorpusKind.DENSE)
+    if not any(config.runs(p) for p in ("parse", "ripgrep", "http", "concurrent", "memory")):
+        return {}
+    corpora = {}
+    for kind in wanted:
+        size = config.sparse_bytes if kind is CorpusKind.SPARSE else config.dense_bytes
+        _progress(f"generating the {kind.value} corpus ({size / 1e6:.0f} MB, seed {config.seed})")
+        data = generate(kind, size, config.seed)
+        path = work / f"{kind.value}.log"
+        path.write_bytes(data)
+        corpora[kind.value] = Corpus(kind.value, data, str(path))
+    return corpora
+
+
+def _parse_in_process(
+    config: BenchConfig, corpora: dict[str, Corpus], naive: dict[str, Parsed], results: Results
+) -> None:
+    for corpus in corpora.values():
+        reference = naive[corpus.name]
+        for scanner in SCANNERS:
+            _progress(f"(2) parser, scanner {scanner!r}, on the {corpus.name} corpus")
+            parsed = time_parser(
+                BENCH_DEFINITIONS,
+                corpus,
+                scanner,
+                config.parser_chunk,
+                config.repeats,
+                config.repeat_budget,
+                reference.lines,
+            )
+            results.rates.append(parsed.rate)
+            results.equality.append(_equality(parsed.rate.label, corpus, reference, parsed.points))
+
+
+def _ingest_phases(
+    config: BenchConfig,
+    work: Path,
+    corpora: dict[str, Corpus],
+    naive: dict[str, Parsed],
+    results: Results,
+) -> None:
+    _progress("starting the service on a fresh SQLite file")
+    with Service(work / "ingest.db", work / "service-ingest.log") as service:
+        results.peaks.append(("service started, idle", service.peak_rss()))
+        with service.client() as client:
+            create_job(client, _JOB, BENCH_DEFINITIONS, OBJECTIVE)
+        metrics = [d.name for d in BENCH_DEFINITIONS]
+        if config.runs("http"):
+            for corpus in corpora.values():
+                for chunk in config.http_chunks:
+                    label = f"{corpus.name}, {chunk_label(chunk)} chunks"
+                    _progress(f"(3) HTTP ingest, {label}")
+                    run = f"{corpus.name}-{chunk // 1024}k"
+                    done = ingest_run(
+                        service, _JOB, run, corpus, chunk, naive[corpus.name].lines, metrics
+                    )
+                    results.rates.append(done.rate)
+                    results.peaks.append((f"HTTP ingest, {label}", done.peak_rss))
+                    results.equality.append(
+                        _equality(done.rate.label, corpus, naive[corpus.name], done.points)
+                    )
+        parser = Parser(
+            compile_definitions(BENCH_DEFINITIONS), LogFormat.TEXT, ParserLimits(), "auto"
+        )
+        if config.runs("concurrent"):
+            _progress(f"{config.concurrent_runs} runs posting at once")
+            per_run = config.concurrent_bytes // config.concurrent_runs
+            concurrent = concurrent_ingest(
+                service,
+                _JOB,
+                corpora["sparse"],
+                parser,
+                config.concurrent_runs,
+                per_run,
+                config.concurrent_chunk,
+            )
+            results.concurrent = concurrent
+            results.peaks.append((concurrent.rate.label, concurrent.peak_rss))
+        if config.runs("memory"):
+            total, first = config.memory_bytes, config.memory_first
+            checkpoints = sorted({first, *(total * k // 5 for k in range(1, 6))})
+            _progress(f"memory: ingesting {total / 1e6:.0f} MB of the sparse corpus")
+            results.memory = memory_growth(
+                service, _JOB, corpora["sparse"], total, checkpoints, config.memory_chunk
+            )
+            results.peaks.append(
+                (f"ingest of {total / 1e6:.0f} MB (memory check)", results.memory.peak_rss)
+            )
+
+
+def _scale_phase(config: BenchConfig, work: Path, results: Results) -> None:
+    database = work / "scale.db"
+    runs = ", ".join(f"{n:,}" for n in config.scale_runs)
+    _progress(
+        f"scale: filling jobs of {runs} runs, {config.points_per_run:,} points a run, "
+        "(job through the storage API, rows bulk-loaded with SQL)"
+    )
+    cache = config.out_dir / "cache" if config.reuse_scale_db else None
+    results.fill = prepare_scale_database(
+        database, config.scale_runs, config.points_per_run, config.seed, cache
+    )
+    _progress("scale: starting the service on the filled file; timing reads")
+    with Service(database, work / "service-scale.log") as service:
+        service.reset_peak()
+        results.scale = time_reads(service, config.scale_runs, config.scale_repeats)
+        results.peaks.append(("scale reads", service.peak_rss()))
+
+
+def _equality(label: str, corpus: Corpus, reference: Parsed, points: list[PointRow]) -> Equality:
+    differences = compare_points(reference.points, points)
+    return Equality(label, corpus.name, len(points), tuple(differences))
+
+
+def _stats(corpus: Corpus, parsed: Parsed) -> CorpusStats:
+    metric_lines = len({row[3] for row in parsed.points})
+    return CorpusStats(
+        corpus.name, len(corpus.data), parsed.lines, metric_lines, len(parsed.points)
+    )
+
+
+def _progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,421 @@
+"""The scale phase: jobs of 100 to 10,000 runs, and how fast the service answers reads.
+
+Filling 10 million points over HTTP (or through `SqlStorage.append_chunk`, about 40 us
+a point here) would take longer than the whole benchmark may, so the jobs are
+bulk-loaded with SQL: the job is created through the storage API (`create_job`), then
+its runs, streams, metric summaries and points are written with `sqlite3.executemany`
+into the tables of `app/storage/schema.py`, with exactly the values the storage layer
+would store for the same points (summaries: count, last, min, max; the objective:
+the last `val_accuracy`). `fill_jobs_through_storage` fills the same jobs through the
+storage API, point by point, and tests/bench checks that both give the same rows.
+
+Each run gets the reference trainer's epoch lines: 8 points a line (epoch, losses,
+validation scores, lr), `points_per_run` points in all, and no raw log bytes. Nine runs
+in ten are Completed; the rest Failed, Stopped or still InProgress, as in a real sweep.
+The service is started on the file afterwards, with its own defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from app.records import Job, Point, RunStatus, StreamState
+from app.storage import ChunkWrite, JobSpec, SqlStorage
+from bench.definitions import preset_definitions
+from bench.service import Service
+
+__all__ = [
+    "SCALE_METRICS",
+    "Fill",
+    "ScaleRead",
+    "fill_jobs",
+    "fill_jobs_through_storage",
+    "prepare_scale_database",
+    "scale_job",
+    "time_reads",
+]
+
+# What one reference-trainer epoch line reports, in its order.
+SCALE_METRICS = (
+    "epoch",
+    "train_loss",
+    "val_loss",
+    "val_accuracy",
+    "val_f1",
+    "val_precision",
+    "val_recall",
+    "lr",
+)
+_LINE_BYTES = 190  # about one epoch line's length, for the points' offsets
+_STATUSES = (
+    (0.90, RunStatus.COMPLETED),
+    (0.04, RunStatus.FAILED),
+    (0.03, RunStatus.STOPPED),
+    (1.00, RunStatus.IN_PROGRESS),
+)
+
+
+@dataclass(frozen=True)
+class Fill:
+    runs: int
+    points: int
+    seconds: float
+    reused: str = ""  # the cached file it was copied from, when reused
+
+
+@dataclass(frozen=True)
+class ScaleRead:
+    runs: int  # runs in the job
+    what: str
+    median_ms: float
+    p95_ms: float
+    samples: int
+
+
+def scale_job(runs: int) -> str:
+    return f"scale-{runs}"
+
+
+def prepare_scale_database(
+    database: Path,
+    sizes: Sequence[int],
+    points_per_run: int,
+    seed: int,
+    cache_dir: Path | None,
+) -> Fill:
+    """Fill `database`, or copy a filled one from `cache_dir` (None: no cache).
+
+    A cached file is used only if its schema is exactly what `app.storage.schema`
+    creates today, so a changed index or table is never measured on a stale file.
+    """
+    if cache_dir is None:
+        return fill_jobs(database, sizes, points_per_run, seed)
+    name = f"scale-{'-'.join(str(n) for n in sizes)}x{points_per_run}-seed{seed}"
+    cached, record = cache_dir / f"{name}.db", cache_dir / f"{name}.json"
+    if cached.exists() and record.exists() and _schema(cached) == _current_schema():
+        shutil.copyfile(cached, database)
+        return Fill(**{**json.loads(record.read_text()), "reused": str(cached)})
+    fill = fill_jobs(database, sizes, points_per_run, seed)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(database, cached)
+    record.write_text(
+        json.dumps({"runs": fill.runs, "points": fill.points, "seconds": fill.seconds})
+    )
+    return fill
+
+
+@dataclass(frozen=True)
+class _PlannedRun:
+    name: str
+    hyperparameters: dict[str, str]
+    points: list[Point]  # steps unset: numbered per metric, as the parser leaves them
+    status: RunStatus
+
+
+def _plan(rng: random.Random, size: int, epochs: int) -> Iterator[_PlannedRun]:
+    """The runs of one job, the same for both ways of filling it."""
+    for number in range(1, size + 1):
+        hyperparameters = {
+            "lr": f"{10 ** rng.uniform(-4, -1):.6g}",
+            "optimizer": rng.choice(("adam", "adamw", "sgd")),
+            "_tuning_objective_metric": "val_accuracy",
+        }
+        points = _epoch_points(rng, epochs)
+        yield _PlannedRun(f"run-{number:05d}", hyperparameters, points, _status(rng))
+
+
+def _create_job(storage: SqlStorage, size: int) -> Job:
+    definitions = tuple((d.name, d.regex) for d in preset_definitions("reference-trainer"))
+    return storage.create_job(
+        JobSpec(
+            name=scale_job(size),
+            objective_metric="val_accuracy",
+            objective_type="Maximize",
+            objective_strategy="latest",
+            log_format="text",
+            metric_definitions=definitions,
+            environment={},
+        )
+    )
+
+
+def fill_jobs(database: Path, sizes: Sequence[int], points_per_run: int, seed: int) -> Fill:
+    """Create a job of each size in `sizes` and bulk-load its runs with SQL.
+
+    Writes what `fill_jobs_through_storage` writes through the storage API, row for row
+    (ids and times aside), at a hundred times its speed. The loading connection uses
+    `synchronous=OFF`: the file is thrown away if the benchmark dies.
+    """
+    storage = SqlStorage(f"sqlite:///{database}", sqlite_synchronous="OFF")
+    rng = random.Random(f"scale-{seed}")
+    epochs = max(1, points_per_run // len(SCALE_METRICS))
+    start = time.perf_counter()
+    total = total_runs = 0
+    try:
+        jobs = [_create_job(storage, size) for size in sizes]
+    finally:
+        storage.close()
+    conn = sqlite3.connect(database, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        ids = _NextIds(conn)
+        for job, size in zip(jobs, sizes, strict=True):
+            for planned in _plan(rng, size, epochs):
+                total += _insert_run(conn, ids, job, planned, epochs)
+                total_runs += 1
+        conn.execute("COMMIT")
+        # Everything into the main file, so that the file alone can be copied.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return Fill(total_runs, total, time.perf_counter() - start)
+
+
+class _NextIds:
+    """The next free id of each table with an integer key."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._next = {
+            table: conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
+            for table in ("runs", "streams", "run_metrics")
+        }
+
+    def take(self, table: str, count: int = 1) -> int:
+        first: int = self._next[table]
+        self._next[table] = first + count
+        return first
+
+
+def _insert_run(
+    conn: sqlite3.Connection, ids: _NextIds, job: Job, planned: _PlannedRun, epochs: int
+) -> int:
+    """One run as the storage layer stores a run that got `planned.points` in one chunk."""
+    created = datetime.now(UTC).timestamp()
+    run_id = ids.take("runs")
+    stream_id = ids.take("streams")
+    first_metric = ids.take("run_metrics", len(SCALE_METRICS))
+    # The storage layer creates a run's summaries in name order: their ids give the order
+    # in which the service lists a run's metrics.
+    names = sorted(SCALE_METRICS)
+    metric_ids = {metric: first_metric + i for i, metric in enumerate(names)}
+    series: dict[str, list[float]] = {metric: [] for metric in names}
+    rows = []
+    for point in planned.points:
+        values = series[point.metric]
+        values.append(point.value)
+        seq = len(values)
+        rows.append(
+            (
+                metric_ids[point.metric],
+                seq,
+                seq,
+                point.value,
+                created,
+                stream_id,
+                point.line,
+                point.offset,
+            )
+        )
+    summaries = [
+        (
+            metric_ids[metric],
+            run_id,
+            metric,
+            len(values),
+            values[-1],
+            len(values),
+            created,
+            min(values),
+            max(values),
+            0,
+            0,
+            "[]",
+        )
+        for metric, values in series.items()
+    ]
+    objective = series[job.objective_metric][-1] if series[job.objective_metric] else None
+    ended = planned.status is not RunStatus.IN_PROGRESS
+    conn.execute(
+        "INSERT INTO runs (id, job_id, name, status, failure_reason, created_at, ended_at, "
+        "hyperparameters, objective_value, ingest_token_hash) "
+        "VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL)",
+        (
+            run_id,
+            job.id,
+            planned.name,
+            planned.status.value,
+            created,
+            created if ended else None,
+            json.dumps(planned.hyperparameters),
+            objective,
+        ),
+    )
+    conn.execute(
+        "INSERT INTO streams (id, run_id, name, next_offset, lines, partial, partial_length, "
+        "skip_lf, partial_timestamp) VALUES (?, ?, 'stdout', ?, ?, X'', 0, 0, NULL)",
+        (stream_id, run_id, epochs * _LINE_BYTES, epochs),
+    )
+    conn.executemany(
+        'INSERT INTO run_metrics (id, run_id, name, "count", "last", last_step, last_timestamp, '
+        '"min", "max", rejected, timeouts, examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        summaries,
+    )
+    conn.executemany(
+        'INSERT INTO points (run_metric_id, seq, step, "value", "timestamp", stream_id, line, '
+        '"offset") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        rows,
+    )
+    return len(rows)
+
+
+def fill_jobs_through_storage(
+    database: Path, sizes: Sequence[int], points_per_run: int, seed: int
+) -> Fill:
+    """What `fill_jobs` does, through the storage API: `create_run`, `append_chunk` with
+    the run's points in one `ChunkWrite`, then `end_run`. The yardstick for the bulk load."""
+    storage = SqlStorage(f"sqlite:///{database}", sqlite_synchronous="OFF")
+    rng = random.Random(f"scale-{seed}")
+    epochs = max(1, points_per_run // len(SCALE_METRICS))
+    start = time.perf_counter()
+    total = total_runs = 0
+    try:
+        for size in sizes:
+            job = _create_job(storage, size)
+            for planned in _plan(rng, size, epochs):
+                run = storage.create_run(job, planned.name, planned.hyperparameters)
+                storage.append_chunk(
+                    job,
+                    run,
+                    ChunkWrite(
+                        stream="stdout",
+                        expected_offset=0,
+                        state=StreamState(offset=epochs * _LINE_BYTES, lines=epochs),
+                        data=b"",
+                        points=planned.points,
+                        rejections=(),
+                        rejected={},
+                        timeouts={},
+                        timestamp=datetime.now(UTC),
+                    ),
+                )
+                if planned.status is not RunStatus.IN_PROGRESS:
+                    storage.end_run(job, run, planned.status, None, datetime.now(UTC), ())
+                total += len(planned.points)
+                total_runs += 1
+    finally:
+        storage.close()
+    return Fill(total_runs, total, time.perf_counter() - start)
+
+
+def time_reads(service: Service, sizes: Sequence[int], repeats: int) -> list[ScaleRead]:
+    """Median and 95th-percentile latency of the reads a dashboard makes, per job size.
+
+    Each request is sent twice untimed (warm caches, as a live service has them), then
+    `repeats` times, one after another, on one keep-alive connection.
+    """
+    found: list[ScaleRead] = []
+    with service.client() as client:
+        for size in sizes:
+            job = scale_job(size)
+            middle = f"run-{(size + 1) // 2:05d}"
+            requests: list[tuple[str, Callable[[], httpx.Response]]] = [
+                ("best", lambda job=job: client.get(f"/v1/jobs/{job}/best")),
+                ("leaderboard, first page", lambda job=job: client.get(f"/v1/jobs/{job}/runs")),
+                (
+                    "one run's series (val_loss)",
+                    lambda job=job, run=middle: client.get(
+                        f"/v1/jobs/{job}/runs/{run}/metrics/val_loss"
+                    ),
+                ),
+                ("job overview", lambda job=job: client.get(f"/v1/jobs/{job}")),
+            ]
+            for what, send in requests:
+                found.append(_time_request(size, what, send, repeats))
+            # Last, as it adds runs: a run without a name gets a generated one.
+            found.append(
+                _time_request(
+                    size,
+                    "create run (generated name)",
+                    lambda job=job: client.post(f"/v1/jobs/{job}/runs", json={}),
+                    max(3, repeats // 4),
+                    expect=201,
+                )
+            )
+    return found
+
+
+def _time_request(
+    size: int, what: str, send: Callable[[], httpx.Response], repeats: int, expect: int = 200
+) -> ScaleRead:
+    times = []
+    for attempt in range(repeats + 2):
+        start = time.perf_counter()
+        response = send()
+        elapsed = time.perf_counter() - start
+        if response.status_code != expect:
+            raise RuntimeError(f"{what} at {size} runs: {response.status_code} {response.text}")
+        if attempt >= 2:
+            times.append(elapsed * 1000)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return ScaleRead(size, what, statistics.median(times), p95, len(times))
+
+
+def _schema(database: Path) -> list[tuple[str, str, str | None]]:
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+        return [tuple(row) for row in rows]
+
+
+def _current_schema() -> list[tuple[str, str, str | None]]:
+    with tempfile.TemporaryDirectory() as folder:
+        empty = Path(folder) / "schema.db"
+        SqlStorage(f"sqlite:///{empty}").close()
+        return _schema(empty)
+
+
+def _epoch_points(rng: random.Random, epochs: int) -> list[Point]:
+    points = []
+    loss, accuracy, lr = 2.0 + rng.random(), 0.3 + 0.2 * rng.random(), 10 ** rng.uniform(-4, -1)
+    for epoch in range(1, epochs + 1):
+        loss *= 0.97 + 0.02 * rng.random()
+        accuracy += (1 - accuracy) * 0.05 * rng.random()
+        lr *= 0.99
+        values = (
+            float(epoch),
+            loss,
+            loss * (1.05 + 0.1 * rng.random()),
+            accuracy,
+            accuracy - 0.01 * rng.random(),
+            accuracy + 0.01 * rng.random(),
+            accuracy - 0.02 * rng.random(),
+            lr,
+        )
+        offset = (epoch - 1) * _LINE_BYTES
+        points.extend(
+            Point(metric, round(value, 6), None, epoch, offset)
+            for metric, value in zip(SCALE_METRICS, values, strict=True)
+        )
+    return points
+
+
+def _status(rng: random.Random) -> RunStatus:
+    roll = rng.random()
+    for share, status in _STATUSES:
+        if roll < share:
+            return status
+        roll -= share
+    return RunStatus.IN_PROGRESS

@@ -1,0 +1,56 @@
+"""The literal scanners: the one without hyperscan finds what hyperscan finds."""
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.parsing.lines import dirty_lines
+from app.parsing.literals import Literal
+from app.parsing.prefilter import RegexScanner, build_scanner, hyperscan_available
+
+LITERALS = (
+    Literal(b"loss=", False),
+    Literal(b"oss", False),  # inside the one above: overlapping occurrences
+    Literal(b"aa", False),  # overlaps itself in "aaa"
+    Literal(b"ppl", True),
+    Literal("é=".encode(), False),
+)
+_PIECES = [b"loss=", b"LOSS=", b"aaa", b"PpL", b"ppl", "é=".encode(), b"\n", b"x", b"\xff"]
+
+
+def test_every_occurrence_is_reported_overlapping_and_caseless_ones_too():
+    data = b"aaa loss= PPL\n\xc3\xa9="
+    assert sorted(RegexScanner(LITERALS).scan(data)) == [
+        (0, 2),
+        (1, 2),
+        (4, 0),
+        (5, 1),
+        (10, 3),
+        (14, 4),
+    ]
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan is not installed")
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+def test_the_find_scanner_and_hyperscan_find_the_same_occurrences(pieces):
+    data = b"".join(pieces)
+    by_find = RegexScanner(LITERALS).scan(data)
+    by_hyperscan = build_scanner(LITERALS, "hyperscan").scan(data)
+    # Hyperscan reports an occurrence by its last byte, the find scanner by its first.
+    assert sorted((p + len(LITERALS[i].text) - 1, i) for p, i in by_find) == sorted(by_hyperscan)
+
+
+_OLD_DIRTY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f][^\n]*")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b"\n", b"\x1b[1m", b"\x00", b"\t", b"\x0b", b"\x7f"])))
+def test_dirty_lines_are_the_lines_holding_a_control_byte_but_tab(pieces):
+    hay = b"".join(pieces)
+    expected = [
+        (hay.rfind(b"\n", 0, m.start()) + 1, m.end()) for m in _OLD_DIRTY_BYTES.finditer(hay)
+    ]
+    assert dirty_lines(hay) == expected
