@@ -6,7 +6,7 @@ import re
 
 from app.parsing.definitions import LogFormat
 
-__all__ = ["clean_text_lines", "count_line_ends", "dirty_lines", "line_text"]
+__all__ = ["clean_text_lines", "count_line_ends", "dirty_lines", "line_text", "plain_line_text"]
 
 # CSI (`ESC [ ... final`) and OSC (`ESC ] ... BEL` or `ESC ] ... ESC \`) sequences, then
 # any other C0 control character but tab. Text lines never hold `\n` or `\r`; the OSC
@@ -42,6 +42,11 @@ def line_text(raw: bytes, log_format: LogFormat, max_bytes: int) -> str:
     if log_format is LogFormat.CLOUDWATCH:
         return _CLOUDWATCH_CONTROLS.sub(_octal, text)
     return _ANSI_AND_CONTROLS.sub("", text)
+
+
+def plain_line_text(raw: bytes, max_bytes: int) -> str:
+    """`line_text` of a `text` line known to hold no byte that cleaning removes."""
+    return _truncate(raw, max_bytes).decode("utf-8", "replace")
 
 
 def clean_text_lines(raws: list[bytes], max_bytes: int) -> list[str]:

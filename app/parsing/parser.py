@@ -27,7 +27,13 @@ from typing import NamedTuple
 import regex
 
 from app.parsing.definitions import CompiledDefinition, LogFormat
-from app.parsing.lines import clean_text_lines, count_line_ends, dirty_lines, line_text
+from app.parsing.lines import (
+    clean_text_lines,
+    count_line_ends,
+    dirty_lines,
+    line_text,
+    plain_line_text,
+)
 from app.parsing.literals import Literal, required_literals
 from app.parsing.prefilter import LiteralScanner, build_scanner
 from app.parsing.values import parse_step, parse_value
@@ -124,6 +130,9 @@ class Parser:
         # Keep the partial line one byte past the limit: `line_text` looks at that byte
         # to cut at a character boundary, exactly as it does for a line seen whole.
         self._keep = self.limits.max_line_bytes + 1
+        self._max_line = self.limits.max_line_bytes
+        # The definitions to run on a line, in order, by the screened set that chose them.
+        self._plans: dict[frozenset[int], tuple[CompiledDefinition, ...]] = {}
 
     def feed(self, state: StreamState, chunk: bytes) -> ChunkResult:
         """Parse the next chunk of a stream.
@@ -221,7 +230,9 @@ class Parser:
             counted_to = start
             text = candidate.text
             if text is None:
-                text = self._line_text(region[start : min(candidate.end, start + self._keep)])
+                raw = region[start : min(candidate.end, start + self._keep)]
+                # A text log's lines with control bytes all have their text already.
+                text = plain_line_text(raw, self._max_line) if text_log else self._line_text(raw)
             self._match(text, number, base + start, candidate.definitions, out)
         return line_count
 
@@ -247,16 +258,20 @@ class Parser:
                 definitions = self._screen(region[start:end])
             candidates[start] = _Candidate(end, frozenset(definitions), None)
         if text_log:
-            candidates.update(self._dirty_candidates(region, hay))
+            spans = dirty_lines(hay)
+            for start, _ in spans:
+                candidates.pop(start, None)
+            candidates.update(self._dirty_candidates(region, spans))
         return candidates
 
-    def _dirty_candidates(self, region: bytes, hay: bytes) -> dict[int, _Candidate]:
+    def _dirty_candidates(
+        self, region: bytes, spans: Sequence[tuple[int, int]]
+    ) -> dict[int, _Candidate]:
         """Lines holding control bytes that may match once cleaned.
 
         Cleaning can join a literal that an escape sequence split, so what the raw
         bytes held says nothing; the cleaned lines are screened again, all in one scan.
         """
-        spans = dirty_lines(hay)
         if not spans:
             return {}
         raws = [region[start : min(end, start + self._keep)] for start, end in spans]
@@ -356,12 +371,14 @@ class Parser:
         self, text: str, number: int, offset: int, screened: frozenset[int], out: _Collector
     ) -> None:
         """Run the always-run definitions and the `screened` ones on a line's text."""
-        definitions: Sequence[CompiledDefinition] = self._always
-        if screened:
+        definitions = self._plans.get(screened)
+        if definitions is None:
             chosen = [self.definitions[index] for index in screened]
-            definitions = sorted([*self._always, *chosen], key=lambda d: d.index)
+            definitions = tuple(sorted([*self._always, *chosen], key=lambda d: d.index))
+            self._plans[screened] = definitions
+        timeouts = out.timeouts
         for definition in definitions:
-            if out.timeouts_of(definition.name) >= self.limits.timeouts_per_chunk:
+            if timeouts and timeouts.get(definition.name, 0) >= self.limits.timeouts_per_chunk:
                 out.reject(Rejection(definition.name, number, offset, None, SUSPENDED))
                 continue
             try:
@@ -390,13 +407,10 @@ class _Collector:
         self._kept = kept
         self._examples: dict[str, deque[Rejection]] = {}
         self._rejected: dict[str, int] = {}
-        self._timeouts: dict[str, int] = {}
-
-    def timeouts_of(self, metric: str) -> int:
-        return self._timeouts.get(metric, 0)
+        self.timeouts: dict[str, int] = {}
 
     def reject(self, rejection: Rejection) -> None:
-        counts = self._rejected if rejection.reason == NOT_A_NUMBER else self._timeouts
+        counts = self._rejected if rejection.reason == NOT_A_NUMBER else self.timeouts
         counts[rejection.metric] = counts.get(rejection.metric, 0) + 1
         examples = self._examples.get(rejection.metric)
         if examples is None:
@@ -409,5 +423,5 @@ class _Collector:
             key=lambda r: (r.line, r.metric),
         )
         return ChunkResult(
-            state, lines, tuple(self.points), tuple(rejections), self._rejected, self._timeouts
+            state, lines, tuple(self.points), tuple(rejections), self._rejected, self.timeouts
         )
