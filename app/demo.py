@@ -53,6 +53,7 @@ def run_demo(spec_path: Path = DEFAULT_SPEC, database_url: str | None = None) ->
     try:
         _wait_until_up(url, service)
         job = timestamped(spec.job.name)
+        print(f"demo: watch it live at {url}/jobs/{job}", flush=True)
         client = ServiceClient(url)
         try:
             result = run_sweep(client, spec, job_name=job)
@@ -64,7 +65,7 @@ def run_demo(spec_path: Path = DEFAULT_SPEC, database_url: str | None = None) ->
         service.wait(timeout=60)
     print(
         f"demo: service stopped; job {job} is kept in {database_url}. "
-        "See it again with `make serve`.",
+        f"See it again with `make serve` at http://127.0.0.1:8000/jobs/{job}",
         flush=True,
     )
     return 0 if result.best is not None else 1

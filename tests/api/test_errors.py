@@ -13,7 +13,7 @@ def test_the_service_is_healthy(api):
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-@pytest.mark.parametrize("path", ["/", "/v1/job", "/v1/jobs/gan/runs/lr-0-01/metrics", "/v2/jobs"])
+@pytest.mark.parametrize("path", ["/v1/job", "/v1/jobs/gan/runs/lr-0-01/metrics", "/v2/jobs"])
 def test_an_unknown_route_is_not_found(api, path):
     response = api.get(path)
 

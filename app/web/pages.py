@@ -1,0 +1,187 @@
+"""The dashboard's pages: jobs, a job, a run, and the regex tester.
+
+Each page renders what it shows from the storage, through the same records the JSON API
+answers with. A page's live parts are marked `data-region`; `live.js` fetches the page
+again and swaps those, so each thing is rendered in one place, here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.api.deps import PresetsDep, StorageDep
+from app.errors import NotFound
+from app.objective import best_first_order
+from app.records import Job, MetricSummary, Run, RunStatus
+from app.storage import RunQuery, Storage
+from app.web.auth import ViewerDep
+from app.web.leaderboard import Leaderboard, build_leaderboard
+from app.web.templating import TemplatesDep
+
+__all__ = ["router"]
+
+# A page lists at most this many runs; the API pages through any number.
+MAX_RUNS = 5000
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+JobName = Annotated[str, Path(max_length=63)]
+RunName = Annotated[str, Path(max_length=63)]
+
+
+@router.get("/")
+def read_jobs_page(
+    request: Request, _viewer: ViewerDep, storage: StorageDep, templates: TemplatesDep
+) -> Response:
+    """Every job with its objective, run counts and best run."""
+    overviews = storage.list_jobs()
+    return templates.TemplateResponse(request, "jobs.html", {"overviews": overviews, "nav": "jobs"})
+
+
+@router.get("/jobs/{job}")
+def read_job_page(
+    request: Request,
+    job: JobName,
+    _viewer: ViewerDep,
+    storage: StorageDep,
+    templates: TemplatesDep,
+) -> Response:
+    """A job: its leaderboard, charts of its runs and its metric definitions."""
+    try:
+        found = storage.get_job(job)
+    except NotFound as exc:
+        return _not_found(request, templates, exc, back=("/", "all jobs"))
+    overview = storage.job_overview(found)
+    ranked = _all_runs(storage, found, "objective", best_first_order(found.objective_type))
+    every = _all_runs(storage, found, "created_at", "asc")
+    best = overview.best_run.name if overview.best_run else None
+    board = build_leaderboard(found, ranked, every, best)
+    context = {
+        "job": found,
+        "overview": overview,
+        "board": board,
+        "state": _job_state(found, board, every),
+        "nav": "jobs",
+    }
+    return templates.TemplateResponse(request, "job.html", context)
+
+
+@router.get("/jobs/{job}/runs/{run}")
+def read_run_page(
+    request: Request,
+    job: JobName,
+    run: RunName,
+    _viewer: ViewerDep,
+    storage: StorageDep,
+    templates: TemplatesDep,
+) -> Response:
+    """A run: its metrics over steps, diagnostics and the tail of its logs."""
+    try:
+        found_job = storage.get_job(job)
+    except NotFound as exc:
+        return _not_found(request, templates, exc, back=("/", "all jobs"))
+    try:
+        found = storage.get_run(found_job, run)
+    except NotFound as exc:
+        return _not_found(request, templates, exc, back=(f"/jobs/{job}", f"job {job}"))
+    context = {
+        "job": found_job,
+        "run": found,
+        "summaries": {m.name: m for m in found.metrics},
+        "finals": _in_definition_order(found_job, found.metrics),
+        "state": _run_state(found_job, found),
+        "nav": "jobs",
+    }
+    return templates.TemplateResponse(request, "run.html", context)
+
+
+@router.get("/tester")
+def read_tester_page(
+    request: Request, _viewer: ViewerDep, presets: PresetsDep, templates: TemplatesDep
+) -> Response:
+    """Try metric definitions on a sample log."""
+    names = [preset.name for preset in presets.all()]
+    return templates.TemplateResponse(request, "tester.html", {"presets": names, "nav": "tester"})
+
+
+def _not_found(
+    request: Request, templates: TemplatesDep, exc: NotFound, back: tuple[str, str]
+) -> Response:
+    context = {"message": exc.message, "back": back, "nav": "jobs"}
+    return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
+
+
+def _all_runs(storage: Storage, job: Job, sort_by: str, order: str) -> list[Run]:
+    found: list[Run] = []
+    cursor = None
+    while len(found) < MAX_RUNS:
+        page = storage.list_runs(job, RunQuery(sort_by, order, (), 1000, cursor))
+        found += page.runs
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    return found[:MAX_RUNS]
+
+
+def _job_state(job: Job, board: Leaderboard, every: Sequence[Run]) -> dict[str, Any]:
+    """What the job page's scripts draw from, rendered into the page as JSON."""
+    with_points = {m.name for run in every for m in run.metrics if m.count}
+    return {
+        "job": job.name,
+        "objective": {"metric": job.objective_metric, "type": job.objective_type},
+        "metrics": [name for name, _regex in job.metric_definitions if name in with_points],
+        "runs": [
+            {
+                "name": row.run.name,
+                "status": row.run.status.value,
+                "rank": row.rank,
+                "color": row.color,
+                "best": row.is_best,
+                "objective": row.run.objective_value,
+                "hyperparameters": dict(row.run.hyperparameters),
+            }
+            for row in board.rows
+        ],
+        "tuned": [
+            {"name": hp.name, "scale": hp.scale.value, "categories": list(hp.categories)}
+            for hp in board.tuned
+        ],
+        "live": board.live,
+        # Changes whenever a run gets a point or changes status: the charts then refetch.
+        "version": _digest(
+            (run.name, run.status.value, sum(m.count for m in run.metrics)) for run in every
+        ),
+    }
+
+
+def _in_definition_order(job: Job, summaries: Sequence[MetricSummary]) -> list[MetricSummary]:
+    order = {name: index for index, (name, _regex) in enumerate(job.metric_definitions)}
+    return sorted(
+        (m for m in summaries if m.last is not None), key=lambda m: order.get(m.name, len(order))
+    )
+
+
+def _run_state(job: Job, run: Run) -> dict[str, Any]:
+    counts = {m.name: m.count for m in run.metrics}
+    return {
+        "job": job.name,
+        "run": run.name,
+        "objective": job.objective_metric,
+        "live": run.status is RunStatus.IN_PROGRESS,
+        "metrics": {
+            name: counts[name] for name, _regex in job.metric_definitions if counts.get(name)
+        },
+        "streams": {
+            s.name: {"length": s.next_offset, "lines": s.lines, "pending": s.pending_bytes}
+            for s in run.streams
+        },
+    }
+
+
+def _digest(items: Any) -> str:
+    return hashlib.sha256(repr(list(items)).encode()).hexdigest()[:16]

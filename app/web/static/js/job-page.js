@@ -1,0 +1,143 @@
+// The job page: every run's metric over steps (thinned by the service), the objective
+// against each tuned hyperparameter, and live updates while runs are in progress.
+
+import { enc, getJSON } from "./api.js";
+import { LinesChart } from "./lines-chart.js";
+import { scatterChart } from "./scatter-chart.js";
+import { escapeHTML, number } from "./format.js";
+import { onUpdate, pageState, startLive } from "./live.js";
+import "./table-sort.js";
+
+const UNRANKED = "#adb5bd";
+// Points per run the service thins each run to: ~100,000 in all, 100 to 2,000 a run
+// (200 runs: 500 each, about one per pixel column of the chart).
+const maxPoints = (runs) => Math.min(2000, Math.max(100, Math.floor(100000 / Math.max(runs, 1))));
+
+let state = pageState();
+const metricSelect = document.getElementById("series-metric");
+const logY = document.getElementById("series-logy");
+const seriesElement = document.getElementById("series-chart");
+const scatterGrid = document.getElementById("scatter-grid");
+const openRun = (name) => (location.href = `/jobs/${enc(state.job)}/runs/${enc(name)}`);
+
+const seriesChart = new LinesChart(seriesElement, {
+  xLabel: "step",
+  yLabel: metricSelect.value,
+  describe: (line, j) =>
+    `<b>${escapeHTML(line.name)}</b>${line.best ? ' <span style="color:#ffa94d">★ best</span>' : ""}` +
+    `${line.rank ? ` <span class="muted">rank ${line.rank}</span>` : ""}<br>` +
+    `step ${line.xs[j]} · ${escapeHTML(metricSelect.value)} <b>${number(line.ys[j])}</b><br>` +
+    `<span class="muted">${line.count} points${line.count > line.xs.length ? `, ${line.xs.length} drawn` : ""} · ${line.status} · click to open</span>`,
+  onOpen: openRun,
+});
+
+// Unranked runs at the bottom, then worse ranks under better ones, the best run on top.
+function drawOrder(line) {
+  if (line.best) return Number.MAX_SAFE_INTEGER;
+  return line.rank ? 1e6 - line.rank : -1;
+}
+
+let placeholder = null;
+function showPlaceholder(text) {
+  placeholder ??= Object.assign(document.createElement("p"), { className: "muted empty-inline" });
+  placeholder.textContent = text;
+  placeholder.hidden = !text;
+  seriesElement.after(placeholder);
+}
+
+const lastLoad = { at: 0, took: 0 };
+async function loadSeries() {
+  const metric = metricSelect.value;
+  const url = `/v1/jobs/${enc(state.job)}/series/${enc(metric)}?max_points=${maxPoints(state.runs.length)}&limit=1000`;
+  const started = performance.now();
+  const body = await getJSON(url);
+  Object.assign(lastLoad, { at: performance.now(), took: performance.now() - started });
+  if (metric !== metricSelect.value) return; // the user picked another meanwhile
+  const runs = new Map(state.runs.map((run) => [run.name, run]));
+  const lines = body.runs.map((series) => {
+    const run = runs.get(series.run) ?? { color: UNRANKED, rank: null, best: false };
+    const pairs = series.points.slice().sort((a, b) => a[0] - b[0]);
+    return {
+      name: series.run,
+      color: run.color,
+      rank: run.rank,
+      best: run.best,
+      status: series.status,
+      count: series.count,
+      width: run.best ? 2.75 : 1.25,
+      dash: series.status === "InProgress" ? [5, 3] : undefined,
+      xs: pairs.map((p) => p[0]),
+      ys: pairs.map((p) => p[1]),
+    };
+  });
+  lines.sort((a, b) => drawOrder(a) - drawOrder(b));
+  const positive = lines.every((line) => line.ys.every((y) => y > 0));
+  logY.disabled = !positive;
+  logY.parentElement.title = positive ? "" : "some values are 0 or below";
+  seriesChart.options.yLabel = metric;
+  seriesChart.setLines(lines, { logY: logY.checked && positive });
+  showPlaceholder(lines.length ? "" : `No run has a point of ${metric} yet.`);
+}
+
+let scatterKey = null;
+function drawScatter() {
+  const objective = state.objective.metric;
+  const ranked = state.runs.filter((run) => run.objective !== null);
+  const key = JSON.stringify([state.tuned, ranked.map((r) => [r.name, r.objective, r.color])]);
+  if (key === scatterKey) return;
+  scatterKey = key;
+  scatterGrid.replaceChildren();
+  const note = document.getElementById("scatter-note");
+  if (!state.tuned.length || !ranked.length) {
+    const text = !ranked.length ? `No run has a value of ${objective} yet.` : "No hyperparameter differs between runs yet.";
+    scatterGrid.append(Object.assign(document.createElement("p"), { className: "muted empty-inline", textContent: text }));
+    note.hidden = true;
+    return;
+  }
+  note.hidden = false;
+  for (const hp of state.tuned) {
+    const cell = document.createElement("div");
+    cell.className = "scatter-cell";
+    cell.innerHTML = `<h3>${escapeHTML(hp.name)} <span class="muted">${hp.scale}</span></h3><div class="plot" data-hyperparameter="${escapeHTML(hp.name)}"></div>`;
+    scatterGrid.append(cell);
+    const points = ranked
+      .filter((run) => run.hyperparameters[hp.name] !== undefined)
+      .map((run) => ({ name: run.name, color: run.color, best: run.best, x: run.hyperparameters[hp.name], y: run.objective, rank: run.rank }))
+      .sort((a, b) => drawOrder(a) - drawOrder(b));
+    scatterChart(cell.querySelector(".plot"), {
+      scale: hp.scale,
+      categories: hp.categories,
+      points,
+      describe: (p) =>
+        `<b>${escapeHTML(p.name)}</b>${p.best ? ' <span style="color:#ffa94d">★ best</span>' : ""} <span class="muted">rank ${p.rank}</span><br>` +
+        `${escapeHTML(hp.name)} = ${escapeHTML(p.x)}<br>${escapeHTML(objective)} <b>${number(p.y)}</b>`,
+      onOpen: openRun,
+    });
+  }
+}
+
+let loadedVersion = null;
+async function update(fresh) {
+  state = fresh;
+  const empty = state.runs.length === 0;
+  document.getElementById("charts").hidden = empty;
+  document.getElementById("leaderboard-card").hidden = empty;
+  document.getElementById("no-runs").hidden = !empty;
+  if (empty) return;
+  // A big job's series take a while to read: while its runs are live, the service is
+  // asked again at most every three times as long as the last read took.
+  const rested = performance.now() - lastLoad.at >= 3 * lastLoad.took;
+  if (state.version !== loadedVersion && rested) {
+    loadedVersion = state.version;
+    await loadSeries();
+  }
+  drawScatter();
+}
+
+metricSelect.addEventListener("change", () => loadSeries());
+logY.addEventListener("change", () => loadSeries());
+onUpdate((fresh) => update(fresh));
+update(state).finally(() => {
+  document.body.dataset.ready = "1";
+  startLive();
+});

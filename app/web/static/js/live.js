@@ -1,0 +1,96 @@
+// Keeps a page current without a reload: fetches the page again and swaps the parts
+// marked `data-region` whose HTML changed, then tells the page's scripts (`onUpdate`).
+// Polls every 2 s while the page's state says something is live (a run in progress),
+// else every `data-poll` ms of <body> (0: not at all), and not while the tab is hidden.
+
+const LIVE_INTERVAL = 2000;
+const listeners = [];
+const lastHTML = new Map();
+let timer = null;
+
+export function onUpdate(listener) {
+  listeners.push(listener);
+}
+
+export function pageState() {
+  const element = document.getElementById("page-state");
+  return element ? JSON.parse(element.textContent) : null;
+}
+
+function interval() {
+  const state = pageState();
+  if (state?.live) return LIVE_INTERVAL;
+  return Number(document.body.dataset.poll || 0);
+}
+
+function indicate(polling, online = true) {
+  const indicator = document.getElementById("live-indicator");
+  if (!indicator) return;
+  indicator.hidden = !polling;
+  indicator.classList.toggle("offline", !online);
+  indicator.querySelector(".label").textContent = online ? "live" : "offline: retrying";
+  indicator.title = online ? "This page updates by itself" : "The service does not answer; retrying";
+}
+
+function schedule() {
+  clearTimeout(timer);
+  const every = interval();
+  indicate(every > 0);
+  if (every > 0) timer = setTimeout(refresh, every);
+}
+
+export async function refresh() {
+  if (document.hidden) return schedule();
+  let online = true;
+  const changed = [];
+  try {
+    const response = await fetch(location.href, { cache: "no-store", credentials: "same-origin" });
+    if (!response.ok) throw new Error(`${response.status}`);
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const element of fresh.querySelectorAll("[data-region]")) {
+      const name = element.dataset.region;
+      const current = document.querySelector(`[data-region="${name}"]`);
+      if (!current || lastHTML.get(name) === element.innerHTML) continue;
+      lastHTML.set(name, element.innerHTML);
+      current.innerHTML = element.innerHTML;
+      changed.push(name);
+    }
+  } catch {
+    online = false;
+  }
+  for (const listener of listeners) {
+    try {
+      await listener(pageState(), changed);
+    } catch (error) {
+      console.warn("live update:", error);
+    }
+  }
+  schedule();
+  if (!online) indicate(true, false);
+}
+
+export function startLive() {
+  for (const element of document.querySelectorAll("[data-region]")) {
+    lastHTML.set(element.dataset.region, element.innerHTML);
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) refresh();
+  });
+  schedule();
+}
+
+// Copy buttons next to commands.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const text = button.parentElement.querySelector("code").textContent;
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
+  } catch {
+    button.textContent = "Select and copy";
+  }
+  setTimeout(() => (button.textContent = "Copy"), 1500);
+});
+
+if (document.body.dataset.page === "jobs") startLive();

@@ -1,0 +1,48 @@
+// Sortable tables: click a header to sort by its column, again to reverse. Cells carry
+// their sort key in `data-value`; empty keys go last either way. The sort survives the
+// live swaps of the table's region.
+
+import { onUpdate } from "./live.js";
+
+const sorts = new Map(); // table id -> {column, descending}
+
+function key(row, column, numeric) {
+  const raw = row.cells[column]?.dataset.value ?? "";
+  if (raw === "") return null;
+  return numeric ? Number(raw) : raw.toLowerCase();
+}
+
+function apply(table) {
+  const sort = sorts.get(table.id);
+  if (!sort) return;
+  const headers = [...sortRow(table).cells];
+  headers.forEach((th, i) => (i === sort.column ? th.setAttribute("aria-sort", sort.descending ? "descending" : "ascending") : th.removeAttribute("aria-sort")));
+  const numeric = headers[sort.column].dataset.sortType === "number";
+  const body = table.tBodies[0];
+  const rows = [...body.rows].map((row, index) => ({ row, index, key: key(row, sort.column, numeric) }));
+  rows.sort((a, b) => {
+    if (a.key === null || b.key === null) return (a.key === null) - (b.key === null) || a.index - b.index;
+    const order = a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+    return (sort.descending ? -order : order) || a.index - b.index;
+  });
+  body.append(...rows.map((r) => r.row));
+}
+
+// The last header row names the columns; one above it may group them.
+const sortRow = (table) => table.tHead.rows[table.tHead.rows.length - 1];
+
+document.addEventListener("click", (event) => {
+  const th = event.target.closest("table.sortable thead th");
+  const table = th?.closest("table");
+  if (!th || th.parentElement !== sortRow(table)) return;
+  const column = th.cellIndex;
+  const previous = sorts.get(table.id);
+  const numeric = th.dataset.sortType === "number";
+  // Numbers start high-to-low except the rank; text starts A-Z.
+  const firstDescending = numeric && column !== 0;
+  const descending = previous?.column === column ? !previous.descending : firstDescending;
+  sorts.set(table.id, { column, descending });
+  apply(table);
+});
+
+onUpdate(() => document.querySelectorAll("table.sortable").forEach(apply));

@@ -1,0 +1,247 @@
+// The regex tester: definitions and a sample log to POST /v1/parse, and every point's
+// and rejected capture's span highlighted in the lines as the definitions saw them.
+
+import { ApiError, enc, getJSON, postJSON } from "./api.js";
+import { escapeHTML, number } from "./format.js";
+
+const MAX_LINES = 5000; // lines drawn; the tables say how many more there are
+const MAX_ROWS = 2000;
+const SAVED = "logmetrics.tester";
+const PALETTE = ["#2f9e44", "#1c7ed6", "#ae3ec9", "#f08c00", "#0c8599", "#d6336c", "#5c940d", "#6741d9", "#e8590c", "#495057"];
+const EXAMPLE = {
+  definitions: JSON.stringify(
+    [
+      { Name: "loss", Regex: "Loss = (.*?);" },
+      { Name: "ganloss", Regex: "GAN_loss=(.*?);" },
+      { Name: "discloss", Regex: "disc_train_loss=(.*?);" },
+      { Name: "real", Regex: "real (\\S+)" },
+    ],
+    null,
+    2,
+  ),
+  log: [
+    "GAN_loss=0.138318; Scaled_reg=2.654134; disc:[-0.017371,0.102429] real 93.3% gen 0.0% disc-combined=0.000000; disc_train_loss=1.374587; Loss = 16.020744; Iteration 0 took 0.704s; Elapsed=0s",
+    "GAN_loss=0.131922; Scaled_reg=2.613087; disc:[-0.016944,0.098177] real 95.1% gen 0.0% disc-combined=0.000000; disc_train_loss=1.361013; Loss = 15.706551; Iteration 1 took 0.698s; Elapsed=1s",
+    "checkpoint saved to /opt/ml/model/ckpt-2.pt",
+    "GAN_loss=0.127004; Scaled_reg=2.580210; disc:[-0.015873,0.094502] real 0.5 gen 0.1% disc-combined=0.000000; disc_train_loss=1.349921; Loss = 15.418130; Iteration 2 took 0.701s; Elapsed=2s",
+    "",
+  ].join("\n"),
+};
+
+const form = document.getElementById("tester-form");
+const logInput = document.getElementById("log-input");
+const definitionsInput = document.getElementById("definitions-input");
+const formatSelect = document.getElementById("log-format");
+const presetSelect = document.getElementById("preset");
+const errorBox = document.getElementById("parse-error");
+const statusText = document.getElementById("parse-status");
+const view = document.getElementById("highlighted-log");
+
+class InputError extends Error {}
+
+function readDefinitions() {
+  const text = definitionsInput.value.trim();
+  if (!text) throw new InputError("Metric definitions: paste a JSON list such as [{\"Name\": \"loss\", \"Regex\": \"loss=(.*?);\"}], or pick a preset.");
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`Metric definitions are not valid JSON: ${error.message}`);
+  }
+  if (value && !Array.isArray(value) && typeof value === "object") {
+    value = value.MetricDefinitions ?? value.metric_definitions ?? value.AlgorithmSpecification?.MetricDefinitions;
+  }
+  if (!Array.isArray(value) && typeof value !== "string") {
+    throw new InputError("Metric definitions: expected a JSON list of {\"Name\", \"Regex\"} (or an object with MetricDefinitions, or a preset's name as a JSON string).");
+  }
+  return value;
+}
+
+function showError(message) {
+  errorBox.textContent = message;
+  errorBox.hidden = !message;
+}
+
+let sequence = 0;
+async function parse() {
+  const mine = ++sequence;
+  save();
+  let definitions;
+  try {
+    definitions = readDefinitions();
+  } catch (error) {
+    showError(error.message);
+    return;
+  }
+  statusText.textContent = "parsing…";
+  try {
+    const result = await postJSON("/v1/parse", { metric_definitions: definitions, log: logInput.value, log_format: formatSelect.value });
+    if (mine !== sequence) return; // a later parse is on its way
+    showError("");
+    render(result, Array.isArray(definitions) ? definitions.map((d) => d.Name ?? d.name) : []);
+    statusText.textContent = `${result.lines} lines · ${result.points.length} points · ${result.rejections.length} rejected`;
+  } catch (error) {
+    if (mine !== sequence) return;
+    statusText.textContent = "";
+    const prefix = error instanceof ApiError && error.status === 422 ? "The service refused the definitions: " : "Could not parse: ";
+    showError(prefix + error.message);
+  }
+}
+
+// Character offsets from the service count code points; JavaScript strings count UTF-16 units.
+function unitOffsets(text) {
+  if (!/[\uD800-\uDFFF]/.test(text)) return null;
+  const units = [0];
+  for (const char of text) units.push(units[units.length - 1] + char.length);
+  return units;
+}
+
+function highlight(text, spans) {
+  const units = unitOffsets(text);
+  const at = (i) => (units ? units[Math.min(i, units.length - 1)] : i);
+  for (const span of spans) [span.from, span.to] = [at(span.start), at(span.end)];
+  const edges = [...new Set([0, text.length, ...spans.flatMap((s) => [s.from, s.to])])].sort((x, y) => x - y);
+  let html = "";
+  for (let k = 0; k < edges.length; k++) {
+    const [a, b] = [edges[k], edges[k + 1]];
+    // An empty capture is a marker between two characters.
+    for (const span of spans) if (span.from === span.to && span.from === a) html += markHTML([span], "");
+    if (b === undefined) break;
+    const covering = spans.filter((s) => s.from <= a && s.to >= b && s.from < s.to);
+    const piece = escapeHTML(text.slice(a, b));
+    html += covering.length ? markHTML(covering, piece) : piece;
+  }
+  return html;
+}
+
+function markHTML(spans, inner) {
+  const rejected = spans.some((s) => s.kind === "rejected");
+  const points = spans.filter((s) => s.kind === "hit").map((s) => s.index);
+  const rejections = spans.filter((s) => s.kind === "rejected").map((s) => s.index);
+  const title = spans.map((s) => s.title).join("\n");
+  const color = spans.find((s) => s.kind === "hit")?.color;
+  return (
+    `<mark class="${rejected ? "rejected" : "hit"}${inner ? "" : " empty"}"` +
+    (points.length ? ` data-points="${points.join(" ")}"` : "") +
+    (rejections.length ? ` data-rejections="${rejections.join(" ")}"` : "") +
+    (color ? ` style="--c: ${color}"` : "") +
+    ` title="${escapeHTML(title)}">${inner}</mark>`
+  );
+}
+
+function render(result, names) {
+  const colors = new Map(names.map((name, i) => [name, PALETTE[i % PALETTE.length]]));
+  for (const p of result.points) if (!colors.has(p.metric_name)) colors.set(p.metric_name, PALETTE[colors.size % PALETTE.length]);
+  const byLine = new Map();
+  const add = (line, span) => (byLine.get(line) ?? byLine.set(line, []).get(line)).push(span);
+  result.points.forEach((p, index) => {
+    if (p.span) add(p.line, { kind: "hit", index, start: p.span[0], end: p.span[1], color: colors.get(p.metric_name), title: `${p.metric_name} = ${number(p.value)} (step ${p.step})` });
+  });
+  result.rejections.forEach((r, index) => {
+    if (r.span) add(r.line, { kind: "rejected", index, start: r.span[0], end: r.span[1], title: `${r.metric_name}: ${JSON.stringify(r.capture)} rejected: ${r.reason}` });
+  });
+  const rows = result.texts.slice(0, MAX_LINES).map((text, i) => {
+    const spans = byLine.get(i + 1);
+    const body = spans ? highlight(text, spans) : escapeHTML(text);
+    return `<div class="line${spans ? " has-matches" : ""}" data-line="${i + 1}"><span class="ln">${i + 1}</span><span class="text">${body}</span></div>`;
+  });
+  if (result.texts.length > MAX_LINES) rows.push(`<div class="notice">… ${result.texts.length - MAX_LINES} more lines; the tables list their matches.</div>`);
+  if (!result.texts.length) rows.push('<div class="notice">The log is empty.</div>');
+  view.innerHTML = rows.join("");
+
+  const counts = new Map([...colors.keys()].map((name) => [name, { points: 0, rejected: 0 }]));
+  result.points.forEach((p) => counts.get(p.metric_name).points++);
+  result.rejections.forEach((r) => (counts.get(r.metric_name) ?? counts.set(r.metric_name, { points: 0, rejected: 0 }).get(r.metric_name)).rejected++);
+  document.getElementById("metric-chips").innerHTML = [...counts]
+    .map(([name, c]) => {
+      const none = !c.points && !c.rejected;
+      return `<span class="metric-chip${none ? " none" : ""}" title="${none ? "no line matched this regex" : ""}"><span class="swatch" style="background:${colors.get(name)}"></span>${escapeHTML(name)} <b>${c.points}</b>${c.rejected ? ` <span class="bad">${c.rejected} rejected</span>` : ""}${none ? " · no match" : ""}</span>`;
+    })
+    .join("");
+
+  const pointRows = result.points.slice(0, MAX_ROWS).map((p) => `<tr data-line="${p.line}"><td><span class="swatch" style="background:${colors.get(p.metric_name)}"></span>${escapeHTML(p.metric_name)}</td><td class="num">${p.step}</td><td class="num">${p.value}</td><td class="num">${p.line}</td></tr>`);
+  const rejectionRows = result.rejections.slice(0, MAX_ROWS).map((r) => `<tr data-line="${r.line}"><td>${escapeHTML(r.metric_name)}</td><td class="num">${r.line}</td><td><span class="capture">${r.capture === null ? "(time-out)" : escapeHTML(JSON.stringify(r.capture))}</span></td><td class="muted">${escapeHTML(r.reason)}</td></tr>`);
+  document.querySelector("#points-table tbody").innerHTML = pointRows.join("") || '<tr><td colspan="4" class="muted">no points: no regex matched a number</td></tr>';
+  document.querySelector("#rejections-table tbody").innerHTML = rejectionRows.join("") || '<tr><td colspan="4" class="muted">none</td></tr>';
+  document.getElementById("points-count").textContent = shown(result.points.length);
+  document.getElementById("rejections-count").textContent = shown(result.rejections.length);
+  document.getElementById("results").hidden = false;
+  document.getElementById("tables").hidden = false;
+}
+
+const shown = (count) => (count > MAX_ROWS ? `first ${MAX_ROWS} of ${count}` : String(count));
+
+function focusLine(line) {
+  const row = view.querySelector(`.line[data-line="${line}"]`);
+  if (!row) return;
+  view.querySelectorAll(".line.focus").forEach((r) => r.classList.remove("focus"));
+  row.classList.add("focus");
+  row.scrollIntoView({ block: "center" });
+}
+
+function save() {
+  try {
+    localStorage.setItem(SAVED, JSON.stringify({ definitions: definitionsInput.value, log: logInput.value.slice(0, 200000), format: formatSelect.value }));
+  } catch {
+    // storage full or off: the tester works without it
+  }
+}
+
+async function start() {
+  let saved = null;
+  try {
+    saved = JSON.parse(localStorage.getItem(SAVED));
+  } catch {
+    saved = null;
+  }
+  definitionsInput.value = saved?.definitions ?? EXAMPLE.definitions;
+  logInput.value = saved?.log ?? EXAMPLE.log;
+  formatSelect.value = saved?.format ?? "text";
+  const job = new URLSearchParams(location.search).get("job");
+  if (job) {
+    try {
+      const found = await getJSON(`/v1/jobs/${enc(job)}`);
+      definitionsInput.value = JSON.stringify(found.metric_definitions.map((d) => ({ Name: d.name, Regex: d.regex })), null, 2);
+      formatSelect.value = found.log_format;
+    } catch (error) {
+      showError(`Could not load the definitions of job ${job}: ${error.message}`);
+      return;
+    }
+  }
+  await parse();
+}
+
+let debounce = null;
+const parseSoon = () => {
+  clearTimeout(debounce);
+  debounce = setTimeout(parse, 500);
+};
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  parse();
+});
+form.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    parse();
+  }
+});
+for (const input of [logInput, definitionsInput]) input.addEventListener("input", parseSoon);
+formatSelect.addEventListener("change", parse);
+presetSelect.addEventListener("change", async () => {
+  if (!presetSelect.value) return;
+  try {
+    const preset = await getJSON(`/v1/presets/${enc(presetSelect.value)}`);
+    definitionsInput.value = JSON.stringify(preset.metric_definitions.map((d) => ({ Name: d.name, Regex: d.regex })), null, 2);
+    parse();
+  } catch (error) {
+    showError(`Could not load preset ${presetSelect.value}: ${error.message}`);
+  }
+});
+for (const table of ["points-table", "rejections-table"]) {
+  document.getElementById(table).addEventListener("click", (event) => {
+    const row = event.target.closest("tr[data-line]");
+    if (row) focusLine(row.dataset.line);
+  });
+}
+start().finally(() => (document.body.dataset.ready = "1"));

@@ -1,0 +1,104 @@
+"""Take docs/dashboard-job.png, the README's picture of a job page, from real runs.
+
+    .venv/bin/python -m tests.web.readme_screenshot [--runs 6]
+
+Runs the reference sweep (`trainer/sweep.yaml`, what `make demo` runs: the reference
+PyTorch trainer, for real) against a service on a temporary database, then has Chromium
+draw the job's page and keeps its top: the summary, both charts and the leaderboard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+import yaml
+from playwright.sync_api import sync_playwright
+
+from app.config import Settings
+from app.demo import DEFAULT_SPEC, run_demo
+from app.main import create_app
+from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "docs" / "dashboard-job.png"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=None, help="runs in the sweep")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        spec = _spec(Path(folder), args.runs)
+        database_url = f"sqlite:///{folder}/logmetrics.db"
+        # The sweep's commands (`python -m trainer`) must find this interpreter first.
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+        if run_demo(spec, database_url) != 0:
+            return 1
+        with serving(database_url) as url:
+            job = httpx.get(f"{url}/v1/jobs", timeout=30).json()["jobs"][0]["name"]
+            shoot(f"{url}/jobs/{job}", args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _spec(folder: Path, runs: int | None) -> Path:
+    if runs is None:
+        return DEFAULT_SPEC
+    spec = yaml.safe_load(DEFAULT_SPEC.read_text())
+    spec["max_runs"] = runs
+    path = folder / "sweep.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+@contextmanager
+def serving(database_url: str) -> Iterator[str]:
+    """The service on a free loopback port, in this process; yields its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(Settings(database_url=database_url)), log_level="warning")
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "the service did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+def shoot(url: str, output: Path) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+        page.goto(url)
+        page.wait_for_selector("body[data-ready]", state="attached", timeout=60_000)
+        board = page.locator("#leaderboard-card").bounding_box()
+        assert board is not None, "the job page has no leaderboard"
+        height = board["y"] + board["height"] + 16
+        output.parent.mkdir(exist_ok=True)
+        page.screenshot(
+            path=str(output), clip={"x": 0, "y": 0, "width": 1440, "height": height}, full_page=True
+        )
+        browser.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""The job page in a browser: leaderboard, charts, live updates."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.runs import OBJECTIVE, SWEEP, create_sweep, epoch_line, post, start_run
+
+pytestmark = pytest.mark.browser
+
+
+def leaderboard(tab):
+    return tab.page.eval_on_selector_all(
+        "#leaderboard tbody tr", "rows => rows.map(r => r.dataset.run)"
+    )
+
+
+def test_the_leaderboard_is_in_the_apis_objective_order(api, browse):
+    create_sweep(api)
+    ranked = [r["name"] for r in api.get("/v1/jobs/sweep/runs?sort_by=objective").json()["runs"]]
+
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+
+    rows = leaderboard(tab)
+    assert rows[: len(ranked)] == ranked
+    # Runs without an objective value follow, oldest first: here none (every run has points).
+    assert sorted(rows) == sorted(spec.name for spec in SWEEP)
+    best = api.get("/v1/jobs/sweep/best").json()["name"]
+    assert tab.page.get_attribute("#leaderboard tr.best", "data-run") == best
+    assert tab.errors == []
+    tab.shoot("job-page")
+
+
+def test_the_chart_has_one_line_per_run_with_points(api, browse):
+    create_sweep(api)
+    series = api.get(f"/v1/jobs/sweep/series/{OBJECTIVE}").json()["runs"]
+
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+
+    chart = tab.page.locator("#series-chart")
+    # Read from the uPlot instance the page drew, not from the page's own bookkeeping.
+    assert chart.get_attribute("data-series") == str(len(series)) == str(len(SWEEP))
+    assert chart.get_attribute("data-runs").split() != []
+    assert sorted(chart.get_attribute("data-runs").split()) == sorted(s["run"] for s in series)
+    drawn = int(chart.get_attribute("data-points"))
+    assert drawn == sum(len(s["points"]) for s in series)
+    assert tab.page.locator("#series-chart canvas:not(.hover-layer)").count() == 1
+    assert tab.errors == []
+
+
+def test_hovering_a_line_names_its_run_and_clicking_opens_it(api, browse):
+    create_sweep(api)
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+    box = tab.page.locator("#series-chart .u-over").bounding_box()
+    tip = tab.page.locator("#series-chart .tooltip")
+
+    # Down the plot at three quarters of its width, until the pointer is near a line.
+    x = box["x"] + box["width"] * 0.75
+    for y in range(int(box["y"]) + 2, int(box["y"] + box["height"]), 4):
+        tab.page.mouse.move(x, y)
+        if tip.is_visible():
+            break
+    named = tip.locator("b").first.inner_text()
+    assert named in {spec.name for spec in SWEEP}
+
+    with tab.page.expect_navigation():
+        tab.page.mouse.down()
+        tab.page.mouse.up()
+    assert tab.page.url.endswith(f"/jobs/sweep/runs/{named}")
+    assert tab.errors == []
+
+
+def test_another_metric_can_be_charted(api, browse):
+    create_sweep(api)
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+
+    tab.page.select_option("#series-metric", "train_loss")
+
+    expected = len(api.get("/v1/jobs/sweep/series/train_loss").json()["runs"])
+    tab.page.wait_for_function(
+        "n => document.querySelector('#series-chart').dataset.series === String(n)", arg=expected
+    )
+    assert tab.errors == []
+
+
+def test_the_scatter_has_a_chart_per_tuned_hyperparameter(api, browse):
+    create_sweep(api)
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+
+    plots = tab.page.eval_on_selector_all(
+        "#scatter-grid .plot",
+        "els => els.map(e => [e.dataset.hyperparameter, Number(e.dataset.series)])",
+    )
+    ranked = len(api.get("/v1/jobs/sweep/runs?sort_by=objective").json()["runs"])
+    # optimizer (categorical) and lr (log) vary; epochs and task are the same in every run.
+    assert plots == [["optimizer", ranked], ["lr", ranked]]
+    assert "epochs=8" in tab.page.inner_text(".fixed-hps")
+    assert tab.errors == []
+
+
+def test_clicking_a_header_sorts_the_leaderboard(api, browse):
+    create_sweep(api)
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+
+    tab.page.click("#leaderboard th[data-column='hyperparameter:lr']")
+    lrs = [
+        float(v)
+        for v in tab.page.eval_on_selector_all(
+            "#leaderboard tbody tr", "rows => rows.map(r => r.cells[5].dataset.value)"
+        )
+    ]
+    assert lrs == sorted(lrs, reverse=True)
+    tab.page.click("#leaderboard th[data-column='hyperparameter:lr']")
+    lrs = [
+        float(v)
+        for v in tab.page.eval_on_selector_all(
+            "#leaderboard tbody tr", "rows => rows.map(r => r.cells[5].dataset.value)"
+        )
+    ]
+    assert lrs == sorted(lrs)
+    assert tab.errors == []
+
+
+def test_the_page_picks_up_a_new_point_without_a_reload(api, browse):
+    create_sweep(api)
+    running = SWEEP[-1]
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+    before = int(tab.page.get_attribute("#series-chart", "data-points"))
+    tab.page.evaluate("window.notReloaded = true")
+
+    post(api, "sweep", running.name, epoch_line(running.epochs + 1, running) + "\n")
+
+    tab.page.wait_for_function(
+        "n => Number(document.querySelector('#series-chart').dataset.points) > n", arg=before
+    )
+    value = api.get(f"/v1/jobs/sweep/runs/{running.name}").json()["objective"]["value"]
+    row = tab.page.locator(f"#leaderboard tr[data-run='{running.name}'] td.objective-col")
+    tab.page.wait_for_function(
+        "([el, v]) => el.dataset.value !== '' && Number(el.dataset.value) === v",
+        arg=[row.element_handle(), value],
+    )
+    assert tab.page.evaluate("window.notReloaded") is True
+    assert tab.errors == []
+
+
+def test_a_job_without_runs_says_how_to_start_one(api, browse, make_job):
+    make_job(name="fresh")
+    tab = browse("/jobs/fresh")
+    tab.wait_ready()
+
+    empty = tab.page.inner_text("#no-runs")
+    assert "logmetrics run" in empty and "--job fresh" in empty
+    assert tab.page.is_hidden("#charts")
+    assert tab.errors == []
+    tab.shoot("job-page-empty")
+
+
+def test_a_single_point_is_drawn(api, browse):
+    """One run with one point: every chart's scale has an empty range to widen."""
+    create_sweep(api, runs=())
+    spec = SWEEP[-1]
+    start_run(api, "sweep", spec)
+    post(api, "sweep", spec.name, epoch_line(1, spec) + "\n")
+
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+
+    assert tab.page.get_attribute("#series-chart", "data-points") == "1"
+    assert tab.page.locator("#scatter-grid .plot").count() == 4  # one run: every hyperparameter
+    assert tab.errors == []
