@@ -61,7 +61,15 @@ from app.storage.base import (
     StreamSnapshot,
 )
 from app.storage.cursors import decode_cursor, encode_cursor
-from app.storage.schema import chunks, jobs, metadata, points, run_metrics, runs, streams
+from app.storage.schema import (
+    chunks,
+    create_schema,
+    jobs,
+    points,
+    run_metrics,
+    runs,
+    streams,
+)
 
 __all__ = ["SqlStorage"]
 
@@ -96,7 +104,7 @@ class SqlStorage(Storage):
             _configure_sqlite(self._engine, sqlite_synchronous, busy_timeout)
         else:
             self._engine = create_engine(url, pool_pre_ping=True)
-        metadata.create_all(self._engine)
+        create_schema(self._engine)
         # SQLite has one writer at a time: threads of this process queue here instead of
         # polling SQLite's lock; other processes are waited for by `busy_timeout`.
         self._write_lock: AbstractContextManager[Any] = (
