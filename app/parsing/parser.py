@@ -131,8 +131,6 @@ class Parser:
         # to cut at a character boundary, exactly as it does for a line seen whole.
         self._keep = self.limits.max_line_bytes + 1
         self._max_line = self.limits.max_line_bytes
-        # The definitions to run on a line, in order, by the screened set that chose them.
-        self._plans: dict[frozenset[int], tuple[CompiledDefinition, ...]] = {}
 
     def feed(self, state: StreamState, chunk: bytes) -> ChunkResult:
         """Parse the next chunk of a stream.
@@ -371,11 +369,10 @@ class Parser:
         self, text: str, number: int, offset: int, screened: frozenset[int], out: _Collector
     ) -> None:
         """Run the always-run definitions and the `screened` ones on a line's text."""
-        definitions = self._plans.get(screened)
-        if definitions is None:
+        definitions: Sequence[CompiledDefinition] = self._always
+        if screened:
             chosen = [self.definitions[index] for index in screened]
-            definitions = tuple(sorted([*self._always, *chosen], key=lambda d: d.index))
-            self._plans[screened] = definitions
+            definitions = sorted([*self._always, *chosen], key=lambda d: d.index)
         timeouts = out.timeouts
         for definition in definitions:
             if timeouts and timeouts.get(definition.name, 0) >= self.limits.timeouts_per_chunk:
