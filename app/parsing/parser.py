@@ -252,8 +252,6 @@ class Parser:
             owners |= self._owners[literal]
         candidates: dict[int, _Candidate] = {}
         for start, (end, definitions) in found.items():
-            if not self._scanner.complete:
-                definitions = self._screen(region[start:end])
             candidates[start] = _Candidate(end, frozenset(definitions), None)
         if text_log:
             spans = dirty_lines(hay)
@@ -270,22 +268,17 @@ class Parser:
         Cleaning can join a literal that an escape sequence split, so what the raw
         bytes held says nothing; the cleaned lines are screened again, all in one scan.
         """
-        if not spans:
+        if not spans or self._scanner is None:
             return {}
         raws = [region[start : min(end, start + self._keep)] for start, end in spans]
         texts = clean_text_lines(raws, self.limits.max_line_bytes)
         screened: dict[int, set[int]] = {}
-        if self._scanner is not None and self._scanner.complete:
-            joined = "\n".join(texts).encode()
-            line, counted_to = 0, 0
-            for position, literal in sorted(self._scanner.scan(joined)):
-                line += joined.count(b"\n", counted_to, position)
-                counted_to = position
-                screened.setdefault(line, set()).update(self._owners[literal])
-        else:
-            for line, text in enumerate(texts):
-                if found := self._screen(text.encode()):
-                    screened[line] = found
+        joined = "\n".join(texts).encode()
+        line, counted_to = 0, 0
+        for position, literal in sorted(self._scanner.scan(joined)):
+            line += joined.count(b"\n", counted_to, position)
+            counted_to = position
+            screened.setdefault(line, set()).update(self._owners[literal])
         return {
             spans[line][0]: _Candidate(spans[line][1], frozenset(found), texts[line])
             for line, found in screened.items()

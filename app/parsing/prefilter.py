@@ -22,9 +22,9 @@ except ImportError:  # pragma: no cover - depends on the platform
     hyperscan = None  # type: ignore[assignment]
 
 __all__ = [
+    "FindScanner",
     "HyperscanScanner",
     "LiteralScanner",
-    "RegexScanner",
     "build_scanner",
     "hyperscan_available",
 ]
@@ -33,12 +33,9 @@ __all__ = [
 class LiteralScanner(abc.ABC):
     """Finds occurrences of a fixed list of literals in a block of bytes. Thread-safe.
 
-    `complete` scanners report every occurrence, overlapping ones included; the others
-    report at least one occurrence in every line that holds any, which is enough to pick
-    candidate lines but not to tell which literals a line holds.
+    Every occurrence is reported, overlapping ones included, so the literals a line holds
+    tell which definitions may match it.
     """
-
-    complete: bool
 
     @abc.abstractmethod
     def scan(self, data: bytes) -> list[tuple[int, int]]:
@@ -46,8 +43,6 @@ class LiteralScanner(abc.ABC):
 
 
 class HyperscanScanner(LiteralScanner):
-    complete = True
-
     def __init__(self, literals: Sequence[Literal]) -> None:
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._database.compile(
@@ -73,15 +68,12 @@ class HyperscanScanner(LiteralScanner):
         return hits
 
 
-class RegexScanner(LiteralScanner):
+class FindScanner(LiteralScanner):
     """The scanner without an accelerator: `bytes.find` per literal, no regex engine.
 
-    Complete, like hyperscan's: every occurrence is reported, overlapping ones included.
     Caseless literals are looked for in the chunk lowered once (ASCII only, as hyperscan's
     caseless flag folds).
     """
-
-    complete = True
 
     def __init__(self, literals: Sequence[Literal]) -> None:
         self._literals = [
@@ -123,7 +115,7 @@ def build_scanner(literals: Sequence[Literal], engine: str = "auto") -> LiteralS
     if engine not in ("auto", "hyperscan", "regex"):
         raise ValueError(f"unknown literal scanner {engine!r}")
     if engine == "regex" or (engine == "auto" and hyperscan is None):
-        return RegexScanner(literals)
+        return FindScanner(literals)
     if hyperscan is None:
         raise ValueError("the hyperscan scanner was asked for, but hyperscan is not installed")
     try:
@@ -131,4 +123,4 @@ def build_scanner(literals: Sequence[Literal], engine: str = "auto") -> LiteralS
     except hyperscan.HyperscanError:
         if engine == "hyperscan":
             raise
-        return RegexScanner(literals)  # e.g. a CPU without the instructions it needs
+        return FindScanner(literals)  # e.g. a CPU without the instructions it needs

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from app.parsing.lines import dirty_lines
 from app.parsing.literals import Literal
-from app.parsing.prefilter import RegexScanner, build_scanner, hyperscan_available
+from app.parsing.prefilter import FindScanner, build_scanner, hyperscan_available
 
 LITERALS = (
     Literal(b"loss=", False),
@@ -22,7 +22,7 @@ _PIECES = [b"loss=", b"LOSS=", b"aaa", b"PpL", b"ppl", "é=".encode(), b"\n", b"
 
 def test_every_occurrence_is_reported_overlapping_and_caseless_ones_too():
     data = b"aaa loss= PPL\n\xc3\xa9="
-    assert sorted(RegexScanner(LITERALS).scan(data)) == [
+    assert sorted(FindScanner(LITERALS).scan(data)) == [
         (0, 2),
         (1, 2),
         (4, 0),
@@ -37,7 +37,7 @@ def test_every_occurrence_is_reported_overlapping_and_caseless_ones_too():
 @given(st.lists(st.sampled_from(_PIECES), max_size=30))
 def test_the_find_scanner_and_hyperscan_find_the_same_occurrences(pieces):
     data = b"".join(pieces)
-    by_find = RegexScanner(LITERALS).scan(data)
+    by_find = FindScanner(LITERALS).scan(data)
     by_hyperscan = build_scanner(LITERALS, "hyperscan").scan(data)
     # Hyperscan reports an occurrence by its last byte, the find scanner by its first.
     assert sorted((p + len(LITERALS[i].text) - 1, i) for p, i in by_find) == sorted(by_hyperscan)
