@@ -10,19 +10,16 @@ writing "5" to /proc/PID/clear_refs resets it (Linux 4.0 and later).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 
+from app.service_process import ServiceProcess
+
 __all__ = ["Service"]
 
 _REPO = Path(__file__).resolve().parent.parent
-_START_TIMEOUT = 60.0
 
 
 class Service:
@@ -31,29 +28,13 @@ class Service:
     def __init__(self, database: Path, log_path: Path) -> None:
         self.database = database
         self.log_path = log_path
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process = ServiceProcess(f"sqlite:///{database}", log_path, cwd=_REPO)
+        self.port = self._process.port
+        self.url = self._process.url
 
     def __enter__(self) -> Service:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("LOGMETRICS_")}
-        command = [
-            sys.executable,
-            "-m",
-            "app",
-            "serve",
-            "--port",
-            str(self.port),
-            "--database-url",
-            f"sqlite:///{self.database}",
-            "--log-level",
-            "warning",
-        ]
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                command, cwd=_REPO, env=environment, stdout=log, stderr=subprocess.STDOUT
-            )
-        self._wait_until_healthy()
+        self._process.start(environment)
         return self
 
     def __exit__(
@@ -62,19 +43,10 @@ class Service:
         _value: BaseException | None,
         _traceback: TracebackType | None,
     ) -> None:
-        process = self._process
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        self._process.stop()
 
     @property
     def pid(self) -> int:
-        assert self._process is not None, "the service is not running"
         return self._process.pid
 
     def client(self, timeout: float = 600.0) -> httpx.Client:
@@ -105,24 +77,3 @@ class Service:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
         raise RuntimeError(f"/proc/{self.pid}/status has no {field}")
-
-    def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + _START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the service exited at start; see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the service did not answer /healthz in {_START_TIMEOUT:.0f} s")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

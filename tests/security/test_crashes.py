@@ -171,7 +171,7 @@ def test_fifty_clients_and_leaderboard_readers_at_once(service_process):
     for run, log in logs.items():
         diagnostics = httpx.get(f"{url}/v1/jobs/crash/runs/{run}").json()["diagnostics"]
         assert stored_points(url, run) == expected_points(log), diagnostics
-    assert "database is locked" not in service_process._log.read_text()
+    assert "database is locked" not in service_process.log_path.read_text()
 
 
 @pytest.mark.slow
