@@ -13,6 +13,7 @@
      │    ├── RunExists
      │    ├── RunEnded              logs or a different status for a run that has ended
      │    ├── OffsetGap             a chunk starts beyond the stream's next offset
+     │    ├── OverlapMismatch       a resent chunk's bytes differ from those stored
      │    └── StreamMoved           another request appended to the stream first
      ├── InvalidInput               well-formed input the domain refuses (422)
      │    ├── InvalidMetricDefinition
@@ -46,6 +47,7 @@ __all__ = [
     "NoBestRun",
     "NotFound",
     "OffsetGap",
+    "OverlapMismatch",
     "PresetNotFound",
     "RunEnded",
     "RunExists",
@@ -141,6 +143,18 @@ class OffsetGap(Conflict):
             stream=stream,
             offset=offset,
             expected_offset=expected_offset,
+        )
+
+
+class OverlapMismatch(Conflict):
+    code = "overlap_mismatch"
+
+    def __init__(self, stream: str, first_difference: int) -> None:
+        super().__init__(
+            f"stream {stream!r} holds other bytes at offset {first_difference} than this "
+            "chunk resends there; bytes already stored are never rewritten",
+            stream=stream,
+            first_difference=first_difference,
         )
 
 

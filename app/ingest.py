@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.errors import OffsetGap, RunEnded, StreamMoved
+from app.errors import OffsetGap, OverlapMismatch, RunEnded, StreamMoved
 from app.parsing import LogFormat, MetricDefinition, Parser, ParserLimits, compile_definitions
 from app.records import Job, Run, RunStatus
 from app.storage import ChunkWrite, Storage
@@ -75,7 +75,8 @@ class Ingestor:
             timestamp: the points' time; None means now.
 
         Raises:
-            RunNotFound, RunEnded, OffsetGap; StreamMoved if the stream kept moving.
+            RunNotFound, RunEnded, OffsetGap; OverlapMismatch when bytes resent from
+            `offset` differ from those stored; StreamMoved if the stream kept moving.
         """
         parser = self.parser(job)
         for _ in range(_ATTEMPTS):
@@ -83,6 +84,8 @@ class Ingestor:
             have = snapshot.state.offset
             if offset is not None and offset > have:
                 raise OffsetGap(stream, offset, have)
+            if offset is not None and offset < have:
+                self._check_overlap(job, run, stream, data[: have - offset], offset)
             fresh = data[have - offset :] if offset is not None else data
             if not fresh and (offset is not None or not data):
                 # A retry of bytes already stored: done, even if the run has ended since.
@@ -106,6 +109,20 @@ class Ingestor:
                 continue
             return Appended(stream, info.next_offset, result.lines, len(result.points))
         raise StreamMoved(f"stream {stream!r} kept moving; send the chunk again")
+
+    def _check_overlap(self, job: Job, run: str, stream: str, sent: bytes, offset: int) -> None:
+        """Raises OverlapMismatch unless `sent`, resent from `offset`, is what the stream
+        holds there: a retry may repeat bytes, never rewrite them."""
+        stored = self._storage.read_log(job, run, stream, offset, offset + len(sent))
+        position = offset
+        for piece in stored.pieces:
+            mine = sent[position - offset : position - offset + len(piece)]
+            if mine != piece:
+                differs = next(
+                    i for i, (a, b) in enumerate(zip(mine, piece, strict=True)) if a != b
+                )
+                raise OverlapMismatch(stream, position + differs)
+            position += len(piece)
 
     def end(self, job: Job, run: str, status: RunStatus, failure_reason: str | None) -> Run:
         """Parse every stream's held last line and end the run.
@@ -146,9 +163,10 @@ class Ingestor:
                         timestamp=snapshot.partial_times.get(stream, now),
                     )
                 )
+            seen = {stream: state.offset for stream, state in snapshot.streams.items()}
             try:
                 return self._storage.end_run(
-                    job, snapshot.run, status, failure_reason, now, flushes
+                    job, snapshot.run, status, failure_reason, now, flushes, seen
                 )
             except (StreamMoved, RunEnded):
                 continue  # read again: a chunk landed, or another request ended the run

@@ -210,11 +210,17 @@ class Storage(abc.ABC):
         failure_reason: str | None,
         ended_at: datetime,
         flushes: Sequence[ChunkWrite],
+        streams_seen: Mapping[str, int] | None = None,
     ) -> Run:
         """Store the streams' last lines (`flushes`) and end the run, at once.
 
+        Args:
+            streams_seen: every stream of the run, by name, with the offset the caller
+                read when it made `flushes`; the run ends only if its streams are still
+                exactly these, so no chunk that landed meanwhile keeps held bytes.
+
         Raises:
-            StreamMoved: a flushed stream moved since it was read.
+            StreamMoved: a stream moved or appeared since it was read.
             RunEnded: the run ended since it was read.
         """
 

@@ -491,3 +491,31 @@ def test_a_log_reads_as_a_byte_range(api, run, post_log, params, expected, start
         response.headers["x-log-stop"],
         response.headers["x-log-length"],
     ) == (start, stop, "68")
+
+
+def test_a_resent_overlap_with_other_bytes_is_a_conflict(api, run, post_log):
+    post_log("lr-0-01", b"loss=1;", offset=0)
+
+    rewritten = post_log("lr-0-01", b"loss=9;", offset=0)
+    longer = post_log("lr-0-01", b"loss=7;\nloss=8;\n", offset=0)
+
+    assert (rewritten.status_code, rewritten.json()["error"]) == (409, "overlap_mismatch")
+    assert rewritten.json()["first_difference"] == 5
+    assert rewritten.json()["message"] == (
+        "stream 'stdout' holds other bytes at offset 5 than this chunk resends there; "
+        "bytes already stored are never rewritten"
+    )
+    assert (longer.status_code, longer.json()["first_difference"]) == (409, 5)
+    assert read_log(api) == b"loss=1;"
+
+
+def test_a_resent_overlap_is_compared_across_stored_chunks(api, run, post_log):
+    post_log("lr-0-01", EPOCHS, offset=0)
+    post_log("lr-0-01", EPOCH_3, offset=45)
+
+    same = post_log("lr-0-01", EPOCHS[40:] + EPOCH_3 + b"tail\n", offset=40)
+    changed = post_log("lr-0-01", EPOCHS[40:] + b"[epoch 3] Loss = 0.35;\n", offset=40)
+
+    assert (same.status_code, same.json()["next_offset"]) == (200, 73)
+    assert (changed.status_code, changed.json()["first_difference"]) == (409, 64)
+    assert read_log(api) == EPOCHS + EPOCH_3 + b"tail\n"

@@ -49,3 +49,13 @@ def test_a_missing_column_that_cannot_be_null_is_a_clear_error(tmp_path):
 
     with pytest.raises(RuntimeError, match="table streams lacks column skip_lf"):
         SqlStorage(f"sqlite:///{path}")
+
+
+def test_a_new_sqlite_database_is_private_to_its_owner(tmp_path):
+    path = tmp_path / "data" / "logmetrics.db"
+
+    storage = SqlStorage(f"sqlite:///{path}")
+    storage.close()
+
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert path.stat().st_mode & 0o777 == 0o600

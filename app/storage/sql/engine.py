@@ -1,0 +1,174 @@
+"""Engines and dialects: what differs between SQLite and PostgreSQL, behind one seam.
+
+`Database` owns every transaction: it begins, commits and rolls back, and turns the
+driver's errors into the domain's own in one place. `Dialect` holds what each backend
+does its own way: opening the engine, the write lock, bulk inserts.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import LogmetricsError
+from app.storage.schema import points
+
+__all__ = ["POINT_COLUMNS", "Database", "Dialect", "PostgresDialect", "SqliteDialect"]
+
+POINT_COLUMNS = (
+    "run_metric_id",
+    "seq",
+    "step",
+    "value",
+    "timestamp",
+    "stream_id",
+    "line",
+    "offset",
+)
+
+
+class Dialect:
+    """What a backend does its own way. The base serves any SQLAlchemy database."""
+
+    name = "generic"
+
+    def create_engine(self, url: URL) -> Engine:
+        return create_engine(url, pool_pre_ping=True)
+
+    def write_lock(self) -> AbstractContextManager[Any]:
+        """Held around every write transaction of this process."""
+        return nullcontext()
+
+    def insert_points(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert point rows given in `POINT_COLUMNS` order."""
+        conn.execute(insert(points), [dict(zip(POINT_COLUMNS, row, strict=True)) for row in rows])
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL: writers run at once; each one locks the run it writes (`FOR UPDATE`)."""
+
+    name = "postgresql"
+
+    def create_engine(self, url: URL) -> Engine:
+        # A pool as large as the threads that may write at once, so none waits for a
+        # connection while holding none of the locks it will need.
+        return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
+
+
+class SqliteDialect(Dialect):
+    """SQLite in WAL mode: one writer at a time, taken up front (`BEGIN IMMEDIATE`)."""
+
+    name = "sqlite"
+
+    def __init__(self, synchronous: str = "FULL", busy_timeout: float = 60.0) -> None:
+        self._synchronous = synchronous
+        self._busy_timeout = busy_timeout
+        # Threads of this process queue here instead of polling SQLite's lock; other
+        # processes are waited for by `busy_timeout`.
+        self._lock = threading.Lock()
+
+    def create_engine(self, url: URL) -> Engine:
+        if url.database in (None, "", ":memory:"):
+            raise ValueError("SQLite storage needs a database file, not an in-memory one")
+        _create_private_file(Path(url.database))
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine, self._synchronous, self._busy_timeout)
+        return engine
+
+    def write_lock(self) -> AbstractContextManager[Any]:
+        return self._lock
+
+    def insert_points(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        # Straight through the driver's `executemany`: SQLAlchemy's processing of one
+        # parameter dict per row costs ten times what SQLite needs to store the row,
+        # and a dense log has a point every few dozen bytes.
+        conn.exec_driver_sql(_SQLITE_INSERT_POINTS, list(rows))
+
+
+_SQLITE_INSERT_POINTS = "INSERT INTO {} ({}) VALUES ({})".format(
+    points.name, ", ".join(f'"{c}"' for c in POINT_COLUMNS), ", ".join("?" * len(POINT_COLUMNS))
+)
+
+
+def dialect_for(url: URL, sqlite_synchronous: str) -> Dialect:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return SqliteDialect(sqlite_synchronous)
+    if backend == "postgresql":
+        return PostgresDialect()
+    return Dialect()
+
+
+class Database:
+    """An engine, its dialect, and the one place transactions begin and end."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+        parsed = make_url(url)
+        self.dialect = dialect_for(parsed, sqlite_synchronous)
+        self.engine = self.dialect.create_engine(parsed)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(
+        self, on_conflict: Callable[[IntegrityError], LogmetricsError] | None = None
+    ) -> Iterator[Connection]:
+        """A write transaction, committed when the block ends without an error.
+
+        Args:
+            on_conflict: the domain error a uniqueness violation means here; without
+                it, one propagates as the bug it would be.
+        """
+        try:
+            with self.dialect.write_lock(), self.engine.connect() as conn:
+                conn = conn.execution_options(logmetrics_write=True)
+                with conn.begin():
+                    yield conn
+        except IntegrityError as exc:
+            if on_conflict is None:
+                raise
+            raise on_conflict(exc) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database's folder (0700) and file (0600): raw logs are not for every
+    local user. An existing file keeps the mode its owner gave it."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    # SQLite makes its -wal and -shm files with the database file's mode.
+
+
+def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let the BEGIN below, not the sqlite3 module, open transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A write transaction takes the write lock up front: a deferred one that reads
+        # first could not upgrade if another writer committed meanwhile.
+        write = conn.get_execution_options().get("logmetrics_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

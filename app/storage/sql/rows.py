@@ -1,0 +1,130 @@
+"""Rows to records. Reads never trust stored data to be valid: a value no record can
+hold (a time out of `datetime`'s range, say) is brought within range, never raised."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, Row
+
+from app.records import (
+    Job,
+    MetricSummary,
+    RejectionExample,
+    Run,
+    RunStatus,
+    StreamInfo,
+    StreamState,
+)
+from app.storage.schema import run_metrics
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "SUMMARY_SELECT",
+    "inserted_id",
+    "job_of",
+    "now",
+    "run_of",
+    "state_of",
+    "summary_of",
+    "to_datetime",
+]
+
+SUMMARY_COLUMNS = (
+    "count",
+    "last",
+    "last_step",
+    "last_timestamp",
+    "min",
+    "max",
+    "rejected",
+    "timeouts",
+    "examples",
+)
+SUMMARY_SELECT = (run_metrics.c.name, *(run_metrics.c[name] for name in SUMMARY_COLUMNS))
+
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def now() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+def to_datetime(seconds: float) -> datetime:
+    """Seconds since the epoch as a UTC datetime, clamped to the years 1 to 9999."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        return _EARLIEST if not seconds > 0 else _LATEST
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT of one row has a primary key"
+    return int(key[0])
+
+
+def job_of(row: Row[Any]) -> Job:
+    return Job(
+        id=row.id,
+        name=row.name,
+        objective_metric=row.objective_metric,
+        objective_type=row.objective_type,
+        objective_strategy=row.objective_strategy,
+        log_format=row.log_format,
+        metric_definitions=tuple((name, regex) for name, regex in row.metric_definitions),
+        environment=dict(row.environment),
+        created_at=to_datetime(row.created_at),
+    )
+
+
+def run_of(
+    row: Row[Any],
+    job: Job,
+    summaries: tuple[MetricSummary, ...] = (),
+    stream_infos: tuple[StreamInfo, ...] = (),
+) -> Run:
+    return Run(
+        id=row.id,
+        job=job.name,
+        name=row.name,
+        status=RunStatus(row.status),
+        failure_reason=row.failure_reason,
+        created_at=to_datetime(row.created_at),
+        ended_at=to_datetime(row.ended_at) if row.ended_at is not None else None,
+        hyperparameters=dict(row.hyperparameters),
+        objective_metric=job.objective_metric,
+        objective_value=row.objective_value,
+        metrics=summaries,
+        streams=stream_infos,
+    )
+
+
+def summary_of(columns: Sequence[Any]) -> MetricSummary:
+    """A summary from the columns of `SUMMARY_SELECT`, in its order."""
+    name, count, last, last_step, last_timestamp, low, high, rejected, timeouts, examples = columns
+    return MetricSummary(
+        name=name,
+        count=count,
+        last=last,
+        last_step=last_step,
+        last_timestamp=to_datetime(last_timestamp) if last_timestamp is not None else None,
+        min=low,
+        max=high,
+        rejected=rejected,
+        timeouts=timeouts,
+        examples=tuple(RejectionExample(*example) for example in examples),
+    )
+
+
+def state_of(row: Row[Any]) -> StreamState:
+    return StreamState(
+        offset=row.next_offset,
+        lines=row.lines,
+        partial=bytes(row.partial),
+        partial_length=row.partial_length,
+        skip_lf=bool(row.skip_lf),
+    )

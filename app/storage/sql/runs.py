@@ -1,0 +1,195 @@
+"""Jobs and runs: creating them, reading them, and ranking runs by their objective."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+
+from app.errors import JobNotFound, RunNotFound
+from app.records import Job, MetricSummary, Run, RunStatus
+from app.storage.base import JobSpec, RunPage, RunQuery
+from app.storage.cursors import decode_cursor, encode_cursor
+from app.storage.schema import jobs, run_metrics, runs
+from app.storage.sql.rows import SUMMARY_SELECT, inserted_id, job_of, run_of, summary_of
+
+__all__ = [
+    "best_run",
+    "get_job",
+    "insert_job",
+    "insert_run",
+    "list_jobs",
+    "list_runs",
+    "run_counts",
+    "run_row",
+    "summaries",
+]
+
+
+def insert_job(conn: Connection, spec: JobSpec, created: float) -> int:
+    return inserted_id(
+        conn.execute(
+            insert(jobs).values(
+                name=spec.name,
+                objective_metric=spec.objective_metric,
+                objective_type=spec.objective_type,
+                objective_strategy=spec.objective_strategy,
+                log_format=spec.log_format,
+                metric_definitions=[list(pair) for pair in spec.metric_definitions],
+                environment=dict(spec.environment),
+                created_at=created,
+            )
+        )
+    )
+
+
+def get_job(conn: Connection, name: str) -> Job:
+    row = conn.execute(select(jobs).where(jobs.c.name == name)).first()
+    if row is None:
+        raise JobNotFound(name)
+    return job_of(row)
+
+
+def list_jobs(conn: Connection) -> list[Job]:
+    rows = conn.execute(select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()))
+    return [job_of(row) for row in rows]
+
+
+def run_counts(conn: Connection, job: Job) -> dict[str, int]:
+    counts: dict[str, int] = dict(
+        conn.execute(
+            select(runs.c.status, func.count())
+            .where(runs.c.job_id == job.id)
+            .group_by(runs.c.status)
+        ).all()
+    )
+    return {status.value: int(counts.get(status.value, 0)) for status in RunStatus}
+
+
+def insert_run(
+    conn: Connection,
+    job: Job,
+    name: str | None,
+    hyperparameters: Mapping[str, str],
+    created: float,
+    ingest_token: Callable[[int], str | None] | None,
+) -> tuple[int, str]:
+    """Insert an InProgress run, naming it `run-NNNN` when `name` is None."""
+    run_name = name or _next_run_name(conn, job)
+    run_id = inserted_id(
+        conn.execute(
+            insert(runs).values(
+                job_id=job.id,
+                name=run_name,
+                status=RunStatus.IN_PROGRESS.value,
+                created_at=created,
+                hyperparameters=dict(hyperparameters),
+            )
+        )
+    )
+    if ingest_token is not None:
+        conn.execute(
+            update(runs).where(runs.c.id == run_id).values(ingest_token_hash=ingest_token(run_id))
+        )
+    return run_id, run_name
+
+
+def _next_run_name(conn: Connection, job: Job) -> str:
+    count = conn.execute(select(func.count()).where(runs.c.job_id == job.id)).scalar_one()
+    taken = set(
+        conn.execute(
+            select(runs.c.name).where(runs.c.job_id == job.id, runs.c.name.like("run-%"))
+        ).scalars()
+    )
+    number = count + 1
+    while f"run-{number:04d}" in taken:
+        number += 1
+    return f"run-{number:04d}"
+
+
+def run_row(conn: Connection, job: Job, name: str) -> Row[Any]:
+    row = conn.execute(select(runs).where(runs.c.job_id == job.id, runs.c.name == name)).first()
+    if row is None:
+        raise RunNotFound(job.name, name)
+    return row
+
+
+def summaries(conn: Connection, run_ids: Sequence[int]) -> dict[int, tuple[MetricSummary, ...]]:
+    """Each run's metric summaries, in the order the metrics first appeared."""
+    if not run_ids:
+        return {}
+    found: dict[int, list[MetricSummary]] = {}
+    rows = conn.execute(
+        select(run_metrics.c.run_id, *SUMMARY_SELECT)
+        .where(run_metrics.c.run_id.in_(run_ids))
+        .order_by(run_metrics.c.run_id, run_metrics.c.id)
+    )
+    # Positional: a leaderboard page reads hundreds of these, and by-name access to
+    # a row's columns cost more than the query.
+    for run_id, *columns in rows:
+        found.setdefault(run_id, []).append(summary_of(columns))
+    return {run_id: tuple(metrics) for run_id, metrics in found.items()}
+
+
+def list_runs(conn: Connection, job: Job, query: RunQuery) -> RunPage:
+    descending = query.order == "desc"
+    if query.sort_by == "objective":
+        keys = [runs.c.objective_value, runs.c.created_at, runs.c.id]
+        types: tuple[type, ...] = (float, float, int)
+        ascending_ties = True  # ties: earliest created first, whatever the order
+    elif query.sort_by == "created_at":
+        keys, types, ascending_ties = [runs.c.created_at, runs.c.id], (float, int), False
+    else:
+        keys, types, ascending_ties = [runs.c.name], (str,), False
+    statement = select(runs).where(runs.c.job_id == job.id)
+    if query.sort_by == "objective":
+        statement = statement.where(runs.c.objective_value.is_not(None))
+    if query.statuses:
+        statement = statement.where(runs.c.status.in_([s.value for s in query.statuses]))
+    directions = [descending] + [descending and not ascending_ties] * (len(keys) - 1)
+    if query.cursor is not None:
+        after = decode_cursor(query.cursor, types)
+        statement = statement.where(_after(keys, directions, after))
+    statement = statement.order_by(
+        *(key.desc() if down else key.asc() for key, down in zip(keys, directions, strict=True))
+    ).limit(query.limit + 1)
+    rows = conn.execute(statement).all()
+    page = rows[: query.limit]
+    found = summaries(conn, [row.id for row in page])
+    next_cursor = None
+    if len(rows) > query.limit:
+        last = page[-1]
+        next_cursor = encode_cursor([getattr(last, key.name) for key in keys])
+    return RunPage(tuple(run_of(r, job, found.get(r.id, ())) for r in page), next_cursor)
+
+
+def best_run(conn: Connection, job: Job, statuses: Sequence[RunStatus]) -> Run | None:
+    value = runs.c.objective_value
+    row = conn.execute(
+        select(runs)
+        .where(
+            runs.c.job_id == job.id,
+            runs.c.status.in_([s.value for s in statuses]),
+            value.is_not(None),
+        )
+        .order_by(
+            value.desc() if job.objective_type == "Maximize" else value.asc(),
+            runs.c.created_at.asc(),
+            runs.c.id.asc(),
+        )
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return run_of(row, job, summaries(conn, [row.id]).get(row.id, ()))
+
+
+def _after(keys: Sequence[Any], directions: Sequence[bool], after: Sequence[Any]) -> Any:
+    """Rows that sort strictly after the key `after` (keyset pagination)."""
+    clauses = []
+    for i, (key, descending) in enumerate(zip(keys, directions, strict=True)):
+        beyond = key < after[i] if descending else key > after[i]
+        equal = [keys[j] == after[j] for j in range(i)]
+        clauses.append(and_(*equal, beyond))
+    return or_(*clauses)

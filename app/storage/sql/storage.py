@@ -1,0 +1,281 @@
+"""`SqlStorage`: the storage contract on SQLAlchemy, SQLite and PostgreSQL alike.
+
+Each method is one transaction from `Database`; what it does lives in the module of
+its concept (`runs`, `ingest`, `reads`, `logs`), and how rows become records in `rows`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+import zstandard
+from sqlalchemy import select
+
+from app.errors import JobExists, RunExists, StreamNotFound
+from app.records import (
+    Job,
+    JobOverview,
+    LogRange,
+    Run,
+    RunSeries,
+    RunStatus,
+    SeriesPoint,
+    StreamInfo,
+    StreamState,
+)
+from app.storage.base import (
+    ChunkWrite,
+    JobSpec,
+    RunPage,
+    RunQuery,
+    RunSnapshot,
+    Storage,
+    StreamSnapshot,
+)
+from app.storage.schema import create_schema, runs, streams
+from app.storage.sql import ingest, reads
+from app.storage.sql import runs as runs_
+from app.storage.sql.engine import Database
+from app.storage.sql.logs import log_pieces
+from app.storage.sql.rows import now, run_of, state_of, to_datetime
+
+__all__ = ["SqlStorage"]
+
+
+class SqlStorage(Storage):
+    def __init__(
+        self,
+        url: str,
+        *,
+        rejections_kept: int = 5,
+        sqlite_synchronous: str = "FULL",
+    ) -> None:
+        """
+        Args:
+            url: a SQLAlchemy database URL; for SQLite, a file (its folder is created).
+            rejections_kept: rejection examples kept per run and metric.
+            sqlite_synchronous: SQLite's `synchronous` pragma; FULL makes a commit
+                survive power loss, not just a crash of the service.
+        """
+        self._db = Database(url, sqlite_synchronous=sqlite_synchronous)
+        self._rejections_kept = rejections_kept
+        create_schema(self._db.engine)
+        self._codecs = threading.local()
+
+    @property
+    def backend(self) -> str:
+        """The dialect's name: `sqlite`, `postgresql`, or `generic`."""
+        return self._db.dialect.name
+
+    def close(self) -> None:
+        self._db.close()
+
+    # Jobs.
+
+    def create_job(self, spec: JobSpec) -> Job:
+        created = now()
+        with self._db.write(on_conflict=lambda _: JobExists(spec.name)) as conn:
+            job_id = runs_.insert_job(conn, spec, created)
+        return Job(
+            id=job_id,
+            name=spec.name,
+            objective_metric=spec.objective_metric,
+            objective_type=spec.objective_type,
+            objective_strategy=spec.objective_strategy,
+            log_format=spec.log_format,
+            metric_definitions=spec.metric_definitions,
+            environment=dict(spec.environment),
+            created_at=to_datetime(created),
+        )
+
+    def get_job(self, name: str) -> Job:
+        with self._db.read() as conn:
+            return runs_.get_job(conn, name)
+
+    def list_jobs(self) -> list[JobOverview]:
+        with self._db.read() as conn:
+            found = runs_.list_jobs(conn)
+        return [self.job_overview(job) for job in found]
+
+    def job_overview(self, job: Job, include_in_progress: bool = False) -> JobOverview:
+        statuses = [RunStatus.COMPLETED, RunStatus.STOPPED]
+        if include_in_progress:
+            statuses.append(RunStatus.IN_PROGRESS)
+        with self._db.read() as conn:
+            counts = runs_.run_counts(conn, job)
+            best = runs_.best_run(conn, job, statuses)
+        return JobOverview(job, counts, best)
+
+    # Runs.
+
+    def create_run(
+        self,
+        job: Job,
+        name: str | None,
+        hyperparameters: Mapping[str, str],
+        ingest_token: Callable[[int], str | None] | None = None,
+    ) -> Run:
+        # A generated name another writer took first is counted on from, up to 100 times.
+        for _ in range(1 if name is not None else 100):
+            created = now()
+            try:
+                with self._db.write(on_conflict=lambda _: RunExists(job.name, name or "")) as conn:
+                    run_id, run_name = runs_.insert_run(
+                        conn, job, name, hyperparameters, created, ingest_token
+                    )
+            except RunExists:
+                if name is not None:
+                    raise
+                continue
+            return Run(
+                id=run_id,
+                job=job.name,
+                name=run_name,
+                status=RunStatus.IN_PROGRESS,
+                failure_reason=None,
+                created_at=to_datetime(created),
+                ended_at=None,
+                hyperparameters=dict(hyperparameters),
+                objective_metric=job.objective_metric,
+                objective_value=None,
+            )
+        raise RunExists(job.name, "run-*")
+
+    def run_id(self, job: Job, name: str) -> int:
+        with self._db.read() as conn:
+            return int(runs_.run_row(conn, job, name).id)
+
+    def run_token_hash(self, run_id: int) -> str | None:
+        with self._db.read() as conn:
+            stored: str | None = conn.execute(
+                select(runs.c.ingest_token_hash).where(runs.c.id == run_id)
+            ).scalar()
+        return stored
+
+    def get_run(self, job: Job, name: str) -> Run:
+        with self._db.read() as conn:
+            row = runs_.run_row(conn, job, name)
+            found = runs_.summaries(conn, [row.id])
+            stream_rows = conn.execute(
+                select(streams).where(streams.c.run_id == row.id).order_by(streams.c.name)
+            ).all()
+        stream_infos = tuple(
+            StreamInfo(s.name, s.next_offset, s.lines, s.partial_length) for s in stream_rows
+        )
+        return run_of(row, job, found.get(row.id, ()), stream_infos)
+
+    def list_runs(self, job: Job, query: RunQuery) -> RunPage:
+        with self._db.read() as conn:
+            return runs_.list_runs(conn, job, query)
+
+    def best_run(self, job: Job, statuses: Sequence[RunStatus]) -> Run | None:
+        with self._db.read() as conn:
+            return runs_.best_run(conn, job, statuses)
+
+    # Ingest.
+
+    def read_stream(self, job: Job, run: str, stream: str) -> StreamSnapshot:
+        with self._db.read() as conn:
+            row = runs_.run_row(conn, job, run)
+            state_row = conn.execute(
+                select(streams).where(streams.c.run_id == row.id, streams.c.name == stream)
+            ).first()
+        state = state_of(state_row) if state_row is not None else StreamState()
+        return StreamSnapshot(run_of(row, job), state)
+
+    def read_run_streams(self, job: Job, run: str) -> RunSnapshot:
+        with self._db.read() as conn:
+            row = runs_.run_row(conn, job, run)
+            stream_rows = conn.execute(select(streams).where(streams.c.run_id == row.id)).all()
+        return RunSnapshot(
+            run_of(row, job),
+            {s.name: state_of(s) for s in stream_rows},
+            {
+                s.name: to_datetime(s.partial_timestamp)
+                for s in stream_rows
+                if s.partial_timestamp is not None
+            },
+        )
+
+    def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> StreamInfo:
+        with self._db.write() as conn:
+            ingest.lock_run(conn, run)
+            ingest.store_chunk(
+                conn, self._db.dialect, self._compressor(), job, run, write, self._rejections_kept
+            )
+        state = write.state
+        return StreamInfo(write.stream, state.offset, state.lines, state.partial_length)
+
+    def end_run(
+        self,
+        job: Job,
+        run: Run,
+        status: RunStatus,
+        failure_reason: str | None,
+        ended_at: datetime,
+        flushes: Sequence[ChunkWrite],
+        streams_seen: Mapping[str, int] | None = None,
+    ) -> Run:
+        with self._db.write() as conn:
+            ingest.lock_run(conn, run)
+            if streams_seen is not None:
+                ingest.check_streams_unmoved(conn, run, streams_seen)
+            for write in flushes:
+                ingest.store_chunk(
+                    conn,
+                    self._db.dialect,
+                    self._compressor(),
+                    job,
+                    run,
+                    write,
+                    self._rejections_kept,
+                )
+            ingest.end_run(conn, run, status, failure_reason, ended_at)
+        return self.get_run(job, run.name)
+
+    # Reads.
+
+    def metric_series(
+        self, job: Job, run: str, metric: str, after: int, limit: int
+    ) -> tuple[list[SeriesPoint], int | None]:
+        with self._db.read() as conn:
+            row = runs_.run_row(conn, job, run)
+            return reads.metric_series(conn, row.id, metric, after, limit)
+
+    def job_series(self, job: Job, metric: str, max_points: int, limit: int) -> list[RunSeries]:
+        with self._db.read() as conn:
+            return reads.job_series(conn, job, metric, max_points, limit)
+
+    def read_log(
+        self,
+        job: Job,
+        run: str,
+        stream: str,
+        start: int = 0,
+        stop: int | None = None,
+        tail: int | None = None,
+    ) -> LogRange:
+        with self._db.read() as conn:
+            row = runs_.run_row(conn, job, run)
+            found = conn.execute(
+                select(streams.c.id, streams.c.next_offset).where(
+                    streams.c.run_id == row.id, streams.c.name == stream
+                )
+            ).first()
+        if found is None:
+            raise StreamNotFound(run, stream)
+        length = found.next_offset
+        if tail is not None:
+            start = max(0, length - tail)
+        start = min(start, length)
+        stop = length if stop is None else max(start, min(stop, length))
+        return LogRange(start, stop, length, log_pieces(self._db.read, found.id, start, stop))
+
+    def _compressor(self) -> zstandard.ZstdCompressor:
+        # zstd contexts are not safe to share between threads.
+        compressor = getattr(self._codecs, "compressor", None)
+        if compressor is None:
+            compressor = self._codecs.compressor = zstandard.ZstdCompressor(level=3)
+        return compressor
