@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--database-url", help="default: LOGMETRICS_DATABASE_URL or ./data/")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="service processes sharing the port and the database (default 1)",
+    )
 
     run = commands.add_parser(
         "run",
@@ -96,21 +102,9 @@ def _add_url(command: argparse.ArgumentParser) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from app.serve import serve
 
-    from app.config import Settings
-    from app.main import create_app
-
-    overrides = {"database_url": args.database_url} if args.database_url else {}
-    settings = Settings(**overrides)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        timeout_graceful_shutdown=30,
-    )
-    return 0
+    return serve(args.host, args.port, args.log_level, args.workers, args.database_url)
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -24,14 +24,18 @@ _START_TIMEOUT = 60.0
 class ServiceProcess:
     """One service process at a time on a fixed port, so a restart answers at the same URL."""
 
-    def __init__(self, database_url: str, log_path: Path, cwd: Path | None = None) -> None:
+    def __init__(
+        self, database_url: str, log_path: Path, cwd: Path | None = None, workers: int = 1
+    ) -> None:
         """
         Args:
             database_url: the service's `--database-url`.
             log_path: the service's output is appended here.
             cwd: where to start it (default: this process's folder).
+            workers: the service's `--workers`.
         """
         self.database_url = database_url
+        self.workers = workers
         self.log_path = log_path
         self.cwd = cwd
         self.port = _free_port()
@@ -55,7 +59,7 @@ class ServiceProcess:
         command = [
             *(sys.executable, "-m", "app", "serve"),
             *("--port", str(self.port), "--database-url", self.database_url),
-            *("--log-level", "warning"),
+            *("--log-level", "warning", "--workers", str(self.workers)),
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

@@ -79,7 +79,9 @@ class SqliteDialect(Dialect):
         if url.database in (None, "", ":memory:"):
             raise ValueError("SQLite storage needs a database file, not an in-memory one")
         _create_private_file(Path(url.database))
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, pool_size=64, max_overflow=64
+        )
         _configure_sqlite(engine, self._synchronous, self._busy_timeout)
         return engine
 
