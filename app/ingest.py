@@ -9,17 +9,19 @@ database's write lock, and two requests for one stream can never both apply.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.errors import OffsetGap, OverlapMismatch, RunEnded, StreamMoved
 from app.parsing import LogFormat, MetricDefinition, Parser, ParserLimits, compile_definitions
 from app.records import Job, Run, RunStatus
-from app.storage import ChunkWrite, Storage
+from app.storage import ChunkWrite, Storage, StreamSnapshot
 
 __all__ = ["Appended", "Ingestor"]
 
 _ATTEMPTS = 50
+_CACHED_STREAMS = 10_000  # a fleet's streams: a few MB of held partial lines at most
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Ingestor:
         self._scanner = scanner
         self._parsers: dict[int, Parser] = {}
         self._lock = threading.Lock()
+        self._streams = _StreamCache(_CACHED_STREAMS)
 
     def parser(self, job: Job) -> Parser:
         """The job's parser, compiled once per process: a job's definitions never change."""
@@ -79,8 +82,16 @@ class Ingestor:
             `offset` differ from those stored; StreamMoved if the stream kept moving.
         """
         parser = self.parser(job)
-        for _ in range(_ATTEMPTS):
-            snapshot = self._storage.read_stream(job, run, stream)
+        key = (job.id, run, stream)
+        for attempt in range(_ATTEMPTS):
+            # The stream as this process last wrote it, if it did; the write checks the
+            # offset under the database's lock, so a stale one only costs a retry. Any
+            # answer but a plain append is decided on a fresh read.
+            snapshot = self._streams.get(key) if attempt == 0 else None
+            if snapshot is not None and offset is not None and offset != snapshot.state.offset:
+                snapshot = None
+            if snapshot is None:
+                snapshot = self._storage.read_stream(job, run, stream)
             have = snapshot.state.offset
             if offset is not None and offset > have:
                 raise OffsetGap(stream, offset, have)
@@ -106,7 +117,12 @@ class Ingestor:
             try:
                 info = self._storage.append_chunk(job, snapshot.run, write)
             except StreamMoved:
+                self._streams.discard(key)
                 continue
+            except RunEnded:
+                self._streams.discard(key)
+                raise
+            self._streams.put(key, StreamSnapshot(snapshot.run, result.state))
             return Appended(stream, info.next_offset, result.lines, len(result.points))
         raise StreamMoved(f"stream {stream!r} kept moving; send the chunk again")
 
@@ -180,3 +196,31 @@ def _check_in_progress(run: Run) -> None:
             run=run.name,
             status=run.status.value,
         )
+
+
+class _StreamCache:
+    """The streams this process wrote last, by (job id, run, stream); least recently
+    used ones go first. Thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[int, str, str], StreamSnapshot] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str, str]) -> StreamSnapshot | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[int, str, str], snapshot: StreamSnapshot) -> None:
+        with self._lock:
+            self._entries[key] = snapshot
+            self._entries.move_to_end(key)
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def discard(self, key: tuple[int, str, str]) -> None:
+        with self._lock:
+            self._entries.pop(key, None)

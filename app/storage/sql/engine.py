@@ -9,30 +9,18 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import LogmetricsError
-from app.storage.schema import points
 
-__all__ = ["POINT_COLUMNS", "Database", "Dialect", "PostgresDialect", "SqliteDialect"]
-
-POINT_COLUMNS = (
-    "run_metric_id",
-    "seq",
-    "step",
-    "value",
-    "timestamp",
-    "stream_id",
-    "line",
-    "offset",
-)
+__all__ = ["Database", "Dialect", "PostgresDialect", "SqliteDialect"]
 
 
 class Dialect:
@@ -46,10 +34,6 @@ class Dialect:
     def write_lock(self) -> AbstractContextManager[Any]:
         """Held around every write transaction of this process."""
         return nullcontext()
-
-    def insert_points(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert point rows given in `POINT_COLUMNS` order."""
-        conn.execute(insert(points), [dict(zip(POINT_COLUMNS, row, strict=True)) for row in rows])
 
 
 class PostgresDialect(Dialect):
@@ -87,17 +71,6 @@ class SqliteDialect(Dialect):
 
     def write_lock(self) -> AbstractContextManager[Any]:
         return self._lock
-
-    def insert_points(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-        # Straight through the driver's `executemany`: SQLAlchemy's processing of one
-        # parameter dict per row costs ten times what SQLite needs to store the row,
-        # and a dense log has a point every few dozen bytes.
-        conn.exec_driver_sql(_SQLITE_INSERT_POINTS, list(rows))
-
-
-_SQLITE_INSERT_POINTS = "INSERT INTO {} ({}) VALUES ({})".format(
-    points.name, ", ".join(f'"{c}"' for c in POINT_COLUMNS), ", ".join("?" * len(POINT_COLUMNS))
-)
 
 
 def dialect_for(url: URL, sqlite_synchronous: str) -> Dialect:

@@ -9,32 +9,30 @@ that lock, so two first chunks never race to insert the same row.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import zstandard
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from app.errors import RunEnded, StreamMoved
 from app.records import Job, MetricSummary, RejectionExample, Run, RunStatus
 from app.storage.base import ChunkWrite
-from app.storage.schema import chunks, run_metrics, runs, streams
-from app.storage.sql.engine import Dialect
-from app.storage.sql.rows import SUMMARY_COLUMNS, SUMMARY_SELECT, inserted_id, summary_of
-from app.summaries import by_metric, fold, objective_value
+from app.storage.schema import runs, streams
+from app.storage.sql.rows import to_datetime
+from app.storage.sql.statements import IngestStatements, json_value
+from app.summaries import by_metric, empty_summary, fold, objective_value
 
 __all__ = ["check_streams_unmoved", "end_run", "lock_run", "store_chunk"]
 
 
-def lock_run(conn: Connection, run: Run) -> None:
+def lock_run(conn: Connection, sql: IngestStatements, run: Run) -> None:
     """Lock the run's row for this transaction.
 
     Raises: RunEnded when the run has ended since it was read.
     """
-    status = conn.execute(
-        select(runs.c.status).where(runs.c.id == run.id).with_for_update()
-    ).scalar_one()
+    status = sql.lock_run.execute(conn, {"run_id": run.id}).scalar_one()
     if status != RunStatus.IN_PROGRESS.value:
         raise RunEnded(f"run {run.name!r} has ended ({status})", run=run.name, status=status)
 
@@ -53,26 +51,27 @@ def check_streams_unmoved(conn: Connection, run: Run, expected: Mapping[str, int
 
 def store_chunk(
     conn: Connection,
-    dialect: Dialect,
-    compressor: zstandard.ZstdCompressor,
+    sql: IngestStatements,
+    compressed: bytes,
     job: Job,
     run: Run,
     write: ChunkWrite,
     examples_kept: int,
 ) -> None:
-    """Store a parsed chunk: the stream's new state, its raw bytes, points and summaries.
-    The run must be locked (`lock_run`)."""
-    stream_id = _advance_stream(conn, run, write)
+    """Store a parsed chunk: the stream's new state, its raw bytes (`compressed`, zstd),
+    points and summaries. The run must be locked (`lock_run`)."""
+    stream_id = _advance_stream(conn, sql, run, write)
     if write.data:
-        conn.execute(
-            insert(chunks).values(
-                stream_id=stream_id,
-                offset=write.expected_offset,
-                length=len(write.data),
-                data=compressor.compress(write.data),
-            )
+        sql.insert_chunk.execute(
+            conn,
+            {
+                "stream_id": stream_id,
+                "offset": write.expected_offset,
+                "length": len(write.data),
+                "data": compressed,
+            },
         )
-    _store_parsed(conn, dialect, job, run, stream_id, write, examples_kept)
+    _store_parsed(conn, sql, job, run, stream_id, write, examples_kept)
 
 
 def end_run(
@@ -85,7 +84,7 @@ def end_run(
     )
 
 
-def _advance_stream(conn: Connection, run: Run, write: ChunkWrite) -> int:
+def _advance_stream(conn: Connection, sql: IngestStatements, run: Run, write: ChunkWrite) -> int:
     """Move the stream from `write.expected_offset` to `write.state`."""
     state = write.state
     values = {
@@ -96,19 +95,14 @@ def _advance_stream(conn: Connection, run: Run, write: ChunkWrite) -> int:
         "skip_lf": state.skip_lf,
         "partial_timestamp": write.timestamp.timestamp() if state.partial_length else None,
     }
-    stream_id = conn.execute(
-        select(streams.c.id).where(streams.c.run_id == run.id, streams.c.name == write.stream)
-    ).scalar()
+    key = {"run_id": run.id, "name": write.stream}
+    stream_id = sql.stream_id.execute(conn, key).scalar()
     if stream_id is None:
         if write.expected_offset != 0:
             raise StreamMoved(f"stream {write.stream!r} is gone")
-        return inserted_id(
-            conn.execute(insert(streams).values(run_id=run.id, name=write.stream, **values))
-        )
-    moved = conn.execute(
-        update(streams)
-        .where(streams.c.id == stream_id, streams.c.next_offset == write.expected_offset)
-        .values(**values)
+        return sql.insert_stream.insert(conn, {**key, **values})
+    moved = sql.advance_stream.execute(
+        conn, {"stream_id": stream_id, "at": write.expected_offset, **values}
     )
     if moved.rowcount != 1:
         raise StreamMoved(f"stream {write.stream!r} moved on while this chunk was parsed")
@@ -117,7 +111,7 @@ def _advance_stream(conn: Connection, run: Run, write: ChunkWrite) -> int:
 
 def _store_parsed(
     conn: Connection,
-    dialect: Dialect,
+    sql: IngestStatements,
     job: Job,
     run: Run,
     stream_id: int,
@@ -134,8 +128,9 @@ def _store_parsed(
     names = set(points) | set(write.rejected) | set(write.timeouts) | set(examples)
     if not names:
         return
-    ids, summaries = _summaries_for_update(conn, run.id, names)
-    point_rows: list[tuple[Any, ...]] = []
+    ids, summaries = _summaries(conn, sql, run.id, names)
+    timestamp = write.timestamp.timestamp()
+    point_rows: list[dict[str, Any]] = []
     updates = []
     for name in sorted(names):
         summary, numbered = fold(
@@ -148,75 +143,80 @@ def _store_parsed(
             examples_kept,
         )
         summaries[name] = summary
-        timestamp = write.timestamp.timestamp()
         point_rows += [
-            (ids[name], p.seq, p.step, p.value, timestamp, stream_id, p.line, p.offset)
+            {
+                "run_metric_id": ids[name],
+                "seq": p.seq,
+                "step": p.step,
+                "value": p.value,
+                "timestamp": timestamp,
+                "stream_id": stream_id,
+                "line": p.line,
+                "offset": p.offset,
+            }
             for p in numbered
         ]
-        updates.append({"b_id": ids[name], **_summary_values(summary)})
+        updates.append({"summary_id": ids[name], **_summary_values(summary)})
     if point_rows:
-        dialect.insert_points(conn, point_rows)
-    conn.execute(
-        update(run_metrics)
-        .where(run_metrics.c.id == bindparam("b_id"))
-        .values({column: bindparam(f"b_{column}") for column in SUMMARY_COLUMNS}),
-        updates,
-    )
+        sql.insert_points.executemany(conn, point_rows)
+    sql.update_summary.executemany(conn, updates)
     objective = summaries.get(job.objective_metric)
     if objective is not None and objective.count:
         value = objective_value(objective, job.objective_strategy)
-        conn.execute(update(runs).where(runs.c.id == run.id).values(objective_value=value))
+        sql.objective.execute(conn, {"run_id": run.id, "objective_value": value})
 
 
 def _summary_values(summary: MetricSummary) -> dict[str, Any]:
     return {
-        "b_count": summary.count,
-        "b_last": summary.last,
-        "b_last_step": summary.last_step,
-        "b_last_timestamp": (
+        "count": summary.count,
+        "last": summary.last,
+        "last_step": summary.last_step,
+        "last_timestamp": (
             summary.last_timestamp.timestamp() if summary.last_timestamp is not None else None
         ),
-        "b_min": summary.min,
-        "b_max": summary.max,
-        "b_rejected": summary.rejected,
-        "b_timeouts": summary.timeouts,
-        "b_examples": [list(example) for example in summary.examples],
+        "min": summary.min,
+        "max": summary.max,
+        "rejected": summary.rejected,
+        "timeouts": summary.timeouts,
+        "examples": json.dumps([list(example) for example in summary.examples]),
     }
 
 
-def _summaries_for_update(
-    conn: Connection, run_id: int, names: set[str]
+def _summaries(
+    conn: Connection, sql: IngestStatements, run_id: int, names: set[str]
 ) -> tuple[dict[str, int], dict[str, MetricSummary]]:
     """The run's summaries of `names` by name, with their row ids; missing rows are
     created first (the run's lock keeps anyone else from creating them meanwhile)."""
-
-    def load() -> tuple[dict[str, int], dict[str, MetricSummary]]:
-        rows = conn.execute(
-            select(run_metrics.c.id, *SUMMARY_SELECT).where(
-                run_metrics.c.run_id == run_id, run_metrics.c.name.in_(sorted(names))
-            )
-        ).all()
-        return (
-            {row[1]: row[0] for row in rows},
-            {row[1]: summary_of(row[1:]) for row in rows},
+    ids: dict[str, int] = {}
+    summaries: dict[str, MetricSummary] = {}
+    for row in sql.summaries.execute(conn, {"run_id": run_id}):
+        summary_id, name, count, last, last_step, last_timestamp, low, high, rejected, timeouts = (
+            tuple(row[:10])
         )
-
-    ids, summaries = load()
-    missing = names - summaries.keys()
-    if missing:
-        conn.execute(
-            insert(run_metrics),
-            [
-                {
-                    "run_id": run_id,
-                    "name": name,
-                    "count": 0,
-                    "rejected": 0,
-                    "timeouts": 0,
-                    "examples": [],
-                }
-                for name in sorted(missing)
-            ],
+        ids[name] = summary_id
+        summaries[name] = MetricSummary(
+            name=name,
+            count=count,
+            last=last,
+            last_step=last_step,
+            last_timestamp=to_datetime(last_timestamp) if last_timestamp is not None else None,
+            min=low,
+            max=high,
+            rejected=rejected,
+            timeouts=timeouts,
+            examples=tuple(RejectionExample(*example) for example in json_value(row[-1])),
         )
-        ids, summaries = load()
+    for name in sorted(names - summaries.keys()):
+        ids[name] = sql.insert_summary.insert(
+            conn,
+            {
+                "run_id": run_id,
+                "name": name,
+                "count": 0,
+                "rejected": 0,
+                "timeouts": 0,
+                "examples": "[]",
+            },
+        )
+        summaries[name] = empty_summary(name)
     return ids, summaries

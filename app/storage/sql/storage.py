@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import zstandard
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from app.errors import JobExists, RunExists, StreamNotFound
 from app.records import (
@@ -37,9 +37,11 @@ from app.storage.base import (
 from app.storage.schema import create_schema, runs, streams
 from app.storage.sql import ingest, reads
 from app.storage.sql import runs as runs_
+from app.storage.sql.batching import GroupCommit
 from app.storage.sql.engine import Database
 from app.storage.sql.logs import log_pieces
 from app.storage.sql.rows import now, run_of, state_of, to_datetime
+from app.storage.sql.statements import IngestStatements
 
 __all__ = ["SqlStorage"]
 
@@ -62,6 +64,8 @@ class SqlStorage(Storage):
         self._db = Database(url, sqlite_synchronous=sqlite_synchronous)
         self._rejections_kept = rejections_kept
         create_schema(self._db.engine)
+        self._statements = IngestStatements(self._db.engine.dialect)
+        self._group_commit = GroupCommit(self._db)
         self._codecs = threading.local()
 
     @property
@@ -70,6 +74,7 @@ class SqlStorage(Storage):
         return self._db.dialect.name
 
     def close(self) -> None:
+        self._group_commit.close()
         self._db.close()
 
     # Jobs.
@@ -200,11 +205,16 @@ class SqlStorage(Storage):
         )
 
     def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> StreamInfo:
-        with self._db.write() as conn:
-            ingest.lock_run(conn, run)
+        # Compressed here, on the caller's thread: the writer's thread only writes.
+        compressed = self._compressor().compress(write.data) if write.data else b""
+
+        def store(conn: Connection) -> None:
+            ingest.lock_run(conn, self._statements, run)
             ingest.store_chunk(
-                conn, self._db.dialect, self._compressor(), job, run, write, self._rejections_kept
+                conn, self._statements, compressed, job, run, write, self._rejections_kept
             )
+
+        self._group_commit.run(run.id, store)
         state = write.state
         return StreamInfo(write.stream, state.offset, state.lines, state.partial_length)
 
@@ -219,18 +229,13 @@ class SqlStorage(Storage):
         streams_seen: Mapping[str, int] | None = None,
     ) -> Run:
         with self._db.write() as conn:
-            ingest.lock_run(conn, run)
+            ingest.lock_run(conn, self._statements, run)
             if streams_seen is not None:
                 ingest.check_streams_unmoved(conn, run, streams_seen)
             for write in flushes:
+                compressed = self._compressor().compress(write.data) if write.data else b""
                 ingest.store_chunk(
-                    conn,
-                    self._db.dialect,
-                    self._compressor(),
-                    job,
-                    run,
-                    write,
-                    self._rejections_kept,
+                    conn, self._statements, compressed, job, run, write, self._rejections_kept
                 )
             ingest.end_run(conn, run, status, failure_reason, ended_at)
         return self.get_run(job, run.name)

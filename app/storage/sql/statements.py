@@ -1,0 +1,147 @@
+"""The ingest path's statements, compiled once per database and run through the driver.
+
+A dense log brings a chunk every few milliseconds per run, and SQLAlchemy's building,
+cache-key and parameter processing of a Core statement cost ten times what the
+database needs to run it. These are still built from the schema's tables (nothing here
+tracks the schema by hand); only the compiling is done once, at start. Values go to
+the driver as they are, so JSON is written as text here (PostgreSQL casts it, SQLite
+keeps text) and read back by `json_value`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, CursorResult, bindparam, insert, select, update
+from sqlalchemy.engine import Dialect as SqlDialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+
+from app.storage.schema import chunks, points, run_metrics, runs, streams
+
+__all__ = ["IngestStatements", "Prepared", "json_value"]
+
+POINT_COLUMNS = (
+    "run_metric_id",
+    "seq",
+    "step",
+    "value",
+    "timestamp",
+    "stream_id",
+    "line",
+    "offset",
+)
+STREAM_STATE_COLUMNS = (
+    "next_offset",
+    "lines",
+    "partial",
+    "partial_length",
+    "skip_lf",
+    "partial_timestamp",
+)
+SUMMARY_COLUMNS = (
+    "count",
+    "last",
+    "last_step",
+    "last_timestamp",
+    "min",
+    "max",
+    "rejected",
+    "timeouts",
+    "examples",
+)
+
+
+class Prepared:
+    """One statement compiled for one database; parameters by bind name."""
+
+    def __init__(self, statement: ClauseElement, dialect: SqlDialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler), "a Core statement compiles with SQLCompiler"
+        self.sql = compiled.string
+        self._order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        self._returns_id = bool(compiled.effective_returning)  # PostgreSQL's INSERTs
+
+    def _driver(self, params: Mapping[str, Any]) -> Any:
+        return params if self._order is None else tuple(params[name] for name in self._order)
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
+        return conn.exec_driver_sql(self.sql, self._driver(params))
+
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        conn.exec_driver_sql(self.sql, [self._driver(row) for row in rows])
+
+    def insert(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Run an INSERT of one row; the new row's id."""
+        result = self.execute(conn, params)
+        if self._returns_id:
+            return int(result.scalar_one())
+        assert result.lastrowid is not None, "SQLite gives the rowid of an INSERT"
+        return int(result.lastrowid)
+
+
+class IngestStatements:
+    """Every statement a chunk's write runs, for one database."""
+
+    def __init__(self, dialect: SqlDialect) -> None:
+        def prepare(statement: ClauseElement) -> Prepared:
+            return Prepared(statement, dialect)
+
+        self.lock_run = prepare(
+            select(runs.c.status).where(runs.c.id == bindparam("run_id")).with_for_update()
+        )
+        self.stream_id = prepare(
+            select(streams.c.id).where(
+                streams.c.run_id == bindparam("run_id"), streams.c.name == bindparam("name")
+            )
+        )
+        state: dict[str, Any] = {column: bindparam(column) for column in STREAM_STATE_COLUMNS}
+        self.insert_stream = prepare(
+            insert(streams).values(run_id=bindparam("run_id"), name=bindparam("name"), **state)
+        )
+        self.advance_stream = prepare(
+            update(streams)
+            .where(streams.c.id == bindparam("stream_id"), streams.c.next_offset == bindparam("at"))
+            .values(**state)
+        )
+        self.insert_chunk = prepare(
+            insert(chunks).values(
+                stream_id=bindparam("stream_id"),
+                offset=bindparam("offset"),
+                length=bindparam("length"),
+                data=bindparam("data"),
+            )
+        )
+        self.insert_points = prepare(
+            insert(points).values({column: bindparam(column) for column in POINT_COLUMNS})
+        )
+        self.summaries = prepare(
+            select(
+                run_metrics.c.id, run_metrics.c.name, *(run_metrics.c[c] for c in SUMMARY_COLUMNS)
+            ).where(run_metrics.c.run_id == bindparam("run_id"))
+        )
+        self.insert_summary = prepare(
+            insert(run_metrics).values(
+                run_id=bindparam("run_id"),
+                name=bindparam("name"),
+                **{column: bindparam(column) for column in ("count", "rejected", "timeouts")},
+                examples=bindparam("examples"),
+            )
+        )
+        self.update_summary = prepare(
+            update(run_metrics)
+            .where(run_metrics.c.id == bindparam("summary_id"))
+            .values({column: bindparam(column) for column in SUMMARY_COLUMNS})
+        )
+        self.objective = prepare(
+            update(runs)
+            .where(runs.c.id == bindparam("run_id"))
+            .values(objective_value=bindparam("objective_value"))
+        )
+
+
+def json_value(stored: Any) -> Any:
+    """A JSON column's value as the driver returned it: text (SQLite) or parsed."""
+    return json.loads(stored) if isinstance(stored, str | bytes) else stored
