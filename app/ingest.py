@@ -116,12 +116,9 @@ class Ingestor:
             )
             try:
                 info = self._storage.append_chunk(job, snapshot.run, write)
-            except StreamMoved:
+            except (StreamMoved, RunEnded):
                 self._streams.discard(key)
-                continue
-            except RunEnded:
-                self._streams.discard(key)
-                raise
+                continue  # read again: another chunk landed, or the run ended
             self._streams.put(key, StreamSnapshot(snapshot.run, result.state))
             return Appended(stream, info.next_offset, result.lines, len(result.points))
         raise StreamMoved(f"stream {stream!r} kept moving; send the chunk again")

@@ -7,6 +7,7 @@ its concept (`runs`, `ingest`, `reads`, `logs`), and how rows become records in 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
@@ -45,6 +46,9 @@ from app.storage.sql.statements import IngestStatements
 
 __all__ = ["SqlStorage"]
 
+_JOB_CACHE_SECONDS = 5.0
+_JOBS_CACHED = 10_000
+
 
 class SqlStorage(Storage):
     def __init__(
@@ -67,6 +71,7 @@ class SqlStorage(Storage):
         self._statements = IngestStatements(self._db.engine.dialect)
         self._group_commit = GroupCommit(self._db)
         self._codecs = threading.local()
+        self._jobs: dict[str, tuple[float, Job]] = {}
 
     @property
     def backend(self) -> str:
@@ -96,8 +101,18 @@ class SqlStorage(Storage):
         )
 
     def get_job(self, name: str) -> Job:
+        # Every request names its job, and a job never changes once created: found
+        # jobs are kept a few seconds (so what another process deletes one day is
+        # forgotten soon), missing ones are always looked up.
+        cached = self._jobs.get(name)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         with self._db.read() as conn:
-            return runs_.get_job(conn, name)
+            job = runs_.get_job(conn, name)
+        if len(self._jobs) >= _JOBS_CACHED:
+            self._jobs.clear()
+        self._jobs[name] = (time.monotonic() + _JOB_CACHE_SECONDS, job)
+        return job
 
     def list_jobs(self) -> list[JobOverview]:
         with self._db.read() as conn:
