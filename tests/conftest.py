@@ -73,7 +73,9 @@ def start_service(database_url: str) -> Iterator[Callable[..., Service]]:
     stack: list[Any] = []
 
     def start(**overrides: Any) -> Service:
-        settings = Settings(database_url=database_url, sqlite_synchronous="NORMAL", **overrides)
+        settings = Settings(
+            **{"database_url": database_url, "sqlite_synchronous": "NORMAL", **overrides}
+        )
         context = running_service(settings)
         service = context.__enter__()
         stack.append(context)
@@ -176,3 +178,12 @@ def complete_run(api: httpx.Client) -> Callable[..., httpx.Response]:
         return api.post(f"/v1/jobs/{job}/runs/{run}/complete", json={"status": status, **fields})
 
     return complete
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def service_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database for a service process: a SQLite file, or a PostgreSQL one."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'service.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url

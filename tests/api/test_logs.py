@@ -8,8 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from tests.samples import GAN_DEFINITIONS
+
 EPOCHS = b"[epoch 1] Loss = 0.75;\n[epoch 2] Loss = 0.5;\n"  # 23 + 22 bytes
 EPOCH_3 = b"[epoch 3] Loss = 0.25;\n"  # 23 bytes
+GAN_JOB = {
+    "name": "gan",
+    "objective": {"MetricName": "loss", "Type": "Minimize"},
+    "metric_definitions": GAN_DEFINITIONS,
+}
 
 
 @pytest.fixture
@@ -425,9 +432,12 @@ def test_a_log_of_many_chunks_reads_back_without_duplicates(api, run, post_log):
     assert len(losses(api)) == 50
 
 
-def test_concurrent_retries_of_a_chunk_store_it_once(service, run):
+def test_concurrent_retries_of_a_chunk_store_it_once(start_service, service_database_url):
     # Eight clients send the same chunk at offset 0 at once: whichever lands first
-    # stores it, the others find its bytes already there.
+    # stores it, the others find its bytes already there. On each backend.
+    service = start_service(database_url=service_database_url)
+    service.client.post("/v1/jobs", json=GAN_JOB).raise_for_status()
+    service.client.post("/v1/jobs/gan/runs", json={"name": "lr-0-01"}).raise_for_status()
     start = threading.Barrier(8, timeout=60)
 
     def send(_):

@@ -11,8 +11,9 @@ from app.service_process import ServiceProcess
 
 
 @pytest.fixture
-def service_process(database_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
-    service = ServiceProcess(database_url, tmp_path / "service.log")
+def service_process(service_database_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
+    """The service on each backend in turn (SQLite, then PostgreSQL)."""
+    service = ServiceProcess(service_database_url, tmp_path / "service.log")
     service.start()
     yield service
     service.stop()
