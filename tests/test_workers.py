@@ -7,6 +7,7 @@ point must be stored exactly once, and no answer may be a 5xx.
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from collections.abc import Iterator
@@ -58,7 +59,7 @@ def _post_stream(url: str, run: int, stream: str, answers: list[int]) -> None:
     rng = random.Random(f"cut-{run}-{stream}")
     cuts = sorted({0, len(log), *(rng.randrange(1, len(log)) for _ in range(8))})
     with httpx.Client(base_url=url, timeout=60) as client:
-        for start, stop in zip(cuts, cuts[1:], strict=False):
+        for start, stop in itertools.pairwise(cuts):
             for _ in range(2):  # the chunk, then its retry
                 response = client.post(
                     f"/v1/jobs/fleet/runs/run-{run:02d}/logs",
