@@ -27,6 +27,9 @@ class Dialect:
     """What a backend does its own way. The base serves any SQLAlchemy database."""
 
     name = "generic"
+    # Whether writes wait to be committed together (`GroupCommit`): for a database with
+    # one writer at a time. PostgreSQL writes at once and groups its own WAL flushes.
+    group_commit = False
 
     def create_engine(self, url: URL) -> Engine:
         return create_engine(url, pool_pre_ping=True)
@@ -51,6 +54,7 @@ class SqliteDialect(Dialect):
     """SQLite in WAL mode: one writer at a time, taken up front (`BEGIN IMMEDIATE`)."""
 
     name = "sqlite"
+    group_commit = True
 
     def __init__(self, synchronous: str = "FULL", busy_timeout: float = 60.0) -> None:
         self._synchronous = synchronous

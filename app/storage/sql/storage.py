@@ -69,7 +69,7 @@ class SqlStorage(Storage):
         self._rejections_kept = rejections_kept
         create_schema(self._db.engine)
         self._statements = IngestStatements(self._db.engine.dialect)
-        self._group_commit = GroupCommit(self._db)
+        self._group_commit = GroupCommit(self._db) if self._db.dialect.group_commit else None
         self._codecs = threading.local()
         self._jobs: dict[str, tuple[float, Job]] = {}
 
@@ -79,7 +79,8 @@ class SqlStorage(Storage):
         return self._db.dialect.name
 
     def close(self) -> None:
-        self._group_commit.close()
+        if self._group_commit is not None:
+            self._group_commit.close()
         self._db.close()
 
     # Jobs.
@@ -229,7 +230,11 @@ class SqlStorage(Storage):
                 conn, self._statements, compressed, job, run, write, self._rejections_kept
             )
 
-        self._group_commit.run(run.id, store)
+        if self._group_commit is not None:
+            self._group_commit.run(run.id, store)
+        else:
+            with self._db.write() as conn:
+                store(conn)
         state = write.state
         return StreamInfo(write.stream, state.offset, state.lines, state.partial_length)
 
