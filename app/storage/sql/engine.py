@@ -2,7 +2,7 @@
 
 `Database` owns every transaction: it begins, commits and rolls back, and turns the
 driver's errors into the domain's own in one place. `Dialect` holds what each backend
-does its own way: opening the engine, the write lock, bulk inserts.
+does its own way: opening the engine, the write lock, whether writes are grouped.
 """
 
 from __future__ import annotations

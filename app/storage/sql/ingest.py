@@ -20,8 +20,8 @@ from app.errors import RunEnded, StreamMoved
 from app.records import Job, MetricSummary, RejectionExample, Run, RunStatus
 from app.storage.base import ChunkWrite
 from app.storage.schema import runs, streams
-from app.storage.sql.rows import to_datetime
-from app.storage.sql.statements import IngestStatements, json_value
+from app.storage.sql.rows import summary_of
+from app.storage.sql.statements import IngestStatements
 from app.summaries import by_metric, empty_summary, fold, objective_value
 
 __all__ = ["check_streams_unmoved", "end_run", "lock_run", "store_chunk"]
@@ -189,23 +189,9 @@ def _summaries(
     created first (the run's lock keeps anyone else from creating them meanwhile)."""
     ids: dict[str, int] = {}
     summaries: dict[str, MetricSummary] = {}
-    for row in sql.summaries.execute(conn, {"run_id": run_id}):
-        summary_id, name, count, last, last_step, last_timestamp, low, high, rejected, timeouts = (
-            tuple(row[:10])
-        )
-        ids[name] = summary_id
-        summaries[name] = MetricSummary(
-            name=name,
-            count=count,
-            last=last,
-            last_step=last_step,
-            last_timestamp=to_datetime(last_timestamp) if last_timestamp is not None else None,
-            min=low,
-            max=high,
-            rejected=rejected,
-            timeouts=timeouts,
-            examples=tuple(RejectionExample(*example) for example in json_value(row[-1])),
-        )
+    for summary_id, *columns in sql.summaries.execute(conn, {"run_id": run_id}):
+        ids[columns[0]] = summary_id
+        summaries[columns[0]] = summary_of(columns)
     for name in sorted(names - summaries.keys()):
         ids[name] = sql.insert_summary.insert(
             conn,

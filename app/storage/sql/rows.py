@@ -3,6 +3,7 @@ hold (a time out of `datetime`'s range, say) is brought within range, never rais
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "SUMMARY_SELECT",
     "inserted_id",
     "job_of",
+    "json_value",
     "now",
     "run_of",
     "state_of",
@@ -116,8 +118,14 @@ def summary_of(columns: Sequence[Any]) -> MetricSummary:
         max=high,
         rejected=rejected,
         timeouts=timeouts,
-        examples=tuple(RejectionExample(*example) for example in examples),
+        examples=tuple(RejectionExample(*example) for example in json_value(examples)),
     )
+
+
+def json_value(stored: Any) -> Any:
+    """A JSON column's value as a driver returned it: text when read by a statement of
+    `statements` on SQLite, parsed otherwise."""
+    return json.loads(stored) if isinstance(stored, str | bytes) else stored
 
 
 def state_of(row: Row[Any]) -> StreamState:

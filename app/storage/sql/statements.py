@@ -5,12 +5,11 @@ cache-key and parameter processing of a Core statement cost ten times what the
 database needs to run it. These are still built from the schema's tables (nothing here
 tracks the schema by hand); only the compiling is done once, at start. Values go to
 the driver as they are, so JSON is written as text here (PostgreSQL casts it, SQLite
-keeps text) and read back by `json_value`.
+keeps text) and read back by `rows.json_value`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,37 +19,14 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 from app.storage.schema import chunks, points, run_metrics, runs, streams
+from app.storage.sql.rows import SUMMARY_COLUMNS
 
-__all__ = ["IngestStatements", "Prepared", "json_value"]
+__all__ = ["IngestStatements", "Prepared"]
 
-POINT_COLUMNS = (
-    "run_metric_id",
-    "seq",
-    "step",
-    "value",
-    "timestamp",
-    "stream_id",
-    "line",
-    "offset",
-)
-STREAM_STATE_COLUMNS = (
-    "next_offset",
-    "lines",
-    "partial",
-    "partial_length",
-    "skip_lf",
-    "partial_timestamp",
-)
-SUMMARY_COLUMNS = (
-    "count",
-    "last",
-    "last_step",
-    "last_timestamp",
-    "min",
-    "max",
-    "rejected",
-    "timeouts",
-    "examples",
+POINT_COLUMNS = tuple(column.name for column in points.columns)
+# What a chunk changes of its stream's row: all but the row's identity.
+STREAM_STATE_COLUMNS = tuple(
+    column.name for column in streams.columns if column.name not in ("id", "run_id", "name")
 )
 
 
@@ -140,8 +116,3 @@ class IngestStatements:
             .where(runs.c.id == bindparam("run_id"))
             .values(objective_value=bindparam("objective_value"))
         )
-
-
-def json_value(stored: Any) -> Any:
-    """A JSON column's value as the driver returned it: text (SQLite) or parsed."""
-    return json.loads(stored) if isinstance(stored, str | bytes) else stored
