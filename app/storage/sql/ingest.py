@@ -189,7 +189,8 @@ def _summaries(
     created first (the run's lock keeps anyone else from creating them meanwhile)."""
     ids: dict[str, int] = {}
     summaries: dict[str, MetricSummary] = {}
-    for summary_id, *columns in sql.summaries.execute(conn, {"run_id": run_id}):
+    for row in sql.summaries.execute(conn, {"run_id": run_id}):
+        summary_id, *columns = tuple(row)
         ids[columns[0]] = summary_id
         summaries[columns[0]] = summary_of(columns)
     for name in sorted(names - summaries.keys()):
