@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.config import PHASES, BenchConfig, quick
+from bench.fleet import fleet_section, with_fleet_section
 from bench.report import render, targets
 from bench.run import run_benchmark
 from bench.timing import MB
@@ -28,7 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not results.equal:
         return 1
     if args.write_results is not None:
-        args.write_results.write_text(render(results, markdown=True))
+        # The fleet phase (python -m bench.fleet) writes a section of its own: kept.
+        previous = args.write_results.read_text() if args.write_results.exists() else ""
+        args.write_results.write_text(
+            with_fleet_section(render(results, markdown=True), fleet_section(previous))
+        )
         print(f"wrote {args.write_results}")
     failed = [t for t in targets(results) if t.passed is False]
     return 2 if failed and args.fail_on_target else 0

@@ -16,8 +16,10 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +73,7 @@ class FleetResult:
     stored_chunks: int
     exact: bool
     problems: tuple[str, ...]
+    load_before: str
 
     @property
     def ratio(self) -> float:
@@ -143,6 +146,9 @@ def run_fleet(
     """Args:
     settings: `LOGMETRICS_*` variables for the service; others are its defaults.
     """
+    from bench.machine import load_average
+
+    load_before = load_average()
     work = work or Path(tempfile.mkdtemp(prefix="fleet-"))
     service = ServiceProcess(database_url, work / "service.log", cwd=_REPO, workers=workers)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LOGMETRICS_")}
@@ -187,6 +193,7 @@ def run_fleet(
         stored_chunks=stored,
         exact=not problems,
         problems=tuple(problems),
+        load_before=load_before,
     )
 
 
@@ -235,6 +242,48 @@ def render(results: Sequence[FleetResult]) -> str:
     return "\n".join(lines)
 
 
+_BEGIN, _END = "<!-- fleet: written by python -m bench.fleet -->", "<!-- /fleet -->"
+
+
+def with_fleet_section(text: str, section: str | None) -> str:
+    """`text` (RESULTS.md) with its fleet section replaced by `section`, or appended;
+    None keeps the section `text` has."""
+    start, end = text.find(_BEGIN), text.find(_END)
+    if section is None:
+        return text
+    block = f"{_BEGIN}\n{section.rstrip()}\n{_END}\n"
+    if start >= 0 and end > start:
+        return text[:start] + block + text[end + len(_END) :].lstrip("\n")
+    return text.rstrip("\n") + "\n\n" + block
+
+
+def fleet_section(text: str) -> str | None:
+    """The fleet section of RESULTS.md's `text`, if it has one."""
+    start, end = text.find(_BEGIN), text.find(_END)
+    return text[start + len(_BEGIN) : end].strip("\n") if start >= 0 and end > start else None
+
+
+def _section(results: Sequence[FleetResult], command: str) -> str:
+    from bench.machine import describe_machine, load_average
+
+    machine = describe_machine(None)
+    return "\n".join(
+        [
+            "## Fleet: 1,000 runs posting 4 KB chunks",
+            "",
+            f"- Command: `{command}`",
+            f"- Date: {machine.when}; commit {machine.commit}; {machine.cores} cores",
+            f"- Load average before: {results[0].load_before if results else ''}",
+            "- Each run: `wrk -t2 -c32` for the chunks and, in the same service run, for "
+            "`/healthz`; ratio = chunks/s over /healthz/s. Target: ratio >= 0.5, p99 < 100 ms.",
+            "",
+            render(results),
+            "",
+            f"Load average after: {load_average()}.",
+        ]
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fleet", description=__doc__)
     parser.add_argument(
@@ -247,6 +296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--write-results", action="store_true", help="write the table into bench/RESULTS.md"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         parser.error("needs wrk: apt-get install wrk")
@@ -273,6 +325,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
     print(render(results))
+    if args.write_results:
+        command = "python -m bench.fleet " + shlex.join(sys.argv[1:] if argv is None else argv)
+        path = _REPO / "bench" / "RESULTS.md"
+        path.write_text(with_fleet_section(path.read_text(), _section(results, command)))
+        print(f"wrote {path}")
     return 0 if all(r.exact for r in results) else 1
 
 
