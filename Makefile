@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install chromium lint test bench demo serve clean
+.PHONY: install chromium postgresql lint test bench demo serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,17 @@ lint: install
 
 # The dashboard's browser tests drive Debian's Chromium: Playwright cannot download its own.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# apt waits up to ten minutes for another apt to release the dpkg lock.
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq
 chromium:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null || { echo "make: installing Debian's chromium for the browser tests"; $(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && $(APT_INSTALL) chromium; }
 
-test: lint chromium
+# The storage and concurrency tests run on PostgreSQL too: tests/postgres.py starts a
+# throwaway server from Debian's binaries (initdb into a temporary folder).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "make: installing Debian's postgresql for the PostgreSQL tests"; $(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && $(APT_INSTALL) postgresql; }
+
+test: lint chromium postgresql
 	$(BIN)/pytest
 
 # Parser, HTTP ingest and ranking at scale; writes bench/RESULTS.md (see bench/README.md).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -18,6 +19,7 @@ import uvicorn
 from app.config import Settings
 from app.main import create_app
 from app.storage import SqlStorage
+from tests.postgres import PostgresUnavailable, fresh_database, postgres_server
 from tests.samples import GAN_DEFINITIONS
 
 
@@ -178,6 +180,27 @@ def complete_run(api: httpx.Client) -> Callable[..., httpx.Response]:
         return api.post(f"/v1/jobs/{job}/runs/{run}/complete", json={"status": status, **fields})
 
     return complete
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server for the whole session (see tests/postgres.py).
+
+    Outside CI a machine without PostgreSQL skips its tests; in CI that is an error.
+    """
+    try:
+        with postgres_server() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> str:
+    """A new, empty PostgreSQL database for this test."""
+    return fresh_database(postgres_server_url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,10 +1,8 @@
 """The storage contract suite: every test here runs once per backend, on a fresh database.
 
-SQLite always runs. PostgreSQL runs too when `LOGMETRICS_TEST_POSTGRES_URL` names a
-database the suite may wipe (its tables are dropped before each test), e.g.
-`postgresql+psycopg://logmetrics@localhost/logmetrics_test`; without it the PostgreSQL
-cases are not generated at all, rather than reported as skipped once per test. Another
-backend is one more entry in `BACKENDS` and, if it needs wiping, in `_fresh_url`.
+SQLite (a new file in the test's folder) and PostgreSQL (a new database on the
+session's throwaway server, tests/postgres.py) both run, in `make test` and in CI.
+Another backend is one more entry in `BACKENDS` and a branch in `backend_url`.
 
 The factories `make_job` and `make_run` here shadow the HTTP ones of tests/conftest.py:
 in this folder they create records through the storage, never through the service.
@@ -12,42 +10,27 @@ in this folder they create records through the storage, never through the servic
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
 
 from app.records import Job, Point, Run, RunStatus, StreamState
 from app.storage import JobSpec, Storage, create_storage
-from app.storage.schema import metadata
 
 from .factories import GAN_DEFINITIONS, chunk
 
-POSTGRES_URL = os.environ.get("LOGMETRICS_TEST_POSTGRES_URL")
-
-# The backends the contract runs on; PostgreSQL only when a database is given for it.
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-
-
-def _fresh_url(backend: str, sqlite_url: str) -> str:
-    if backend == "sqlite":
-        return sqlite_url  # a new file in the test's tmp_path
-    assert POSTGRES_URL is not None
-    engine = create_engine(POSTGRES_URL)
-    try:
-        metadata.drop_all(engine)
-    finally:
-        engine.dispose()
-    return POSTGRES_URL
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(params=BACKENDS)
 def backend_url(request: pytest.FixtureRequest, database_url: str) -> str:
     """The URL of an empty database of the backend under test."""
-    return _fresh_url(request.param, database_url)
+    if request.param == "sqlite":
+        return database_url
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 @pytest.fixture
