@@ -121,6 +121,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         key, sep, value = item.partition("=")
         if not sep or not key:
             parser.error(f"run: --hp takes KEY=VALUE, got {item!r}")
+        if not _utf8(item) or "\x00" in item:
+            # Bytes that are not UTF-8 reach argv as lone surrogates; no service stores them.
+            parser.error(f"run: --hp {item!r} is not UTF-8 text")
         hyperparameters[key] = value
     client = ServiceClient(args.url, token=args.token)
     try:
@@ -178,3 +181,11 @@ def timestamped(name: str) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -256,3 +256,24 @@ def test_with_access_control_the_shipper_ships_with_the_runs_own_token(restartab
     assert run["status"] == "Completed"
     log = httpx.get(f"{restartable.url}/v1/jobs/toy/runs/run-0001/logs", headers=other)
     assert log.content == COUNTED
+
+
+def test_a_hyperparameter_that_is_not_utf8_is_refused_before_any_run(service):
+    create_job(service.url)
+    # argv bytes that are not UTF-8, as a shell passes them on.
+    done = subprocess.run(
+        [
+            *logmetrics("run", "--url", service.url, "--job", "toy", "--hp"),
+            b"lr=\xff\xfe",
+            "--",
+            sys.executable,
+            "-c",
+            "pass",
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 2
+    assert "is not UTF-8 text" in done.stderr.decode()
+    assert get(service.url, "/runs").json()["runs"] == []

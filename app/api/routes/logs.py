@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import schemas
 from app.api.deps import CanIngest, CanRead, IngestorDep, JobDep, SettingsDep, StorageDep
-from app.errors import ChunkTooLarge
+from app.errors import ChunkTooLarge, InvalidInput
 
 router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}/logs", tags=["logs"])
 
@@ -60,9 +60,8 @@ async def create_log_chunk(
     ] = None,
 ) -> schemas.ChunkAccepted:
     """Append raw log bytes (any content type, chunked transfer works) to a run's stream."""
+    timestamp = _chunk_time(timestamp)
     body = await _read_body(request, settings.max_chunk_bytes)
-    if timestamp is not None and timestamp.tzinfo is None:
-        timestamp = timestamp.replace(tzinfo=UTC)  # a time without a zone is UTC
     appended = await run_in_threadpool(ingestor.append, job, run, stream, body, offset, timestamp)
     return schemas.ChunkAccepted(
         stream=appended.stream,
@@ -101,6 +100,30 @@ def read_log(
         "X-Log-Length": str(found.length),
     }
     return StreamingResponse(found.pieces, media_type="application/octet-stream", headers=headers)
+
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def _chunk_time(timestamp: datetime | None) -> datetime | None:
+    """The chunk's time in UTC (one without a zone is UTC), if within 1970 to 9999.
+
+    Raises: InvalidInput for a time outside that window: stored, it could not be read.
+    """
+    if timestamp is None:
+        return None
+    if timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=UTC)
+    try:
+        utc = timestamp.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not _EARLIEST <= utc <= _LATEST:
+        raise InvalidInput(
+            f"timestamp {timestamp.isoformat()} is outside 1970-01-01 to 9999-12-31 (UTC)"
+        )
+    return utc
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

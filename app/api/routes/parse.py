@@ -16,7 +16,7 @@ async def create_parse(
     body: schemas.ParseCreate, settings: SettingsDep, ingestor: IngestorDep, presets: PresetsDep
 ) -> schemas.ParsePublic:
     """Dry run: the points and rejected captures each definition finds in a log."""
-    log = body.log.encode()
+    log = body.log.encode()  # lone surrogates became U+FFFD in the schema
     if len(log) > settings.max_parse_bytes:
         raise ChunkTooLarge(settings.max_parse_bytes)
     definitions = schemas.definitions_of(body.metric_definitions, presets)

@@ -16,6 +16,8 @@ __all__ = ["job_series", "metric_series"]
 def metric_series(
     conn: Connection, run_id: int, metric: str, after: int, limit: int
 ) -> tuple[list[SeriesPoint], int | None]:
+    if "\x00" in metric:
+        return [], None
     metric_id = conn.execute(
         select(run_metrics.c.id).where(run_metrics.c.run_id == run_id, run_metrics.c.name == metric)
     ).scalar()
@@ -39,6 +41,8 @@ def metric_series(
 def job_series(
     conn: Connection, job: Job, metric: str, max_points: int, limit: int
 ) -> list[RunSeries]:
+    if "\x00" in metric:
+        return []
     rows = conn.execute(
         select(
             runs.c.name,

@@ -45,6 +45,8 @@ def insert_job(conn: Connection, spec: JobSpec, created: float) -> int:
 
 
 def get_job(conn: Connection, name: str) -> Job:
+    if "\x00" in name:  # no name holds NUL (PostgreSQL text cannot): not one to look up
+        raise JobNotFound(name)
     row = conn.execute(select(jobs).where(jobs.c.name == name)).first()
     if row is None:
         raise JobNotFound(name)
@@ -109,6 +111,8 @@ def _next_run_name(conn: Connection, job: Job) -> str:
 
 
 def run_row(conn: Connection, job: Job, name: str) -> Row[Any]:
+    if "\x00" in name:
+        raise RunNotFound(job.name, name)
     row = conn.execute(select(runs).where(runs.c.job_id == job.id, runs.c.name == name)).first()
     if row is None:
         raise RunNotFound(job.name, name)
