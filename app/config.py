@@ -32,6 +32,22 @@ class Settings(BaseSettings):
     regex_timeouts_per_chunk: int = Field(
         10, gt=0, description="Time-outs after which a definition skips the rest of a chunk."
     )
+    regex_cpu_floor_ms: float = Field(
+        50.0,
+        gt=0,
+        description="CPU time one definition may spend on any chunk, before the per-KiB part.",
+    )
+    regex_cpu_ms_per_kib: float = Field(
+        1.0,
+        ge=0,
+        description="CPU time one definition may spend per KiB of a chunk, above the floor.",
+    )
+    ingest_threads: int = Field(
+        16, gt=0, description="Log chunks parsed and stored at once; the others wait their turn."
+    )
+    parse_threads: int = Field(
+        2, gt=0, description="Dry runs (`POST /v1/parse`) at once; the others wait their turn."
+    )
     max_request_bytes: int = Field(
         10 * MiB, gt=0, description="Largest body of a request other than a log chunk."
     )

@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from app.errors import OffsetGap, OverlapMismatch, RunEnded, StreamMoved
 from app.parsing import LogFormat, MetricDefinition, Parser, ParserLimits, compile_definitions
@@ -21,6 +22,7 @@ from app.storage import ChunkWrite, Storage, StreamSnapshot
 __all__ = ["Appended", "Ingestor"]
 
 _ATTEMPTS = 50
+T = TypeVar("T")
 _CACHED_STREAMS = 10_000  # a fleet's streams: a few MB of held partial lines at most
 
 
@@ -43,7 +45,11 @@ class Ingestor:
         self._scanner = scanner
         self._parsers: dict[int, Parser] = {}
         self._lock = threading.Lock()
-        self._streams = _StreamCache(_CACHED_STREAMS)
+        self._streams: _Recent[StreamSnapshot] = _Recent(_CACHED_STREAMS)
+        # Each stream's CPU credit for regexes, in seconds: a stream starts with the
+        # floor of the budget, each chunk adds its share per KiB, and what its costliest
+        # definition spent is taken out. So many small chunks cannot each get the floor.
+        self._credits: _Recent[float] = _Recent(_CACHED_STREAMS)
 
     def parser(self, job: Job) -> Parser:
         """The job's parser, compiled once per process: a job's definitions never change."""
@@ -102,7 +108,10 @@ class Ingestor:
                 # A retry of bytes already stored: done, even if the run has ended since.
                 return Appended(stream, have, 0, 0)
             _check_in_progress(snapshot.run)
-            result = parser.feed(snapshot.state, fresh)
+            credit = self._credits.get(key)
+            share = self.limits.cpu_budget(len(fresh)) - self.limits.cpu_floor
+            budget = share + (self.limits.cpu_floor if credit is None else credit)
+            result = parser.feed(snapshot.state, fresh, budget)
             write = ChunkWrite(
                 stream=stream,
                 expected_offset=have,
@@ -120,6 +129,7 @@ class Ingestor:
                 self._streams.discard(key)
                 continue  # read again: another chunk landed, or the run ended
             self._streams.put(key, StreamSnapshot(snapshot.run, result.state))
+            self._credits.put(key, min(self.limits.cpu_floor, max(0.0, budget - result.cpu_spent)))
             return Appended(stream, info.next_offset, result.lines, len(result.points))
         raise StreamMoved(f"stream {stream!r} kept moving; send the chunk again")
 
@@ -195,25 +205,25 @@ def _check_in_progress(run: Run) -> None:
         )
 
 
-class _StreamCache:
-    """The streams this process wrote last, by (job id, run, stream); least recently
-    used ones go first. Thread-safe."""
+class _Recent(Generic[T]):
+    """The values of the streams this process saw last, by (job id, run, stream); least
+    recently used ones go first. Thread-safe."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[int, str, str], StreamSnapshot] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, str, str], T] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[int, str, str]) -> StreamSnapshot | None:
+    def get(self, key: tuple[int, str, str]) -> T | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
             return found
 
-    def put(self, key: tuple[int, str, str], snapshot: StreamSnapshot) -> None:
+    def put(self, key: tuple[int, str, str], value: T) -> None:
         with self._lock:
-            self._entries[key] = snapshot
+            self._entries[key] = value
             self._entries.move_to_end(key)
             if len(self._entries) > self._size:
                 self._entries.popitem(last=False)

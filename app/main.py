@@ -32,6 +32,7 @@ from app.parsing import ParserLimits
 from app.presets import DEFAULT_PRESETS_DIR, load_presets
 from app.storage import create_storage
 from app.web import install as install_dashboard
+from app.workpool import WorkPool
 
 __all__ = ["STATUS_BY_ERROR", "create_app"]
 
@@ -61,11 +62,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         regex_timeout=settings.regex_timeout_ms / 1000,
         timeouts_per_chunk=settings.regex_timeouts_per_chunk,
         rejections_kept=settings.rejections_kept,
+        cpu_floor=settings.regex_cpu_floor_ms / 1000,
+        cpu_per_kib=settings.regex_cpu_ms_per_kib / 1000,
     )
+
+    ingest_pool = WorkPool("ingest", settings.ingest_threads)
+    parse_pool = WorkPool("parse", settings.parse_threads)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        ingest_pool.close()
+        parse_pool.close()
         storage.close()
 
     api = FastAPI(
@@ -79,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     api.state.settings = settings
     api.state.storage = storage
+    api.state.ingest_pool = ingest_pool
+    api.state.parse_pool = parse_pool
     api.state.ingestor = Ingestor(storage, limits, settings.scanner)
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
     api.state.tokens = load_tokens(settings.api_tokens, settings.token_file)

@@ -18,13 +18,16 @@ from app.ingest import Ingestor
 from app.presets import Presets
 from app.records import Job
 from app.storage import Storage
+from app.workpool import WorkPool
 
 __all__ = [
     "CanIngest",
     "CanManage",
     "CanRead",
+    "IngestPoolDep",
     "IngestorDep",
     "JobDep",
+    "ParsePoolDep",
     "PresetsDep",
     "PrincipalDep",
     "SettingsDep",
@@ -41,6 +44,20 @@ async def get_storage(request: Request) -> Storage:
 async def get_ingestor(request: Request) -> Ingestor:
     ingestor: Ingestor = request.app.state.ingestor
     return ingestor
+
+
+async def get_ingest_pool(request: Request) -> WorkPool:
+    pool: WorkPool = request.app.state.ingest_pool
+    return pool
+
+
+async def get_parse_pool(request: Request) -> WorkPool:
+    pool: WorkPool = request.app.state.parse_pool
+    return pool
+
+
+IngestPoolDep = Annotated[WorkPool, Depends(get_ingest_pool)]
+ParsePoolDep = Annotated[WorkPool, Depends(get_parse_pool)]
 
 
 async def get_settings(request: Request) -> Settings:

@@ -10,6 +10,7 @@ import regex
 from regex import Pattern
 
 from app.errors import InvalidMetricDefinition
+from app.parsing.patterns import MAX_PATTERN_COST, pattern_cost
 
 __all__ = [
     "MAX_DEFINITIONS",
@@ -101,8 +102,15 @@ def _compile_one(index: int, definition: MetricDefinition, seen: set[str]) -> Co
         )
     if name in seen:
         raise invalid("the name is already used by an earlier definition; names must be unique")
+    cost = pattern_cost(pattern_text)
+    if cost > MAX_PATTERN_COST:
+        raise invalid(
+            f"the regex would expand to {cost} atoms when compiled (its counted repeats "
+            f"multiply what they repeat); at most {MAX_PATTERN_COST} are allowed"
+        )
     try:
-        pattern = regex.compile(pattern_text)
+        # Not kept in the module's own cache: a job's parser holds what it needs.
+        pattern = regex.compile(pattern_text, cache_pattern=False)
     except regex.error as exc:
         # `msg` and `pos` exist at run time; the type stubs do not declare them.
         message, position = getattr(exc, "msg", str(exc)), getattr(exc, "pos", None)

@@ -82,7 +82,10 @@ def required_literals(pattern: str, log_format: LogFormat) -> tuple[Literal, ...
     if flags & re.VERBOSE and not pattern.isascii():
         # The two parsers may not agree on which non-ASCII characters are white space.
         return None
-    factor = _best_of_sequence(list(tree), flags, _BREAKS[log_format])
+    try:
+        factor = _best_of_sequence(list(tree), flags, _BREAKS[log_format])
+    except RecursionError:  # groups nested deeper than Python recurses: no literal
+        return None
     if factor is None:
         return None
     return tuple(sorted(factor, key=lambda literal: (literal.text, literal.caseless)))

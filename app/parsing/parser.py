@@ -44,6 +44,7 @@ __all__ = ["ChunkResult", "Parser", "ParserLimits"]
 NOT_A_NUMBER = "not a finite number"
 TIMED_OUT = "timed out"
 SUSPENDED = "skipped: the regex timed out too often in this chunk"
+OVER_BUDGET = "skipped: the regex used up its CPU time for this chunk"
 _CR_TO_LF = bytes.maketrans(b"\r", b"\n")
 
 
@@ -57,13 +58,22 @@ class ParserLimits:
     a definition is skipped for the rest of the chunk (each skipped line counts as a
     time-out), so a hostile regex costs at most that many time-outs' worth of CPU per
     chunk. `rejections_kept`: how many rejections per definition a result keeps as
-    examples (all are counted).
+    examples (all are counted). `cpu_budget`: the CPU time a definition may spend on a
+    chunk, summed over its lines, so lines that each stay just under the time-out
+    cannot add up to minutes.
     """
 
     max_line_bytes: int = 64 * 1024
     regex_timeout: float = 0.005
     timeouts_per_chunk: int = 10
     rejections_kept: int = 5
+    cpu_floor: float = 0.05
+    cpu_per_kib: float = 0.001
+
+    def cpu_budget(self, size: int) -> float:
+        """Seconds of CPU one definition may spend on `size` bytes in all: `cpu_floor`
+        plus `cpu_per_kib` a KiB. Then it skips the rest (each line counted as a time-out)."""
+        return self.cpu_floor + self.cpu_per_kib * size / 1024
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,8 @@ class ChunkResult:
     """What one chunk (or the end of a stream) yielded.
 
     `rejected` and `timeouts` count per metric; `rejections` keeps the latest
-    `ParserLimits.rejections_kept` examples of each metric, in stream order.
+    `ParserLimits.rejections_kept` examples of each metric, in stream order;
+    `cpu_spent` is the most CPU time (seconds) any one definition spent.
     """
 
     state: StreamState
@@ -80,6 +91,7 @@ class ChunkResult:
     rejections: tuple[Rejection, ...]
     rejected: Mapping[str, int] = field(default_factory=dict)
     timeouts: Mapping[str, int] = field(default_factory=dict)
+    cpu_spent: float = field(default=0.0, compare=False)
 
 
 class _Candidate(NamedTuple):
@@ -132,17 +144,22 @@ class Parser:
         self._keep = self.limits.max_line_bytes + 1
         self._max_line = self.limits.max_line_bytes
 
-    def feed(self, state: StreamState, chunk: bytes) -> ChunkResult:
+    def feed(self, state: StreamState, chunk: bytes, budget: float | None = None) -> ChunkResult:
         """Parse the next chunk of a stream.
 
         Args:
             state: the stream's state after the previous chunk (`StreamState()` at first).
             chunk: the bytes that follow, any length, any content.
+            budget: CPU seconds each definition may spend on this chunk; by default
+                `limits.cpu_budget(len(chunk))`.
 
         Returns:
             The points and rejections of the lines the chunk completes, and the new state.
         """
-        out = _Collector(self.limits.rejections_kept)
+        out = _Collector(
+            self.limits.rejections_kept,
+            self.limits.cpu_budget(len(chunk)) if budget is None else budget,
+        )
         lines = state.lines
         partial, partial_length = state.partial, state.partial_length
         pos = 1 if state.skip_lf and chunk[:1] == b"\n" else 0
@@ -175,7 +192,7 @@ class Parser:
 
     def finish(self, state: StreamState) -> ChunkResult:
         """Parse the line still held at the end of a stream, if any."""
-        out = _Collector(self.limits.rejections_kept)
+        out = _Collector(self.limits.rejections_kept, self.limits.cpu_budget(len(state.partial)))
         if not state.partial_length:
             return out.result(StreamState(state.offset, state.lines), 0)
         start = state.offset - state.partial_length
@@ -366,18 +383,25 @@ class Parser:
         if screened:
             chosen = [self.definitions[index] for index in screened]
             definitions = sorted([*self._always, *chosen], key=lambda d: d.index)
-        timeouts = out.timeouts
+        timeouts, spent, budget = out.timeouts, out.spent, out.budget
         for definition in definitions:
-            if timeouts and timeouts.get(definition.name, 0) >= self.limits.timeouts_per_chunk:
-                out.reject(Rejection(definition.name, number, offset, None, SUSPENDED))
+            name = definition.name
+            if spent.get(name, 0.0) >= budget:
+                out.reject(Rejection(name, number, offset, None, OVER_BUDGET))
                 continue
+            if timeouts and timeouts.get(name, 0) >= self.limits.timeouts_per_chunk:
+                out.reject(Rejection(name, number, offset, None, SUSPENDED))
+                continue
+            started = time.thread_time()
             try:
                 match = self._search(definition, text)
             except TimeoutError:
                 match, slow = self._search_again(definition, text)
                 if slow:
-                    out.reject(Rejection(definition.name, number, offset, None, TIMED_OUT))
+                    spent[name] = spent.get(name, 0.0) + time.thread_time() - started
+                    out.reject(Rejection(name, number, offset, None, TIMED_OUT))
                     continue
+            spent[name] = spent.get(name, 0.0) + time.thread_time() - started
             if match is None:
                 continue
             capture = match.group(definition.value_group)
@@ -392,8 +416,10 @@ class Parser:
 class _Collector:
     """Gathers one call's points and rejections, keeping a few rejection examples."""
 
-    def __init__(self, kept: int) -> None:
+    def __init__(self, kept: int, budget: float) -> None:
         self.points: list[Point] = []
+        self.budget = budget
+        self.spent: dict[str, float] = {}  # CPU seconds each definition used
         self._kept = kept
         self._examples: dict[str, deque[Rejection]] = {}
         self._rejected: dict[str, int] = {}
@@ -413,5 +439,11 @@ class _Collector:
             key=lambda r: (r.line, r.metric),
         )
         return ChunkResult(
-            state, lines, tuple(self.points), tuple(rejections), self._rejected, self.timeouts
+            state,
+            lines,
+            tuple(self.points),
+            tuple(rejections),
+            self._rejected,
+            self.timeouts,
+            max(self.spent.values(), default=0.0),
         )

@@ -5,10 +5,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from app.api import schemas
-from app.api.deps import CanIngest, CanRead, IngestorDep, JobDep, SettingsDep, StorageDep
+from app.api.deps import (
+    CanIngest,
+    CanRead,
+    IngestorDep,
+    IngestPoolDep,
+    JobDep,
+    SettingsDep,
+    StorageDep,
+)
 from app.errors import ChunkTooLarge, InvalidInput
 
 router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}/logs", tags=["logs"])
@@ -43,6 +50,7 @@ async def create_log_chunk(
     job: JobDep,
     run: RunName,
     ingestor: IngestorDep,
+    pool: IngestPoolDep,
     settings: SettingsDep,
     stream: StreamName = "stdout",
     offset: Annotated[
@@ -62,7 +70,7 @@ async def create_log_chunk(
     """Append raw log bytes (any content type, chunked transfer works) to a run's stream."""
     timestamp = _chunk_time(timestamp)
     body = await _read_body(request, settings.max_chunk_bytes)
-    appended = await run_in_threadpool(ingestor.append, job, run, stream, body, offset, timestamp)
+    appended = await pool.run(ingestor.append, job, run, stream, body, offset, timestamp)
     return schemas.ChunkAccepted(
         stream=appended.stream,
         next_offset=appended.next_offset,

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
 from app.api import schemas
-from app.api.deps import CanRead, IngestorDep, PresetsDep, SettingsDep
+from app.api.deps import CanRead, IngestorDep, ParsePoolDep, PresetsDep, SettingsDep
 from app.errors import ChunkTooLarge
 from app.parsing import parse_log
 
@@ -13,14 +12,18 @@ router = APIRouter(prefix="/v1/parse", tags=["parse"], dependencies=[CanRead])
 
 @router.post("", responses=schemas.error_responses(413, 422))
 async def create_parse(
-    body: schemas.ParseCreate, settings: SettingsDep, ingestor: IngestorDep, presets: PresetsDep
+    body: schemas.ParseCreate,
+    settings: SettingsDep,
+    ingestor: IngestorDep,
+    presets: PresetsDep,
+    pool: ParsePoolDep,
 ) -> schemas.ParsePublic:
     """Dry run: the points and rejected captures each definition finds in a log."""
     log = body.log.encode()  # lone surrogates became U+FFFD in the schema
     if len(log) > settings.max_parse_bytes:
         raise ChunkTooLarge(settings.max_parse_bytes)
     definitions = schemas.definitions_of(body.metric_definitions, presets)
-    parsed = await run_in_threadpool(parse_log, definitions, log, body.log_format, ingestor.limits)
+    parsed = await pool.run(parse_log, definitions, log, body.log_format, ingestor.limits)
     return schemas.ParsePublic(
         lines=parsed.lines,
         points=[
