@@ -42,6 +42,16 @@ class Settings(BaseSettings):
         ge=0,
         description="CPU time one definition may spend per KiB of a chunk, above the floor.",
     )
+    allowed_hosts: str = Field(
+        "localhost,127.0.0.1,[::1]",
+        description="Host names the service answers to, comma-separated; `*` for any "
+        "(`logmetrics serve` on a non-loopback address makes `*` the default).",
+    )
+    allowed_origins: str = Field(
+        "",
+        description="Browser origins besides the service's own that may write, "
+        "comma-separated (e.g. https://dashboards.example.com).",
+    )
     ingest_threads: int = Field(
         16, gt=0, description="Log chunks parsed and stored at once; the others wait their turn."
     )

@@ -14,6 +14,7 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 import app
+from app.api.guards import RequestGuard
 from app.api.limits import BodyLimit
 from app.api.routes import health, jobs, logs, metrics, parse, presets, runs
 from app.auth import load_tokens
@@ -97,6 +98,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_dashboard(api)
     _add_error_handlers(api)
     api.add_middleware(BodyLimit, limit=settings.max_request_bytes, exempt=_is_log_chunk)
+    # Added last, so it runs first: a refused host or origin costs nothing else.
+    api.add_middleware(
+        RequestGuard,
+        allowed_hosts=settings.allowed_hosts.split(","),
+        allowed_origins=settings.allowed_origins.split(","),
+    )
     return api
 
 

@@ -30,6 +30,10 @@ def serve(
 
     if database_url:
         os.environ["LOGMETRICS_DATABASE_URL"] = database_url
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        # Reached by other machines under names this one cannot know; rebinding is a
+        # threat to loopback services, and a network-facing one wants tokens anyway.
+        os.environ.setdefault("LOGMETRICS_ALLOWED_HOSTS", "*")
     settings = Settings()
     if workers > 1 and make_url(settings.database_url).get_backend_name() == "sqlite":
         log.warning(
