@@ -100,6 +100,9 @@ def _compile_one(index: int, definition: MetricDefinition, seen: set[str]) -> Co
         raise invalid(
             f"the regex must be 1 to {MAX_REGEX_LENGTH} characters, got {len(pattern_text)}"
         )
+    if set(name) == {"."}:
+        # A URL path folds `.` and `..` (even as %2E): /metrics/.. would name the run.
+        raise invalid("a name made only of dots cannot be a path segment; add a letter")
     if name in seen:
         raise invalid("the name is already used by an earlier definition; names must be unique")
     cost = pattern_cost(pattern_text)

@@ -83,3 +83,18 @@ def test_invalid_definitions_are_named_with_the_reason(definitions, message):
 def test_exactly_255_characters_and_500_character_regexes_are_fine():
     (definition,) = compile_definitions([MetricDefinition("n" * 255, "(" + "a" * 498 + ")")])
     assert len(definition.name) == 255
+
+
+@pytest.mark.parametrize("name", [".", "..", "..."])
+def test_a_name_made_only_of_dots_is_refused(name):
+    with pytest.raises(InvalidMetricDefinition) as refused:
+        compile_definitions([MetricDefinition(name, "(x)")])
+
+    assert refused.value.message == (
+        f"metric definition 0 ({name!r}): a name made only of dots cannot be a path "
+        "segment; add a letter"
+    )
+
+
+def test_a_name_with_dots_and_more_is_taken():
+    assert compile_definitions([MetricDefinition("..a", "(x)")])[0].name == "..a"

@@ -179,3 +179,27 @@ def test_markup_in_logs_hyperparameters_and_reasons_is_shown_as_text(api, browse
         assert markup in tab.page.inner_text("main"), path
         assert tab.errors == []
     assert "<script>window.pwned=1</script>" in tab.page.inner_text("#log-view")
+
+
+def test_metrics_whose_names_need_encoding_in_a_url_are_charted(api, browse):
+    names = ["a/b", "50%", "loss?x=1#y", "..a"]
+    job = {
+        "name": "odd",
+        "objective": {"MetricName": "a/b", "Type": "Minimize"},
+        "metric_definitions": [
+            {"Name": name, "Regex": rf"m{i}=(\S+);"} for i, name in enumerate(names)
+        ],
+    }
+    assert api.post("/v1/jobs", json=job).status_code == 201
+    assert api.post("/v1/jobs/odd/runs", json={"name": "run-1"}).status_code == 201
+    log = "".join(f"m0={k}; m1={k}; m2={k}; m3={k};\n" for k in range(5))
+    assert api.post("/v1/jobs/odd/runs/run-1/logs", content=log.encode()).status_code == 200
+
+    tab = browse("/jobs/odd/runs/run-1")
+    tab.wait_ready()
+
+    charts = tab.page.eval_on_selector_all(
+        "#metric-charts .plot", "els => els.map(e => [e.dataset.metric, +e.dataset.points])"
+    )
+    assert sorted(charts) == sorted([name, 5] for name in names)
+    assert tab.errors == []
