@@ -52,6 +52,16 @@ class Settings(BaseSettings):
         description="Browser origins besides the service's own that may write, "
         "comma-separated (e.g. https://dashboards.example.com).",
     )
+    secure_cookies: bool = Field(
+        False,
+        description="Mark the dashboard's sign-in cookie Secure always: for a TLS proxy "
+        "that does not send X-Forwarded-Proto.",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose X-Forwarded-Proto and X-Forwarded-For are believed "
+        "(comma-separated addresses, or `*`); uvicorn's forwarded_allow_ips.",
+    )
     ingest_threads: int = Field(
         16, gt=0, description="Log chunks parsed and stored at once; the others wait their turn."
     )

@@ -85,6 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # An API answers the path it is asked; a redirect to a slashed twin (which
         # `{metric:path}` would offer) only surprises clients.
         redirect_slashes=False,
+        # /docs is served by the dashboard from vendored files; ReDoc would need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     api.state.settings = settings
     api.state.storage = storage

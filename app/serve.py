@@ -41,7 +41,14 @@ def serve(
             "use PostgreSQL for a fleet",
             workers,
         )
-    options = {"host": host, "port": port, "log_level": log_level, "timeout_graceful_shutdown": 30}
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "timeout_graceful_shutdown": 30,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
     if workers > 1:
         uvicorn.run("app.main:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
     else:

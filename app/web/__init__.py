@@ -7,11 +7,12 @@ vendored in `static/vendor/` (see `vendor.mjs`), so no asset comes from anywhere
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from app.web import auth, pages
-from app.web.templating import STATIC_DIR, create_templates
+from app.web.templating import STATIC_DIR, asset, create_templates
 
 __all__ = ["install"]
 
@@ -23,6 +24,18 @@ def install(api: FastAPI) -> None:
     api.include_router(auth.router)
     api.include_router(pages.router)
     api.add_middleware(auth.CookieBearer)
+
+    @api.get("/docs", include_in_schema=False)
+    async def read_docs() -> Response:
+        # Swagger UI from static/vendor, not a CDN: the docs work offline and behind a
+        # firewall, and the page loads nothing from anywhere but this service.
+        return get_swagger_ui_html(
+            openapi_url=api.openapi_url or "/openapi.json",
+            title=f"{api.title} API",
+            swagger_js_url=asset("vendor/swagger-ui-dist/swagger-ui-bundle.js"),
+            swagger_css_url=asset("vendor/swagger-ui-dist/swagger-ui.css"),
+            swagger_favicon_url=asset("favicon.svg"),
+        )
 
     @api.exception_handler(auth.LoginRequired)
     async def login_required(_request: Request, exc: auth.LoginRequired) -> Response:

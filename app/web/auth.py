@@ -93,7 +93,9 @@ async def create_login(
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        # https as the service sees it (X-Forwarded-Proto from a trusted proxy counts), or
+        # always when told it is served over https (a TLS proxy that forwards nothing).
+        secure=request.url.scheme == "https" or request.app.state.settings.secure_cookies,
     )
     return response
 

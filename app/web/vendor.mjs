@@ -22,6 +22,11 @@ const FILES = {
     ["dist/uPlot.min.css", "uPlot.min.css"],
     ["LICENSE", "LICENSE"],
   ],
+  "swagger-ui-dist": [
+    ["swagger-ui-bundle.js", "swagger-ui-bundle.js"],
+    ["swagger-ui.css", "swagger-ui.css"],
+    ["LICENSE", "LICENSE"],
+  ],
 };
 
 const sha256 = (path) => "sha256-" + createHash("sha256").update(readFileSync(path)).digest("base64");

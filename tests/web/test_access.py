@@ -130,3 +130,23 @@ def test_in_a_browser_the_job_page_opens_after_signing_in(secured, open_tab):
     tab.page.click("#sign-out")
     tab.page.goto(f"{secured.url}/jobs/sweep")
     assert "/login" in tab.page.url
+
+
+def test_the_cookie_is_not_secure_over_plain_http(anonymous):
+    assert "Secure" not in sign_in(anonymous, READER).headers["set-cookie"]
+
+
+def test_behind_a_tls_proxy_that_says_so_the_cookie_is_secure(anonymous):
+    signed = anonymous.post(
+        "/login", data={"token": READER, "next": "/"}, headers={"X-Forwarded-Proto": "https"}
+    )
+
+    assert "Secure" in signed.headers["set-cookie"]
+
+
+def test_behind_a_tls_proxy_that_forwards_nothing_a_setting_makes_it_secure(start_service):
+    service = start_service(api_tokens=f"admin:{ADMIN},read:{READER}", secure_cookies=True)
+    with httpx.Client(base_url=service.url, timeout=60) as client:
+        signed = sign_in(client, READER)
+
+    assert "Secure" in signed.headers["set-cookie"]
