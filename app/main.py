@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Scope
@@ -173,6 +174,12 @@ def _add_error_handlers(api: FastAPI) -> None:
             status_code=exc.status_code,
             headers=headers,
         )
+
+    @api.exception_handler(ClientDisconnect)
+    async def client_gone(_request: Request, _exc: ClientDisconnect) -> Response:
+        # The client closed the connection before its body arrived: nothing was stored,
+        # nobody reads an answer, and it is no fault of the service to log.
+        return Response(status_code=400)
 
     @api.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -529,3 +531,20 @@ def test_a_resent_overlap_is_compared_across_stored_chunks(api, run, post_log):
     assert (same.status_code, same.json()["next_offset"]) == (200, 73)
     assert (changed.status_code, changed.json()["first_difference"]) == (409, 64)
     assert read_log(api) == EPOCHS + EPOCH_3 + b"tail\n"
+
+
+def test_a_client_that_leaves_mid_chunk_stores_nothing_and_is_no_error(service, run, caplog):
+    host, port = service.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(
+            b"POST /v1/jobs/gan/runs/lr-0-01/logs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Length: 1000\r\n\r\n[epoch 1] Loss = 0.75;\n"
+        )
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and not any(
+        "ClientDisconnect" in r.getMessage() or r.exc_info for r in caplog.records
+    ):
+        time.sleep(0.05)  # give the service time to notice; it must log nothing
+
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+    assert service.client.get("/v1/jobs/gan/runs/lr-0-01").json()["streams"] == []
