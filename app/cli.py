@@ -19,6 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if args.command == "serve":
         return _serve(args)
+    if args.command == "db":
+        return _db(args)
     if args.command == "run":
         return _run(parser, args)
     if args.command == "sweep":
@@ -47,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="service processes sharing the port and the database (default 1)",
     )
+
+    database = commands.add_parser("db", help="the database's schema")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    for name, text in (
+        ("upgrade", "migrate the schema to this version's (the service does it at start)"),
+        ("current", "print the schema revision of the database and of this version"),
+    ):
+        sub = database_commands.add_parser(name, help=text)
+        sub.add_argument("--database-url", help="default: LOGMETRICS_DATABASE_URL or ./data/")
 
     run = commands.add_parser(
         "run",
@@ -99,6 +110,28 @@ def _add_url(command: argparse.ArgumentParser) -> None:
         default=os.environ.get("LOGMETRICS_TOKEN"),
         help="an admin token, when the service has access control on (default: LOGMETRICS_TOKEN)",
     )
+
+
+def _db(args: argparse.Namespace) -> int:
+    from sqlalchemy import create_engine
+
+    from app.config import Settings
+    from app.storage.migrations import HEAD, current_revision, upgrade
+    from app.storage.sql.engine import Database
+
+    url = args.database_url or Settings().database_url
+    if args.db_command == "current":
+        engine = create_engine(url)
+        print(f"database: {current_revision(engine) or 'empty'}; this version: {HEAD}")
+        engine.dispose()
+        return 0
+    database = Database(url)  # makes a SQLite file and its folder as the service does
+    try:
+        before, after = upgrade(database.engine)
+    finally:
+        database.close()
+    print(f"schema: {before or 'empty'} -> {after}")
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

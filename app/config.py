@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         "sqlite:///data/logmetrics.db",
         description="SQLAlchemy URL; SQLite files are created with their folder.",
     )
+    auto_upgrade: bool = Field(
+        True,
+        description="Migrate the database's schema at start; false: refuse an out-of-date "
+        "one and say to run `logmetrics db upgrade`.",
+    )
     max_chunk_bytes: int = Field(16 * MiB, gt=0, description="Largest log chunk a POST may carry.")
     max_line_bytes: int = Field(
         64 * 1024, gt=0, description="A longer line is matched on its first this many bytes."

@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.database_url,
         rejections_kept=settings.rejections_kept,
         sqlite_synchronous=settings.sqlite_synchronous,
+        auto_upgrade=settings.auto_upgrade,
     )
     limits = ParserLimits(
         max_line_bytes=settings.max_line_bytes,

@@ -25,7 +25,16 @@ __all__ = [
 
 
 def create_storage(
-    url: str, *, rejections_kept: int = 5, sqlite_synchronous: str = "FULL"
+    url: str,
+    *,
+    rejections_kept: int = 5,
+    sqlite_synchronous: str = "FULL",
+    auto_upgrade: bool = True,
 ) -> Storage:
     """The backend for a database URL (every SQLAlchemy URL goes to `SqlStorage`)."""
-    return SqlStorage(url, rejections_kept=rejections_kept, sqlite_synchronous=sqlite_synchronous)
+    return SqlStorage(
+        url,
+        rejections_kept=rejections_kept,
+        sqlite_synchronous=sqlite_synchronous,
+        auto_upgrade=auto_upgrade,
+    )

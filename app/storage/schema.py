@@ -1,4 +1,8 @@
-"""The SQL schema: jobs, their runs, each run's streams, metrics, points and raw chunks."""
+"""The SQL schema: jobs, their runs, each run's streams, metrics, points and raw chunks.
+
+The one description of the tables; a database gets them through the migrations in
+`app.storage.migrations`, one revision per change made here.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Engine,
     Float,
     ForeignKey,
     Index,
@@ -18,13 +21,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    inspect,
 )
-from sqlalchemy.schema import CreateColumn
 
 __all__ = [
     "chunks",
-    "create_schema",
     "jobs",
     "metadata",
     "points",
@@ -129,23 +129,3 @@ chunks = Table(
     Column("data", LargeBinary, nullable=False),  # zstd-compressed raw bytes
     sqlite_with_rowid=False,
 )
-
-
-def create_schema(engine: Engine) -> None:
-    """Create what is missing: tables, and the nullable columns added to a table since a
-    database was made (an older database gains them with NULL in every row)."""
-    metadata.create_all(engine)
-    existing = inspect(engine)
-    with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            have = {column["name"] for column in existing.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in have:
-                    continue
-                if not column.nullable:
-                    raise RuntimeError(
-                        f"the database's table {table.name} lacks column {column.name}, "
-                        "which cannot be added to rows that exist; start a new database"
-                    )
-                definition = CreateColumn(column).compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {definition}")

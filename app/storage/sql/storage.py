@@ -35,7 +35,8 @@ from app.storage.base import (
     Storage,
     StreamSnapshot,
 )
-from app.storage.schema import create_schema, runs, streams
+from app.storage.migrations import upgrade
+from app.storage.schema import runs, streams
 from app.storage.sql import ingest, reads
 from app.storage.sql import runs as runs_
 from app.storage.sql.batching import GroupCommit
@@ -57,6 +58,7 @@ class SqlStorage(Storage):
         *,
         rejections_kept: int = 5,
         sqlite_synchronous: str = "FULL",
+        auto_upgrade: bool = True,
     ) -> None:
         """
         Args:
@@ -64,10 +66,12 @@ class SqlStorage(Storage):
             rejections_kept: rejection examples kept per run and metric.
             sqlite_synchronous: SQLite's `synchronous` pragma; FULL makes a commit
                 survive power loss, not just a crash of the service.
+            auto_upgrade: migrate the schema to this version's; False refuses an
+                out-of-date database (`migrations.OutOfDate`).
         """
         self._db = Database(url, sqlite_synchronous=sqlite_synchronous)
         self._rejections_kept = rejections_kept
-        create_schema(self._db.engine)
+        upgrade(self._db.engine, allowed=auto_upgrade)
         self._statements = IngestStatements(self._db.engine.dialect)
         self._group_commit = GroupCommit(self._db) if self._db.dialect.group_commit else None
         self._codecs = threading.local()
