@@ -104,3 +104,43 @@ def test_the_trainers_sweep_spec_exists_and_runs_the_trainer():
     spec = load_spec(ROOT / spec_path)
     assert spec.command[:3] == ["python", "-m", "trainer"]
     assert "trainer" in (dockerfile("trainer").read_text())
+
+
+POSTGRES_FILE = yaml.safe_load((ROOT / "docker-compose.postgres.yml").read_text())
+PASSWORD = "${LOGMETRICS_DB_PASSWORD:?set LOGMETRICS_DB_PASSWORD}"
+
+
+def test_the_postgres_file_adds_a_healthy_database_the_service_waits_for():
+    postgres = POSTGRES_FILE["services"]["postgres"]
+    service = POSTGRES_FILE["services"]["logmetrics"]
+    assert postgres["image"].startswith("postgres:")
+    assert postgres["environment"]["POSTGRES_PASSWORD"] == PASSWORD  # never in the file
+    volume, mount = postgres["volumes"][0].split(":")
+    assert volume in POSTGRES_FILE["volumes"] and mount == "/var/lib/postgresql/data"
+    probe = postgres["healthcheck"]["test"][1]
+    assert probe == (
+        f"pg_isready -U {postgres['environment']['POSTGRES_USER']} "
+        f"-d {postgres['environment']['POSTGRES_DB']}"
+    )
+    assert service["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+
+
+def test_the_service_runs_two_workers_on_that_database():
+    postgres = POSTGRES_FILE["services"]["postgres"]["environment"]
+    service = POSTGRES_FILE["services"]["logmetrics"]
+    assert service["command"][0] in SCRIPTS
+    args = build_parser().parse_args(service["command"][1:])
+    assert (args.workers, args.host, args.port) == (2, "0.0.0.0", 8000)
+    text = service["environment"]["LOGMETRICS_DATABASE_URL"]
+    assert PASSWORD in text  # docker compose fills it in from the environment
+    url = urlparse(text.replace(PASSWORD, "from-the-environment"))
+    assert url.scheme == "postgresql+psycopg"  # the driver pyproject.toml installs
+    assert (url.hostname, url.port) == ("postgres", 5432)
+    assert (url.username, url.path.lstrip("/")) == (
+        postgres["POSTGRES_USER"],
+        postgres["POSTGRES_DB"],
+    )
+    assert url.password == "from-the-environment"
+    assert "psycopg" in (ROOT / "pyproject.toml").read_text()
+    for name in service["environment"]:
+        assert f"{name.removeprefix('LOGMETRICS_').lower()}" in Settings.model_fields
