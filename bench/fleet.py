@@ -289,8 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--database-url",
         action="append",
-        help="repeatable; default a fresh SQLite file (a PostgreSQL URL must name an empty "
-        "database)",
+        help="repeatable: `sqlite` (the default: a new file for each run) or a PostgreSQL "
+        "URL (its database is wiped before each run)",
     )
     parser.add_argument("--workers", default="1", help="comma-separated, e.g. 1,2")
     parser.add_argument("--runs", type=int, default=1000)
@@ -306,7 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for url in args.database_url or [None]:
         for workers in [int(w) for w in args.workers.split(",")]:
             work = Path(tempfile.mkdtemp(prefix="fleet-"))
-            database = url or f"sqlite:///{work / 'fleet.db'}"
+            # A fresh database for each run: a new SQLite file, or the PostgreSQL one wiped.
+            database = f"sqlite:///{work / 'fleet.db'}" if not url or url == "sqlite" else url
             if url and url.startswith("postgresql"):
                 _wipe_postgres(url)
             result = run_fleet(database, workers, args.runs, args.seconds, args.connections, work)
