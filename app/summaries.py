@@ -15,7 +15,14 @@ from typing import NamedTuple
 
 from app.records import MetricSummary, Point, RejectionExample
 
-__all__ = ["NumberedPoint", "by_metric", "empty_summary", "fold", "objective_value"]
+__all__ = [
+    "NumberedPoint",
+    "by_metric",
+    "empty_summary",
+    "fold",
+    "objective_value",
+    "settled_step",
+]
 
 
 class NumberedPoint(NamedTuple):
@@ -27,6 +34,11 @@ class NumberedPoint(NamedTuple):
     value: float
     line: int
     offset: int
+
+
+def settled_step(step: int | None, seq: int) -> int:
+    """A point's step: its `step` capture, else its arrival number among its metric's."""
+    return step if step is not None else seq
 
 
 def empty_summary(name: str) -> MetricSummary:
@@ -65,7 +77,7 @@ def fold(
     numbered = []
     for point in points:
         count += 1
-        step = point.step if point.step is not None else count
+        step = settled_step(point.step, count)
         last, last_step = point.value, step
         low = point.value if low is None else min(low, point.value)
         high = point.value if high is None else max(high, point.value)

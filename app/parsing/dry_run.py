@@ -9,6 +9,7 @@ from app.parsing.definitions import LogFormat, MetricDefinition, compile_definit
 from app.parsing.lines import line_text
 from app.parsing.parser import Parser, ParserLimits
 from app.records import Point, Rejection, StreamState
+from app.summaries import settled_step
 
 __all__ = ["ParsedLog", "number_points", "parse_log"]
 
@@ -108,5 +109,5 @@ def number_points(points: Sequence[Point], counts: dict[str, int]) -> list[Point
     numbered = []
     for point in points:
         count = counts[point.metric] = counts.get(point.metric, 0) + 1
-        numbered.append(point if point.step is not None else point._replace(step=count))
+        numbered.append(point._replace(step=settled_step(point.step, count)))
     return numbered
