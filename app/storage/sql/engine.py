@@ -7,6 +7,7 @@ does its own way: opening the engine, the write lock, whether writes are grouped
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -38,6 +39,9 @@ class Dialect:
         """Held around every write transaction of this process."""
         return nullcontext()
 
+    def close(self) -> None:
+        """Release what the dialect holds besides the engine."""
+
 
 class PostgresDialect(Dialect):
     """PostgreSQL: writers run at once; each one locks the run it writes (`FOR UPDATE`)."""
@@ -59,14 +63,13 @@ class SqliteDialect(Dialect):
     def __init__(self, synchronous: str = "FULL", busy_timeout: float = 60.0) -> None:
         self._synchronous = synchronous
         self._busy_timeout = busy_timeout
-        # Threads of this process queue here instead of polling SQLite's lock; other
-        # processes are waited for by `busy_timeout`.
-        self._lock = threading.Lock()
+        self._lock: _WriterLock | None = None
 
     def create_engine(self, url: URL) -> Engine:
         if url.database in (None, "", ":memory:"):
             raise ValueError("SQLite storage needs a database file, not an in-memory one")
         _create_private_file(Path(url.database))
+        self._lock = _WriterLock(Path(f"{url.database}-writer.lock"))
         engine = create_engine(
             url, connect_args={"check_same_thread": False}, pool_size=64, max_overflow=64
         )
@@ -74,7 +77,39 @@ class SqliteDialect(Dialect):
         return engine
 
     def write_lock(self) -> AbstractContextManager[Any]:
+        assert self._lock is not None, "create_engine makes the lock"
         return self._lock
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+
+
+class _WriterLock:
+    """SQLite's one writer, queued for: threads of this process on a lock, processes
+    on a file lock beside the database (`flock`, which the kernel hands to the next
+    waiter at once). Without it, processes wait by SQLite's busy handler, which sleeps
+    in growing steps: with two service processes, p99 of a chunk was 5.9 s."""
+
+    def __init__(self, path: Path) -> None:
+        self._thread_lock = threading.Lock()
+        self._fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)  # blocks outside the GIL
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+    def close(self) -> None:
+        with self._thread_lock:
+            os.close(self._fd)
 
 
 def dialect_for(url: URL, sqlite_synchronous: str) -> Dialect:
@@ -121,6 +156,7 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+        self.dialect.close()
 
 
 def _create_private_file(path: Path) -> None:
