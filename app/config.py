@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         10 * MiB, gt=0, description="Largest body of a request other than a log chunk."
     )
+    lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="How long a worker's run lives without a heartbeat; then it ends Failed "
+        "(worker lost). Workers beat every quarter of it.",
+    )
     rejections_kept: int = Field(
         5, ge=0, description="Rejected captures kept as examples per run and metric."
     )

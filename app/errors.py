@@ -12,6 +12,8 @@
      │    ├── JobExists
      │    ├── RunExists
      │    ├── RunEnded              logs or a different status for a run that has ended
+     │    ├── JobEnded              a new run, or a stop, for a job that has ended
+     │    ├── SearchStartsRuns      a run created by hand in a job whose search starts them
      │    ├── OffsetGap             a chunk starts beyond the stream's next offset
      │    ├── OverlapMismatch       a resent chunk's bytes differ from those stored
      │    └── StreamMoved           another request appended to the stream first
@@ -40,6 +42,7 @@ __all__ = [
     "InvalidMetricDefinition",
     "InvalidObjective",
     "InvalidRunSpec",
+    "JobEnded",
     "JobExists",
     "JobNotFound",
     "LogmetricsError",
@@ -52,6 +55,7 @@ __all__ = [
     "RunEnded",
     "RunExists",
     "RunNotFound",
+    "SearchStartsRuns",
     "StreamMoved",
     "StreamNotFound",
     "Unauthenticated",
@@ -131,6 +135,24 @@ class RunExists(Conflict):
 
 class RunEnded(Conflict):
     code = "run_ended"
+
+
+class JobEnded(Conflict):
+    code = "job_ended"
+
+    def __init__(self, job: str, status: str) -> None:
+        super().__init__(f"job {job!r} has ended ({status})", job=job, status=status)
+
+
+class SearchStartsRuns(Conflict):
+    code = "search_starts_runs"
+
+    def __init__(self, job: str) -> None:
+        super().__init__(
+            f"job {job!r} has a search: the service starts its runs when a worker asks for "
+            "work (`logmetrics worker`), so none can be created by hand",
+            job=job,
+        )
 
 
 class OffsetGap(Conflict):

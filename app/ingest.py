@@ -34,6 +34,8 @@ class Appended:
     next_offset: int
     lines: int
     points: int
+    objective_points: int = 0  # of those, points of the job's objective metric
+    stop_reason: str | None = None  # the service asked the run to stop: why
 
 
 class Ingestor:
@@ -124,13 +126,20 @@ class Ingestor:
                 timestamp=timestamp or datetime.now(UTC),
             )
             try:
-                info = self._storage.append_chunk(job, snapshot.run, write)
+                stored = self._storage.append_chunk(job, snapshot.run, write)
             except (StreamMoved, RunEnded):
                 self._streams.discard(key)
                 continue  # read again: another chunk landed, or the run ended
             self._streams.put(key, StreamSnapshot(snapshot.run, result.state))
             self._credits.put(key, min(self.limits.cpu_floor, max(0.0, budget - result.cpu_spent)))
-            return Appended(stream, info.next_offset, result.lines, len(result.points))
+            return Appended(
+                stream,
+                stored.stream.next_offset,
+                result.lines,
+                len(result.points),
+                sum(1 for point in result.points if point.metric == job.objective_metric),
+                stored.stop_reason,
+            )
         raise StreamMoved(f"stream {stream!r} kept moving; send the chunk again")
 
     def _check_overlap(self, job: Job, run: str, stream: str, sent: bytes, offset: int) -> None:

@@ -10,6 +10,7 @@ from app.errors import InvalidInput, InvalidObjective, InvalidRunSpec
 from app.parsing import LogFormat, MetricDefinition, compile_definitions
 from app.records import Job
 from app.storage import JobSpec
+from app.tuning.spec import SearchSpec
 
 __all__ = [
     "MAX_ENVIRONMENT",
@@ -41,6 +42,7 @@ def job_spec(
     definitions: Sequence[MetricDefinition],
     log_format: LogFormat,
     environment: Mapping[str, str],
+    search: SearchSpec | None = None,
 ) -> JobSpec:
     """Check a new job and put it in the form storage keeps.
 
@@ -67,6 +69,7 @@ def job_spec(
         log_format=log_format.value,
         metric_definitions=tuple((d.name, d.regex) for d in compiled),
         environment=dict(environment),
+        search=search.model_dump(mode="json") if search is not None else None,
     )
 
 

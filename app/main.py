@@ -17,7 +17,7 @@ from starlette.types import Scope
 import app
 from app.api.guards import RequestGuard
 from app.api.limits import BodyLimit
-from app.api.routes import health, jobs, logs, metrics, parse, presets, runs
+from app.api.routes import health, jobs, leases, logs, metrics, parse, presets, runs
 from app.auth import load_tokens
 from app.config import Settings
 from app.errors import (
@@ -33,6 +33,8 @@ from app.ingest import Ingestor
 from app.parsing import ParserLimits
 from app.presets import DEFAULT_PRESETS_DIR, load_presets
 from app.storage import create_storage
+from app.tuning.reaper import LeaseReaper
+from app.tuning.tuner import Tuner
 from app.web import install as install_dashboard
 from app.workpool import WorkPool
 
@@ -71,10 +73,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     ingest_pool = WorkPool("ingest", settings.ingest_threads)
     parse_pool = WorkPool("parse", settings.parse_threads)
+    ingestor = Ingestor(storage, limits, settings.scanner)
+    tuner = Tuner(storage, ingestor, settings.lease_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        reaper = LeaseReaper(tuner, interval=min(10.0, max(0.2, settings.lease_seconds / 4)))
+        reaper.start()
         yield
+        reaper.stop()
         ingest_pool.close()
         parse_pool.close()
         storage.close()
@@ -95,10 +102,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.storage = storage
     api.state.ingest_pool = ingest_pool
     api.state.parse_pool = parse_pool
-    api.state.ingestor = Ingestor(storage, limits, settings.scanner)
+    api.state.ingestor = ingestor
+    api.state.tuner = tuner
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
     api.state.tokens = load_tokens(settings.api_tokens, settings.token_file)
-    for module in (health, jobs, runs, logs, metrics, parse, presets):
+    for module in (health, jobs, runs, logs, leases, metrics, parse, presets):
         api.include_router(module.router)
     install_dashboard(api)
     _add_error_handlers(api)

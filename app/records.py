@@ -6,13 +6,17 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
+    "ENDED_JOB_STATUSES",
     "Job",
     "JobOverview",
+    "JobState",
+    "JobStatus",
     "LogRange",
     "MetricSummary",
+    "ObjectiveCurve",
     "Point",
     "Rejection",
     "RejectionExample",
@@ -20,6 +24,7 @@ __all__ = [
     "RunSeries",
     "RunStatus",
     "SeriesPoint",
+    "StopCause",
     "StreamInfo",
     "StreamState",
 ]
@@ -83,8 +88,36 @@ class RunStatus(enum.StrEnum):
     STOPPED = "Stopped"
 
 
+class JobStatus(enum.StrEnum):
+    """AMT's HyperParameterTuningJobStatus."""
+
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+
+
+ENDED_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED})
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What changes about a job: its status, and the completion criterion its search met
+    (`completion`: AMT's name of it, and words for people)."""
+
+    status: JobStatus = JobStatus.IN_PROGRESS
+    reason: str | None = None
+    completion: tuple[str, str] | None = None
+    completed_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class Job:
+    """A job as created; it never changes (its status lives in `JobState`). `search` is
+    the search the service runs for it (`app.tuning.spec.SearchSpec` as JSON), if any."""
+
     id: int
     name: str
     objective_metric: str
@@ -94,6 +127,7 @@ class Job:
     metric_definitions: tuple[tuple[str, str], ...]
     environment: Mapping[str, str]
     created_at: datetime
+    search: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +168,20 @@ class Run:
     objective_value: float | None
     metrics: tuple[MetricSummary, ...] = ()
     streams: tuple[StreamInfo, ...] = field(default=())
+    # A run the job's search started: its index in the search, its worker and lease.
+    search_index: int | None = None
+    worker: str | None = None
+    lease_expires_at: datetime | None = None
+    # Set once the service has asked the run to stop: why, and what asked
+    # (`StopCause`); the run then ends Stopped with this reason.
+    stop_reason: str | None = None
+    stop_cause: str | None = None
+
+
+class StopCause(enum.StrEnum):
+    EARLY_STOPPING = "early_stopping"  # the median rule or Hyperband
+    JOB_STOPPED = "job_stopped"
+    MAX_RUNTIME = "max_runtime"
 
 
 @dataclass(frozen=True)
@@ -141,6 +189,10 @@ class JobOverview:
     job: Job
     run_counts: Mapping[str, int]
     best_run: Run | None
+    state: JobState = JobState()
+    # Runs with a counted objective value (`succeeded`), started by the search
+    # (`started`), held by a worker (`leased`), stopped by early stopping (`stopped_early`).
+    tallies: Mapping[str, int] = field(default_factory=dict)
 
 
 class SeriesPoint(NamedTuple):
@@ -161,6 +213,15 @@ class RunSeries:
     objective_value: float | None
     count: int
     points: tuple[tuple[int, float], ...]  # (step, value)
+
+
+class ObjectiveCurve(NamedTuple):
+    """A run's points of its job's objective metric, (step, value) in arrival order."""
+
+    run: str
+    search_index: int | None
+    status: RunStatus
+    points: tuple[tuple[int, float], ...]
 
 
 @dataclass(frozen=True)

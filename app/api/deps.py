@@ -18,6 +18,7 @@ from app.ingest import Ingestor
 from app.presets import Presets
 from app.records import Job
 from app.storage import Storage
+from app.tuning.tuner import Tuner
 from app.workpool import WorkPool
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "SettingsDep",
     "StorageDep",
     "TokensDep",
+    "TunerDep",
 ]
 
 
@@ -44,6 +46,11 @@ async def get_storage(request: Request) -> Storage:
 async def get_ingestor(request: Request) -> Ingestor:
     ingestor: Ingestor = request.app.state.ingestor
     return ingestor
+
+
+async def get_tuner(request: Request) -> Tuner:
+    tuner: Tuner = request.app.state.tuner
+    return tuner
 
 
 async def get_ingest_pool(request: Request) -> WorkPool:
@@ -73,6 +80,7 @@ async def get_presets(request: Request) -> Presets:
 StorageDep = Annotated[Storage, Depends(get_storage)]
 PresetsDep = Annotated[Presets, Depends(get_presets)]
 IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
+TunerDep = Annotated[Tuner, Depends(get_tuner)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

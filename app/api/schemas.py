@@ -25,7 +25,8 @@ from app.jobs import NAME_PATTERN
 from app.objective import ObjectiveStatus, ObjectiveType, Strategy
 from app.parsing import LogFormat, MetricDefinition
 from app.presets import Presets
-from app.records import RunStatus
+from app.records import JobStatus, RunStatus
+from app.tuning.spec import SearchSpec
 
 __all__ = [
     "ChunkAccepted",
@@ -154,6 +155,14 @@ class JobCreate(_Request):
         default_factory=dict,
         description="Variables set for every run's training command (at most 48).",
     )
+    search: SearchSpec | None = Field(
+        None,
+        description=(
+            "The search the service runs: it picks each run's hyperparameters when a worker "
+            "asks for work (`POST /v1/leases`). Left out, the job watches runs started "
+            "elsewhere."
+        ),
+    )
 
 
 class RunCreate(_Request):
@@ -164,6 +173,19 @@ class RunCreate(_Request):
         default_factory=dict,
         description="At most 100; numbers and booleans are stored as strings.",
     )
+
+
+class LeaseCreate(_Request):
+    worker: str = Field(
+        min_length=1, max_length=255, description="Who asks: a name for people, host:pid say."
+    )
+    jobs: list[Annotated[str, Field(max_length=63)]] | None = Field(
+        None, max_length=100, description="Only these jobs (default: any job with a search)."
+    )
+
+
+class HeartbeatCreate(_Request):
+    worker: str = Field(min_length=1, max_length=255)
 
 
 class RunComplete(_Request):
@@ -214,15 +236,104 @@ class BestRunBrief(BaseModel):
     objective_value: float
 
 
+class CompletionPublic(BaseModel):
+    criterion: str = Field(
+        description="TargetObjectiveMetricValue, BestObjectiveNotImproving, "
+        "ConvergenceDetected or MaxNumberOfTrainingJobs."
+    )
+    detail: str
+    at: datetime | None
+
+
+class TrainingJobStatusCounters(BaseModel):
+    """AMT's counters of a tuning job's training jobs."""
+
+    completed: int
+    in_progress: int
+    retryable_error: int
+    non_retryable_error: int
+    stopped: int
+
+
+class ObjectiveStatusCounters(BaseModel):
+    succeeded: int
+    pending: int
+    failed: int
+
+
+class SearchProgress(BaseModel):
+    started: int = Field(description="Runs the search has started.")
+    max_runs: int = Field(description="Runs it may start in all.")
+    pending: int = Field(description="Runs it has yet to start (unless a criterion ends it).")
+    leased: int = Field(description="Runs in progress, held by a worker.")
+    stopped_early: int = Field(description="Runs early stopping (or Hyperband) stopped.")
+
+
 class JobPublic(BaseModel):
     name: str
+    status: JobStatus
+    status_reason: str | None = Field(description="Why the job failed, if it did.")
     objective: ObjectivePublic
     metric_definitions: list[MetricDefinitionPublic]
     log_format: LogFormat
     environment: dict[str, str]
     created_at: datetime
+    ended_at: datetime | None
     run_counts: dict[str, int]
     best_run: BestRunBrief | None
+    search: SearchSpec | None
+    search_progress: SearchProgress | None
+    completion: CompletionPublic | None = Field(
+        description="The completion criterion the search met, and when."
+    )
+    training_job_status_counters: TrainingJobStatusCounters
+    objective_status_counters: ObjectiveStatusCounters
+
+
+class JobStatePublic(BaseModel):
+    name: str
+    status: JobStatus
+    completion: CompletionPublic | None
+
+
+class LeasePublic(BaseModel):
+    """A run for a worker to execute, and how."""
+
+    job: str
+    run: str
+    hyperparameters: dict[str, str]
+    command: list[str]
+    environment: dict[str, str]
+    max_runtime_seconds: int | None
+    lease_seconds: float = Field(
+        description="The run fails as `worker lost` after this long without a heartbeat."
+    )
+    ingest_token: str | None
+
+
+class LeaseAnswer(BaseModel):
+    lease: LeasePublic | None = Field(description="None: no job has a run to start now.")
+    jobs_in_progress: int = Field(
+        description="Jobs among those asked about that have not ended: 0 means none ever will."
+    )
+
+
+class HeartbeatPublic(BaseModel):
+    status: RunStatus
+    stop_requested: str | None = Field(
+        description="The service asks the run to stop, for this reason: end the command."
+    )
+
+
+class MedianPointPublic(BaseModel):
+    step: int
+    median: float
+    runs: int
+
+
+class MedianCurvePublic(BaseModel):
+    metric_name: str
+    points: list[MedianPointPublic]
 
 
 class JobsPublic(BaseModel):
@@ -270,6 +381,8 @@ class RunPublic(BaseModel):
     name: str
     status: RunStatus
     failure_reason: str | None
+    stopped_early: bool = Field(description="Early stopping or Hyperband stopped the run.")
+    worker: str | None = Field(description="The worker the search leased the run to.")
     created_at: datetime
     ended_at: datetime | None
     hyperparameters: dict[str, str]
@@ -301,6 +414,11 @@ class ChunkAccepted(BaseModel):
     next_offset: int = Field(description="The stream's length in bytes: where to send from next.")
     lines: int = Field(description="Lines this chunk completed.")
     points: int = Field(description="Points found in those lines.")
+    stop_requested: str | None = Field(
+        None,
+        description="Present when the service asks the run to stop: why. The sender "
+        "should end the command and complete the run.",
+    )
 
 
 class SeriesPoint(BaseModel):

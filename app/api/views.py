@@ -5,15 +5,50 @@ from __future__ import annotations
 from app.api import schemas
 from app.objective import ObjectiveType, Strategy, objective_status
 from app.parsing import LogFormat
-from app.records import Job, JobOverview, Run
+from app.records import Job, JobOverview, JobState, JobStatus, Run, RunStatus, StopCause
+from app.tuning.tuner import search_of
 
-__all__ = ["job_public", "run_detail_public", "run_public"]
+__all__ = ["completion_public", "job_public", "run_detail_public", "run_public"]
 
 
 def job_public(overview: JobOverview) -> schemas.JobPublic:
-    job, best = overview.job, overview.best_run
+    job, best, state = overview.job, overview.best_run, overview.state
+    counts, tallies = overview.run_counts, overview.tallies
+    search = search_of(job)
+    progress = None
+    if search is not None:
+        started, limit = tallies.get("started", 0), search.max_training_jobs()
+        progress = schemas.SearchProgress(
+            started=started,
+            max_runs=limit,
+            pending=0
+            if state.completion or state.status is not JobStatus.IN_PROGRESS
+            else max(0, limit - started),
+            leased=tallies.get("leased", 0),
+            stopped_early=tallies.get("stopped_early", 0),
+        )
+    in_progress = counts.get(RunStatus.IN_PROGRESS.value, 0)
+    succeeded = tallies.get("succeeded", 0)
     return schemas.JobPublic(
         name=job.name,
+        status=state.status,
+        status_reason=state.reason,
+        ended_at=state.ended_at,
+        search=search,
+        search_progress=progress,
+        completion=completion_public(state),
+        training_job_status_counters=schemas.TrainingJobStatusCounters(
+            completed=counts.get(RunStatus.COMPLETED.value, 0),
+            in_progress=in_progress,
+            retryable_error=0,
+            non_retryable_error=counts.get(RunStatus.FAILED.value, 0),
+            stopped=counts.get(RunStatus.STOPPED.value, 0),
+        ),
+        objective_status_counters=schemas.ObjectiveStatusCounters(
+            succeeded=succeeded,
+            pending=in_progress,
+            failed=sum(counts.values()) - in_progress - succeeded,
+        ),
         objective=schemas.ObjectivePublic(
             metric_name=job.objective_metric,
             type=ObjectiveType(job.objective_type),
@@ -33,6 +68,13 @@ def job_public(overview: JobOverview) -> schemas.JobPublic:
             else None
         ),
     )
+
+
+def completion_public(state: JobState) -> schemas.CompletionPublic | None:
+    if state.completion is None:
+        return None
+    criterion, detail = state.completion
+    return schemas.CompletionPublic(criterion=criterion, detail=detail, at=state.completed_at)
 
 
 def run_public(run: Run, job: Job) -> schemas.RunPublic:
@@ -78,6 +120,9 @@ def _run_fields(run: Run, job: Job) -> dict[str, object]:
         "name": run.name,
         "status": run.status,
         "failure_reason": run.failure_reason,
+        "stopped_early": run.status is RunStatus.STOPPED
+        and run.stop_cause == StopCause.EARLY_STOPPING,
+        "worker": run.worker,
         "created_at": run.created_at,
         "ended_at": run.ended_at,
         "hyperparameters": dict(run.hyperparameters),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from app.shipper.spool import Spool
+from app.shipper.stop import StopSignal
 
 __all__ = ["Echo", "Outcome", "raw_echo", "run_command"]
 
@@ -28,6 +29,7 @@ class Outcome:
     returncode: int
     interrupted: bool
     last_stderr_line: str | None
+    stopped: str | None = None  # why the command was stopped on request, if it was
 
 
 def run_command(
@@ -37,9 +39,11 @@ def run_command(
     on_output: Callable[[], None],
     echo: Echo | None = None,
     stop_grace: float = 10.0,
+    stop: StopSignal | None = None,
 ) -> Outcome:
     """Run `command` until it exits; its stdout and stderr go to ours unchanged and to
     the `stdout` and `stderr` spools. Ctrl-C (SIGINT) and SIGTERM are passed on to it.
+    When `stop` is set, the command gets SIGTERM, then SIGKILL after `stop_grace` seconds.
 
     The pumps never wait for the network: spools take bytes at once, so the command runs
     as fast with the service away as with it there.
@@ -63,47 +67,59 @@ def run_command(
     ]
     for pump in pumps:
         pump.start()
-    interrupted = _wait(child, stop_grace)
+    interrupted, stopped = _wait(child, stop_grace, stop)
     for pump in pumps:
         pump.join()
-    return Outcome(child.returncode, interrupted, _last_line(bytes(tail)))
+    return Outcome(child.returncode, interrupted, _last_line(bytes(tail)), stopped)
 
 
-def _wait(child: subprocess.Popen[bytes], stop_grace: float) -> bool:
-    """Wait for the child; on Ctrl-C or SIGTERM stop it (gracefully, then not)."""
-    stop = threading.Event()
+def _wait(
+    child: subprocess.Popen[bytes], stop_grace: float, stop: StopSignal | None
+) -> tuple[bool, str | None]:
+    """Wait for the child; on Ctrl-C or SIGTERM stop it (gracefully, then not), and on
+    `stop` end it (SIGTERM, then SIGKILL). Returns (interrupted, reason for a stop)."""
+    interrupt = threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
+        previous = signal.signal(signal.SIGTERM, lambda _s, _f: interrupt.set())
     try:
         while child.poll() is None:
             try:
-                if stop.wait(0.1):
+                if interrupt.wait(0.1):
                     break
             except KeyboardInterrupt:
                 # The terminal sent SIGINT to the child too; give it time to finish.
-                stop.set()
+                interrupt.set()
                 break
-        if stop.is_set():
-            _stop(child, stop_grace)
-        return stop.is_set()
+            if stop is not None and stop.is_set():
+                _end(child, stop_grace, signal.SIGTERM)
+                return False, stop.reason
+        if interrupt.is_set():
+            _end(child, stop_grace, signal.SIGINT)
+        return interrupt.is_set(), None
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _stop(child: subprocess.Popen[bytes], grace: float) -> None:
+def _end(child: subprocess.Popen[bytes], grace: float, first: signal.Signals) -> None:
+    """Send `first`; then SIGTERM (if `first` was not) and SIGKILL, `grace` apart."""
     if child.poll() is None:
-        child.send_signal(signal.SIGINT)
+        child.send_signal(first)
     try:
         child.wait(grace)
+        return
     except subprocess.TimeoutExpired:
+        pass
+    if first is not signal.SIGTERM:
         child.terminate()
         try:
             child.wait(grace)
+            return
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            pass
+    child.kill()
+    child.wait()
 
 
 def _pump(

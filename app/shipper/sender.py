@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from app.client import ServiceClient, ServiceError, ServiceUnavailable
 from app.shipper.spool import Spool
+from app.shipper.stop import StopSignal
 
 __all__ = ["Sender", "SenderSettings"]
 
@@ -42,11 +43,13 @@ class Sender(threading.Thread):
         run: str,
         spools: Mapping[str, Spool],
         settings: SenderSettings | None = None,
+        stop: StopSignal | None = None,
     ) -> None:
         super().__init__(name=f"logmetrics-sender-{run}", daemon=True)
         self._client, self._job, self._run = client, job, run
         self._spools = spools
         self._settings = settings or SenderSettings()
+        self._stop = stop
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._stop_at: float | None = None
@@ -112,6 +115,8 @@ class Sender(threading.Thread):
                     self._refused(stream, spool, exc)
                     return
                 spool.acknowledge(reply["next_offset"])
+                if self._stop is not None and reply.get("stop_requested"):
+                    self._stop.set(reply["stop_requested"])
                 if reply["next_offset"] < offset + len(data):
                     break  # it has less than was sent: odd, but send the rest next time
 

@@ -1,8 +1,10 @@
 """Where jobs, runs, points and raw logs are kept."""
 
 from app.storage.base import (
+    ChunkStored,
     ChunkWrite,
     JobSpec,
+    LeasePlan,
     RunPage,
     RunQuery,
     RunSnapshot,
@@ -12,8 +14,10 @@ from app.storage.base import (
 from app.storage.sql import SqlStorage
 
 __all__ = [
+    "ChunkStored",
     "ChunkWrite",
     "JobSpec",
+    "LeasePlan",
     "RunPage",
     "RunQuery",
     "RunSnapshot",

@@ -6,30 +6,42 @@ import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from app.records import (
     Job,
     JobOverview,
+    JobState,
+    JobStatus,
     LogRange,
+    ObjectiveCurve,
     Point,
     Rejection,
     Run,
     RunSeries,
     RunStatus,
     SeriesPoint,
+    StopCause,
     StreamInfo,
     StreamState,
 )
 
 __all__ = [
+    "ChunkStored",
     "ChunkWrite",
     "JobSpec",
+    "LeasePlan",
     "RunPage",
     "RunQuery",
     "RunSnapshot",
     "Storage",
     "StreamSnapshot",
 ]
+
+
+LeasePlan = Callable[[Job, JobState, Sequence[Run]], Mapping[str, str] | None]
+"""Given a job, its state and its runs (oldest first), the next run's hyperparameters,
+or None when the job has no run to start now."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ class JobSpec:
     log_format: str
     metric_definitions: tuple[tuple[str, str], ...]
     environment: Mapping[str, str]
+    search: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,14 @@ class ChunkWrite:
     rejected: Mapping[str, int]
     timeouts: Mapping[str, int]
     timestamp: datetime
+
+
+class ChunkStored(NamedTuple):
+    """A stored chunk: the stream's new position, and why the service asked the run to
+    stop, if it has (the answer to the chunk tells the run's sender)."""
+
+    stream: StreamInfo
+    stop_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -189,7 +210,7 @@ class Storage(abc.ABC):
         """Raises: RunNotFound."""
 
     @abc.abstractmethod
-    def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> StreamInfo:
+    def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> ChunkStored:
         """Store a parsed chunk: points, summaries, raw bytes and the stream's new state.
 
         Raises:
@@ -223,6 +244,62 @@ class Storage(abc.ABC):
             StreamMoved: a stream moved or appeared since it was read.
             RunEnded: the run ended since it was read.
         """
+
+    # The tuning service.
+
+    @abc.abstractmethod
+    def job_state(self, job: Job) -> JobState:
+        """The job's status and completion, read fresh (a `Job` never changes)."""
+
+    @abc.abstractmethod
+    def set_job_state(self, job: Job, expected: Sequence[JobStatus], state: JobState) -> bool:
+        """Set the job's state if its status is one of `expected`; False if it was not."""
+
+    @abc.abstractmethod
+    def lease_run(
+        self,
+        jobs: Sequence[str] | None,
+        worker: str,
+        lease_seconds: float,
+        plan: LeasePlan,
+        ingest_token: Callable[[int], str | None] | None = None,
+    ) -> tuple[Job, Run] | None:
+        """Start the next run of a job with a search, leased to `worker`.
+
+        Jobs (those named in `jobs`, or all) are tried oldest first; each in-progress
+        job with a search, no completion recorded and not being leased from by another
+        caller at this moment is offered to `plan`, with all its runs; the first
+        hyperparameters it returns become a new run (named `run-NNNN`, in creation
+        order), leased for `lease_seconds`. None when no job has a run to start.
+        """
+
+    @abc.abstractmethod
+    def renew_lease(self, job: Job, run: str, worker: str, lease_seconds: float) -> Run:
+        """Extend an in-progress run's lease; the run as it is now (with any stop
+        request). Raises: RunNotFound."""
+
+    @abc.abstractmethod
+    def request_stop(self, job: Job, run: str | None, reason: str, cause: StopCause) -> list[str]:
+        """Ask a run (or every in-progress run of the job) to stop, unless asked already.
+
+        Returns the names of the runs asked now. Raises: RunNotFound.
+        """
+
+    @abc.abstractmethod
+    def open_search_jobs(self, jobs: Sequence[str] | None) -> int:
+        """How many jobs with a search (of those named, or all) have not ended."""
+
+    @abc.abstractmethod
+    def expired_leases(self) -> list[tuple[str, str]]:
+        """(job, run) of every in-progress run whose lease has lapsed."""
+
+    @abc.abstractmethod
+    def objective_curves(self, job: Job) -> list[ObjectiveCurve]:
+        """Each run's points of the objective metric, runs oldest first."""
+
+    @abc.abstractmethod
+    def job_runs(self, job: Job) -> list[Run]:
+        """Every run of the job, oldest first, without summaries or streams."""
 
     # Reads.
 

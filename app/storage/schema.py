@@ -49,6 +49,17 @@ jobs = Table(
     Column("metric_definitions", JSON, nullable=False),  # [[name, regex], ...]
     Column("environment", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
+    # The search the service runs for the job (app.tuning.spec), or NULL for a job that
+    # only watches runs started elsewhere.
+    Column("search", JSON),
+    # The job's status (InProgress, Completed, Failed, Stopping, Stopped) changes; the
+    # columns above never do.
+    Column("status", String(16), nullable=False, server_default="InProgress"),
+    Column("status_reason", Text),
+    Column("completion_criterion", String(64)),  # what ended the search, AMT's name
+    Column("completion_detail", Text),
+    Column("completed_at", Float),  # when the criterion was met
+    Column("ended_at", Float),
 )
 
 runs = Table(
@@ -66,9 +77,19 @@ runs = Table(
     # instead of scanning points.
     Column("objective_value", Float),
     Column("ingest_token_hash", String(64)),  # SHA-256 of the run's token, if any
+    # Runs a search started: their index in the search (0, 1, ...), the worker holding
+    # the lease, and when the lease lapses without a heartbeat.
+    Column("search_index", Integer),
+    Column("worker", String(255)),
+    Column("lease_expires_at", Float),
+    # Set when the service asks for the run to stop (early stopping, a stopped job): why,
+    # and which of those (`stop_cause`); the run ends Stopped with this reason.
+    Column("stop_reason", Text),
+    Column("stop_cause", String(32)),
     UniqueConstraint("job_id", "name"),
     Index("runs_by_objective", "job_id", "objective_value"),
     Index("runs_by_creation", "job_id", "created_at"),
+    Index("runs_by_lease", "lease_expires_at"),
 )
 
 streams = Table(

@@ -7,6 +7,23 @@ import pytest
 from tests.samples import GAN_DEFINITIONS
 
 NO_RUNS = {"InProgress": 0, "Completed": 0, "Failed": 0, "Stopped": 0}
+# What a new job without a search answers besides what it was created with.
+NEW_JOB = {
+    "status": "InProgress",
+    "status_reason": None,
+    "ended_at": None,
+    "search": None,
+    "search_progress": None,
+    "completion": None,
+    "training_job_status_counters": {
+        "completed": 0,
+        "in_progress": 0,
+        "retryable_error": 0,
+        "non_retryable_error": 0,
+        "stopped": 0,
+    },
+    "objective_status_counters": {"succeeded": 0, "pending": 0, "failed": 0},
+}
 GAN_DEFINITIONS_PUBLIC = [
     {"name": "GAN_loss", "regex": "GAN_loss=(.*?);"},
     {"name": "disc_train_loss", "regex": "disc_train_loss=(.*?);"},
@@ -42,6 +59,7 @@ def test_a_job_is_created_from_sagemaker_spelling(api):
         "environment": {},
         "run_counts": NO_RUNS,
         "best_run": None,
+        **NEW_JOB,
     }
 
 
@@ -72,6 +90,7 @@ def test_a_job_is_created_from_snake_case_with_every_option(api):
         "environment": {"OMP_NUM_THREADS": "2", "_PRIVATE": ""},
         "run_counts": NO_RUNS,
         "best_run": None,
+        **NEW_JOB,
     }
 
 

@@ -90,6 +90,8 @@ def test_listed_runs_carry_their_objective_and_final_metrics(api, sweep):
         "name",
         "status",
         "failure_reason",
+        "stopped_early",
+        "worker",
         "created_at",
         "ended_at",
         "hyperparameters",

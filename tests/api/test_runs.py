@@ -39,6 +39,8 @@ def test_a_run_starts_in_progress_with_its_hyperparameters_as_strings(api, make_
         "name": "lr-0-01",
         "status": "InProgress",
         "failure_reason": None,
+        "stopped_early": False,
+        "worker": None,
         "ended_at": None,
         "hyperparameters": {
             "learning_rate": "0.01",

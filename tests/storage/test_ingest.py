@@ -18,7 +18,7 @@ from app.records import (
     StreamInfo,
     StreamState,
 )
-from app.storage import JobSpec
+from app.storage import ChunkStored, JobSpec
 
 from .factories import GAN_DEFINITIONS, T0, T1, T2, chunk, whole_log
 
@@ -82,7 +82,9 @@ def test_append_chunk_answers_the_streams_new_position(backend, make_job, make_r
         ),
     )
 
-    assert info == StreamInfo("stdout", next_offset=58, lines=2, pending_bytes=17)
+    assert info == ChunkStored(
+        StreamInfo("stdout", next_offset=58, lines=2, pending_bytes=17), stop_reason=None
+    )
 
 
 def test_summaries_count_and_keep_the_last_min_and_max(backend, make_job, make_run):

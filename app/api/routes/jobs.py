@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api import schemas
-from app.api.deps import CanManage, CanRead, JobDep, PresetsDep, StorageDep
-from app.api.views import job_public, run_detail_public
+from app.api.deps import CanManage, CanRead, JobDep, PresetsDep, StorageDep, TunerDep
+from app.api.views import completion_public, job_public, run_detail_public
 from app.errors import NoBestRun
 from app.jobs import job_spec
 from app.objective import qualifying_statuses
@@ -29,6 +29,7 @@ def create_job(
         definitions=schemas.definitions_of(body.metric_definitions, presets),
         log_format=body.log_format,
         environment=body.environment,
+        search=body.search,
     )
     job = storage.create_job(spec)
     return job_public(storage.job_overview(job))
@@ -64,3 +65,25 @@ def read_best_run(
             job=job.name,
         )
     return run_detail_public(storage.get_run(job, best.name), job)
+
+
+@router.post("/{job}/stop", dependencies=[CanManage], responses=schemas.error_responses(404, 409))
+def stop_job(job: JobDep, tuner: TunerDep) -> schemas.JobStatePublic:
+    """Stop a job: it starts no more runs, asks its running runs to stop, then is Stopped."""
+    state = tuner.stop_job(job)
+    return schemas.JobStatePublic(
+        name=job.name, status=state.status, completion=completion_public(state)
+    )
+
+
+@router.get("/{job}/median", dependencies=[CanRead], responses=schemas.error_responses(404))
+def read_median_curve(job: JobDep, tuner: TunerDep) -> schemas.MedianCurvePublic:
+    """The median of the runs' running averages of the objective, by step: what early
+    stopping compares a running run's value against."""
+    return schemas.MedianCurvePublic(
+        metric_name=job.objective_metric,
+        points=[
+            schemas.MedianPointPublic(step=p.step, median=p.median, runs=p.runs)
+            for p in tuner.median_curve(job)
+        ],
+    )

@@ -15,6 +15,7 @@ from app.api.deps import (
     JobDep,
     SettingsDep,
     StorageDep,
+    TunerDep,
 )
 from app.errors import ChunkTooLarge, InvalidInput
 
@@ -35,6 +36,8 @@ StreamName = Annotated[
 @router.post(
     "",
     dependencies=[CanIngest],
+    # `stop_requested` appears only when the service asks the run to stop.
+    response_model_exclude_none=True,
     responses=schemas.error_responses(404, 409, 413, 422),
     openapi_extra={
         "requestBody": {
@@ -50,6 +53,7 @@ async def create_log_chunk(
     job: JobDep,
     run: RunName,
     ingestor: IngestorDep,
+    tuner: TunerDep,
     pool: IngestPoolDep,
     settings: SettingsDep,
     stream: StreamName = "stdout",
@@ -71,11 +75,15 @@ async def create_log_chunk(
     timestamp = _chunk_time(timestamp)
     body = await _read_body(request, settings.max_chunk_bytes)
     appended = await pool.run(ingestor.append, job, run, stream, body, offset, timestamp)
+    stop = appended.stop_reason
+    if stop is None and appended.objective_points and job.search is not None:
+        stop = await pool.run(tuner.after_points, job, run)
     return schemas.ChunkAccepted(
         stream=appended.stream,
         next_offset=appended.next_offset,
         lines=appended.lines,
         points=appended.points,
+        stop_requested=stop,
     )
 
 

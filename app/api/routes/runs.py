@@ -9,16 +9,17 @@ from app.api.deps import (
     CanIngest,
     CanManage,
     CanRead,
-    IngestorDep,
     JobDep,
     StorageDep,
     TokensDep,
+    TunerDep,
 )
 from app.api.views import run_detail_public, run_public
 from app.auth import hash_token, new_run_token
+from app.errors import JobEnded, SearchStartsRuns
 from app.jobs import run_hyperparameters
 from app.objective import best_first_order
-from app.records import RunStatus
+from app.records import JobStatus, RunStatus
 from app.storage import RunQuery
 
 router = APIRouter(prefix="/v1/jobs/{job}/runs", tags=["runs"])
@@ -36,6 +37,11 @@ def create_run(
     job: JobDep, body: schemas.RunCreate, storage: StorageDep, tokens: TokensDep
 ) -> schemas.RunCreated:
     """Start a run of the job with its hyperparameters (and its ingest token, if tokens are on)."""
+    if job.search is not None:
+        raise SearchStartsRuns(job.name)
+    state = storage.job_state(job)
+    if state.status is not JobStatus.IN_PROGRESS:
+        raise JobEnded(job.name, state.status.value)
     issued: list[str] = []
 
     def ingest_token(run_id: int) -> str:
@@ -82,8 +88,21 @@ def read_run(job: JobDep, run: RunName, storage: StorageDep) -> schemas.RunDetai
     "/{run}/complete", dependencies=[CanIngest], responses=schemas.error_responses(404, 409, 422)
 )
 def complete_run(
-    job: JobDep, run: RunName, body: schemas.RunComplete, ingestor: IngestorDep
+    job: JobDep, run: RunName, body: schemas.RunComplete, tuner: TunerDep
 ) -> schemas.RunDetailPublic:
-    """End a run: parse each stream's held last line and set its status."""
-    ended = ingestor.end(job, run, RunStatus(body.status), body.failure_reason)
+    """End a run: parse each stream's held last line and set its status. A run the
+    service asked to stop that did not complete ends Stopped, with the service's reason."""
+    ended = tuner.end_run(job, run, RunStatus(body.status), body.failure_reason)
     return run_detail_public(ended, job)
+
+
+@router.post(
+    "/{run}/heartbeat", dependencies=[CanIngest], responses=schemas.error_responses(404, 422)
+)
+def create_heartbeat(
+    job: JobDep, run: RunName, body: schemas.HeartbeatCreate, tuner: TunerDep
+) -> schemas.HeartbeatPublic:
+    """A worker is alive and running the run: its lease goes on; the answer says whether
+    the service asks the run to stop."""
+    found = tuner.heartbeat(job, run, body.worker)
+    return schemas.HeartbeatPublic(status=found.status, stop_requested=found.stop_reason)

@@ -10,7 +10,7 @@ that lock, so two first chunks never race to insert the same row.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,14 +27,17 @@ from app.summaries import by_metric, empty_summary, fold, objective_value
 __all__ = ["check_streams_unmoved", "end_run", "lock_run", "store_chunk"]
 
 
-def lock_run(conn: Connection, sql: IngestStatements, run: Run) -> None:
-    """Lock the run's row for this transaction.
+def lock_run(conn: Connection, sql: IngestStatements, run: Run) -> str | None:
+    """Lock the run's row for this transaction; returns the reason the service asked
+    the run to stop, if it has.
 
     Raises: RunEnded when the run has ended since it was read.
     """
-    status = sql.lock_run.execute(conn, {"run_id": run.id}).scalar_one()
+    row: Sequence[Any] = sql.lock_run.execute(conn, {"run_id": run.id}).one()
+    status, stop_reason = row
     if status != RunStatus.IN_PROGRESS.value:
         raise RunEnded(f"run {run.name!r} has ended ({status})", run=run.name, status=status)
+    return None if stop_reason is None else str(stop_reason)
 
 
 def check_streams_unmoved(conn: Connection, run: Run, expected: Mapping[str, int]) -> None:

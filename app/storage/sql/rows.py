@@ -12,6 +12,8 @@ from sqlalchemy import CursorResult, Row
 
 from app.records import (
     Job,
+    JobState,
+    JobStatus,
     MetricSummary,
     RejectionExample,
     Run,
@@ -26,6 +28,7 @@ __all__ = [
     "SUMMARY_SELECT",
     "inserted_id",
     "job_of",
+    "job_state_of",
     "json_value",
     "now",
     "run_of",
@@ -80,6 +83,18 @@ def job_of(row: Row[Any]) -> Job:
         metric_definitions=tuple((name, regex) for name, regex in row.metric_definitions),
         environment=dict(row.environment),
         created_at=to_datetime(row.created_at),
+        search=json_value(row.search) if row.search is not None else None,
+    )
+
+
+def job_state_of(row: Row[Any]) -> JobState:
+    criterion = row.completion_criterion
+    return JobState(
+        status=JobStatus(row.status),
+        reason=row.status_reason,
+        completion=(criterion, row.completion_detail or "") if criterion else None,
+        completed_at=to_datetime(row.completed_at) if row.completed_at is not None else None,
+        ended_at=to_datetime(row.ended_at) if row.ended_at is not None else None,
     )
 
 
@@ -102,6 +117,13 @@ def run_of(
         objective_value=row.objective_value,
         metrics=summaries,
         streams=stream_infos,
+        search_index=row.search_index,
+        worker=row.worker,
+        lease_expires_at=(
+            to_datetime(row.lease_expires_at) if row.lease_expires_at is not None else None
+        ),
+        stop_reason=row.stop_reason,
+        stop_cause=row.stop_cause,
     )
 
 

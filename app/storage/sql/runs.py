@@ -39,6 +39,7 @@ def insert_job(conn: Connection, spec: JobSpec, created: float) -> int:
                 metric_definitions=[list(pair) for pair in spec.metric_definitions],
                 environment=dict(spec.environment),
                 created_at=created,
+                search=dict(spec.search) if spec.search is not None else None,
             )
         )
     )

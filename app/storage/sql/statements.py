@@ -66,7 +66,9 @@ class IngestStatements:
             return Prepared(statement, dialect)
 
         self.lock_run = prepare(
-            select(runs.c.status).where(runs.c.id == bindparam("run_id")).with_for_update()
+            select(runs.c.status, runs.c.stop_reason)
+            .where(runs.c.id == bindparam("run_id"))
+            .with_for_update()
         )
         self.stream_id = prepare(
             select(streams.c.id).where(

@@ -18,17 +18,23 @@ from app.errors import JobExists, RunExists, StreamNotFound
 from app.records import (
     Job,
     JobOverview,
+    JobState,
+    JobStatus,
     LogRange,
+    ObjectiveCurve,
     Run,
     RunSeries,
     RunStatus,
     SeriesPoint,
+    StopCause,
     StreamInfo,
     StreamState,
 )
 from app.storage.base import (
+    ChunkStored,
     ChunkWrite,
     JobSpec,
+    LeasePlan,
     RunPage,
     RunQuery,
     RunSnapshot,
@@ -37,7 +43,7 @@ from app.storage.base import (
 )
 from app.storage.migrations import upgrade
 from app.storage.schema import runs, streams
-from app.storage.sql import ingest, reads
+from app.storage.sql import ingest, reads, tuning
 from app.storage.sql import runs as runs_
 from app.storage.sql.batching import GroupCommit
 from app.storage.sql.engine import Database
@@ -103,6 +109,7 @@ class SqlStorage(Storage):
             metric_definitions=spec.metric_definitions,
             environment=dict(spec.environment),
             created_at=to_datetime(created),
+            search=spec.search,
         )
 
     def get_job(self, name: str) -> Job:
@@ -131,7 +138,9 @@ class SqlStorage(Storage):
         with self._db.read() as conn:
             counts = runs_.run_counts(conn, job)
             best = runs_.best_run(conn, job, statuses)
-        return JobOverview(job, counts, best)
+            state = tuning.job_state(conn, job)
+            tallies = tuning.tallies(conn, job)
+        return JobOverview(job, counts, best, state, tallies)
 
     # Runs.
 
@@ -224,23 +233,27 @@ class SqlStorage(Storage):
             },
         )
 
-    def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> StreamInfo:
+    def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> ChunkStored:
         # Compressed here, on the caller's thread: the writer's thread only writes.
         compressed = self._compressor().compress(write.data) if write.data else b""
 
-        def store(conn: Connection) -> None:
-            ingest.lock_run(conn, self._statements, run)
+        def store(conn: Connection) -> str | None:
+            stop_reason = ingest.lock_run(conn, self._statements, run)
             ingest.store_chunk(
                 conn, self._statements, compressed, job, run, write, self._rejections_kept
             )
+            return stop_reason
 
         if self._group_commit is not None:
-            self._group_commit.run(run.id, store)
+            stop_reason = self._group_commit.run(run.id, store)
         else:
             with self._db.write() as conn:
-                store(conn)
+                stop_reason = store(conn)
         state = write.state
-        return StreamInfo(write.stream, state.offset, state.lines, state.partial_length)
+        return ChunkStored(
+            StreamInfo(write.stream, state.offset, state.lines, state.partial_length),
+            stop_reason,
+        )
 
     def end_run(
         self,
@@ -263,6 +276,66 @@ class SqlStorage(Storage):
                 )
             ingest.end_run(conn, run, status, failure_reason, ended_at)
         return self.get_run(job, run.name)
+
+    # The tuning service.
+
+    def job_state(self, job: Job) -> JobState:
+        with self._db.read() as conn:
+            return tuning.job_state(conn, job)
+
+    def set_job_state(self, job: Job, expected: Sequence[JobStatus], state: JobState) -> bool:
+        completion = state.completion
+        values = {
+            "status": state.status.value,
+            "status_reason": state.reason,
+            "completion_criterion": completion[0] if completion else None,
+            "completion_detail": completion[1] if completion else None,
+            "completed_at": state.completed_at.timestamp() if state.completed_at else None,
+            "ended_at": state.ended_at.timestamp() if state.ended_at else None,
+        }
+        with self._db.write() as conn:
+            return tuning.set_job_state(conn, job, expected, values)
+
+    def lease_run(
+        self,
+        jobs: Sequence[str] | None,
+        worker: str,
+        lease_seconds: float,
+        plan: LeasePlan,
+        ingest_token: Callable[[int], str | None] | None = None,
+    ) -> tuple[Job, Run] | None:
+        created = now()
+        with self._db.write() as conn:
+            return tuning.lease_run(
+                conn, jobs, worker, created, created + lease_seconds, plan, ingest_token
+            )
+
+    def renew_lease(self, job: Job, run: str, worker: str, lease_seconds: float) -> Run:
+        with self._db.write() as conn:
+            found = run_of(runs_.run_row(conn, job, run), job)
+            return tuning.renew_lease(conn, job, found, worker, now() + lease_seconds)
+
+    def request_stop(self, job: Job, run: str | None, reason: str, cause: StopCause) -> list[str]:
+        with self._db.write() as conn:
+            found = run_of(runs_.run_row(conn, job, run), job) if run is not None else None
+            return tuning.request_stop(conn, job, found, reason, cause.value)
+
+    def open_search_jobs(self, jobs: Sequence[str] | None) -> int:
+        with self._db.read() as conn:
+            return tuning.open_search_jobs(conn, jobs)
+
+    def expired_leases(self) -> list[tuple[str, str]]:
+        with self._db.read() as conn:
+            return tuning.expired_leases(conn, now())
+
+    def objective_curves(self, job: Job) -> list[ObjectiveCurve]:
+        with self._db.read() as conn:
+            return tuning.objective_curves(conn, job)
+
+    def job_runs(self, job: Job) -> list[Run]:
+        with self._db.read() as conn:
+            rows = conn.execute(select(runs).where(runs.c.job_id == job.id).order_by(runs.c.id))
+            return [run_of(row, job) for row in rows]
 
     # Reads.
 

@@ -1,0 +1,42 @@
+"""Workers ask for runs to execute."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api import schemas
+from app.api.deps import CanManage, StorageDep, TokensDep, TunerDep
+from app.auth import hash_token, new_run_token
+
+router = APIRouter(prefix="/v1/leases", tags=["workers"])
+
+
+@router.post("", dependencies=[CanManage], responses=schemas.error_responses(422))
+def create_lease(
+    body: schemas.LeaseCreate, tuner: TunerDep, storage: StorageDep, tokens: TokensDep
+) -> schemas.LeaseAnswer:
+    """A worker asks for work: the next run of a job's search, leased to it, or none."""
+    issued: list[str] = []
+
+    def ingest_token(run_id: int) -> str:
+        issued.append(new_run_token(run_id))
+        return hash_token(issued[-1])
+
+    lease = tuner.lease(body.worker, body.jobs, ingest_token if tokens.enabled else None)
+    open_jobs = storage.open_search_jobs(body.jobs)
+    if lease is None:
+        return schemas.LeaseAnswer(lease=None, jobs_in_progress=open_jobs)
+    job, run, search = lease.job, lease.run, lease.search
+    return schemas.LeaseAnswer(
+        lease=schemas.LeasePublic(
+            job=job.name,
+            run=run.name,
+            hyperparameters=dict(run.hyperparameters),
+            command=list(search.command),
+            environment=dict(job.environment),
+            max_runtime_seconds=search.resource_limits.max_runtime_in_seconds,
+            lease_seconds=lease.lease_seconds,
+            ingest_token=issued[-1] if issued else None,
+        ),
+        jobs_in_progress=open_jobs,
+    )

@@ -1,0 +1,189 @@
+"""The tuning service's rows: a job's status, run leases and stop requests.
+
+A lease is made in one transaction that locks the job's row (`FOR UPDATE SKIP LOCKED`
+on PostgreSQL, so two workers asking at once take different jobs or wait their turn;
+SQLite's one writer serialises them anyway), reads the job's runs, lets the caller plan
+the next run from them, and inserts it. So a run is handed out once, and no more than
+the search allows are ever in progress, however many workers and service processes ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, select, update
+
+from app.records import Job, JobState, JobStatus, ObjectiveCurve, Run, RunStatus, StopCause
+from app.storage.base import LeasePlan
+from app.storage.schema import jobs, points, run_metrics, runs
+from app.storage.sql.rows import job_of, job_state_of, run_of
+from app.storage.sql.runs import insert_run
+
+__all__ = [
+    "expired_leases",
+    "job_state",
+    "lease_run",
+    "objective_curves",
+    "open_search_jobs",
+    "renew_lease",
+    "request_stop",
+    "set_job_state",
+    "tallies",
+]
+
+
+def job_state(conn: Connection, job: Job) -> JobState:
+    row = conn.execute(select(jobs).where(jobs.c.id == job.id)).one()
+    return job_state_of(row)
+
+
+def set_job_state(
+    conn: Connection,
+    job: Job,
+    expected: Sequence[JobStatus],
+    values: Mapping[str, Any],
+) -> bool:
+    """Change the job's state columns if its status is one of `expected`."""
+    done = conn.execute(
+        update(jobs)
+        .where(jobs.c.id == job.id, jobs.c.status.in_([s.value for s in expected]))
+        .values(**values)
+    )
+    return done.rowcount == 1
+
+
+def lease_run(
+    conn: Connection,
+    names: Sequence[str] | None,
+    worker: str,
+    created: float,
+    lease_until: float,
+    plan: LeasePlan,
+    ingest_token: Callable[[int], str | None] | None,
+) -> tuple[Job, Run] | None:
+    """Start the next run of the first job (oldest first) that has one to start."""
+    statement = (
+        select(jobs)
+        .where(
+            jobs.c.search.is_not(None),
+            jobs.c.status == JobStatus.IN_PROGRESS.value,
+            jobs.c.completion_criterion.is_(None),
+        )
+        .order_by(jobs.c.created_at, jobs.c.id)
+        .with_for_update(skip_locked=True)
+    )
+    if names is not None:
+        statement = statement.where(jobs.c.name.in_(list(names)))
+    for row in conn.execute(statement).all():
+        job = job_of(row)
+        found = [
+            run_of(r, job)
+            for r in conn.execute(
+                select(runs).where(runs.c.job_id == job.id).order_by(runs.c.id)
+            ).all()
+        ]
+        hyperparameters = plan(job, job_state_of(row), found)
+        if hyperparameters is None:
+            continue
+        index = sum(1 for run in found if run.search_index is not None)
+        run_id, _name = insert_run(conn, job, None, hyperparameters, created, ingest_token)
+        conn.execute(
+            update(runs)
+            .where(runs.c.id == run_id)
+            .values(search_index=index, worker=worker, lease_expires_at=lease_until)
+        )
+        return job, _run(conn, job, run_id)
+    return None
+
+
+def renew_lease(conn: Connection, job: Job, run: Run, worker: str, lease_until: float) -> Run:
+    """Extend an in-progress run's lease (the worker that holds it is alive)."""
+    conn.execute(
+        update(runs)
+        .where(runs.c.id == run.id, runs.c.status == RunStatus.IN_PROGRESS.value)
+        .values(worker=worker, lease_expires_at=lease_until)
+    )
+    return _run(conn, job, run.id)
+
+
+def request_stop(conn: Connection, job: Job, run: Run | None, reason: str, cause: str) -> list[str]:
+    """Ask in-progress runs (one, or all of the job's) to stop; a run asked already keeps
+    its first reason. Returns the names of the runs asked now."""
+    where = and_(
+        runs.c.job_id == job.id,
+        runs.c.status == RunStatus.IN_PROGRESS.value,
+        runs.c.stop_reason.is_(None),
+    )
+    if run is not None:
+        where = and_(where, runs.c.id == run.id)
+    names = list(conn.execute(select(runs.c.name).where(where)).scalars())
+    if names:
+        conn.execute(update(runs).where(where).values(stop_reason=reason, stop_cause=cause))
+    return names
+
+
+def expired_leases(conn: Connection, now: float) -> list[tuple[str, str]]:
+    """(job, run) of each in-progress run whose lease has lapsed."""
+    rows = conn.execute(
+        select(jobs.c.name, runs.c.name)
+        .join(jobs, jobs.c.id == runs.c.job_id)
+        .where(runs.c.lease_expires_at < now, runs.c.status == RunStatus.IN_PROGRESS.value)
+        .order_by(runs.c.id)
+    ).all()
+    return [(job, run) for job, run in rows]
+
+
+def objective_curves(conn: Connection, job: Job) -> list[ObjectiveCurve]:
+    """Every run's points of the objective metric, runs oldest first."""
+    run_rows = conn.execute(
+        select(runs.c.id, runs.c.name, runs.c.search_index, runs.c.status)
+        .where(runs.c.job_id == job.id)
+        .order_by(runs.c.id)
+    ).all()
+    found: dict[int, list[tuple[int, float]]] = {row.id: [] for row in run_rows}
+    point_rows = conn.execute(
+        select(run_metrics.c.run_id, points.c.step, points.c.value)
+        .join(points, points.c.run_metric_id == run_metrics.c.id)
+        .join(runs, runs.c.id == run_metrics.c.run_id)
+        .where(runs.c.job_id == job.id, run_metrics.c.name == job.objective_metric)
+        .order_by(run_metrics.c.run_id, points.c.seq)
+    )
+    for run_id, step, value in point_rows:
+        found[run_id].append((step, value))
+    return [
+        ObjectiveCurve(row.name, row.search_index, RunStatus(row.status), tuple(found[row.id]))
+        for row in run_rows
+    ]
+
+
+def open_search_jobs(conn: Connection, names: Sequence[str] | None) -> int:
+    """How many jobs with a search (among `names`, or all) have not ended."""
+    ended = [JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.STOPPED.value]
+    statement = select(func.count()).where(jobs.c.search.is_not(None), jobs.c.status.not_in(ended))
+    if names is not None:
+        statement = statement.where(jobs.c.name.in_(list(names)))
+    return int(conn.execute(statement).scalar_one())
+
+
+def tallies(conn: Connection, job: Job) -> dict[str, int]:
+    """See `JobOverview.tallies`."""
+    counted = [RunStatus.COMPLETED.value, RunStatus.STOPPED.value]
+    in_progress = runs.c.status == RunStatus.IN_PROGRESS.value
+    row = conn.execute(
+        select(
+            func.count().filter(runs.c.status.in_(counted), runs.c.objective_value.is_not(None)),
+            func.count().filter(runs.c.search_index.is_not(None)),
+            func.count().filter(in_progress, runs.c.lease_expires_at.is_not(None)),
+            func.count().filter(
+                runs.c.status == RunStatus.STOPPED.value,
+                runs.c.stop_cause == StopCause.EARLY_STOPPING.value,
+            ),
+        ).where(runs.c.job_id == job.id)
+    ).one()
+    return dict(zip(("succeeded", "started", "leased", "stopped_early"), row, strict=True))
+
+
+def _run(conn: Connection, job: Job, run_id: int) -> Run:
+    row: Row[Any] = conn.execute(select(runs).where(runs.c.id == run_id)).one()
+    return run_of(row, job)

@@ -1,0 +1,345 @@
+"""A tuning job's search, in SageMaker AMT's vocabulary: the strategy, the parameter
+ranges, the limits, early stopping, the completion criteria and what a run executes.
+
+Keys are accepted in snake_case and in SageMaker's spelling (`MaxNumberOfTrainingJobs`);
+a search is stored as `model_dump()` (snake_case) and read back with `model_validate`.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "MAX_GRID",
+    "CategoricalRange",
+    "CompletionCriteria",
+    "ContinuousRange",
+    "EarlyStopping",
+    "HyperbandConfig",
+    "IntegerRange",
+    "ParameterRanges",
+    "ResourceLimits",
+    "SearchSpec",
+    "SearchStrategy",
+    "grid_size",
+    "hyperparameter_text",
+]
+
+MAX_GRID = 10_000
+MAX_TRAINING_JOBS = 10_000
+MAX_PARALLEL = 100
+# The static hyperparameters AMT reads Hyperband's MaxResource from when it is not given.
+EPOCH_HYPERPARAMETERS = ("epochs", "num_epochs", "n_epochs", "max_epochs", "num_train_epochs")
+
+
+def _alias(*names: str) -> Any:
+    return AliasChoices(*names)
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class SearchStrategy(enum.StrEnum):
+    RANDOM = "Random"
+    GRID = "Grid"
+    BAYESIAN = "Bayesian"
+    HYPERBAND = "Hyperband"
+
+
+class EarlyStopping(enum.StrEnum):
+    OFF = "Off"
+    AUTO = "Auto"
+
+
+class Scaling(enum.StrEnum):
+    AUTO = "Auto"
+    LINEAR = "Linear"
+    LOGARITHMIC = "Logarithmic"
+    REVERSE_LOGARITHMIC = "ReverseLogarithmic"
+
+
+class CategoricalRange(_Spec):
+    name: str = Field(validation_alias=_alias("name", "Name"), min_length=1, max_length=256)
+    values: list[str] = Field(
+        validation_alias=_alias("values", "Values"), min_length=1, max_length=30
+    )
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _as_text(cls, values: Any) -> Any:
+        if isinstance(values, list):
+            return [
+                hyperparameter_text(v) if isinstance(v, int | float | bool) else v for v in values
+            ]
+        return values
+
+
+class IntegerRange(_Spec):
+    name: str = Field(validation_alias=_alias("name", "Name"), min_length=1, max_length=256)
+    min_value: int = Field(validation_alias=_alias("min_value", "MinValue"))
+    max_value: int = Field(validation_alias=_alias("max_value", "MaxValue"))
+    scaling_type: Scaling = Field(
+        Scaling.AUTO, validation_alias=_alias("scaling_type", "ScalingType")
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> IntegerRange:
+        _check_bounds(self.name, self.min_value, self.max_value, self.scaling_type)
+        if self.scaling_type is Scaling.REVERSE_LOGARITHMIC:
+            raise ValueError(f"{self.name}: integer ranges cannot be ReverseLogarithmic")
+        return self
+
+
+class ContinuousRange(_Spec):
+    name: str = Field(validation_alias=_alias("name", "Name"), min_length=1, max_length=256)
+    min_value: float = Field(validation_alias=_alias("min_value", "MinValue"))
+    max_value: float = Field(validation_alias=_alias("max_value", "MaxValue"))
+    scaling_type: Scaling = Field(
+        Scaling.AUTO, validation_alias=_alias("scaling_type", "ScalingType")
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ContinuousRange:
+        if not (math.isfinite(self.min_value) and math.isfinite(self.max_value)):
+            raise ValueError(f"{self.name}: MinValue and MaxValue must be finite numbers")
+        _check_bounds(self.name, self.min_value, self.max_value, self.scaling_type)
+        return self
+
+
+class ParameterRanges(_Spec):
+    """SageMaker's ParameterRanges: categorical, integer and continuous ranges."""
+
+    categorical: list[CategoricalRange] = Field(
+        default_factory=list,
+        validation_alias=_alias("categorical", "CategoricalParameterRanges"),
+        max_length=30,
+    )
+    integer: list[IntegerRange] = Field(
+        default_factory=list,
+        validation_alias=_alias("integer", "IntegerParameterRanges"),
+        max_length=30,
+    )
+    continuous: list[ContinuousRange] = Field(
+        default_factory=list,
+        validation_alias=_alias("continuous", "ContinuousParameterRanges"),
+        max_length=30,
+    )
+
+    def names(self) -> list[str]:
+        return [
+            *(r.name for r in self.categorical),
+            *(r.name for r in self.integer),
+            *(r.name for r in self.continuous),
+        ]
+
+
+class ResourceLimits(_Spec):
+    max_number_of_training_jobs: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_TRAINING_JOBS,
+        validation_alias=_alias("max_number_of_training_jobs", "MaxNumberOfTrainingJobs"),
+        description="Runs to start in all; Grid defaults to the grid's size.",
+    )
+    max_parallel_training_jobs: int = Field(
+        1,
+        ge=1,
+        le=MAX_PARALLEL,
+        validation_alias=_alias("max_parallel_training_jobs", "MaxParallelTrainingJobs"),
+        description="Runs in progress at once, across all workers.",
+    )
+    max_runtime_in_seconds: int | None = Field(
+        None,
+        ge=1,
+        validation_alias=_alias("max_runtime_in_seconds", "MaxRuntimeInSeconds"),
+        description="Per run: a worker stops a run that runs longer (Stopped, MaxRuntimeExceeded).",
+    )
+
+
+class NotImproving(_Spec):
+    max_number_of_training_jobs_not_improving: int = Field(
+        ge=3,
+        validation_alias=_alias(
+            "max_number_of_training_jobs_not_improving", "MaxNumberOfTrainingJobsNotImproving"
+        ),
+    )
+
+
+class ConvergenceDetected(_Spec):
+    complete_on_convergence: str = Field(
+        "Enabled",
+        pattern="^(Enabled|Disabled)$",
+        validation_alias=_alias("complete_on_convergence", "CompleteOnConvergence"),
+    )
+
+
+class CompletionCriteria(_Spec):
+    target_objective_metric_value: float | None = Field(
+        None,
+        validation_alias=_alias("target_objective_metric_value", "TargetObjectiveMetricValue"),
+    )
+    best_objective_not_improving: NotImproving | None = Field(
+        None,
+        validation_alias=_alias("best_objective_not_improving", "BestObjectiveNotImproving"),
+    )
+    convergence_detected: ConvergenceDetected | None = Field(
+        None, validation_alias=_alias("convergence_detected", "ConvergenceDetected")
+    )
+
+    @field_validator("target_objective_metric_value")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("TargetObjectiveMetricValue must be a finite number")
+        return value
+
+
+class HyperbandConfig(_Spec):
+    min_resource: int = Field(1, ge=1, validation_alias=_alias("min_resource", "MinResource"))
+    max_resource: int | None = Field(
+        None, ge=1, validation_alias=_alias("max_resource", "MaxResource")
+    )
+
+
+class SearchSpec(_Spec):
+    """How the service searches: it picks each run's hyperparameters when a worker asks
+    for work, and a worker runs `command` with them."""
+
+    strategy: SearchStrategy = Field(
+        SearchStrategy.BAYESIAN, validation_alias=_alias("strategy", "Strategy")
+    )
+    parameter_ranges: ParameterRanges = Field(
+        default_factory=ParameterRanges,
+        validation_alias=_alias("parameter_ranges", "ParameterRanges"),
+    )
+    static_hyperparameters: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        validation_alias=_alias("static_hyperparameters", "StaticHyperParameters"),
+        max_length=100,
+    )
+    resource_limits: ResourceLimits = Field(
+        default_factory=ResourceLimits,
+        validation_alias=_alias("resource_limits", "ResourceLimits"),
+    )
+    random_seed: int = Field(
+        0, ge=0, le=2**31 - 1, validation_alias=_alias("random_seed", "RandomSeed")
+    )
+    early_stopping: EarlyStopping = Field(
+        EarlyStopping.OFF,
+        validation_alias=_alias("early_stopping", "TrainingJobEarlyStoppingType"),
+    )
+    completion_criteria: CompletionCriteria = Field(
+        default_factory=CompletionCriteria,
+        validation_alias=_alias("completion_criteria", "TuningJobCompletionCriteria"),
+    )
+    hyperband: HyperbandConfig = Field(
+        default_factory=HyperbandConfig,
+        validation_alias=_alias("hyperband", "HyperbandStrategyConfig"),
+    )
+    command: list[str] = Field(
+        min_length=1,
+        max_length=256,
+        validation_alias=_alias("command", "Command"),
+        description="The argv a worker runs for each run.",
+    )
+
+    @field_validator("strategy", "early_stopping", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        # `strategy: random` (the sweep file's old spelling) reads as Random.
+        return value.capitalize() if isinstance(value, str) and value.islower() else value
+
+    @model_validator(mode="after")
+    def _check(self) -> SearchSpec:
+        names = self.parameter_ranges.names()
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"parameter ranges name {', '.join(repeated)} more than once")
+        clash = sorted(set(names) & set(self.static_hyperparameters))
+        if clash:
+            raise ValueError(f"{', '.join(clash)} is both static and tuned")
+        limits = self.resource_limits
+        if self.strategy is SearchStrategy.GRID:
+            if self.parameter_ranges.continuous:
+                raise ValueError(
+                    "Grid search takes categorical and integer ranges only, as in SageMaker; "
+                    "use Random or Bayesian for continuous ranges"
+                )
+            size = grid_size(self.parameter_ranges)
+            if size > MAX_GRID:
+                raise ValueError(f"the grid has {size} combinations; at most {MAX_GRID} are run")
+        elif limits.max_number_of_training_jobs is None:
+            raise ValueError(
+                f"{self.strategy.value} search needs resource_limits.max_number_of_training_jobs"
+            )
+        if self.strategy is SearchStrategy.HYPERBAND:
+            if self.early_stopping is EarlyStopping.AUTO:
+                raise ValueError(
+                    "Hyperband stops runs early by itself: early_stopping must be Off, "
+                    "as in SageMaker"
+                )
+            if self.max_resource() is None:
+                raise ValueError(
+                    "Hyperband needs hyperband.max_resource, or a static hyperparameter "
+                    f"it can be read from ({', '.join(EPOCH_HYPERPARAMETERS)})"
+                )
+            maximum = self.max_resource()
+            if maximum is not None and maximum < self.hyperband.min_resource:
+                raise ValueError("hyperband.max_resource is below hyperband.min_resource")
+        elif self.hyperband != HyperbandConfig():
+            raise ValueError("hyperband settings apply to the Hyperband strategy only")
+        return self
+
+    def max_training_jobs(self) -> int:
+        """How many runs the search starts at most."""
+        limit = self.resource_limits.max_number_of_training_jobs
+        if self.strategy is SearchStrategy.GRID:
+            size = grid_size(self.parameter_ranges)
+            return size if limit is None else min(size, limit)
+        assert limit is not None  # checked above
+        return limit
+
+    def max_resource(self) -> int | None:
+        """Hyperband's MaxResource, given or read from an epochs-like static hyperparameter."""
+        if self.hyperband.max_resource is not None:
+            return self.hyperband.max_resource
+        for name in EPOCH_HYPERPARAMETERS:
+            value = self.static_hyperparameters.get(name)
+            try:
+                found = int(str(value))
+            except ValueError:
+                continue
+            if found >= 1:
+                return found
+        return None
+
+    def static_text(self) -> dict[str, str]:
+        return {k: hyperparameter_text(v) for k, v in self.static_hyperparameters.items()}
+
+
+def grid_size(ranges: ParameterRanges) -> int:
+    return math.prod(
+        [len(r.values) for r in ranges.categorical]
+        + [r.max_value - r.min_value + 1 for r in ranges.integer]
+    )
+
+
+def hyperparameter_text(value: str | int | float | bool) -> str:
+    """A hyperparameter as the string a run receives (`true`, `8`, `0.001`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _check_bounds(name: str, low: float, high: float, scaling: Scaling) -> None:
+    if low > high:
+        raise ValueError(f"{name}: MinValue {low} is above MaxValue {high}")
+    if scaling is Scaling.LOGARITHMIC and low <= 0:
+        raise ValueError(f"{name}: a Logarithmic range needs MinValue > 0")
+    if scaling is Scaling.REVERSE_LOGARITHMIC and not 0 <= low <= high < 1:
+        raise ValueError(f"{name}: a ReverseLogarithmic range lies within 0 <= x < 1")

@@ -1,0 +1,153 @@
+"""Stopping runs early: AMT's median rule, and Hyperband's rungs.
+
+Both are pure functions of objective curves: each run's points of the objective metric
+as (step, value), in arrival order. The service applies them after each chunk that
+brings a running run new objective points.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "MEDIAN_MIN_RUNS",
+    "MEDIAN_WARMUP_POINTS",
+    "Curve",
+    "MedianPoint",
+    "Verdict",
+    "hyperband_rule",
+    "median_curve",
+    "median_rule",
+]
+
+Curve = Sequence[tuple[int, float]]
+
+# The median rule waits for this many earlier runs that reached the step, and for the
+# run's own 4th objective point, as Katib's median stopping does (3 trials, 4 steps):
+# the first epochs of any run say little about its last.
+MEDIAN_MIN_RUNS = 3
+MEDIAN_WARMUP_POINTS = 4
+HYPERBAND_ETA = 3  # each rung keeps the best third, as AMT's and Optuna's Hyperband
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Stop the run: why, in words a person reads on the run's page."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class MedianPoint:
+    step: int
+    median: float
+    runs: int
+
+
+def median_rule(
+    current: Curve,
+    earlier: Sequence[Curve],
+    maximize: bool,
+    *,
+    min_runs: int = MEDIAN_MIN_RUNS,
+    warmup: int = MEDIAN_WARMUP_POINTS,
+) -> Verdict | None:
+    """AMT's median stopping rule, applied to the current run's latest point.
+
+    Take every earlier run that has reached the same step, each one's running average
+    of the objective up to that step, and the median of those averages; a latest value
+    worse than that median stops the run.
+    """
+    if len(current) < warmup:
+        return None
+    step, value = current[-1]
+    point = _median_at(step, earlier, min_runs)
+    if point is None or not math.isfinite(value):
+        return None
+    worse = value < point.median if maximize else value > point.median
+    if not worse:
+        return None
+    sign = "<" if maximize else ">"
+    return Verdict(
+        f"stopped early at step {step}: {value:.4g} {sign} median {point.median:.4g} "
+        f"of {point.runs} earlier runs' running averages"
+    )
+
+
+def median_curve(
+    earlier: Sequence[Curve], steps: Sequence[int], min_runs: int = MEDIAN_MIN_RUNS
+) -> list[MedianPoint]:
+    """The median the rule compares against, at each of `steps` where it applies."""
+    found = (_median_at(step, earlier, min_runs) for step in steps)
+    return [point for point in found if point is not None]
+
+
+def _median_at(step: int, earlier: Sequence[Curve], min_runs: int) -> MedianPoint | None:
+    averages = []
+    for curve in earlier:
+        values = [v for s, v in curve if s <= step and math.isfinite(v)]
+        reached = any(s >= step for s, _ in curve)
+        if reached and values:
+            averages.append(sum(values) / len(values))
+    if len(averages) < min_runs:
+        return None
+    return MedianPoint(step, statistics.median(averages), len(averages))
+
+
+def hyperband_rule(
+    index: int,
+    current: Curve,
+    others: Sequence[tuple[int, Curve]],
+    maximize: bool,
+    min_resource: int,
+    max_resource: int,
+    eta: int = HYPERBAND_ETA,
+) -> Verdict | None:
+    """Asynchronous Hyperband: a run's resource is how many objective points it has
+    emitted. Runs are dealt round-robin into brackets by their index; in bracket b the
+    rungs lie at min_resource * eta**(b + k) below max_resource. A run that reaches a
+    rung goes on only if its value there is among the best 1/eta of its bracket's runs
+    that reached the rung (once at least eta have).
+
+    Args:
+        index: the run's index in the job (0 for the search's first run).
+        others: (index, curve) of the job's other runs.
+    """
+    bracket = _bracket(index, min_resource, max_resource, eta)
+    resource = len(current)
+    if resource not in _rungs(bracket, min_resource, max_resource, eta):
+        return None
+    mine = current[resource - 1][1]
+    peers = [
+        curve[resource - 1][1]
+        for other, curve in others
+        if len(curve) >= resource and _bracket(other, min_resource, max_resource, eta) == bracket
+    ]
+    values = sorted([mine, *peers], reverse=maximize)
+    if len(values) < eta:
+        return None
+    kept = len(values) // eta
+    threshold = values[kept - 1]  # the worst value that goes on
+    if (mine >= threshold) if maximize else (mine <= threshold):
+        return None
+    return Verdict(
+        f"stopped by Hyperband at resource {resource} of {max_resource}: {mine:.4g} is not "
+        f"among the best {kept} of {len(values)} runs at this rung"
+    )
+
+
+def _bracket(index: int, min_resource: int, max_resource: int, eta: int) -> int:
+    brackets = max(1, int(math.log(max_resource / min_resource, eta) + 1e-9) + 1)
+    return index % brackets
+
+
+def _rungs(bracket: int, min_resource: int, max_resource: int, eta: int) -> set[int]:
+    rungs = set()
+    resource = min_resource * eta**bracket
+    while resource < max_resource:
+        rungs.add(resource)
+        resource *= eta
+    return rungs

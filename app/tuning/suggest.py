@@ -1,0 +1,206 @@
+"""Each run's hyperparameters, chosen by the job's search strategy.
+
+A suggestion is a pure function of the search, the run's index in the job (0 for the
+first run the search starts) and the history of the runs before it, so that it can be
+made again after a restart, in any process: Random and Grid depend on the seed and the
+index alone; Bayesian replays the history into an Optuna study held in memory (the
+database is the study's storage) and asks it for the next point.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import TrialState, create_trial
+
+from app.tuning.spec import (
+    ContinuousRange,
+    IntegerRange,
+    Scaling,
+    SearchSpec,
+    SearchStrategy,
+)
+
+__all__ = ["Trial", "TrialOutcome", "startup_trials", "suggest"]
+
+
+class TrialOutcome(NamedTuple):
+    """Where a run stands, as the Bayesian search sees it."""
+
+    finished: bool  # ended, with or without a value
+    value: float | None  # its objective value, if it has one
+
+
+class Trial(NamedTuple):
+    """A run of the job, earlier than the one to suggest for."""
+
+    hyperparameters: Mapping[str, str]
+    outcome: TrialOutcome
+
+
+def suggest(
+    search: SearchSpec, index: int, history: Sequence[Trial], maximize: bool
+) -> dict[str, str]:
+    """The hyperparameters of the job's run number `index` (0-based), static ones
+    included, as strings.
+
+    Args:
+        history: the runs the search started before this one, oldest first.
+        maximize: the objective's direction (Bayesian search only).
+    """
+    if search.strategy is SearchStrategy.GRID:
+        tuned = _grid_point(search, index)
+    elif search.strategy is SearchStrategy.BAYESIAN:
+        tuned = _bayesian(search, index, history, maximize)
+    else:  # Random, and Hyperband, whose runs are sampled at random and stopped by rungs
+        tuned = _random(search, random.Random(f"{search.random_seed}/{index}"))
+    return {**search.static_text(), **tuned}
+
+
+def startup_trials(search: SearchSpec) -> int:
+    """Runs the Bayesian search samples at random before it models the objective:
+    a third of the runs, between 3 and 10 (Optuna's TPE default is 10)."""
+    return max(3, min(10, search.max_training_jobs() // 3))
+
+
+def _grid_point(search: SearchSpec, index: int) -> dict[str, str]:
+    """The grid's combination number `index`: the last range varies fastest."""
+    ranges = search.parameter_ranges
+    axes: list[tuple[str, list[str]]] = [(r.name, list(r.values)) for r in ranges.categorical]
+    axes += [
+        (r.name, [str(v) for v in range(r.min_value, r.max_value + 1)]) for r in ranges.integer
+    ]
+    combination = next(
+        itertools.islice(itertools.product(*(values for _, values in axes)), index, None)
+    )
+    return dict(zip([name for name, _ in axes], combination, strict=True))
+
+
+def _random(search: SearchSpec, rng: random.Random) -> dict[str, str]:
+    ranges = search.parameter_ranges
+    values = {r.name: rng.choice(r.values) for r in ranges.categorical}
+    values.update({r.name: str(_sample_integer(r, rng)) for r in ranges.integer})
+    values.update({r.name: f"{_sample_continuous(r, rng):.6g}" for r in ranges.continuous})
+    return values
+
+
+def _sample_continuous(r: ContinuousRange, rng: random.Random) -> float:
+    """Uniform on the range's scale. Auto reads as Linear. Logarithmic is uniform in
+    log(x); ReverseLogarithmic is uniform in log(1 - x), which spreads samples out near 1
+    (SageMaker's definition)."""
+    low, high = r.min_value, r.max_value
+    if r.scaling_type is Scaling.LOGARITHMIC:
+        return math.exp(rng.uniform(math.log(low), math.log(high)))
+    if r.scaling_type is Scaling.REVERSE_LOGARITHMIC:
+        return 1 - math.exp(rng.uniform(math.log(1 - high), math.log(1 - low)))
+    return rng.uniform(low, high)
+
+
+def _sample_integer(r: IntegerRange, rng: random.Random) -> int:
+    if r.scaling_type is Scaling.LOGARITHMIC:
+        # Uniform in log(x) over [min, max + 1), then down to an integer.
+        value = math.exp(rng.uniform(math.log(r.min_value), math.log(r.max_value + 1)))
+        return min(math.floor(value), r.max_value)
+    return rng.randint(r.min_value, r.max_value)
+
+
+def _distributions(search: SearchSpec) -> dict[str, BaseDistribution]:
+    ranges = search.parameter_ranges
+    found: dict[str, BaseDistribution] = {
+        r.name: CategoricalDistribution(list(r.values)) for r in ranges.categorical
+    }
+    for i in ranges.integer:
+        found[i.name] = IntDistribution(
+            i.min_value, i.max_value, log=i.scaling_type is Scaling.LOGARITHMIC
+        )
+    for c in ranges.continuous:
+        # TPE has no reverse-logarithmic scale: such a range is modelled linearly.
+        found[c.name] = FloatDistribution(
+            c.min_value, c.max_value, log=c.scaling_type is Scaling.LOGARITHMIC
+        )
+    return found
+
+
+def _bayesian(
+    search: SearchSpec, index: int, history: Sequence[Trial], maximize: bool
+) -> dict[str, str]:
+    """Optuna's TPE, told every earlier run: those with a value as complete, those in
+    progress as running (with `constant_liar`, so parallel runs are spread apart), the
+    others as failed."""
+    distributions = _distributions(search)
+    if not distributions:
+        return {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(
+            seed=(search.random_seed * 100_003 + index) % 2**32,
+            n_startup_trials=startup_trials(search),
+            constant_liar=True,
+        )
+        study = optuna.create_study(
+            direction="maximize" if maximize else "minimize", sampler=sampler
+        )
+        for trial in history:
+            params = _params(trial.hyperparameters, distributions)
+            if params is None:
+                continue  # not a run of this search's ranges (started by hand, say)
+            study.add_trial(_frozen(params, distributions, trial.outcome))
+        asked = study.ask(distributions)
+    return {name: _text(value) for name, value in asked.params.items()}
+
+
+def _frozen(
+    params: dict[str, Any], distributions: dict[str, BaseDistribution], outcome: TrialOutcome
+) -> optuna.trial.FrozenTrial:
+    if not outcome.finished:
+        return create_trial(params=params, distributions=distributions, state=TrialState.RUNNING)
+    if outcome.value is None or not math.isfinite(outcome.value):
+        return create_trial(params=params, distributions=distributions, state=TrialState.FAIL)
+    return create_trial(params=params, distributions=distributions, value=outcome.value)
+
+
+def _params(
+    hyperparameters: Mapping[str, str], distributions: Mapping[str, BaseDistribution]
+) -> dict[str, Any] | None:
+    """A run's hyperparameters as values of the distributions; None if one is missing
+    or out of its range."""
+    params: dict[str, Any] = {}
+    for name, distribution in distributions.items():
+        text = hyperparameters.get(name)
+        if text is None:
+            return None
+        try:
+            value: Any
+            if isinstance(distribution, CategoricalDistribution):
+                value = text
+            elif isinstance(distribution, IntDistribution):
+                value = int(text)
+            else:
+                value = float(text)
+        except ValueError:
+            return None
+        if isinstance(distribution, CategoricalDistribution):
+            if value not in distribution.choices:
+                return None
+        elif not distribution.low <= value <= distribution.high:  # type: ignore[attr-defined]
+            return None
+        params[name] = value
+    return params
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

@@ -1,0 +1,297 @@
+"""The tuning service: hands runs to workers, stops bad runs early, ends searches.
+
+Everything it knows lives in the database (a job's search, its runs' hyperparameters,
+objective values, leases and stop requests), so any number of service processes can
+share the work, and a restart loses nothing. Its decisions are the pure functions of
+`suggest`, `stopping` and `completion`; this module reads their inputs from storage and
+writes their outcomes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from app.errors import JobEnded, JobNotFound, RunEnded, RunNotFound
+from app.ingest import Ingestor
+from app.jobs import run_hyperparameters
+from app.objective import ObjectiveType, qualifying_statuses
+from app.records import (
+    ENDED_JOB_STATUSES,
+    Job,
+    JobState,
+    JobStatus,
+    ObjectiveCurve,
+    Run,
+    RunStatus,
+    StopCause,
+)
+from app.storage import Storage
+from app.tuning.completion import EndedRun, completion
+from app.tuning.spec import EarlyStopping, SearchSpec, SearchStrategy
+from app.tuning.stopping import MedianPoint, hyperband_rule, median_curve, median_rule
+from app.tuning.suggest import Trial, TrialOutcome, suggest
+
+__all__ = ["Lease", "Tuner", "search_of"]
+
+log = logging.getLogger("logmetrics.tuning")
+
+JOB_STOPPED_REASON = "the job was stopped"
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A run handed to a worker, with what the worker needs to run it."""
+
+    job: Job
+    run: Run
+    search: SearchSpec
+    lease_seconds: float
+
+
+_searches: dict[int, SearchSpec] = {}
+_searches_lock = threading.Lock()
+
+
+def search_of(job: Job) -> SearchSpec | None:
+    """The job's search, parsed once per process (a job never changes)."""
+    if job.search is None:
+        return None
+    with _searches_lock:
+        found = _searches.get(job.id)
+    if found is None:
+        found = SearchSpec.model_validate(dict(job.search))
+        with _searches_lock:
+            _searches[job.id] = found
+    return found
+
+
+class Tuner:
+    """Thread-safe; one per service process."""
+
+    def __init__(self, storage: Storage, ingestor: Ingestor, lease_seconds: float) -> None:
+        self._storage = storage
+        self._ingestor = ingestor
+        self.lease_seconds = lease_seconds
+
+    # Workers.
+
+    def lease(
+        self,
+        worker: str,
+        jobs: Sequence[str] | None,
+        ingest_token: Callable[[int], str | None] | None = None,
+    ) -> Lease | None:
+        """The next run for `worker` from the named jobs (or any), or None."""
+        self.reap()
+        leased = self._storage.lease_run(jobs, worker, self.lease_seconds, self._plan, ingest_token)
+        if leased is None:
+            return None
+        job, run = leased
+        search = search_of(job)
+        assert search is not None  # only jobs with a search hand out runs
+        log.info("leased %s of job %s to %s", run.name, job.name, worker)
+        return Lease(job, run, search, self.lease_seconds)
+
+    def _plan(self, job: Job, state: JobState, runs: Sequence[Run]) -> Mapping[str, str] | None:
+        search = search_of(job)
+        if search is None or state.status is not JobStatus.IN_PROGRESS:
+            return None
+        started = [run for run in runs if run.search_index is not None]
+        running = sum(1 for run in runs if run.status is RunStatus.IN_PROGRESS)
+        if running >= search.resource_limits.max_parallel_training_jobs:
+            return None
+        if len(started) >= search.max_training_jobs():
+            return None
+        counted = qualifying_statuses(include_in_progress=False)
+        history = [
+            Trial(
+                run.hyperparameters,
+                TrialOutcome(
+                    run.status is not RunStatus.IN_PROGRESS,
+                    run.objective_value if run.status in counted else None,
+                ),
+            )
+            for run in started
+        ]
+        chosen = suggest(search, len(started), history, _maximize(job))
+        return run_hyperparameters(job, chosen)
+
+    def heartbeat(self, job: Job, run: str, worker: str) -> Run:
+        """Extend the run's lease; the run, with any stop request."""
+        return self._storage.renew_lease(job, run, worker, self.lease_seconds)
+
+    def reap(self) -> list[tuple[str, str]]:
+        """End every run whose lease lapsed: Failed, "worker lost"."""
+        lost = []
+        for job_name, run_name in self._storage.expired_leases():
+            try:
+                job = self._storage.get_job(job_name)
+                self._ingestor.end(
+                    job,
+                    run_name,
+                    RunStatus.FAILED,
+                    f"worker lost: no heartbeat for {self.lease_seconds:g} s",
+                )
+            except (JobNotFound, RunNotFound, RunEnded):
+                continue  # gone, or ended meanwhile (by its worker, or another process)
+            log.warning("run %s of job %s: worker lost", run_name, job_name)
+            lost.append((job_name, run_name))
+            self.after_end(job)
+        return lost
+
+    # Runs.
+
+    def end_run(self, job: Job, run: str, status: RunStatus, reason: str | None) -> Run:
+        """End a run as its worker (or shipper) reports; a run the service asked to stop
+        and that did not complete ends Stopped, with the service's reason."""
+        if status is not RunStatus.COMPLETED:
+            asked = self._storage.get_run(job, run)
+            if asked.stop_reason is not None and asked.status is RunStatus.IN_PROGRESS:
+                status, reason = RunStatus.STOPPED, asked.stop_reason
+        ended = self._ingestor.end(job, run, status, reason)
+        self.after_end(job)
+        return ended
+
+    def after_points(self, job: Job, run: str) -> str | None:
+        """Apply early stopping after new objective points of a running run; returns the
+        reason if the run is now asked to stop."""
+        search = search_of(job)
+        if search is None:
+            return None
+        hyperband = search.strategy is SearchStrategy.HYPERBAND
+        if not hyperband and search.early_stopping is not EarlyStopping.AUTO:
+            return None
+        curves = self._storage.objective_curves(job)
+        mine = next((c for c in curves if c.run == run), None)
+        if mine is None or mine.status is not RunStatus.IN_PROGRESS or mine.search_index is None:
+            return None
+        if hyperband:
+            maximum = search.max_resource()
+            assert maximum is not None  # the search requires it
+            verdict = hyperband_rule(
+                mine.search_index,
+                mine.points,
+                [
+                    (c.search_index, c.points)
+                    for c in curves
+                    if c.search_index is not None and c.run != mine.run
+                ],
+                _maximize(job),
+                search.hyperband.min_resource,
+                maximum,
+            )
+        else:
+            verdict = median_rule(mine.points, _earlier(curves, mine), _maximize(job))
+        if verdict is None:
+            return None
+        if self._storage.request_stop(job, run, verdict.reason, StopCause.EARLY_STOPPING):
+            log.info("run %s of job %s: %s", run, job.name, verdict.reason)
+        return verdict.reason
+
+    def median_curve(self, job: Job) -> list[MedianPoint]:
+        """The median of the runs' running averages at each step: what the median rule
+        compares a run's value against."""
+        curves = [
+            c for c in self._storage.objective_curves(job) if c.status is not RunStatus.FAILED
+        ]
+        steps = sorted({step for curve in curves for step, _ in curve.points})
+        return median_curve([c.points for c in curves], steps)
+
+    # Jobs.
+
+    def stop_job(self, job: Job) -> JobState:
+        """Stop a job: no more runs; running ones are asked to stop; Stopped once none is
+        left. Stopping a stopping or stopped job changes nothing.
+
+        Raises: JobEnded if it has completed or failed.
+        """
+        state = self._storage.job_state(job)
+        if state.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+            raise JobEnded(job.name, state.status.value)
+        if state.status is JobStatus.IN_PROGRESS:
+            self._storage.set_job_state(
+                job,
+                [JobStatus.IN_PROGRESS],
+                JobState(JobStatus.STOPPING, completion=state.completion),
+            )
+        self._storage.request_stop(job, None, JOB_STOPPED_REASON, StopCause.JOB_STOPPED)
+        self.after_end(job)
+        return self._storage.job_state(job)
+
+    def after_end(self, job: Job) -> JobState:
+        """Move the job on after one of its runs ended: record a completion criterion it
+        meets, and end it once it starts no more runs and none is running."""
+        state = self._storage.job_state(job)
+        if state.status in ENDED_JOB_STATUSES:
+            return state
+        runs = self._storage.job_runs(job)
+        running = any(run.status is RunStatus.IN_PROGRESS for run in runs)
+        now = datetime.now(UTC)
+        if state.status is JobStatus.STOPPING:
+            if not running:
+                self._storage.set_job_state(
+                    job,
+                    [JobStatus.STOPPING],
+                    JobState(JobStatus.STOPPED, completion=state.completion, ended_at=now),
+                )
+            return self._storage.job_state(job)
+        search = search_of(job)
+        if search is None:
+            return state
+        if state.completion is None:
+            criterion = completion(search, _ended(runs), _maximize(job), job.objective_metric)
+            started = sum(1 for run in runs if run.search_index is not None)
+            if criterion is not None:
+                state = JobState(
+                    state.status, completion=(criterion.name, criterion.detail), completed_at=now
+                )
+            elif started >= search.max_training_jobs() and not running:
+                detail = f"all {started} runs the search may start have ended"
+                state = JobState(
+                    state.status, completion=("MaxNumberOfTrainingJobs", detail), completed_at=now
+                )
+        if state.completion is not None and not running:
+            state = _final(state, runs, now)
+        self._storage.set_job_state(job, [JobStatus.IN_PROGRESS], state)
+        return self._storage.job_state(job)
+
+
+def _final(state: JobState, runs: Sequence[Run], now: datetime) -> JobState:
+    """The search is done: Completed, or Failed if no run gave an objective value."""
+    counted = qualifying_statuses(include_in_progress=False)
+    if runs and not any(r.status in counted and r.objective_value is not None for r in runs):
+        reason = f"none of the {len(runs)} runs reported a value of the objective metric"
+        return JobState(JobStatus.FAILED, reason, state.completion, state.completed_at, now)
+    return JobState(JobStatus.COMPLETED, None, state.completion, state.completed_at, now)
+
+
+def _ended(runs: Sequence[Run]) -> list[EndedRun]:
+    counted = qualifying_statuses(include_in_progress=False)
+    ended = [run for run in runs if run.ended_at is not None]
+    ended.sort(key=lambda run: (run.ended_at, run.id))
+    return [
+        EndedRun(run.name, run.objective_value if run.status in counted else None) for run in ended
+    ]
+
+
+def _earlier(
+    curves: Sequence[ObjectiveCurve], mine: ObjectiveCurve
+) -> list[Sequence[tuple[int, float]]]:
+    """The curves the median rule compares a run with: runs started before it that did
+    not fail."""
+    assert mine.search_index is not None
+    return [
+        c.points
+        for c in curves
+        if c.search_index is not None
+        and c.search_index < mine.search_index
+        and c.status is not RunStatus.FAILED
+    ]
+
+
+def _maximize(job: Job) -> bool:
+    return job.objective_type == ObjectiveType.MAXIMIZE
