@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["build_parser", "main", "timestamped"]
 
@@ -25,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(parser, args)
     if args.command == "sweep":
         return _sweep(args)
+    if args.command == "worker":
+        return _worker(args)
     if args.command == "demo":
         from pathlib import Path
 
@@ -87,7 +92,48 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--spec", help="a sweep spec (default: trainer/sweep.yaml)")
     demo.add_argument("--database-url", help="default: ./data/logmetrics.db")
 
-    sweep = commands.add_parser("sweep", help="create a job and run a hyperparameter sweep")
+    worker = commands.add_parser(
+        "worker",
+        help="run the runs tuning jobs' searches hand out, on this machine",
+        description="Ask the service for runs of tuning jobs with a search, run each "
+        "one's command with its hyperparameters, ship its output, and report its end. "
+        "Run as many workers, on as many machines, as you like.",
+    )
+    _add_url(worker)
+    worker.add_argument(
+        "--job", action="append", help="only this job (repeatable; default: any job)"
+    )
+    worker.add_argument(
+        "--parallel", type=_positive, default=1, metavar="K", help="runs at once (default 1)"
+    )
+    worker.add_argument(
+        "--exit-when-idle",
+        action="store_true",
+        help="exit once no job has a run for this worker (default: wait for more)",
+    )
+    worker.add_argument("--name", help="the worker's name (default: host:pid)")
+    worker.add_argument(
+        "--poll",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="how often to ask again when there is no work (default 2)",
+    )
+    worker.add_argument(
+        "--stop-grace",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="from SIGTERM to SIGKILL when a run is stopped (default 10)",
+    )
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="create a tuning job from a file and run its search here",
+        description="Create the tuning job the file describes (the body of POST /v1/jobs, "
+        "as YAML or JSON, with its search), run a local worker on it until the job ends, "
+        "and print the leaderboard. Ctrl-C or SIGTERM stops the job cleanly.",
+    )
     sweep.add_argument("spec", help="a sweep spec, YAML or JSON")
     sweep.add_argument("--job", help="the job's name (default: the spec's)")
     sweep.add_argument(
@@ -97,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_url(sweep)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def _add_url(command: argparse.ArgumentParser) -> None:
@@ -183,26 +236,76 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from app.client import ServiceClient, ServiceError, ServiceUnavailable
-    from app.sweep import SweepSpecError, format_report, load_spec, run_sweep
+    from app.sweep import Sweep, SweepSpecError, format_report, load_spec
 
     try:
         spec = load_spec(args.spec)
     except SweepSpecError as exc:
         print(f"logmetrics: {exc}", file=sys.stderr)
         return 2
-    job = args.job or spec.job.name
+    job = args.job or spec.name
     if args.timestamp:
         job = timestamped(job)
     client = ServiceClient(args.url, token=args.token)
+    sweep = Sweep(client, spec, job_name=job)
     try:
-        result = run_sweep(client, spec, job_name=job)
-    except (ServiceError, ServiceUnavailable, ValueError) as exc:
+        with _interruptible(sweep.interrupt) as received:
+            result = sweep.run()
+    except (ServiceError, ServiceUnavailable) as exc:
         print(f"logmetrics: {exc}", file=sys.stderr)
         return 1
     finally:
         client.close()
-    print(format_report(result, spec.parameter_ranges.names()))
+    print(format_report(result, spec.search.parameter_ranges.names()))
+    if received:
+        return 128 + received[0]  # 130 after Ctrl-C, 143 after SIGTERM
     return 0 if result.best is not None else 1
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from app.client import ServiceClient
+    from app.worker import Worker, WorkerSettings, default_worker_name
+
+    logging.getLogger("logmetrics").setLevel(logging.INFO)
+    client = ServiceClient(args.url, token=args.token)
+    worker = Worker(
+        client,
+        WorkerSettings(
+            name=args.name or default_worker_name(),
+            jobs=tuple(args.job) if args.job else None,
+            parallel=args.parallel,
+            exit_when_idle=args.exit_when_idle,
+            poll_seconds=args.poll,
+            stop_grace=args.stop_grace,
+        ),
+    )
+    try:
+        with _interruptible(worker.stop) as received:
+            working = threading.Thread(target=worker.run, name="logmetrics-worker")
+            working.start()
+            while working.is_alive():
+                working.join(0.2)
+    finally:
+        client.close()
+    return 128 + received[0] if received else 0
+
+
+@contextlib.contextmanager
+def _interruptible(interrupt: Callable[[], None]) -> Iterator[list[int]]:
+    """Within: Ctrl-C and SIGTERM call `interrupt` (and are noted in the list yielded)
+    instead of raising or killing the process, so it can end its work cleanly."""
+    received: list[int] = []
+
+    def handle(signum: int, _frame: object) -> None:
+        received.append(signum)
+        interrupt()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def timestamped(name: str) -> str:

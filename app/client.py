@@ -75,6 +75,17 @@ class ServiceClient:
             headers={"Content-Type": "application/octet-stream"},
         )
 
+    def stop_job(self, job: str) -> dict[str, Any]:
+        return self._json("POST", f"/v1/jobs/{job}/stop")
+
+    # Workers.
+
+    def lease(self, worker: str, jobs: list[str] | None = None) -> dict[str, Any]:
+        return self._json("POST", "/v1/leases", json={"worker": worker, "jobs": jobs})
+
+    def heartbeat(self, job: str, run: str, worker: str) -> dict[str, Any]:
+        return self._json("POST", f"/v1/jobs/{job}/runs/{run}/heartbeat", json={"worker": worker})
+
     def leaderboard(self, job: str, limit: int = 100) -> dict[str, Any]:
         return self._json("GET", f"/v1/jobs/{job}/runs", params={"limit": limit})
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from app.cli import timestamped
 from app.client import ServiceClient
 from app.service_process import ServiceProcess
-from app.sweep import format_report, load_spec, run_sweep
+from app.sweep import Sweep, format_report, load_spec
 
 __all__ = ["run_demo"]
 
@@ -30,14 +30,14 @@ def run_demo(spec_path: Path = DEFAULT_SPEC, database_url: str | None = None) ->
     print(f"demo: starting the service at {url} on {database_url}", flush=True)
     try:
         service.start()
-        job = timestamped(spec.job.name)
+        job = timestamped(spec.name)
         print(f"demo: watch it live at {url}/jobs/{job}", flush=True)
         client = ServiceClient(url)
         try:
-            result = run_sweep(client, spec, job_name=job)
+            result = Sweep(client, spec, job_name=job).run()
         finally:
             client.close()
-        print(format_report(result, spec.parameter_ranges.names()), flush=True)
+        print(format_report(result, spec.search.parameter_ranges.names()), flush=True)
     finally:
         service.stop()
     print(

@@ -40,10 +40,13 @@ def run_command(
     echo: Echo | None = None,
     stop_grace: float = 10.0,
     stop: StopSignal | None = None,
+    new_session: bool = False,
 ) -> Outcome:
     """Run `command` until it exits; its stdout and stderr go to ours unchanged and to
     the `stdout` and `stderr` spools. Ctrl-C (SIGINT) and SIGTERM are passed on to it.
     When `stop` is set, the command gets SIGTERM, then SIGKILL after `stop_grace` seconds.
+    With `new_session`, the command has a session of its own: a Ctrl-C at the terminal
+    reaches only us, and we decide how the command ends (a worker stops it as Stopped).
 
     The pumps never wait for the network: spools take bytes at once, so the command runs
     as fast with the service away as with it there.
@@ -53,6 +56,7 @@ def run_command(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=dict(environment),
+        start_new_session=new_session,
     )
     assert child.stdout is not None and child.stderr is not None
     tail = bytearray()

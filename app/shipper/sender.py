@@ -49,7 +49,7 @@ class Sender(threading.Thread):
         self._client, self._job, self._run = client, job, run
         self._spools = spools
         self._settings = settings or SenderSettings()
-        self._stop = stop
+        self._stop_signal = stop
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._stop_at: float | None = None
@@ -115,8 +115,8 @@ class Sender(threading.Thread):
                     self._refused(stream, spool, exc)
                     return
                 spool.acknowledge(reply["next_offset"])
-                if self._stop is not None and reply.get("stop_requested"):
-                    self._stop.set(reply["stop_requested"])
+                if self._stop_signal is not None and reply.get("stop_requested"):
+                    self._stop_signal.set(reply["stop_requested"])
                 if reply["next_offset"] < offset + len(data):
                     break  # it has less than was sent: odd, but send the rest next time
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.client import ServiceClient, ServiceUnavailable
+from app.client import ServiceClient, ServiceError, ServiceUnavailable
 from app.shipper.process import Echo, Outcome, run_command
 from app.shipper.sender import Sender, SenderSettings
 from app.shipper.spool import Spool
+from app.shipper.stop import StopSignal
 
-__all__ = ["Shipped", "ship"]
+__all__ = ["Shipped", "ship", "ship_run"]
 
 log = logging.getLogger("logmetrics.shipper")
 T = TypeVar("T")
@@ -34,6 +35,7 @@ class Shipped:
     returncode: int
     failure: str | None = None
     saved: tuple[str, ...] = ()
+    reason: str | None = None  # why the run failed or was stopped, as the service keeps it
 
     @property
     def exit_code(self) -> int:
@@ -58,7 +60,8 @@ def ship(
 
     Hyperparameters reach the command as SageMaker delivers them: a hyperparameters.json
     in a fresh `SM_INPUT_CONFIG_DIR`, and `SM_HPS`. The job's environment and `environment`
-    are set for it too.
+    are set for it too. If the service asks the run to stop (its job was stopped), the
+    command gets SIGTERM, then SIGKILL, and the run ends Stopped.
 
     Args:
         give_up_after: how long to keep retrying an unreachable service, before the
@@ -69,44 +72,113 @@ def ship(
     run = _retrying(
         lambda: client.create_run(job, name, dict(hyperparameters or {})), give_up_after
     )
-    run_name: str = run["name"]
     # With access control on, everything after creating the run uses the run's own
     # token, which may only post its logs and complete it.
     token = run.get("ingest_token")
-    if token:
-        client = client.with_token(token)
+    run_client = client.with_token(token) if token else client
+    try:
+        return ship_run(
+            run_client,
+            job_info,
+            run,
+            command,
+            environment=environment,
+            settings=settings,
+            give_up_after=give_up_after,
+            spill_dir=spill_dir,
+            echo=echo,
+        )
+    finally:
+        if token:
+            run_client.close()
+
+
+def ship_run(
+    client: ServiceClient,
+    job: Mapping[str, Any],
+    run: Mapping[str, Any],
+    command: Sequence[str],
+    *,
+    environment: Mapping[str, str] | None = None,
+    settings: SenderSettings | None = None,
+    give_up_after: float = 3600.0,
+    spill_dir: str | None = None,
+    echo: Callable[[str], Echo] | None = None,
+    stop: StopSignal | None = None,
+    stop_grace: float = 10.0,
+    new_session: bool = False,
+) -> Shipped:
+    """Run `command` as the existing run `run` of `job` (each as the API shows it: a
+    name, an environment, hyperparameters), ship its output, and end the run.
+
+    Args:
+        stop: set to stop the command (SIGTERM, then SIGKILL after `stop_grace`): the
+            run then ends Stopped with the signal's reason. The service's requests to
+            stop, in its answers to chunks, set it too.
+    """
+    job_name, run_name = job["name"], run["name"]
+    stop = stop or StopSignal()
     config_dir = tempfile.mkdtemp(prefix="logmetrics-config-")
     try:
-        child_environment = _environment(job_info, run, config_dir, environment or {})
+        child_environment = _environment(job, run, config_dir, environment or {})
         spools = {"stdout": Spool(spill_dir=spill_dir), "stderr": Spool(spill_dir=spill_dir)}
-        sender = Sender(client, job, run_name, spools, settings)
+        sender = Sender(client, job_name, run_name, spools, settings, stop)
         sender.start()
         try:
             show = echo(run_name) if echo is not None else None
-            outcome = run_command(command, child_environment, spools, sender.nudge, show)
+            outcome = run_command(
+                command,
+                child_environment,
+                spools,
+                sender.nudge,
+                show,
+                stop_grace,
+                stop,
+                new_session,
+            )
         except OSError as exc:  # the command could not be started at all
             sender.finish(give_up_after)
             cannot = f"cannot run {command[0]!r}: {exc.strerror or exc}"
-            _retrying(lambda: client.complete_run(job, run_name, "Failed", cannot), give_up_after)
-            return Shipped(run_name, "Failed", 127, cannot)
+            _end(client, job_name, run_name, "Failed", cannot, give_up_after)
+            return Shipped(run_name, "Failed", 127, cannot, reason=cannot)
         sender.finish(give_up_after)
         status, reason = _ending(outcome)
         if sender.failure is not None:
             saved = tuple(_save_unsent(spools, run_name))
             return Shipped(run_name, status, outcome.returncode, sender.failure, saved)
-        _retrying(lambda: client.complete_run(job, run_name, status, reason), give_up_after)
+        ended, kept_reason = _end(client, job_name, run_name, status, reason, give_up_after)
         for spool in spools.values():
             spool.close()
-        return Shipped(run_name, status, outcome.returncode)
+        return Shipped(run_name, ended, outcome.returncode, reason=kept_reason)
     finally:
         shutil.rmtree(config_dir, ignore_errors=True)
-        if token:
-            client.close()
+
+
+def _end(
+    client: ServiceClient,
+    job: str,
+    run: str,
+    status: str,
+    reason: str | None,
+    give_up_after: float,
+) -> tuple[str, str | None]:
+    """Complete the run; the status and reason it ended with (the service's, if it
+    ended it first: a run whose worker was declared lost, say)."""
+    try:
+        ended = _retrying(lambda: client.complete_run(job, run, status, reason), give_up_after)
+    except ServiceError as exc:
+        if exc.body.get("error") != "run_ended":
+            raise
+        return str(exc.body.get("status", status)), None
+    return str(ended["status"]), ended.get("failure_reason")
 
 
 def _ending(outcome: Outcome) -> tuple[str, str | None]:
-    """The run's status and failure reason: Stopped on Ctrl-C or SIGTERM, Completed on
-    exit code 0, else Failed with the last line the command wrote to stderr."""
+    """The run's status and failure reason: Stopped on a stop request (with its reason),
+    Ctrl-C or SIGTERM, Completed on exit code 0, else Failed with the last line the
+    command wrote to stderr."""
+    if outcome.stopped is not None:
+        return "Stopped", outcome.stopped
     if outcome.interrupted:
         return "Stopped", None
     if outcome.returncode == 0:

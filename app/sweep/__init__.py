@@ -1,15 +1,6 @@
-"""Hyperparameter sweeps: a job, one run per hyperparameter set, the best run."""
+"""`logmetrics sweep`: a tuning job from a file, run by a local worker, and its report."""
 
-from app.sweep.runner import SweepResult, format_report, run_sweep
-from app.sweep.search import hyperparameter_sets
+from app.sweep.runner import Sweep, SweepResult, format_report
 from app.sweep.spec import SweepSpec, SweepSpecError, load_spec
 
-__all__ = [
-    "SweepResult",
-    "SweepSpec",
-    "SweepSpecError",
-    "format_report",
-    "hyperparameter_sets",
-    "load_spec",
-    "run_sweep",
-]
+__all__ = ["Sweep", "SweepResult", "SweepSpec", "SweepSpecError", "format_report", "load_spec"]

@@ -1,0 +1,194 @@
+"""`logmetrics worker`: runs the runs a tuning job's search hands out, on any machine.
+
+A worker holds up to `parallel` slots. Each slot asks the service for a lease, runs the
+lease's command through the shipper (hyperparameters as SageMaker delivers them), sends
+a heartbeat every quarter of the lease, stops the command when the service asks (early
+stopping, a stopped job) or when the run's maximum runtime passes, and reports the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.client import ServiceClient, ServiceError, ServiceUnavailable
+from app.shipper import Shipped, StopSignal, ship_run
+from app.shipper.process import Echo
+
+__all__ = ["Worker", "WorkerSettings", "default_worker_name"]
+
+log = logging.getLogger("logmetrics.worker")
+
+MAX_RUNTIME_REASON = "MaxRuntimeExceeded: the run ran longer than {seconds} s"
+WORKER_STOPPED_REASON = "the worker was stopped"
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """`jobs`: only these jobs (None: any). `exit_when_idle`: exit once no job has a run
+    for this worker and none of its runs is going on. `poll_seconds`: how often an idle
+    slot asks again. `stop_grace`: from SIGTERM to SIGKILL of a command being stopped."""
+
+    name: str
+    jobs: tuple[str, ...] | None = None
+    parallel: int = 1
+    exit_when_idle: bool = False
+    poll_seconds: float = 2.0
+    stop_grace: float = 10.0
+    give_up_after: float = 3600.0
+
+
+class Worker:
+    """Run `Worker.run()` in one thread; `stop()` from another (or a signal handler)."""
+
+    def __init__(
+        self,
+        client: ServiceClient,
+        settings: WorkerSettings,
+        echo: Callable[[str], Echo] | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        self._client = client
+        self.settings = settings
+        self._echo = echo
+        self._report = report or (lambda text: log.info("%s", text))
+        self._closing = threading.Event()
+        self._lock = threading.Lock()
+        self._running: dict[str, StopSignal] = {}  # run key -> its stop signal
+        self.finished: list[Shipped] = []
+
+    def run(self) -> None:
+        """Work until stopped, or (with `exit_when_idle`, or named jobs that have all
+        ended) until there is no more work."""
+        slots = [
+            threading.Thread(target=self._slot, name=f"logmetrics-worker-{i}", daemon=True)
+            for i in range(self.settings.parallel)
+        ]
+        for slot in slots:
+            slot.start()
+        for slot in slots:
+            slot.join()
+
+    def stop(self, reason: str = WORKER_STOPPED_REASON) -> None:
+        """Take no more runs, and stop the running ones (they end Stopped)."""
+        self._closing.set()
+        with self._lock:
+            for signal in self._running.values():
+                signal.set(reason)
+
+    def _slot(self) -> None:
+        backoff = 0.2
+        while not self._closing.is_set():
+            try:
+                answer = self._client.lease(
+                    self.settings.name,
+                    list(self.settings.jobs) if self.settings.jobs is not None else None,
+                )
+            except ServiceUnavailable as exc:
+                log.warning("logmetrics worker: %s; retrying in %.1f s", exc, backoff)
+                self._closing.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 0.2
+            lease = answer["lease"]
+            if lease is not None:
+                self._execute(lease)
+                continue
+            if self._done(answer["jobs_in_progress"]):
+                return
+            self._closing.wait(self.settings.poll_seconds)
+
+    def _done(self, jobs_in_progress: int) -> bool:
+        with self._lock:
+            busy = bool(self._running)
+        if busy:
+            return False
+        if self.settings.exit_when_idle:
+            return True
+        # Named jobs that have all ended will never have work again.
+        return self.settings.jobs is not None and jobs_in_progress == 0
+
+    def _execute(self, lease: dict[str, Any]) -> None:
+        job, run = lease["job"], lease["run"]
+        key = f"{job}/{run}"
+        stop = StopSignal()
+        with self._lock:
+            self._running[key] = stop
+        if self._closing.is_set():
+            stop.set(WORKER_STOPPED_REASON)
+        token = lease.get("ingest_token")
+        client = self._client.with_token(token) if token else self._client
+        beating = threading.Thread(
+            target=self._heartbeat,
+            args=(client, lease, stop),
+            name=f"logmetrics-heartbeat-{run}",
+            daemon=True,
+        )
+        self._report(f"worker: {run} of {job} started: {_brief(lease['hyperparameters'])}")
+        beating.start()
+        try:
+            shipped = ship_run(
+                client,
+                {"name": job, "environment": lease["environment"]},
+                {"name": run, "hyperparameters": lease["hyperparameters"]},
+                lease["command"],
+                give_up_after=self.settings.give_up_after,
+                echo=self._echo,
+                stop=stop,
+                stop_grace=self.settings.stop_grace,
+                # The worker alone decides how a command ends: a Ctrl-C meant for it
+                # must not kill the runs before it has told the service.
+                new_session=True,
+            )
+        except (ServiceError, ServiceUnavailable) as exc:
+            log.error("logmetrics worker: %s of %s: %s", run, job, exc)
+            shipped = Shipped(run, "Failed", 1, str(exc))
+        finally:
+            with self._lock:
+                del self._running[key]
+            stop.set("")  # ends the heartbeat
+            beating.join()
+            if token:
+                client.close()
+        self.finished.append(shipped)
+        why = shipped.failure or shipped.reason
+        self._report(f"worker: {run} of {job} {shipped.status}" + (f": {why}" if why else ""))
+
+    def _heartbeat(self, client: ServiceClient, lease: dict[str, Any], stop: StopSignal) -> None:
+        """Beat every quarter of the lease until the run ends; set `stop` when the
+        service asks, when the service has ended the run, or at the maximum runtime."""
+        interval = max(0.05, float(lease["lease_seconds"]) / 4)
+        limit = lease.get("max_runtime_seconds")
+        deadline = time.monotonic() + limit if limit else None
+        while not stop.wait(
+            interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic()))
+        ):
+            if deadline is not None and time.monotonic() >= deadline:
+                stop.set(MAX_RUNTIME_REASON.format(seconds=limit))
+                return
+            try:
+                answer = client.heartbeat(lease["job"], lease["run"], self.settings.name)
+            except ServiceUnavailable as exc:
+                log.warning("logmetrics worker: heartbeat of %s: %s", lease["run"], exc)
+                continue
+            except ServiceError as exc:
+                log.warning("logmetrics worker: heartbeat of %s refused: %s", lease["run"], exc)
+                continue
+            if answer.get("stop_requested"):
+                stop.set(answer["stop_requested"])
+            elif answer.get("status") != "InProgress":
+                stop.set(f"the service ended the run ({answer.get('status')})")
+
+
+def _brief(hyperparameters: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in hyperparameters.items() if not k.startswith("_"))
