@@ -267,10 +267,10 @@ class Storage(abc.ABC):
         """Start the next run of a job with a search, leased to `worker`.
 
         Jobs (those named in `jobs`, or all) are tried oldest first; each in-progress
-        job with a search, no completion recorded and not being leased from by another
-        caller at this moment is offered to `plan`, with all its runs; the first
-        hyperparameters it returns become a new run (named `run-NNNN`, in creation
-        order), leased for `lease_seconds`. None when no job has a run to start.
+        job with a search and no completion recorded is offered to `plan`, with all its
+        runs, while no other caller leases from it; the first hyperparameters `plan`
+        returns become a new run (named `run-NNNN`, in creation order), leased for
+        `lease_seconds`. None when no job has a run to start.
         """
 
     @abc.abstractmethod

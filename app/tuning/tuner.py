@@ -9,8 +9,9 @@ writes their outcomes back.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,21 +53,16 @@ class Lease:
     lease_seconds: float
 
 
-_searches: dict[int, SearchSpec] = {}
-_searches_lock = threading.Lock()
-
-
 def search_of(job: Job) -> SearchSpec | None:
-    """The job's search, parsed once per process (a job never changes)."""
+    """The job's search, parsed once per process for each distinct search."""
     if job.search is None:
         return None
-    with _searches_lock:
-        found = _searches.get(job.id)
-    if found is None:
-        found = SearchSpec.model_validate(dict(job.search))
-        with _searches_lock:
-            _searches[job.id] = found
-    return found
+    return _parsed(json.dumps(job.search, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(search: str) -> SearchSpec:
+    return SearchSpec.model_validate_json(search)
 
 
 class Tuner:

@@ -306,9 +306,27 @@ class SqlStorage(Storage):
     ) -> tuple[Job, Run] | None:
         created = now()
         with self._db.write() as conn:
-            return tuning.lease_run(
+            leased, skipped = tuning.lease_run(
                 conn, jobs, worker, created, created + lease_seconds, plan, ingest_token
             )
+        # Jobs another worker's lease held (PostgreSQL's SKIP LOCKED): wait for each in
+        # turn, rather than answer "no work" while there is some.
+        for job_id in skipped:
+            if leased is not None:
+                break
+            created = now()
+            with self._db.write() as conn:
+                leased, _ = tuning.lease_run(
+                    conn,
+                    jobs,
+                    worker,
+                    created,
+                    created + lease_seconds,
+                    plan,
+                    ingest_token,
+                    wait_for=job_id,
+                )
+        return leased
 
     def renew_lease(self, job: Job, run: str, worker: str, lease_seconds: float) -> Run:
         with self._db.write() as conn:

@@ -61,9 +61,16 @@ def lease_run(
     lease_until: float,
     plan: LeasePlan,
     ingest_token: Callable[[int], str | None] | None,
-) -> tuple[Job, Run] | None:
-    """Start the next run of the first job (oldest first) that has one to start."""
-    statement = (
+    *,
+    wait_for: int | None = None,
+) -> tuple[tuple[Job, Run] | None, list[int]]:
+    """Start the next run of the first job (oldest first) that has one to start.
+
+    Jobs another transaction holds are skipped, and their ids returned, so that the
+    caller can try them again, one at a time and waiting (`wait_for`, a job id): in a
+    transaction of its own, so it never waits while holding a job's lock.
+    """
+    candidates = (
         select(jobs)
         .where(
             jobs.c.search.is_not(None),
@@ -71,11 +78,17 @@ def lease_run(
             jobs.c.completion_criterion.is_(None),
         )
         .order_by(jobs.c.created_at, jobs.c.id)
-        .with_for_update(skip_locked=True)
     )
     if names is not None:
-        statement = statement.where(jobs.c.name.in_(list(names)))
-    for row in conn.execute(statement).all():
+        candidates = candidates.where(jobs.c.name.in_(list(names)))
+    if wait_for is not None:
+        candidates = candidates.where(jobs.c.id == wait_for)
+        wanted = [wait_for]
+        locked = conn.execute(candidates.with_for_update()).all()
+    else:
+        wanted = list(conn.execute(candidates.with_only_columns(jobs.c.id)).scalars())
+        locked = conn.execute(candidates.with_for_update(skip_locked=True)).all()
+    for row in locked:
         job = job_of(row)
         found = [
             run_of(r, job)
@@ -93,8 +106,9 @@ def lease_run(
             .where(runs.c.id == run_id)
             .values(search_index=index, worker=worker, lease_expires_at=lease_until)
         )
-        return job, _run(conn, job, run_id)
-    return None
+        return (job, _run(conn, job, run_id)), []
+    held = {row.id for row in locked}
+    return None, [job_id for job_id in wanted if job_id not in held]
 
 
 def renew_lease(conn: Connection, job: Job, run: Run, worker: str, lease_until: float) -> Run:
