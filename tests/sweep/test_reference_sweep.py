@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.client import ServiceClient
-from app.sweep import format_report, load_spec, run_sweep
+from app.sweep import Sweep, format_report, load_spec
 
 SPEC = Path(__file__).resolve().parents[2] / "trainer" / "sweep.yaml"
 
@@ -15,18 +15,22 @@ SPEC = Path(__file__).resolve().parents[2] / "trainer" / "sweep.yaml"
 @pytest.mark.slow
 def test_the_reference_sweep_finds_a_best_run(service, monkeypatch):
     spec = load_spec(SPEC)
-    spec = spec.model_copy(
+    search = spec.search
+    assert (search.strategy, search.early_stopping) == ("Bayesian", "Auto")
+    limits = search.resource_limits.model_copy(update={"max_number_of_training_jobs": 2})
+    search = search.model_copy(
         update={
-            "max_runs": 2,
-            "static_hyperparameters": {**spec.static_hyperparameters, "epochs": 2},
+            "resource_limits": limits,
+            "static_hyperparameters": {**search.static_hyperparameters, "epochs": 2},
         }
     )
+    spec = spec.model_copy(update={"search": search})
     # The spec runs `python -m trainer`: this interpreter's, as `make demo` arranges.
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     client = ServiceClient(service.url)
-    result = run_sweep(client, spec)
+    result = Sweep(client, spec, poll_seconds=0.1).run()
     client.close()
-    assert [r.status for r in result.runs] == ["Completed", "Completed"]
+    assert sorted(r["status"] for r in result.leaderboard) == ["Completed", "Completed"]
     assert result.best is not None
     metrics = {m["metric_name"]: m["value"] for m in result.best["final_metrics"]}
     assert metrics["epoch"] == 2
@@ -43,4 +47,4 @@ def test_the_reference_sweep_finds_a_best_run(service, monkeypatch):
         "lr",
     }
     assert result.best["objective"]["value"] == metrics["val_accuracy"]
-    assert "Best run: " in format_report(result, spec.parameter_ranges.names())
+    assert "Best run: " in format_report(result, search.parameter_ranges.names())
