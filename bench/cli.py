@@ -10,14 +10,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.config import PHASES, BenchConfig, quick
-from bench.fleet import fleet_section, with_fleet_section
 from bench.report import render, targets
 from bench.run import run_benchmark
+from bench.sections import read_section, replace_section
 from bench.timing import MB
 
 __all__ = ["main"]
 
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+SEPARATE_SECTIONS = ("fleet", "tuning")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,11 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not results.equal:
         return 1
     if args.write_results is not None:
-        # The fleet phase (python -m bench.fleet) writes a section of its own: kept.
+        # The fleet and tuning phases (python -m bench.fleet, bench.tuning) write
+        # sections of their own: kept.
         previous = args.write_results.read_text() if args.write_results.exists() else ""
-        args.write_results.write_text(
-            with_fleet_section(render(results, markdown=True), fleet_section(previous))
-        )
+        text = render(results, markdown=True)
+        for name in SEPARATE_SECTIONS:
+            text = replace_section(text, name, read_section(previous, name))
+        args.write_results.write_text(text)
         print(f"wrote {args.write_results}")
     failed = [t for t in targets(results) if t.passed is False]
     return 2 if failed and args.fail_on_target else 0

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from app.service_process import ServiceProcess
+from bench.sections import replace_section
 
 __all__ = ["FleetResult", "chunk_body", "main", "run_fleet"]
 
@@ -242,27 +243,6 @@ def render(results: Sequence[FleetResult]) -> str:
     return "\n".join(lines)
 
 
-_BEGIN, _END = "<!-- fleet: written by python -m bench.fleet -->", "<!-- /fleet -->"
-
-
-def with_fleet_section(text: str, section: str | None) -> str:
-    """`text` (RESULTS.md) with its fleet section replaced by `section`, or appended;
-    None keeps the section `text` has."""
-    start, end = text.find(_BEGIN), text.find(_END)
-    if section is None:
-        return text
-    block = f"{_BEGIN}\n{section.rstrip()}\n{_END}\n"
-    if start >= 0 and end > start:
-        return text[:start] + block + text[end + len(_END) :].lstrip("\n")
-    return text.rstrip("\n") + "\n\n" + block
-
-
-def fleet_section(text: str) -> str | None:
-    """The fleet section of RESULTS.md's `text`, if it has one."""
-    start, end = text.find(_BEGIN), text.find(_END)
-    return text[start + len(_BEGIN) : end].strip("\n") if start >= 0 and end > start else None
-
-
 def _section(results: Sequence[FleetResult], command: str) -> str:
     from bench.machine import describe_machine, load_average
 
@@ -329,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_results:
         command = "python -m bench.fleet " + shlex.join(sys.argv[1:] if argv is None else argv)
         path = _REPO / "bench" / "RESULTS.md"
-        path.write_text(with_fleet_section(path.read_text(), _section(results, command)))
+        path.write_text(replace_section(path.read_text(), "fleet", _section(results, command)))
         print(f"wrote {path}")
     return 0 if all(r.exact for r in results) else 1
 

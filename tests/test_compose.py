@@ -102,7 +102,7 @@ def test_the_trainer_starts_once_the_service_is_healthy_and_points_at_it():
 def test_the_trainers_sweep_spec_exists_and_runs_the_trainer():
     spec_path = option(SERVICES["trainer"]["command"], "sweep")
     spec = load_spec(ROOT / spec_path)
-    assert spec.command[:3] == ["python", "-m", "trainer"]
+    assert spec.search.command[:3] == ["python", "-m", "trainer"]
     assert "trainer" in (dockerfile("trainer").read_text())
 
 

@@ -35,6 +35,9 @@ from app.tuning.spec import (
 
 __all__ = ["Trial", "TrialOutcome", "startup_trials", "suggest"]
 
+# Each suggestion makes a study in memory; Optuna would log every one of them at INFO.
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
 
 class TrialOutcome(NamedTuple):
     """Where a run stands, as the Bayesian search sees it."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.objective import Strategy
-from app.records import Job, Run, RunStatus
+from app.records import Job, Run, RunStatus, StopCause
 
 __all__ = [
     "BEST_COLOR",
@@ -53,6 +53,13 @@ class Row:
     run: Run
     color: str
     is_best: bool
+
+    @property
+    def early(self) -> bool:
+        """Early stopping (or Hyperband) stopped the run."""
+        return (
+            self.run.status is RunStatus.STOPPED and self.run.stop_cause == StopCause.EARLY_STOPPING
+        )
 
     @property
     def finals(self) -> dict[str, float]:

@@ -14,11 +14,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.api.deps import PresetsDep, StorageDep
+from app.api.deps import PresetsDep, StorageDep, TunerDep
 from app.errors import NotFound
 from app.objective import best_first_order
-from app.records import Job, MetricSummary, Run, RunStatus
+from app.records import Job, JobStatus, MetricSummary, Run, RunStatus
 from app.storage import RunQuery, Storage
+from app.tuning.spec import EarlyStopping
+from app.tuning.tuner import search_of
 from app.web.auth import ViewerDep
 from app.web.leaderboard import Leaderboard, build_leaderboard
 from app.web.templating import TemplatesDep
@@ -49,9 +51,10 @@ def read_job_page(
     job: JobName,
     _viewer: ViewerDep,
     storage: StorageDep,
+    tuner: TunerDep,
     templates: TemplatesDep,
 ) -> Response:
-    """A job: its leaderboard, charts of its runs and its metric definitions."""
+    """A job: its search, leaderboard, charts of its runs and its metric definitions."""
     try:
         found = storage.get_job(job)
     except NotFound as exc:
@@ -61,11 +64,22 @@ def read_job_page(
     every = _all_runs(storage, found, "created_at", "asc")
     best = overview.best_run.name if overview.best_run else None
     board = build_leaderboard(found, ranked, every, best)
+    search = search_of(found)
+    state = _job_state(found, board, every)
+    if search is not None and search.early_stopping is EarlyStopping.AUTO:
+        state["median"] = [[p.step, p.median] for p in tuner.median_curve(found)]
+    job_state = overview.state
+    started = overview.tallies.get("started", 0)
+    ended = job_state.completion is not None or job_state.status is not JobStatus.IN_PROGRESS
     context = {
         "job": found,
         "overview": overview,
         "board": board,
-        "state": _job_state(found, board, every),
+        "state": state,
+        "search": search,
+        "job_state": job_state,
+        "tallies": overview.tallies,
+        "pending": 0 if search is None or ended else max(0, search.max_training_jobs() - started),
         "nav": "jobs",
     }
     return templates.TemplateResponse(request, "job.html", context)
@@ -152,6 +166,7 @@ def _job_state(job: Job, board: Leaderboard, every: Sequence[Run]) -> dict[str, 
             for hp in board.tuned
         ],
         "live": board.live,
+        "median": [],
         # Changes whenever a run gets a point or changes status: the charts then refetch.
         "version": _digest(
             (run.name, run.status.value, sum(m.count for m in run.metrics)) for run in every

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.parsing import LogFormat, MetricDefinition, parse_log
-from bench.fleet import DEFINITIONS, _parse_wrk, chunk_body, fleet_section, with_fleet_section
+from bench.fleet import DEFINITIONS, _parse_wrk, chunk_body
+from bench.sections import read_section, replace_section
 
 WRK_REPORT = """Running 10s test @ http://127.0.0.1:40000
   2 threads and 32 connections
@@ -46,14 +47,14 @@ def test_wrks_report_is_read_with_its_units():
 def test_the_fleet_section_is_replaced_in_place_and_kept_when_results_are_rewritten():
     results = "# Benchmark results\n\nparser table\n"
 
-    first = with_fleet_section(results, "## Fleet\nold")
-    second = with_fleet_section(first, "## Fleet\nnew")
-    rewritten = with_fleet_section(
-        "# Benchmark results\n\nnew parser table\n", fleet_section(second)
+    first = replace_section(results, "fleet", "## Fleet\nold")
+    second = replace_section(first, "fleet", "## Fleet\nnew")
+    rewritten = replace_section(
+        "# Benchmark results\n\nnew parser table\n", "fleet", read_section(second, "fleet")
     )
 
     assert second.count("## Fleet") == 1
-    assert fleet_section(second) == "## Fleet\nnew"
+    assert read_section(second, "fleet") == "## Fleet\nnew"
     assert rewritten.startswith("# Benchmark results\n\nnew parser table\n\n<!-- fleet")
-    assert fleet_section(rewritten) == "## Fleet\nnew"
-    assert with_fleet_section(results, None) == results
+    assert read_section(rewritten, "fleet") == "## Fleet\nnew"
+    assert replace_section(results, "fleet", None) == results

@@ -18,13 +18,20 @@ const metricSelect = document.getElementById("series-metric");
 const logY = document.getElementById("series-logy");
 const seriesElement = document.getElementById("series-chart");
 const scatterGrid = document.getElementById("scatter-grid");
-const openRun = (name) => (location.href = `/jobs/${enc(state.job)}/runs/${enc(name)}`);
+const MEDIAN = "median (early stopping)";
+const openRun = (name) => {
+  if (name !== MEDIAN) location.href = `/jobs/${enc(state.job)}/runs/${enc(name)}`;
+};
 
 const seriesChart = new LinesChart(seriesElement, {
   xLabel: "step",
   yLabel: metricSelect.value,
   describe: (line, j) =>
-    `<b>${escapeHTML(line.name)}</b>${line.best ? ' <span style="color:#ffa94d">★ best</span>' : ""}` +
+    line.median
+      ? `<b>median</b> <span class="muted">of the runs' running averages</span><br>` +
+        `step ${line.xs[j]} · ${escapeHTML(metricSelect.value)} <b>${number(line.ys[j])}</b><br>` +
+        `<span class="muted">early stopping stops a run below it (above, minimizing)</span>`
+      : `<b>${escapeHTML(line.name)}</b>${line.best ? ' <span style="color:#ffa94d">★ best</span>' : ""}` +
     `${line.rank ? ` <span class="muted">rank ${line.rank}</span>` : ""}<br>` +
     `step ${line.xs[j]} · ${escapeHTML(metricSelect.value)} <b>${number(line.ys[j])}</b><br>` +
     `<span class="muted">${line.count} points${line.count > line.xs.length ? `, ${line.xs.length} drawn` : ""} · ${line.status} · click to open</span>`,
@@ -71,6 +78,20 @@ async function loadSeries() {
     };
   });
   lines.sort((a, b) => drawOrder(a) - drawOrder(b));
+  // Early stopping's yardstick, on top: the median of the runs' running averages.
+  if (metric === state.objective.metric && state.median?.length) {
+    lines.push({
+      name: MEDIAN,
+      median: true,
+      color: getComputedStyle(document.documentElement).getPropertyValue("--text").trim(),
+      width: 2,
+      dash: [2, 3],
+      status: "",
+      count: state.median.length,
+      xs: state.median.map((p) => p[0]),
+      ys: state.median.map((p) => p[1]),
+    });
+  }
   const positive = lines.every((line) => line.ys.every((y) => y > 0));
   logY.disabled = !positive;
   logY.parentElement.title = positive ? "" : "some values are 0 or below";
