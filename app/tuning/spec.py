@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -65,7 +65,7 @@ class Scaling(enum.StrEnum):
 
 class CategoricalRange(_Spec):
     name: str = Field(validation_alias=_alias("name", "Name"), min_length=1, max_length=256)
-    values: list[str] = Field(
+    values: list[Annotated[str, Field(max_length=256)]] = Field(
         validation_alias=_alias("values", "Values"), min_length=1, max_length=30
     )
 
@@ -241,12 +241,28 @@ class SearchSpec(_Spec):
         default_factory=HyperbandConfig,
         validation_alias=_alias("hyperband", "HyperbandStrategyConfig"),
     )
-    command: list[str] = Field(
+    command: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
         min_length=1,
         max_length=256,
         validation_alias=_alias("command", "Command"),
         description="The argv a worker runs for each run.",
     )
+
+    @field_validator("static_hyperparameters")
+    @classmethod
+    def _storable(
+        cls, values: dict[str, str | int | float | bool]
+    ) -> dict[str, str | int | float | bool]:
+        # The limits a run's hyperparameters have (app.jobs), checked now rather than
+        # when a worker asks for the first run.
+        for key, value in values.items():
+            if not 1 <= len(key) <= 256:
+                raise ValueError(f"hyperparameter names must be 1 to 256 characters: {key[:40]!r}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{key}: a number must be finite")
+            if len(hyperparameter_text(value)) > 2500:
+                raise ValueError(f"{key}: values may be at most 2500 characters")
+        return values
 
     @field_validator("strategy", "early_stopping", mode="before")
     @classmethod
@@ -263,6 +279,9 @@ class SearchSpec(_Spec):
         clash = sorted(set(names) & set(self.static_hyperparameters))
         if clash:
             raise ValueError(f"{', '.join(clash)} is both static and tuned")
+        if len(names) + len(self.static_hyperparameters) > 99:
+            # A run has at most 100 hyperparameters, the objective's name among them.
+            raise ValueError("at most 99 hyperparameters, static and tuned together")
         limits = self.resource_limits
         if self.strategy is SearchStrategy.GRID:
             if self.parameter_ranges.continuous:

@@ -261,3 +261,52 @@ def test_two_services_on_one_database_hand_out_each_run_once(service_database_ur
 
     assert sorted(given["run"] for given in leases) == [f"run-{i:04d}" for i in range(1, 9)]
     assert [run["name"] for run in runs] == [f"run-{i:04d}" for i in range(1, 9)]
+
+
+def test_hyperband_stops_a_run_at_a_rung_where_it_is_not_among_the_best_third(
+    api, make_search_job, lease, post_log
+):
+    # MinResource 1, MaxResource 9: runs 0, 3 and 6 (run-0001, -0004, -0007) share bracket
+    # 0, whose rungs lie at 1 and 3 objective points.
+    make_search_job(
+        strategy="Hyperband",
+        hyperband={"MinResource": 1, "MaxResource": 9},
+        resource_limits={"max_number_of_training_jobs": 9, "max_parallel_training_jobs": 9},
+    )
+    runs = [lease()["lease"]["run"] for _ in range(7)]
+    assert "stop_requested" not in post_log(runs[0], "acc=0.6;\n", job="tune").json()
+    assert "stop_requested" not in post_log(runs[3], "acc=0.9;\n", job="tune").json()
+    assert "stop_requested" not in post_log(runs[1], "acc=0.1;\n", job="tune").json()  # bracket 1
+
+    answer = post_log(runs[6], "acc=0.5;\n", job="tune").json()
+
+    assert answer["stop_requested"] == (
+        "stopped by Hyperband at resource 1 of 9: 0.5 is not among the best 1 of 3 runs "
+        "at this rung"
+    )
+
+
+def test_a_restarted_service_goes_on_with_the_search_where_it_was(database_url):
+    from app.config import Settings
+
+    settings = Settings(database_url=database_url, sqlite_synchronous="NORMAL")
+    body = search_job_body(random_seed=5)
+    given = []
+    for _restart in range(2):
+        with running_service(settings) as service:
+            if not given:
+                assert service.client.post("/v1/jobs", json=body).status_code == 201
+            for _ in range(2):
+                lease = service.client.post("/v1/leases", json={"worker": "w"}).json()["lease"]
+                given.append((lease["run"], lease["hyperparameters"]["lr"]))
+    with running_service(settings) as service:
+        assert service.client.post("/v1/jobs", json={**body, "name": "again"}).status_code == 201
+        uninterrupted = [
+            service.client.post("/v1/leases", json={"worker": "w", "jobs": ["again"]}).json()[
+                "lease"
+            ]["hyperparameters"]["lr"]
+            for _ in range(4)
+        ]
+
+    assert [run for run, _lr in given] == ["run-0001", "run-0002", "run-0003", "run-0004"]
+    assert [lr for _run, lr in given] == uninterrupted

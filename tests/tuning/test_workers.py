@@ -235,3 +235,24 @@ def test_an_interrupted_sweep_stops_its_job_cleanly(service, trainer, tmp_path, 
         ("run-0002", "Stopped", "the job was stopped"),
     ]
     assert api.get("/v1/jobs/toy").json()["status"] == "Stopped"
+
+
+def test_a_met_target_completes_the_job_and_the_worker_leaves(service, trainer, start_worker):
+    command, _notes = trainer
+    api = service.client
+    body = search_job_body(
+        command=command(0),
+        completion_criteria={"TargetObjectiveMetricValue": 0.5},  # acc = 1 - lr > 0.9
+        resource_limits={"max_number_of_training_jobs": 5},
+    )
+    assert api.post("/v1/jobs", json=body).status_code == 201
+
+    worker = start_worker(service.url, "--job", "tune")
+    assert worker.wait(timeout=60) == 0, worker.output()
+
+    job = api.get("/v1/jobs/tune").json()
+    assert (job["status"], job["completion"]["criterion"]) == (
+        "Completed",
+        "TargetObjectiveMetricValue",
+    )
+    assert [r["name"] for r in runs_of(api)] == ["run-0001"]
