@@ -13,11 +13,14 @@ pytestmark = pytest.mark.browser
 def test_the_job_page_shows_the_search_and_what_early_stopping_did(api, browse):
     assert api.post("/v1/jobs", json=search_job_body(early_stopping="Auto")).status_code == 201
     runs = [api.post("/v1/leases", json={"worker": "w"}).json()["lease"]["run"] for _ in range(5)]
-    for run, log in zip(
-        runs, [*CURVES, "acc=0.5;\nacc=0.6;\nacc=0.65;\nacc=0.71;\n"], strict=False
-    ):
-        api.post(f"/v1/jobs/tune/runs/{run}/logs", content=log.encode())
-        api.post(f"/v1/jobs/tune/runs/{run}/complete", json={"status": "Completed"})
+    worse = "acc=0.5;\nacc=0.6;\nacc=0.65;\nacc=0.71;\n"
+    for run, log in zip(runs, [*CURVES, worse], strict=False):
+        posted = api.post(f"/v1/jobs/tune/runs/{run}/logs", content=log.encode())
+        assert posted.status_code == 200, posted.text
+        # The worker stopped run-0004's command when the service asked.
+        status = "Stopped" if run == "run-0004" else "Completed"
+        ended = api.post(f"/v1/jobs/tune/runs/{run}/complete", json={"status": status})
+        assert ended.status_code == 200, ended.text
 
     tab = browse("/jobs/tune")
     tab.wait_ready()
