@@ -96,6 +96,8 @@ def _wait(
                 interrupt.set()
                 break
             if stop is not None and stop.is_set():
+                if child.poll() is not None:
+                    break  # it ended on its own first: its exit code says how
                 _end(child, stop_grace, signal.SIGTERM)
                 return False, stop.reason
         if interrupt.is_set():

@@ -1,10 +1,11 @@
 """Take docs/dashboard-job.png, the README's picture of a job page, from real runs.
 
-    .venv/bin/python -m tests.web.readme_screenshot [--runs 6]
+    .venv/bin/python -m tests.web.readme_screenshot [--runs 12]
 
 Runs the reference sweep (`trainer/sweep.yaml`, what `make demo` runs: the reference
 PyTorch trainer, for real) against a service on a temporary database, then has Chromium
-draw the job's page and keeps its top: the summary, both charts and the leaderboard.
+draw the job's page and keeps its top: the search, the summary, both charts and the
+leaderboard.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _spec(folder: Path, runs: int | None) -> Path:
     if runs is None:
         return DEFAULT_SPEC
     spec = yaml.safe_load(DEFAULT_SPEC.read_text())
-    spec["max_runs"] = runs
+    spec["search"]["resource_limits"]["max_number_of_training_jobs"] = runs
     path = folder / "sweep.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
