@@ -113,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--name", help="the worker's name (default: host:pid)")
     worker.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="NAME=COMMAND",
+        help="run training jobs of image NAME as COMMAND (repeatable): for tuning jobs "
+        "created through SageMaker's API, which name an image, not a command",
+    )
+    worker.add_argument(
         "--poll",
         type=float,
         default=2.0,
@@ -267,6 +275,13 @@ def _worker(args: argparse.Namespace) -> int:
     from app.worker import Worker, WorkerSettings, default_worker_name
 
     logging.getLogger("logmetrics").setLevel(logging.INFO)
+    images = {}
+    for item in args.image:
+        name, sep, command = item.partition("=")
+        if not sep or not name or not command.strip():
+            print(f"logmetrics: --image takes NAME=COMMAND, got {item!r}", file=sys.stderr)
+            return 2
+        images[name] = command
     client = ServiceClient(args.url, token=args.token)
     worker = Worker(
         client,
@@ -277,6 +292,7 @@ def _worker(args: argparse.Namespace) -> int:
             exit_when_idle=args.exit_when_idle,
             poll_seconds=args.poll,
             stop_grace=args.stop_grace,
+            images=images,
         ),
     )
     try:

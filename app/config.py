@@ -76,6 +76,17 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         10 * MiB, gt=0, description="Largest body of a request other than a log chunk."
     )
+    aws_credentials: str | None = Field(
+        None,
+        description="SageMaker's API (POST /) with access control on: "
+        "role:ACCESS_KEY_ID:SECRET entries (role admin or read), comma-separated; requests "
+        "must be SigV4-signed with one.",
+    )
+    aws_account_id: str = Field(
+        "123456789012",
+        pattern=r"^[0-9]{12}$",
+        description="The account in the ARNs SageMaker's API answers with.",
+    )
     lease_seconds: float = Field(
         60.0,
         gt=0,

@@ -32,6 +32,9 @@ from app.errors import (
 from app.ingest import Ingestor
 from app.parsing import ParserLimits
 from app.presets import DEFAULT_PRESETS_DIR, load_presets
+from app.sagemaker import api as sagemaker_api
+from app.sagemaker.api import parse_credentials
+from app.sagemaker.operations import SageMakerOperations
 from app.storage import create_storage
 from app.tuning.reaper import LeaseReaper
 from app.tuning.tuner import Tuner
@@ -104,10 +107,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.parse_pool = parse_pool
     api.state.ingestor = ingestor
     api.state.tuner = tuner
+    parse_credentials(settings.aws_credentials)  # a malformed setting fails at start
+    api.state.sagemaker = SageMakerOperations(storage, tuner, settings.aws_account_id)
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
     api.state.tokens = load_tokens(settings.api_tokens, settings.token_file)
     for module in (health, jobs, runs, logs, leases, metrics, parse, presets):
         api.include_router(module.router)
+    api.include_router(sagemaker_api.router)
     install_dashboard(api)
     _add_error_handlers(api)
     api.add_middleware(BodyLimit, limit=settings.max_request_bytes, exempt=_is_log_chunk)

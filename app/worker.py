@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from app.client import ServiceClient, ServiceError, ServiceUnavailable
+from app.script_mode import Launch, Unrunnable, launch
 from app.shipper import Shipped, StopSignal, ship_run
 from app.shipper.process import Echo
 
@@ -46,6 +50,8 @@ class WorkerSettings:
     poll_seconds: float = 2.0
     stop_grace: float = 10.0
     give_up_after: float = 3600.0
+    # Training images this worker can run, each as a command (`--image NAME=COMMAND`).
+    images: Mapping[str, str] = field(default_factory=dict)
 
 
 class Worker:
@@ -135,25 +141,33 @@ class Worker:
             daemon=True,
         )
         self._report(f"worker: {run} of {job} started: {_brief(lease['hyperparameters'])}")
+        workdir = Path(tempfile.mkdtemp(prefix=f"logmetrics-{run}-"))
         beating.start()
         try:
-            shipped = ship_run(
-                client,
-                {"name": job, "environment": lease["environment"]},
-                {"name": run, "hyperparameters": lease["hyperparameters"]},
-                lease["command"],
-                give_up_after=self.settings.give_up_after,
-                echo=self._echo,
-                stop=stop,
-                stop_grace=self.settings.stop_grace,
-                # The worker alone decides how a command ends: a Ctrl-C meant for it
-                # must not kill the runs before it has told the service.
-                new_session=True,
-            )
+            how = self._how(lease, workdir)
+            if isinstance(how, str):
+                shipped = self._refuse(client, lease, how)
+            else:
+                shipped = ship_run(
+                    client,
+                    {"name": job, "environment": lease["environment"]},
+                    {"name": run, "hyperparameters": lease["hyperparameters"]},
+                    how.command,
+                    environment=how.environment,
+                    give_up_after=self.settings.give_up_after,
+                    echo=self._echo,
+                    stop=stop,
+                    stop_grace=self.settings.stop_grace,
+                    # The worker alone decides how a command ends: a Ctrl-C meant for it
+                    # must not kill the runs before it has told the service.
+                    new_session=True,
+                    cwd=how.cwd,
+                )
         except (ServiceError, ServiceUnavailable) as exc:
             log.error("logmetrics worker: %s of %s: %s", run, job, exc)
             shipped = Shipped(run, "Failed", 1, str(exc))
         finally:
+            shutil.rmtree(workdir, ignore_errors=True)
             with self._lock:
                 del self._running[key]
             stop.set("")  # ends the heartbeat
@@ -163,6 +177,26 @@ class Worker:
         self.finished.append(shipped)
         why = shipped.failure or shipped.reason
         self._report(f"worker: {run} of {job} {shipped.status}" + (f": {why}" if why else ""))
+
+    def _how(self, lease: dict[str, Any], workdir: Path) -> Launch | str:
+        """The command to run, or why none can run."""
+        if lease["command"] is not None:
+            return Launch(list(lease["command"]), {}, None)
+        try:
+            return launch(
+                lease["hyperparameters"],
+                lease.get("training_image"),
+                lease.get("channels", {}),
+                self.settings.images,
+                workdir,
+            )
+        except Unrunnable as exc:
+            return str(exc)
+
+    def _refuse(self, client: ServiceClient, lease: dict[str, Any], reason: str) -> Shipped:
+        """End a run this worker cannot run at once: Failed, with what it lacks."""
+        ended = client.complete_run(lease["job"], lease["run"], "Failed", reason)
+        return Shipped(lease["run"], ended["status"], 1, reason=ended.get("failure_reason"))
 
     def _heartbeat(self, client: ServiceClient, lease: dict[str, Any], stop: StopSignal) -> None:
         """Beat every quarter of the lease until the run ends; set `stop` when the

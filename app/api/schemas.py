@@ -302,7 +302,9 @@ class LeasePublic(BaseModel):
     job: str
     run: str
     hyperparameters: dict[str, str]
-    command: list[str]
+    command: list[str] | None = Field(description="None: run `training_image`.")
+    training_image: str | None
+    channels: dict[str, str] = Field(description="Input channels a worker can read: file:// URIs.")
     environment: dict[str, str]
     max_runtime_seconds: int | None
     lease_seconds: float = Field(

@@ -41,6 +41,7 @@ def run_command(
     stop_grace: float = 10.0,
     stop: StopSignal | None = None,
     new_session: bool = False,
+    cwd: str | None = None,
 ) -> Outcome:
     """Run `command` until it exits; its stdout and stderr go to ours unchanged and to
     the `stdout` and `stderr` spools. Ctrl-C (SIGINT) and SIGTERM are passed on to it.
@@ -57,6 +58,7 @@ def run_command(
         stderr=subprocess.PIPE,
         env=dict(environment),
         start_new_session=new_session,
+        cwd=cwd,
     )
     assert child.stdout is not None and child.stderr is not None
     tail = bytearray()

@@ -107,6 +107,7 @@ def ship_run(
     stop: StopSignal | None = None,
     stop_grace: float = 10.0,
     new_session: bool = False,
+    cwd: str | None = None,
 ) -> Shipped:
     """Run `command` as the existing run `run` of `job` (each as the API shows it: a
     name, an environment, hyperparameters), ship its output, and end the run.
@@ -135,6 +136,7 @@ def ship_run(
                 stop_grace,
                 stop,
                 new_session,
+                cwd,
             )
         except OSError as exc:  # the command could not be started at all
             sender.finish(give_up_after)

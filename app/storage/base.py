@@ -31,6 +31,7 @@ __all__ = [
     "ChunkWrite",
     "JobSpec",
     "LeasePlan",
+    "PlannedRun",
     "RunPage",
     "RunQuery",
     "RunSnapshot",
@@ -39,9 +40,16 @@ __all__ = [
 ]
 
 
-LeasePlan = Callable[[Job, JobState, Sequence[Run]], Mapping[str, str] | None]
-"""Given a job, its state and its runs (oldest first), the next run's hyperparameters,
-or None when the job has no run to start now."""
+class PlannedRun(NamedTuple):
+    """The next run of a search: its hyperparameters, and its name (None: `run-NNNN`)."""
+
+    hyperparameters: Mapping[str, str]
+    name: str | None = None
+
+
+LeasePlan = Callable[[Job, JobState, Sequence[Run]], PlannedRun | None]
+"""Given a job, its state and its runs (oldest first), the next run, or None when the
+job has no run to start now."""
 
 
 @dataclass(frozen=True)
@@ -296,6 +304,10 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def objective_curves(self, job: Job) -> list[ObjectiveCurve]:
         """Each run's points of the objective metric, runs oldest first."""
+
+    @abc.abstractmethod
+    def jobs_with_run(self, run: str) -> list[str]:
+        """The names of the jobs that have a run named `run`."""
 
     @abc.abstractmethod
     def job_runs(self, job: Job) -> list[Run]:

@@ -241,11 +241,25 @@ class SearchSpec(_Spec):
         default_factory=HyperbandConfig,
         validation_alias=_alias("hyperband", "HyperbandStrategyConfig"),
     )
-    command: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
+    command: list[Annotated[str, Field(min_length=1, max_length=4096)]] | None = Field(
+        None,
         min_length=1,
         max_length=256,
         validation_alias=_alias("command", "Command"),
         description="The argv a worker runs for each run.",
+    )
+    training_image: str | None = Field(
+        None,
+        max_length=255,
+        validation_alias=_alias("training_image", "TrainingImage"),
+        description="Without a command: the image SageMaker would run. A worker runs it in "
+        "script mode (the sagemaker_program hyperparameter), or as its --image option maps it.",
+    )
+    sagemaker: dict[str, Any] | None = Field(
+        None,
+        description="For a job created through SageMaker's API: the request's tuning config, "
+        "training job definition and region, as given (DescribeHyperParameterTuningJob "
+        "echoes them).",
     )
 
     @field_validator("static_hyperparameters")
@@ -272,6 +286,8 @@ class SearchSpec(_Spec):
 
     @model_validator(mode="after")
     def _check(self) -> SearchSpec:
+        if self.command is None and self.training_image is None:
+            raise ValueError("a search needs a command (or a training_image) for its runs")
         names = self.parameter_ranges.names()
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,7 +31,7 @@ from app.records import (
     RunStatus,
     StopCause,
 )
-from app.storage import Storage
+from app.storage import PlannedRun, Storage
 from app.tuning.completion import EndedRun, completion
 from app.tuning.spec import EarlyStopping, SearchSpec, SearchStrategy
 from app.tuning.stopping import MedianPoint, hyperband_rule, median_curve, median_rule
@@ -92,7 +93,7 @@ class Tuner:
         log.info("leased %s of job %s to %s", run.name, job.name, worker)
         return Lease(job, run, search, self.lease_seconds)
 
-    def _plan(self, job: Job, state: JobState, runs: Sequence[Run]) -> Mapping[str, str] | None:
+    def _plan(self, job: Job, state: JobState, runs: Sequence[Run]) -> PlannedRun | None:
         search = search_of(job)
         if search is None or state.status is not JobStatus.IN_PROGRESS:
             return None
@@ -114,7 +115,11 @@ class Tuner:
             for run in started
         ]
         chosen = suggest(search, len(started), history, _maximize(job))
-        return run_hyperparameters(job, chosen)
+        # A job made through SageMaker's API names its training jobs as AMT does.
+        name = None
+        if search.sagemaker is not None:
+            name = f"{job.name}-{len(started) + 1:03d}-{secrets.token_hex(4)}"
+        return PlannedRun(run_hyperparameters(job, chosen), name)
 
     def heartbeat(self, job: Job, run: str, worker: str) -> Run:
         """Extend the run's lease; the run, with any stop request."""

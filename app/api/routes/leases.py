@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.api import schemas
 from app.api.deps import CanManage, StorageDep, TokensDep, TunerDep
 from app.auth import hash_token, new_run_token
+from app.tuning.spec import SearchSpec
 
 router = APIRouter(prefix="/v1/leases", tags=["workers"])
 
@@ -32,7 +33,9 @@ def create_lease(
             job=job.name,
             run=run.name,
             hyperparameters=dict(run.hyperparameters),
-            command=list(search.command),
+            command=list(search.command) if search.command is not None else None,
+            training_image=search.training_image,
+            channels=_channels(search),
             environment=dict(job.environment),
             max_runtime_seconds=search.resource_limits.max_runtime_in_seconds,
             lease_seconds=lease.lease_seconds,
@@ -40,3 +43,14 @@ def create_lease(
         ),
         jobs_in_progress=open_jobs,
     )
+
+
+def _channels(search: SearchSpec) -> dict[str, str]:
+    """The `file://` input channels of a job created through SageMaker's API, by name."""
+    definition = (search.sagemaker or {}).get("TrainingJobDefinition", {})
+    found = {}
+    for channel in definition.get("InputDataConfig", []):
+        uri = channel.get("DataSource", {}).get("S3DataSource", {}).get("S3Uri", "")
+        if uri.startswith("file://"):
+            found[channel["ChannelName"]] = uri
+    return found

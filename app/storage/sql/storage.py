@@ -42,7 +42,7 @@ from app.storage.base import (
     StreamSnapshot,
 )
 from app.storage.migrations import upgrade
-from app.storage.schema import runs, streams
+from app.storage.schema import jobs, runs, streams
 from app.storage.sql import ingest, reads, tuning
 from app.storage.sql import runs as runs_
 from app.storage.sql.batching import GroupCommit
@@ -349,6 +349,18 @@ class SqlStorage(Storage):
     def objective_curves(self, job: Job) -> list[ObjectiveCurve]:
         with self._db.read() as conn:
             return tuning.objective_curves(conn, job)
+
+    def jobs_with_run(self, run: str) -> list[str]:
+        if "\x00" in run:
+            return []
+        with self._db.read() as conn:
+            found = conn.execute(
+                select(jobs.c.name)
+                .join(runs, runs.c.job_id == jobs.c.id)
+                .where(runs.c.name == run)
+                .order_by(jobs.c.id)
+            )
+            return list(found.scalars())
 
     def job_runs(self, job: Job) -> list[Run]:
         with self._db.read() as conn:

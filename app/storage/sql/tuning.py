@@ -96,11 +96,13 @@ def lease_run(
                 select(runs).where(runs.c.job_id == job.id).order_by(runs.c.id)
             ).all()
         ]
-        hyperparameters = plan(job, job_state_of(row), found)
-        if hyperparameters is None:
+        planned = plan(job, job_state_of(row), found)
+        if planned is None:
             continue
         index = sum(1 for run in found if run.search_index is not None)
-        run_id, _name = insert_run(conn, job, None, hyperparameters, created, ingest_token)
+        run_id, _name = insert_run(
+            conn, job, planned.name, planned.hyperparameters, created, ingest_token
+        )
         conn.execute(
             update(runs)
             .where(runs.c.id == run_id)

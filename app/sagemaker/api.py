@@ -1,0 +1,117 @@
+"""`POST /`: SageMaker's API (AWS JSON 1.1), so that boto3 and the SageMaker SDK work
+against logmetrics with only the endpoint changed.
+
+The operation is the `X-Amz-Target` header (`SageMaker.<Operation>`), the input is the
+body. Requests are SigV4-signed: with access control off any credentials do; with it on,
+a configured key must have signed (`LOGMETRICS_AWS_CREDENTIALS`), and a `read` key may
+only describe and list.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from app.config import Settings
+from app.sagemaker.model import load_model, message
+from app.sagemaker.operations import SageMakerError, SageMakerOperations
+from app.sagemaker.sigv4 import SignatureError, scope_of, verify
+
+__all__ = ["parse_credentials", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+_READ_ONLY = ("Describe", "List")
+_DEFAULT_REGION = "us-east-1"
+
+
+def parse_credentials(text: str | None) -> dict[str, tuple[str, str]]:
+    """`role:ACCESS_KEY_ID:SECRET,...` as {access key id: (role, secret)}.
+
+    Raises: ValueError for an entry that is not that, or a role other than admin or read.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for entry in filter(None, (part.strip() for part in (text or "").split(","))):
+        role, _, rest = entry.partition(":")
+        key, _, secret = rest.partition(":")
+        if role not in ("admin", "read") or not key or not secret:
+            raise ValueError(
+                "LOGMETRICS_AWS_CREDENTIALS takes role:ACCESS_KEY_ID:SECRET entries, "
+                "role admin or read"
+            )
+        found[key] = (role, secret)
+    return found
+
+
+@router.post("/")
+async def sagemaker(request: Request) -> JSONResponse:
+    """SageMaker's operations, as AWS JSON 1.1."""
+    body = await request.body()
+    target = request.headers.get("x-amz-target", "")
+    service, _, operation = target.partition(".")
+    operations: SageMakerOperations = request.app.state.sagemaker
+    if service != "SageMaker" or operation not in operations.handlers:
+        return _error(
+            "UnknownOperationException",
+            f"logmetrics does not serve the operation {target!r}",
+            status=400,
+        )
+    try:
+        region, role = _authenticate(request, body)
+    except SignatureError as exc:
+        return _error(exc.code, str(exc), status=403)
+    if role == "read" and not operation.startswith(_READ_ONLY):
+        return _error(
+            "AccessDeniedException",
+            f"The access key may only describe and list; {operation} needs an admin key.",
+            status=400,
+        )
+    try:
+        given = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return _error("SerializationException", "The request body is not JSON.", status=400)
+    if not isinstance(given, dict):
+        return _error("SerializationException", "The request body is not a JSON object.", 400)
+    model = load_model()
+    shape = model.input_shape(operation)
+    problems = model.problems(shape, given) if shape else []
+    if problems:
+        return _error("ValidationException", message(problems), status=400)
+    try:
+        answer: dict[str, Any] = await run_in_threadpool(
+            operations.handlers[operation], given, region
+        )
+    except SageMakerError as exc:
+        return _error(exc.code, exc.message, status=400)
+    return JSONResponse(answer, media_type=CONTENT_TYPE)
+
+
+def _authenticate(request: Request, body: bytes) -> tuple[str, str]:
+    """The region of the request's scope, and the signer's role (admin when access
+    control is off). Raises: SignatureError."""
+    settings: Settings = request.app.state.settings
+    credentials = parse_credentials(settings.aws_credentials)
+    authorization = request.headers.get("authorization")
+    if not credentials and not request.app.state.tokens.enabled:
+        claimed = scope_of(authorization)
+        return (claimed.region if claimed else _DEFAULT_REGION), "admin"
+    signer = verify(
+        request.method,
+        request.url.path,
+        request.url.query,
+        {name.lower(): value for name, value in request.headers.items()},
+        body,
+        {key: secret for key, (_role, secret) in credentials.items()},
+    )
+    return signer.region, credentials[signer.access_key][0]
+
+
+def _error(code: str, text: str, status: int) -> JSONResponse:
+    return JSONResponse(
+        {"__type": code, "message": text}, status_code=status, media_type=CONTENT_TYPE
+    )
