@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,29 @@ def test_the_curl_walk_through_answers_as_written(service):
             check=True,
         )
         assert_shown(expected, json.loads(done.stdout), command.splitlines()[0])
+
+
+def test_the_boto3_script_runs_as_written(service, tmp_path):
+    (script,) = [code for kind, code in _BLOCK.findall(section("From boto3")) if kind == "python"]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app", "worker", "--url", service.url, "--poll", "0.2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script.replace("http://127.0.0.1:8000", service.url)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    assert done.returncode == 0, done.stderr
+    status, name_and_value = done.stdout.splitlines()
+    assert status == "Completed 4"
+    name, value = name_and_value.split()
+    assert re.fullmatch(r"toy-amt-00[1-4]-[0-9a-f]{8}", name)
+    assert 0 < float(value) <= 1
