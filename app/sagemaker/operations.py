@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.errors import InvalidInput, JobEnded, JobExists, JobNotFound, RunNotFound
-from app.jobs import job_spec
+from app.jobs import OBJECTIVE_HYPERPARAMETER, job_spec
 from app.objective import ObjectiveStatus, Strategy, objective_status
 from app.parsing import LogFormat, MetricDefinition
 from app.records import Job, JobOverview, Run, RunStatus, StopCause
@@ -107,12 +107,26 @@ class SageMakerOperations:
         overview = self._storage.job_overview(job)
         search = search_of(job)
         given = (search.sagemaker or {}) if search else {}
+        definition = dict(given.get("TrainingJobDefinition") or self._definition(job, search))
+        # AMT shows the objective's hyperparameter among the static ones (the SageMaker
+        # SDK's HyperparameterTuner.attach removes it from there).
+        definition["StaticHyperParameters"] = {
+            **definition.get("StaticHyperParameters", {}),
+            OBJECTIVE_HYPERPARAMETER: job.objective_metric,
+        }
+        config = dict(given.get("HyperParameterTuningJobConfig") or _config(job, search, overview))
+        # What AMT fills in when the request leaves it out.
+        config.setdefault("TrainingJobEarlyStoppingType", "Off")
+        config["ParameterRanges"] = {
+            "IntegerParameterRanges": [],
+            "ContinuousParameterRanges": [],
+            "CategoricalParameterRanges": [],
+            **config.get("ParameterRanges", {}),
+        }
         described: dict[str, Any] = {
             **self._summary(overview, region),
-            "HyperParameterTuningJobConfig": given.get("HyperParameterTuningJobConfig")
-            or _config(job, search, overview),
-            "TrainingJobDefinition": given.get("TrainingJobDefinition")
-            or self._definition(job, search),
+            "HyperParameterTuningJobConfig": config,
+            "TrainingJobDefinition": definition,
         }
         described.pop("ResourceLimits", None)
         described.pop("Strategy", None)

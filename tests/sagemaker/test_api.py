@@ -66,8 +66,26 @@ def test_a_script_mode_tuning_job_runs_and_reports_its_best_training_job(
     )
     described = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="toy")
     assert "BestTrainingJob" not in described  # omitted, not null, until one succeeds
-    assert described["HyperParameterTuningJobConfig"] == request["HyperParameterTuningJobConfig"]
-    assert described["TrainingJobDefinition"] == request["TrainingJobDefinition"]
+    config = request["HyperParameterTuningJobConfig"]
+    assert described["HyperParameterTuningJobConfig"] == {
+        **config,
+        # As AMT shows them: the defaults, and every kind of range.
+        "TrainingJobEarlyStoppingType": "Off",
+        "ParameterRanges": {
+            "IntegerParameterRanges": [],
+            "CategoricalParameterRanges": [],
+            **config["ParameterRanges"],
+        },
+    }
+    definition = request["TrainingJobDefinition"]
+    assert described["TrainingJobDefinition"] == {
+        **definition,
+        # As AMT shows it, the objective among the static hyperparameters.
+        "StaticHyperParameters": {
+            **definition["StaticHyperParameters"],
+            "_tuning_objective_metric": "acc",
+        },
+    }
 
     run_worker(service.url, "--job", "toy")
 
