@@ -45,7 +45,8 @@ class Ingestor:
         self._storage = storage
         self.limits = limits
         self._scanner = scanner
-        self._parsers: dict[int, Parser] = {}
+        # By the job's id and creation: a deleted job's id may be reused by a new job.
+        self._parsers: dict[tuple[int, datetime], Parser] = {}
         self._lock = threading.Lock()
         self._streams: _Recent[StreamSnapshot] = _Recent(_CACHED_STREAMS)
         # Each stream's CPU credit for regexes, in seconds: a stream starts with the
@@ -56,7 +57,7 @@ class Ingestor:
     def parser(self, job: Job) -> Parser:
         """The job's parser, compiled once per process: a job's definitions never change."""
         with self._lock:
-            parser = self._parsers.get(job.id)
+            parser = self._parsers.get((job.id, job.created_at))
         if parser is None:
             definitions = [MetricDefinition(name, regex) for name, regex in job.metric_definitions]
             parser = Parser(
@@ -66,7 +67,7 @@ class Ingestor:
                 self._scanner,
             )
             with self._lock:
-                parser = self._parsers.setdefault(job.id, parser)
+                parser = self._parsers.setdefault((job.id, job.created_at), parser)
         return parser
 
     def append(
@@ -90,7 +91,7 @@ class Ingestor:
             `offset` differ from those stored; StreamMoved if the stream kept moving.
         """
         parser = self.parser(job)
-        key = (job.id, run, stream)
+        key = (job.id, job.created_at, run, stream)
         for attempt in range(_ATTEMPTS):
             # The stream as this process last wrote it, if it did; the write checks the
             # offset under the database's lock, so a stale one only costs a retry. Any
@@ -215,28 +216,28 @@ def _check_in_progress(run: Run) -> None:
 
 
 class _Recent(Generic[T]):
-    """The values of the streams this process saw last, by (job id, run, stream); least
-    recently used ones go first. Thread-safe."""
+    """The values of the streams this process saw last, by (job id, job creation, run,
+    stream); least recently used ones go first. Thread-safe."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[int, str, str], T] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, datetime, str, str], T] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[int, str, str]) -> T | None:
+    def get(self, key: tuple[int, datetime, str, str]) -> T | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
             return found
 
-    def put(self, key: tuple[int, str, str], value: T) -> None:
+    def put(self, key: tuple[int, datetime, str, str], value: T) -> None:
         with self._lock:
             self._entries[key] = value
             self._entries.move_to_end(key)
             if len(self._entries) > self._size:
                 self._entries.popitem(last=False)
 
-    def discard(self, key: tuple[int, str, str]) -> None:
+    def discard(self, key: tuple[int, datetime, str, str]) -> None:
         with self._lock:
             self._entries.pop(key, None)

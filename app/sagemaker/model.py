@@ -26,6 +26,7 @@ OPERATIONS = (
     "DescribeHyperParameterTuningJob",
     "ListHyperParameterTuningJobs",
     "StopHyperParameterTuningJob",
+    "DeleteHyperParameterTuningJob",
     "ListTrainingJobsForHyperParameterTuningJob",
     "DescribeTrainingJob",
     "ListTrainingJobs",

@@ -19,7 +19,7 @@ from app.errors import InvalidInput, JobEnded, JobExists, JobNotFound, RunNotFou
 from app.jobs import OBJECTIVE_HYPERPARAMETER, job_spec
 from app.objective import ObjectiveStatus, Strategy, objective_status
 from app.parsing import LogFormat, MetricDefinition
-from app.records import Job, JobOverview, Run, RunStatus, StopCause
+from app.records import Job, JobOverview, JobStatus, Run, RunStatus, StopCause
 from app.storage import Storage
 from app.tuning.spec import SearchSpec
 from app.tuning.tuner import Tuner, search_of
@@ -52,8 +52,10 @@ class SageMakerOperations:
             "DescribeHyperParameterTuningJob": self.describe_tuning_job,
             "ListHyperParameterTuningJobs": self.list_tuning_jobs,
             "StopHyperParameterTuningJob": self.stop_tuning_job,
+            "DeleteHyperParameterTuningJob": self.delete_tuning_job,
             "ListTrainingJobsForHyperParameterTuningJob": self.list_training_jobs_for_tuning_job,
             "DescribeTrainingJob": self.describe_training_job,
+            "ListTrainingJobs": self.list_training_jobs,
             "StopTrainingJob": self.stop_training_job,
         }
 
@@ -190,7 +192,66 @@ class SageMakerOperations:
             ) from exc
         return {}
 
+    def delete_tuning_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        job = self._job(body["HyperParameterTuningJobName"])
+        status = self._storage.job_state(job).status
+        if status in (JobStatus.IN_PROGRESS, JobStatus.STOPPING):
+            raise _invalid(
+                f"The hyperparameter tuning job {job.name!r} is {status.value}: stop it, "
+                "and let it end, before deleting it."
+            )
+        try:
+            self._storage.delete_job(job)
+        except JobNotFound:
+            raise SageMakerError(
+                "ResourceNotFound", f"Amazon SageMaker can't find a tuning job with name {job.name}"
+            ) from None
+        return {}
+
     # Training jobs.
+
+    def list_training_jobs(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        found = [
+            (job, run)
+            for o in self._storage.list_jobs()
+            for job in [o.job]
+            for run in self._storage.job_runs(job)
+        ]
+        if body.get("NameContains"):
+            found = [(j, r) for j, r in found if body["NameContains"] in r.name]
+        if body.get("StatusEquals"):
+            found = [(j, r) for j, r in found if _training_status(r) == body["StatusEquals"]]
+        for key, after in (("CreationTimeAfter", True), ("CreationTimeBefore", False)):
+            if key in body:
+                limit = float(body[key])
+                found = [(j, r) for j, r in found if (r.created_at.timestamp() > limit) == after]
+        keys: dict[str, Callable[[tuple[Job, Run]], Any]] = {
+            "Name": lambda item: item[1].name,
+            "CreationTime": lambda item: (item[1].created_at, item[1].id),
+            "Status": lambda item: (_training_status(item[1]), item[1].name),
+        }
+        found.sort(
+            key=keys[body.get("SortBy", "CreationTime")],
+            reverse=body.get("SortOrder", "Descending") == "Descending",
+        )
+        page, token = _page(found, body)
+        summaries = []
+        for _job, run in page:
+            summary: dict[str, Any] = {
+                "TrainingJobName": run.name,
+                "TrainingJobArn": self._training_arn(run, region),
+                "CreationTime": run.created_at.timestamp(),
+                "LastModifiedTime": (run.ended_at or run.created_at).timestamp(),
+                "TrainingJobStatus": _training_status(run),
+                "SecondaryStatus": _secondary_status(run),
+            }
+            if run.ended_at is not None:
+                summary["TrainingEndTime"] = run.ended_at.timestamp()
+            summaries.append(summary)
+        answer: dict[str, Any] = {"TrainingJobSummaries": summaries}
+        if token:
+            answer["NextToken"] = token
+        return answer
 
     def list_training_jobs_for_tuning_job(
         self, body: dict[str, Any], region: str

@@ -158,6 +158,10 @@ class Storage(abc.ABC):
         """Raises: JobNotFound."""
 
     @abc.abstractmethod
+    def delete_job(self, job: Job) -> None:
+        """Delete the job and all it holds: runs, points, raw logs. Raises: JobNotFound."""
+
+    @abc.abstractmethod
     def list_jobs(self) -> list[JobOverview]:
         """Every job, newest first, with its run counts and best completed run."""
 

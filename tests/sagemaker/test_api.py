@@ -317,3 +317,51 @@ def test_a_job_made_through_v1_is_seen_through_sagemakers_api(service, sagemaker
     sagemaker.create_hyper_parameter_tuning_job(**tuning_request())
     job = service.client.get("/v1/jobs/toy").json()
     assert (job["search"]["strategy"], job["log_format"]) == ("Random", "cloudwatch")
+
+
+def test_deleting_a_tuning_job_takes_all_of_it_once_it_has_ended(service, sagemaker):
+    sagemaker.create_hyper_parameter_tuning_job(**tuning_request())
+    _status, code, message = error_of(
+        sagemaker.delete_hyper_parameter_tuning_job, HyperParameterTuningJobName="toy"
+    )
+    assert (code, message) == (
+        "ValidationException",
+        "The hyperparameter tuning job 'toy' is InProgress: stop it, and let it end, before "
+        "deleting it.",
+    )
+    lease = service.client.post("/v1/leases", json={"worker": "w"}).json()["lease"]
+    service.client.post(f"/v1/jobs/toy/runs/{lease['run']}/logs", content=b"acc=0.5;\n")
+    sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="toy")
+    service.client.post(f"/v1/jobs/toy/runs/{lease['run']}/complete", json={"status": "Stopped"})
+
+    sagemaker.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName="toy")
+
+    assert (
+        error_of(sagemaker.describe_hyper_parameter_tuning_job, HyperParameterTuningJobName="toy")[
+            1
+        ]
+        == "ResourceNotFound"
+    )
+    assert service.client.get("/v1/jobs/toy").status_code == 404
+    assert error_of(sagemaker.describe_training_job, TrainingJobName=lease["run"])[1] == (
+        "ValidationException"
+    )
+    # The name is free again, and the new job starts from nothing.
+    sagemaker.create_hyper_parameter_tuning_job(**tuning_request())
+    assert service.client.get("/v1/jobs/toy").json()["run_counts"]["Stopped"] == 0
+
+
+def test_training_jobs_of_every_tuning_job_are_listed(service, sagemaker):
+    for name in ("one", "two"):
+        sagemaker.create_hyper_parameter_tuning_job(**tuning_request(name))
+        service.client.post("/v1/leases", json={"worker": "w", "jobs": [name]})
+    listed = sagemaker.list_training_jobs(SortBy="Name", SortOrder="Ascending")
+    names = [s["TrainingJobName"] for s in listed["TrainingJobSummaries"]]
+    assert [n.split("-")[:2] for n in names] == [["one", "001"], ["two", "001"]]
+    assert {s["TrainingJobStatus"] for s in listed["TrainingJobSummaries"]} == {"InProgress"}
+    assert (
+        sagemaker.list_training_jobs(NameContains="two-")["TrainingJobSummaries"][0][
+            "TrainingJobName"
+        ]
+        == names[1]
+    )

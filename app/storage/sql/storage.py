@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import zstandard
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
-from app.errors import JobExists, RunExists, StreamNotFound
+from app.errors import JobExists, JobNotFound, RunExists, StreamNotFound
 from app.records import (
     Job,
     JobOverview,
@@ -125,6 +125,15 @@ class SqlStorage(Storage):
             self._jobs.clear()
         self._jobs[name] = (time.monotonic() + _JOB_CACHE_SECONDS, job)
         return job
+
+    def delete_job(self, job: Job) -> None:
+        with self._db.write() as conn:
+            gone = conn.execute(delete(jobs).where(jobs.c.id == job.id)).rowcount
+        # Other processes may hold it for up to _JOB_CACHE_SECONDS; every write of theirs
+        # to it then fails on the missing row.
+        self._jobs.pop(job.name, None)
+        if gone != 1:
+            raise JobNotFound(job.name)
 
     def list_jobs(self) -> list[JobOverview]:
         with self._db.read() as conn:
