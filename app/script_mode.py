@@ -8,15 +8,19 @@ In this order, as SageMaker itself would run it:
    estimator's `entry_point` and `source_dir`. The code is copied into the run's working
    folder and run as `python PROGRAM --name value ...`, with the toolkit's environment.
 2. An image the worker maps to a command (`logmetrics worker --image NAME=COMMAND`).
-3. Otherwise nothing can run: `Unrunnable` says what was missing and how to fix it.
+3. Where a Docker engine answers, the image itself, as SageMaker runs a bring-your-own
+   container: `docker run IMAGE train`, with the `/opt/ml` layout mounted.
+4. Otherwise nothing can run: `Unrunnable` says what was missing and how to fix it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tarfile
 from collections.abc import Mapping
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-__all__ = ["Launch", "Unrunnable", "launch"]
+__all__ = ["Launch", "Unrunnable", "docker_available", "docker_command", "launch"]
 
 
 class Unrunnable(Exception):
@@ -44,6 +48,7 @@ def launch(
     channels: Mapping[str, str],
     images: Mapping[str, str],
     workdir: Path,
+    environment: Mapping[str, str] | None = None,
 ) -> Launch:
     """How to run a training job in `workdir` (a fresh folder of the worker's).
 
@@ -52,14 +57,60 @@ def launch(
     program = _plain(hyperparameters.get("sagemaker_program"))
     if program is not None:
         return _script_mode(program, hyperparameters, channels, workdir)
-    environment = _toolkit_environment(hyperparameters, channels, workdir)
+    toolkit = _toolkit_environment(hyperparameters, channels, workdir)
     if training_image is not None and training_image in images:
-        return Launch(shlex.split(images[training_image]), environment, None)
+        return Launch(shlex.split(images[training_image]), toolkit, None)
+    if training_image and docker_available():
+        command = docker_command(
+            training_image, hyperparameters, channels, workdir, environment or {}
+        )
+        return Launch(command, {}, None)
     raise Unrunnable(
         f"this worker cannot run training image {training_image!r}: give it "
         f"`--image {training_image}=COMMAND`, or set the hyperparameters sagemaker_program "
-        "and sagemaker_submit_directory (script mode)"
+        "and sagemaker_submit_directory (script mode); no Docker engine answers on this "
+        "worker to run the image itself"
     )
+
+
+def docker_command(
+    image: str,
+    hyperparameters: Mapping[str, str],
+    channels: Mapping[str, str],
+    workdir: Path,
+    environment: Mapping[str, str],
+) -> list[str]:
+    """`docker run IMAGE train` as SageMaker runs a bring-your-own container: the
+    hyperparameters in /opt/ml/input/config, each `file://` channel read-only at
+    /opt/ml/input/data/NAME, the model and output folders writable, the training job
+    definition's environment set."""
+    root = workdir / "opt_ml"
+    config = root / "input" / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (root / "model").mkdir(exist_ok=True)
+    (root / "output" / "data").mkdir(parents=True, exist_ok=True)
+    (config / "hyperparameters.json").write_text(json.dumps(dict(hyperparameters)))
+    (config / "inputdataconfig.json").write_text(
+        json.dumps({name: {"TrainingInputMode": "File"} for name in channels})
+    )
+    command = ["docker", "run", "--rm", "-v", f"{root}:/opt/ml"]
+    for name, uri in sorted(channels.items()):
+        command += ["-v", f"{unquote(urlparse(uri).path)}:/opt/ml/input/data/{name}:ro"]
+    for key, value in sorted(environment.items()):
+        command += ["-e", f"{key}={value}"]
+    return [*command, image, "train"]
+
+
+@functools.cache
+def docker_available() -> bool:
+    """Whether a Docker engine answers here (the client alone is not enough)."""
+    if shutil.which("docker") is None:
+        return False
+    try:
+        done = subprocess.run(["docker", "info"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def _script_mode(
@@ -78,7 +129,7 @@ def _script_mode(
     if path.is_dir():
         shutil.copytree(path, code)
     elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
-        code.mkdir()
+        code.mkdir(parents=True)
         with tarfile.open(path) as archive:
             archive.extractall(code, filter="data")
     else:

@@ -189,6 +189,7 @@ class Worker:
                 lease.get("channels", {}),
                 self.settings.images,
                 workdir,
+                lease["environment"],
             )
         except Unrunnable as exc:
             return str(exc)

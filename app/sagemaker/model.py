@@ -33,12 +33,18 @@ OPERATIONS = (
     "StopTrainingJob",
 )
 _MAX_REPORTED = 10
+# Where logmetrics takes more than SageMaker: a worker reads local files, so an S3 URI may
+# also be a file:// URL (an input channel, a submit directory).
+_WIDER_PATTERNS = {"S3Uri": r"(https|s3)://([^/]+)/?(.*)|file://.*"}
 
 
 class Model:
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.operations: Mapping[str, Mapping[str, Any]] = raw["operations"]
-        self.shapes: Mapping[str, Mapping[str, Any]] = raw["shapes"]
+        self.shapes: Mapping[str, Mapping[str, Any]] = {
+            name: {**shape, "pattern": _WIDER_PATTERNS[name]} if name in _WIDER_PATTERNS else shape
+            for name, shape in raw["shapes"].items()
+        }
 
     def input_shape(self, operation: str) -> str | None:
         found: str | None = self.operations[operation]["input"]

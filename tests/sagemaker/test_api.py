@@ -24,6 +24,8 @@ TRAIN = textwrap.dedent(
     args = parser.parse_args()
     assert os.environ["SM_HP_LR"] == str(args.lr) or float(os.environ["SM_HP_LR"]) == args.lr
     assert os.path.isdir(os.environ["SM_MODEL_DIR"])
+    if "SM_CHANNEL_TRAIN" in os.environ:
+        print("rows:", open(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "rows.csv")).read())
     for epoch in range(1, args.epochs + 1):
         print(f"epoch {epoch}: acc={1 - args.lr / epoch:.6f};", flush=True)
     """
@@ -60,6 +62,20 @@ def test_a_script_mode_tuning_job_runs_and_reports_its_best_training_job(
     service, sagemaker, tmp_path
 ):
     request = script_mode(tuning_request(), code_folder(tmp_path))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "rows.csv").write_text("1,2\n")
+    request["TrainingJobDefinition"]["InputDataConfig"] = [
+        {
+            "ChannelName": "train",
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": f"file://{data}",
+                }
+            },
+        }
+    ]
     created = sagemaker.create_hyper_parameter_tuning_job(**request)
     assert created["HyperParameterTuningJobArn"] == (
         "arn:aws:sagemaker:eu-west-1:123456789012:hyper-parameter-tuning-job/toy"
@@ -140,6 +156,8 @@ def test_a_script_mode_tuning_job_runs_and_reports_its_best_training_job(
     assert {m["MetricName"]: m["Value"] for m in training["FinalMetricDataList"]} == {
         "acc": best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
     }
+    log = service.client.get(f"/v1/jobs/toy/runs/{best['TrainingJobName']}/logs").text
+    assert log.startswith("rows: 1,2\n")  # the file:// channel, read through SM_CHANNEL_TRAIN
     assert training["AlgorithmSpecification"]["MetricDefinitions"] == [
         {"Name": "acc", "Regex": "acc=([0-9.]+);"}
     ]
@@ -255,7 +273,8 @@ def test_an_image_the_worker_cannot_run_fails_its_training_job_with_the_reason(s
         "this worker cannot run training image "
         "'123456789012.dkr.ecr.eu-west-1.amazonaws.com/toy:1': give it `--image "
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/toy:1=COMMAND`, or set the "
-        "hyperparameters sagemaker_program and sagemaker_submit_directory (script mode)"
+        "hyperparameters sagemaker_program and sagemaker_submit_directory (script mode); no "
+        "Docker engine answers on this worker to run the image itself"
     )
 
 
@@ -365,3 +384,15 @@ def test_training_jobs_of_every_tuning_job_are_listed(service, sagemaker):
         ]
         == names[1]
     )
+
+
+def test_the_endpoint_can_come_from_the_environment(service, monkeypatch):
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", service.url)
+    client = boto3.client(
+        "sagemaker", region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    client.create_hyper_parameter_tuning_job(**tuning_request())
+    listed = client.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]
+    assert [s["HyperParameterTuningJobName"] for s in listed] == ["toy"]
