@@ -303,6 +303,9 @@ def _worker(args: argparse.Namespace) -> int:
                 working.join(0.2)
     finally:
         client.close()
+    if worker.failure is not None:
+        print(f"logmetrics: {worker.failure}", file=sys.stderr)
+        return 1
     return 128 + received[0] if received else 0
 
 

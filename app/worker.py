@@ -72,6 +72,7 @@ class Worker:
         self._lock = threading.Lock()
         self._running: dict[str, StopSignal] = {}  # run key -> its stop signal
         self.finished: list[Shipped] = []
+        self.failure: str | None = None  # why the worker stopped of itself, if it did
 
     def run(self) -> None:
         """Work until stopped, or (with `exit_when_idle`, or named jobs that have all
@@ -105,6 +106,10 @@ class Worker:
                 self._closing.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
+            except ServiceError as exc:  # a token that may not lease, say: asking again won't help
+                self.failure = f"the service refused to hand out runs: {exc}"
+                self.stop()
+                return
             backoff = 0.2
             lease = answer["lease"]
             if lease is not None:

@@ -73,10 +73,13 @@ async def sagemaker(request: Request) -> JSONResponse:
         )
     try:
         given = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _error("SerializationException", "The request body is not JSON.", status=400)
     if not isinstance(given, dict):
         return _error("SerializationException", "The request body is not a JSON object.", 400)
+    unstorable = _unstorable(given, "")
+    if unstorable is not None:
+        return _error("ValidationException", unstorable, status=400)
     model = load_model()
     shape = model.input_shape(operation)
     problems = model.problems(shape, given) if shape else []
@@ -109,6 +112,27 @@ def _authenticate(request: Request, body: bytes) -> tuple[str, str]:
         {key: secret for key, (_role, secret) in credentials.items()},
     )
     return signer.region, credentials[signer.access_key][0]
+
+
+def _unstorable(value: Any, where: str) -> str | None:
+    """Why a string in the request cannot be kept (NUL, a lone surrogate), if one cannot."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+            return (
+                f"Value at '{where or 'request'}' failed to satisfy constraint: Member must "
+                "not contain NUL or a lone surrogate"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _unstorable(key, where) or _unstorable(item, f"{where}.{key}".strip("."))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value, 1):
+            found = _unstorable(item, f"{where}.{index}.member")
+            if found:
+                return found
+    return None
 
 
 def _error(code: str, text: str, status: int) -> JSONResponse:

@@ -396,3 +396,30 @@ def test_the_endpoint_can_come_from_the_environment(service, monkeypatch):
     client.create_hyper_parameter_tuning_job(**tuning_request())
     listed = client.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]
     assert [s["HyperParameterTuningJobName"] for s in listed] == ["toy"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "SerializationException"),
+        (b'"a string"', "SerializationException"),
+        (b"\xff\xfe", "SerializationException"),
+        (b'{"HyperParameterTuningJobName": "a\\u0000b"}', "ValidationException"),
+        (b'{"HyperParameterTuningJobName": "\\ud800"}', "ValidationException"),
+        (b'{"HyperParameterTuningJobName": 7}', "ValidationException"),
+        (
+            b'{"HyperParameterTuningJobName": "x", "HyperParameterTuningJobConfig": '
+            b'{"Strategy": "Random", "ResourceLimits": {"MaxParallelTrainingJobs": 1, '
+            b'"MaxNumberOfTrainingJobs": 1e400}}}',
+            "ValidationException",
+        ),
+    ],
+    ids=["deep", "not-an-object", "not-utf8", "nul", "surrogate", "wrong-type", "infinity"],
+)
+def test_hostile_bodies_get_a_clear_error_never_a_5xx(service, body, code):
+    answer = httpx.post(
+        service.url + "/",
+        headers={"X-Amz-Target": "SageMaker.CreateHyperParameterTuningJob"},
+        content=body,
+    )
+    assert (answer.status_code, answer.json()["__type"]) == (400, code)

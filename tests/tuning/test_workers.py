@@ -256,3 +256,22 @@ def test_a_met_target_completes_the_job_and_the_worker_leaves(service, trainer, 
         "TargetObjectiveMetricValue",
     )
     assert [r["name"] for r in runs_of(api)] == ["run-0001"]
+
+
+def test_with_access_control_a_worker_needs_an_admin_token(start_service, trainer, start_worker):
+    command, _notes = trainer
+    admin, reader = "admin-token-0123456789", "read-token-0123456789"
+    service = start_service(api_tokens=f"admin:{admin},read:{reader}")
+    headers = {"Authorization": f"Bearer {admin}"}
+    limits = {"max_number_of_training_jobs": 2}
+    body = search_job_body(command=command(0), resource_limits=limits)
+    assert service.client.post("/v1/jobs", json=body, headers=headers).status_code == 201
+
+    refused = start_worker(service.url, "--job", "tune", "--token", reader)
+    assert refused.wait(timeout=30) == 1
+    assert "logmetrics: the service refused to hand out runs: 403" in refused.output()
+    worker = start_worker(service.url, "--job", "tune", "--token", admin)
+    assert worker.wait(timeout=60) == 0, worker.output()
+
+    runs = service.client.get("/v1/jobs/tune/runs", headers=headers).json()["runs"]
+    assert [r["status"] for r in runs] == ["Completed", "Completed"]
