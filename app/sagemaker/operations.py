@@ -65,6 +65,9 @@ class SageMakerOperations:
         name = body["HyperParameterTuningJobName"]
         config = body["HyperParameterTuningJobConfig"]
         definition = body.get("TrainingJobDefinition")
+        for unsupported in ("WarmStartConfig", "Autotune", "TrainingJobDefinitions"):
+            if body.get(unsupported) is not None:
+                raise _invalid(f"logmetrics does not support {unsupported} (yet).")
         if definition is None:
             raise _invalid(
                 "TrainingJobDefinition is required (logmetrics runs one training job "

@@ -229,6 +229,9 @@ class Tuner:
         state = self._storage.job_state(job)
         if state.status in ENDED_JOB_STATUSES:
             return state
+        search = search_of(job)
+        if search is None and state.status is JobStatus.IN_PROGRESS:
+            return state  # a job that watches runs ends only when stopped
         runs = self._storage.job_runs(job)
         running = any(run.status is RunStatus.IN_PROGRESS for run in runs)
         now = datetime.now(UTC)
@@ -240,9 +243,7 @@ class Tuner:
                     JobState(JobStatus.STOPPED, completion=state.completion, ended_at=now),
                 )
             return self._storage.job_state(job)
-        search = search_of(job)
-        if search is None:
-            return state
+        assert search is not None  # checked above for a job in progress
         if state.completion is None:
             criterion = completion(search, _ended(runs), _maximize(job), job.objective_metric)
             started = sum(1 for run in runs if run.search_index is not None)

@@ -233,6 +233,13 @@ def test_each_error_code(service, sagemaker):
     status, code, message = error_of(sagemaker.create_hyper_parameter_tuning_job, **request)
     assert (status, code) == (400, "ValidationException")
     assert "Member must satisfy enum value set: [Bayesian, Random, Hyperband, Grid]" in message
+    warm = {
+        "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "toy"}],
+        "WarmStartType": "IdenticalDataAndAlgorithm",
+    }
+    assert error_of(
+        sagemaker.create_hyper_parameter_tuning_job, **tuning_request("warm"), WarmStartConfig=warm
+    ) == (400, "ValidationException", "logmetrics does not support WarmStartConfig (yet).")
     sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="toy")
     request = tuning_request("grid", Strategy="Grid")
     status, code, message = error_of(sagemaker.create_hyper_parameter_tuning_job, **request)
