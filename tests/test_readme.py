@@ -97,3 +97,30 @@ def test_the_boto3_script_runs_as_written(service, tmp_path):
     name, value = name_and_value.split()
     assert re.fullmatch(r"toy-amt-00[1-4]-[0-9a-f]{8}", name)
     assert 0 < float(value) <= 1
+
+
+def test_the_pipe_example_posts_a_trainers_output(service):
+    (shown,) = re.findall(r"a pipe \(`([^`]+)`", section("Walk-through with curl"))
+    assert shown == "trainer 2>&1 | curl -X POST -T - URL"
+    assert (
+        service.client.post(
+            "/v1/jobs",
+            json={
+                "name": "piped",
+                "objective": {"MetricName": "loss", "Type": "Minimize"},
+                "metric_definitions": [{"Name": "loss", "Regex": "loss=(.*?);"}],
+            },
+        ).status_code
+        == 201
+    )
+    assert service.client.post("/v1/jobs/piped/runs", json={}).status_code == 201
+    url = f"{service.url}/v1/jobs/piped/runs/run-0001/logs"
+    trainer = "printf 'loss=0.5;\\n'; sleep 0.2; printf 'loss=0.25;\\n'"
+    command = shown.replace("trainer", f"( {trainer} )").replace("URL", f"'{url}'")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+    assert json.loads(done.stdout) == {
+        "stream": "stdout",
+        "next_offset": 21,
+        "lines": 2,
+        "points": 2,
+    }
