@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.api.deps import PresetsDep, StorageDep, TunerDep
 from app.errors import NotFound
-from app.objective import best_first_order
+from app.objective import best_first_order, qualifying_statuses
 from app.records import Job, JobStatus, MetricSummary, Run, RunStatus
 from app.storage import RunQuery, Storage
 from app.tuning.spec import EarlyStopping
@@ -60,7 +60,14 @@ def read_job_page(
     except NotFound as exc:
         return _not_found(request, templates, exc, back=("/", "all jobs"))
     overview = storage.job_overview(found)
-    ranked = _all_runs(storage, found, "objective", best_first_order(found.objective_type))
+    # One ranking: the runs `/best` considers (completed and stopped), in its order; the
+    # others are listed below them, unranked.
+    counted = qualifying_statuses(include_in_progress=False)
+    ranked = [
+        run
+        for run in _all_runs(storage, found, "objective", best_first_order(found.objective_type))
+        if run.status in counted
+    ]
     every = _all_runs(storage, found, "created_at", "asc")
     best = overview.best_run.name if overview.best_run else None
     board = build_leaderboard(found, ranked, every, best)

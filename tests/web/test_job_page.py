@@ -17,14 +17,25 @@ def leaderboard(tab):
 
 def test_the_leaderboard_is_in_the_apis_objective_order(api, browse):
     create_sweep(api)
-    ranked = [r["name"] for r in api.get("/v1/jobs/sweep/runs?sort_by=objective").json()["runs"]]
+    # Ranked: exactly the runs /best considers, in its order (completed and stopped).
+    considered = "/v1/jobs/sweep/runs?sort_by=objective&status=Completed&status=Stopped"
+    ranked = [r["name"] for r in api.get(considered).json()["runs"]]
 
     tab = browse("/jobs/sweep")
     tab.wait_ready()
 
     rows = leaderboard(tab)
     assert rows[: len(ranked)] == ranked
-    # Runs without an objective value follow, oldest first: here none (every run has points).
+    assert ranked[0] == api.get("/v1/jobs/sweep/best").json()["name"]
+    # The others follow unranked, oldest first, with their status: the failed run and the
+    # one in progress, though both have a value.
+    assert rows[len(ranked) :] == ["run-0006", "run-0007"]
+    unranked = tab.page.eval_on_selector_all(
+        "#leaderboard tbody tr[data-run='run-0006'] td, "
+        "#leaderboard tbody tr[data-run='run-0007'] td",
+        "cells => cells.map(c => c.innerText.trim())",
+    )
+    assert unranked[0] == "" and "Failed" in unranked[2]
     assert sorted(rows) == sorted(spec.name for spec in SWEEP)
     best = api.get("/v1/jobs/sweep/best").json()["name"]
     assert tab.page.get_attribute("#leaderboard tr.best", "data-run") == best
