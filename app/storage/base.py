@@ -189,6 +189,10 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
+    def delete_run(self, job: Job, name: str) -> None:
+        """Delete the run and all it holds: points, summaries, raw logs. Raises: RunNotFound."""
+
+    @abc.abstractmethod
     def run_id(self, job: Job, name: str) -> int:
         """Raises: RunNotFound."""
 

@@ -47,6 +47,14 @@ def read_job(job: JobDep, storage: StorageDep) -> schemas.JobPublic:
     return job_public(storage.job_overview(job))
 
 
+@router.delete(
+    "/{job}", status_code=204, dependencies=[CanManage], responses=schemas.error_responses(404)
+)
+def delete_job(job: JobDep, storage: StorageDep) -> None:
+    """Delete a job and all it holds: its runs, their points and raw logs."""
+    storage.delete_job(job)
+
+
 @router.get("/{job}/best", dependencies=[CanRead], responses=schemas.error_responses(404))
 def read_best_run(
     job: JobDep,

@@ -84,6 +84,14 @@ def read_run(job: JobDep, run: RunName, storage: StorageDep) -> schemas.RunDetai
     return run_detail_public(storage.get_run(job, run), job)
 
 
+@router.delete(
+    "/{run}", status_code=204, dependencies=[CanManage], responses=schemas.error_responses(404)
+)
+def delete_run(job: JobDep, run: RunName, storage: StorageDep) -> None:
+    """Delete a run and all it holds: its points, summaries and raw logs."""
+    storage.delete_run(job, run)
+
+
 @router.post(
     "/{run}/complete", dependencies=[CanIngest], responses=schemas.error_responses(404, 409, 422)
 )

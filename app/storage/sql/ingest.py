@@ -33,7 +33,9 @@ def lock_run(conn: Connection, sql: IngestStatements, run: Run) -> str | None:
 
     Raises: RunEnded when the run has ended since it was read.
     """
-    row: Sequence[Any] = sql.lock_run.execute(conn, {"run_id": run.id}).one()
+    row: Sequence[Any] | None = sql.lock_run.execute(conn, {"run_id": run.id}).first()
+    if row is None:  # deleted since it was read: a fresh read says so
+        raise StreamMoved(f"run {run.name!r} is gone")
     status, stop_reason = row
     if status != RunStatus.IN_PROGRESS.value:
         raise RunEnded(f"run {run.name!r} has ended ({status})", run=run.name, status=status)

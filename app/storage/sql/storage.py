@@ -14,7 +14,7 @@ from datetime import datetime
 import zstandard
 from sqlalchemy import Connection, delete, select
 
-from app.errors import JobExists, JobNotFound, RunExists, StreamNotFound
+from app.errors import JobExists, JobNotFound, RunExists, RunNotFound, StreamNotFound
 from app.records import (
     Job,
     JobOverview,
@@ -185,6 +185,14 @@ class SqlStorage(Storage):
                 objective_value=None,
             )
         raise RunExists(job.name, "run-*")
+
+    def delete_run(self, job: Job, name: str) -> None:
+        with self._db.write() as conn:
+            gone = conn.execute(
+                delete(runs).where(runs.c.job_id == job.id, runs.c.name == name)
+            ).rowcount
+        if gone != 1:
+            raise RunNotFound(job.name, name)
 
     def run_id(self, job: Job, name: str) -> int:
         with self._db.read() as conn:
