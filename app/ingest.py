@@ -36,6 +36,8 @@ class Appended:
     points: int
     objective_points: int = 0  # of those, points of the job's objective metric
     stop_reason: str | None = None  # the service asked the run to stop: why
+    stored_bytes: int = 0  # new bytes kept (a resent overlap is not counted again)
+    timeouts: int = 0  # lines a definition skipped: its regex ran out of time
 
 
 class Ingestor:
@@ -140,6 +142,8 @@ class Ingestor:
                 len(result.points),
                 sum(1 for point in result.points if point.metric == job.objective_metric),
                 stored.stop_reason,
+                len(fresh),
+                sum(result.timeouts.values()),
             )
         raise StreamMoved(f"stream {stream!r} kept moving; send the chunk again")
 

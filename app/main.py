@@ -36,6 +36,7 @@ from app.sagemaker import api as sagemaker_api
 from app.sagemaker.api import parse_credentials
 from app.sagemaker.operations import SageMakerOperations
 from app.storage import create_storage
+from app.telemetry import RequestTimer, Telemetry
 from app.tuning.reaper import LeaseReaper
 from app.tuning.tuner import Tuner
 from app.web import install as install_dashboard
@@ -109,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.tuner = tuner
     parse_credentials(settings.aws_credentials)  # a malformed setting fails at start
     api.state.sagemaker = SageMakerOperations(storage, tuner, settings.aws_account_id)
+    telemetry = Telemetry(storage, {"ingest": ingest_pool, "parse": parse_pool})
+    api.state.telemetry = telemetry
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
     api.state.tokens = load_tokens(settings.api_tokens, settings.token_file)
     for module in (health, jobs, runs, logs, leases, metrics, parse, presets):
@@ -117,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_dashboard(api)
     _add_error_handlers(api)
     api.add_middleware(BodyLimit, limit=settings.max_request_bytes, exempt=_is_log_chunk)
+    api.add_middleware(RequestTimer, telemetry=telemetry)
     # Added last, so it runs first: a refused host or origin costs nothing else.
     api.add_middleware(
         RequestGuard,

@@ -306,6 +306,10 @@ class Storage(abc.ABC):
         """How many jobs with a search (of those named, or all) have not ended."""
 
     @abc.abstractmethod
+    def runs_in_progress(self) -> tuple[int, int]:
+        """Runs in progress in all jobs, and how many of them a worker holds."""
+
+    @abc.abstractmethod
     def expired_leases(self) -> list[tuple[str, str]]:
         """(job, run) of every in-progress run whose lease has lapsed."""
 

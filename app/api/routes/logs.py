@@ -75,6 +75,7 @@ async def create_log_chunk(
     timestamp = _chunk_time(timestamp)
     body = await _read_body(request, settings.max_chunk_bytes)
     appended = await pool.run(ingestor.append, job, run, stream, body, offset, timestamp)
+    request.app.state.telemetry.chunk_stored(appended)
     stop = appended.stop_reason
     if stop is None and appended.objective_points and job.search is not None:
         stop = await pool.run(tuner.after_points, job, run)

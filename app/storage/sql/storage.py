@@ -359,6 +359,10 @@ class SqlStorage(Storage):
         with self._db.read() as conn:
             return tuning.open_search_jobs(conn, jobs)
 
+    def runs_in_progress(self) -> tuple[int, int]:
+        with self._db.read() as conn:
+            return tuning.runs_in_progress(conn)
+
     def expired_leases(self) -> list[tuple[str, str]]:
         with self._db.read() as conn:
             return tuning.expired_leases(conn, now())

@@ -28,6 +28,7 @@ __all__ = [
     "open_search_jobs",
     "renew_lease",
     "request_stop",
+    "runs_in_progress",
     "set_job_state",
     "tallies",
 ]
@@ -180,6 +181,15 @@ def open_search_jobs(conn: Connection, names: Sequence[str] | None) -> int:
     if names is not None:
         statement = statement.where(jobs.c.name.in_(list(names)))
     return int(conn.execute(statement).scalar_one())
+
+
+def runs_in_progress(conn: Connection) -> tuple[int, int]:
+    running, leased = conn.execute(
+        select(func.count(), func.count(runs.c.lease_expires_at)).where(
+            runs.c.status == RunStatus.IN_PROGRESS.value
+        )
+    ).one()
+    return int(running), int(leased)
 
 
 def tallies(conn: Connection, job: Job) -> dict[str, int]:
