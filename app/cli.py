@@ -44,10 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP service")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--database-url", help="default: LOGMETRICS_DATABASE_URL or ./data/")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="the port (default 8000)")
+    serve.add_argument(
+        "--database-url",
+        help="a SQLAlchemy URL: sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB "
+        "(default: LOGMETRICS_DATABASE_URL, else sqlite:///data/logmetrics.db)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug", "trace"],
+        help="what the service logs (default info)",
+    )
     serve.add_argument(
         "--workers",
         type=int,
@@ -68,10 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a training command as a run of a job, shipping its output",
         usage=(
-            "logmetrics run --job JOB [--name RUN] [--hp KEY=VALUE ...] [--url URL] -- COMMAND ..."
+            "logmetrics run --job JOB [--name RUN] [--hp KEY=VALUE ...] [--url URL] "
+            "[--token TOKEN] [--give-up-after SECONDS] -- COMMAND ..."
         ),
     )
-    run.add_argument("--job", required=True)
+    run.add_argument("--job", required=True, help="the job the run belongs to")
     run.add_argument("--name", help="the run's name (default: generated)")
     run.add_argument(
         "--hp", action="append", default=[], metavar="KEY=VALUE", help="a hyperparameter"

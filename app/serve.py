@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 from sqlalchemy.engine import make_url
 
@@ -41,6 +42,14 @@ def serve(
             "use PostgreSQL for a fleet",
             workers,
         )
+    tokens = bool(settings.api_tokens or settings.token_file)
+    print(
+        f"logmetrics: serving http://{host}:{port} with {workers} process"
+        f"{'es' if workers > 1 else ''} on {_shown(settings.database_url)}; access control "
+        f"{'on' if tokens else 'off'}",
+        file=sys.stderr,
+        flush=True,
+    )
     options = {
         "host": host,
         "port": port,
@@ -56,3 +65,8 @@ def serve(
 
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
     return 0
+
+
+def _shown(url: str) -> str:
+    """The database URL, its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
