@@ -17,6 +17,7 @@ from starlette.types import Scope
 import app
 from app.api.guards import RequestGuard
 from app.api.limits import BodyLimit
+from app.api.openapi import install_openapi
 from app.api.routes import health, jobs, leases, logs, metrics, parse, presets, runs
 from app.auth import load_tokens
 from app.config import Settings
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(module.router)
     api.include_router(sagemaker_api.router)
     install_dashboard(api)
+    install_openapi(api)
     _add_error_handlers(api)
     api.add_middleware(BodyLimit, limit=settings.max_request_bytes, exempt=_is_log_chunk)
     api.add_middleware(RequestTimer, telemetry=telemetry)

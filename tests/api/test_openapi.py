@@ -1,0 +1,22 @@
+"""The OpenAPI document says how access control works."""
+
+from __future__ import annotations
+
+
+def test_every_route_but_healthz_declares_the_bearer_scheme_and_its_401_and_403(api):
+    document = api.get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    checked = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path == "/healthz":
+                assert "security" not in operation and "401" not in operation["responses"]
+                continue
+            assert operation["security"] == [{"bearer": []}, {}], (method, path)
+            for status in ("401", "403"):
+                answer = operation["responses"][status]
+                assert answer["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/ErrorPublic"
+                }
+            checked += 1
+    assert checked == 22  # every operation of the API but /healthz
