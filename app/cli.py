@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 __all__ = ["build_parser", "main", "timestamped"]
 
@@ -30,9 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sweep(args)
     if args.command == "worker":
         return _worker(args)
+    if args.command in ("jobs", "leaderboard", "best", "export"):
+        return _manage(args)
     if args.command == "demo":
-        from pathlib import Path
-
         from app.demo import DEFAULT_SPEC, run_demo
 
         return run_demo(Path(args.spec) if args.spec else DEFAULT_SPEC, args.database_url)
@@ -148,6 +149,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="from SIGTERM to SIGKILL when a run is stopped (default 10)",
     )
+
+    jobs = commands.add_parser("jobs", help="list the jobs, with status and best run")
+    _add_url(jobs)
+    leaderboard = commands.add_parser(
+        "leaderboard",
+        help="a job's runs: ranked ones best first (as `best` ranks them), then the others",
+    )
+    leaderboard.add_argument("job", help="the job")
+    _add_url(leaderboard)
+    best = commands.add_parser("best", help="a job's best run, its hyperparameters and metrics")
+    best.add_argument("job", help="the job")
+    _add_url(best)
+    export = commands.add_parser("export", help="a job's runs or points as a file")
+    export.add_argument("job", help="the job")
+    export.add_argument(
+        "--what",
+        choices=["runs", "points"],
+        default="runs",
+        help="runs (the leaderboard, one row a run) or points (every point); default runs",
+    )
+    export.add_argument(
+        "--format",
+        choices=["csv", "jsonl", "parquet"],
+        default="csv",
+        help="csv, jsonl, or parquet (needs pyarrow: pip install 'logmetrics[parquet]')",
+    )
+    export.add_argument("--output", type=Path, help="the file to write (default: stdout)")
+    _add_url(export)
 
     sweep = commands.add_parser(
         "sweep",
@@ -282,6 +311,28 @@ def _sweep(args: argparse.Namespace) -> int:
     if received:
         return 128 + received[0]  # 130 after Ctrl-C, 143 after SIGTERM
     return 0 if result.best is not None else 1
+
+
+def _manage(args: argparse.Namespace) -> int:
+    from app.client import ServiceClient, ServiceError, ServiceUnavailable
+    from app.manage import print_best, print_jobs, print_leaderboard, write_export
+
+    client = ServiceClient(args.url, token=args.token)
+    try:
+        if args.command == "jobs":
+            print_jobs(client, sys.stdout)
+        elif args.command == "leaderboard":
+            print_leaderboard(client, args.job, sys.stdout)
+        elif args.command == "best":
+            return print_best(client, args.job, sys.stdout)
+        else:
+            write_export(client, args.job, args.what, args.format, args.output)
+    except (ServiceError, ServiceUnavailable, ValueError) as exc:
+        print(f"logmetrics: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    return 0
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ request itself is wrong, and sending it again will not help).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -74,6 +75,26 @@ class ServiceClient:
             content=data,
             headers={"Content-Type": "application/octet-stream"},
         )
+
+    def list_jobs(self) -> dict[str, Any]:
+        return self._json("GET", "/v1/jobs")
+
+    def export(self, job: str, what: str, form: str) -> Iterator[bytes]:
+        """A job's runs or points as CSV or JSON lines, as the service streams them.
+
+        Raises: ServiceError, ServiceUnavailable.
+        """
+        path = f"/v1/jobs/{job}/export/{what}"
+        try:
+            with self._http.stream("GET", path, params={"format": form}) as response:
+                if response.status_code >= 500:
+                    raise ServiceUnavailable(f"{self.url} answered {response.status_code}")
+                if response.status_code >= 400:
+                    response.read()
+                    raise ServiceError(response.status_code, response.json())
+                yield from response.iter_bytes()
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"{self.url} did not answer: {exc}") from exc
 
     def stop_job(self, job: str) -> dict[str, Any]:
         return self._json("POST", f"/v1/jobs/{job}/stop")

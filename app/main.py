@@ -18,7 +18,17 @@ import app
 from app.api.guards import RequestGuard
 from app.api.limits import BodyLimit
 from app.api.openapi import install_openapi
-from app.api.routes import health, jobs, leases, logs, metrics, parse, presets, runs
+from app.api.routes import (
+    exports,
+    health,
+    jobs,
+    leases,
+    logs,
+    metrics,
+    parse,
+    presets,
+    runs,
+)
 from app.auth import load_tokens
 from app.config import Settings
 from app.errors import (
@@ -115,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.telemetry = telemetry
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
     api.state.tokens = load_tokens(settings.api_tokens, settings.token_file)
-    for module in (health, jobs, runs, logs, leases, metrics, parse, presets):
+    for module in (health, jobs, runs, logs, leases, metrics, exports, parse, presets):
         api.include_router(module.router)
     api.include_router(sagemaker_api.router)
     install_dashboard(api)
