@@ -124,3 +124,26 @@ def test_the_pipe_example_posts_a_trainers_output(service):
         "lines": 2,
         "points": 2,
     }
+
+
+def test_the_api_table_lists_every_route(tmp_path):
+    from app.config import Settings
+    from app.main import create_app
+
+    table = section("HTTP API (v1)")
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/routes.db"))
+    try:
+        routes = [
+            (method.upper(), path)
+            for path, operations in app.openapi()["paths"].items()
+            for method in operations
+        ]
+    finally:
+        app.state.storage.close()
+    assert len(routes) == 25  # every operation of the API
+    missing = [
+        f"{method} {path}"
+        for method, path in routes
+        if re.search(rf"`{method} {re.escape(path)}[`?]", table) is None
+    ]
+    assert missing == []
