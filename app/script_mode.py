@@ -126,14 +126,17 @@ def _script_mode(
             "use a folder or a file:// URL the worker can reach"
         )
     path = Path(unquote(urlparse(source).path)) if source.startswith("file://") else Path(source)
-    if path.is_dir():
-        shutil.copytree(path, code)
-    elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
-        code.mkdir(parents=True)
-        with tarfile.open(path) as archive:
-            archive.extractall(code, filter="data")
-    else:
-        raise Unrunnable(f"sagemaker_submit_directory {source!r}: no such folder or .tar.gz")
+    try:
+        if path.is_dir():
+            shutil.copytree(path, code)
+        elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
+            code.mkdir(parents=True)
+            with tarfile.open(path) as archive:
+                archive.extractall(code, filter="data")
+        else:
+            raise Unrunnable(f"sagemaker_submit_directory {source!r}: no such folder or .tar.gz")
+    except (OSError, tarfile.TarError) as exc:
+        raise Unrunnable(f"cannot unpack sagemaker_submit_directory {source!r}: {exc}") from exc
     if not (code / program).is_file():
         raise Unrunnable(f"sagemaker_program {program!r} is not in {source!r}")
     arguments = []

@@ -118,3 +118,11 @@ def test_a_container_runs_as_sagemaker_runs_one(tmp_path):
         "train": {"TrainingInputMode": "File"}
     }
     assert (tmp_path / "opt_ml" / "model").is_dir()
+
+
+def test_a_broken_archive_is_a_reason_not_a_crash(tmp_path):
+    archive = tmp_path / "sourcedir.tar.gz"
+    archive.write_bytes(b"not a tar file")
+    given = {**HYPERPARAMETERS, "sagemaker_submit_directory": str(archive)}
+    with pytest.raises(Unrunnable, match="cannot unpack sagemaker_submit_directory"):
+        launch(given, None, {}, {}, tmp_path / "run")
