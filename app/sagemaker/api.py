@@ -10,6 +10,7 @@ only describe and list.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 CONTENT_TYPE = "application/x-amz-json-1.1"
 _READ_ONLY = ("Describe", "List")
 _DEFAULT_REGION = "us-east-1"
+_REGION = re.compile(r"[a-z0-9-]{1,32}")
 
 
 def parse_credentials(text: str | None) -> dict[str, tuple[str, str]]:
@@ -102,7 +104,7 @@ def _authenticate(request: Request, body: bytes) -> tuple[str, str]:
     authorization = request.headers.get("authorization")
     if not credentials and not request.app.state.tokens.enabled:
         claimed = scope_of(authorization)
-        return (claimed.region if claimed else _DEFAULT_REGION), "admin"
+        return _region(claimed.region if claimed else _DEFAULT_REGION), "admin"
     signer = verify(
         request.method,
         request.url.path,
@@ -111,7 +113,12 @@ def _authenticate(request: Request, body: bytes) -> tuple[str, str]:
         body,
         {key: secret for key, (_role, secret) in credentials.items()},
     )
-    return signer.region, credentials[signer.access_key][0]
+    return _region(signer.region), credentials[signer.access_key][0]
+
+
+def _region(claimed: str) -> str:
+    """The region for ARNs: the scope's, if it is one an ARN can hold."""
+    return claimed if _REGION.fullmatch(claimed) else _DEFAULT_REGION
 
 
 def _unstorable(value: Any, where: str) -> str | None:

@@ -430,3 +430,24 @@ def test_hostile_bodies_get_a_clear_error_never_a_5xx(service, body, code):
         content=body,
     )
     assert (answer.status_code, answer.json()["__type"]) == (400, code)
+
+
+def test_a_region_no_arn_can_hold_is_not_put_in_one(service):
+    # botocore refuses such a region itself; any client may send one.
+    authorization = (
+        "AWS4-HMAC-SHA256 Credential=AKID/20261203/Not_A:Region!/sagemaker/aws4_request, "
+        "SignedHeaders=host, Signature=" + "0" * 64
+    )
+    answer = httpx.post(
+        service.url + "/",
+        headers={
+            "X-Amz-Target": "SageMaker.CreateHyperParameterTuningJob",
+            "Authorization": authorization,
+        },
+        json=tuning_request(),
+    )
+    assert answer.json() == {
+        "HyperParameterTuningJobArn": (
+            "arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/toy"
+        )
+    }
