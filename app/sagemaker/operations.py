@@ -322,8 +322,19 @@ class SageMakerOperations:
         for key in ("ResourceConfig", "InputDataConfig"):
             if key in definition:
                 described[key] = definition[key]
+        training: dict[str, Any] = {"Status": "Training", "StartTime": run.created_at.timestamp()}
+        described["SecondaryStatusTransitions"] = [training]
         if run.ended_at is not None:
             described["TrainingEndTime"] = run.ended_at.timestamp()
+            training["EndTime"] = run.ended_at.timestamp()
+            # Why it ended (an early stop's reason, say), where SageMaker's console shows it.
+            described["SecondaryStatusTransitions"].append(
+                {
+                    "Status": _secondary_status(run),
+                    "StartTime": run.ended_at.timestamp(),
+                    "StatusMessage": run.failure_reason or "Training job completed",
+                }
+            )
         if run.failure_reason:
             described["FailureReason"] = run.failure_reason
         return described

@@ -152,6 +152,12 @@ def test_a_script_mode_tuning_job_runs_and_reports_its_best_training_job(
         "Completed",
     )
     assert training["TuningJobArn"] == created["HyperParameterTuningJobArn"]
+    assert [
+        (t["Status"], t.get("StatusMessage")) for t in training["SecondaryStatusTransitions"]
+    ] == [
+        ("Training", None),
+        ("Completed", "Training job completed"),
+    ]
     assert training["HyperParameters"]["sagemaker_program"] == '"train.py"'
     assert {m["MetricName"]: m["Value"] for m in training["FinalMetricDataList"]} == {
         "acc": best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
@@ -451,3 +457,26 @@ def test_a_region_no_arn_can_hold_is_not_put_in_one(service):
             "arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/toy"
         )
     }
+
+
+def test_stopping_a_training_job_asks_its_worker_and_says_why_it_ended(service, sagemaker):
+    sagemaker.create_hyper_parameter_tuning_job(**tuning_request())
+    run = service.client.post("/v1/leases", json={"worker": "w"}).json()["lease"]["run"]
+
+    sagemaker.stop_training_job(TrainingJobName=run)
+
+    described = sagemaker.describe_training_job(TrainingJobName=run)
+    assert (described["TrainingJobStatus"], described["SecondaryStatus"]) == (
+        "Stopping",
+        "Stopping",
+    )
+    beat = service.client.post(f"/v1/jobs/toy/runs/{run}/heartbeat", json={"worker": "w"})
+    assert beat.json()["stop_requested"] == "stopped by StopTrainingJob"
+    service.client.post(f"/v1/jobs/toy/runs/{run}/complete", json={"status": "Stopped"})
+    described = sagemaker.describe_training_job(TrainingJobName=run)
+    assert described["TrainingJobStatus"] == "Stopped"
+    assert described["SecondaryStatusTransitions"][-1]["StatusMessage"] == (
+        "stopped by StopTrainingJob"
+    )
+    status, code, _ = error_of(sagemaker.stop_training_job, TrainingJobName=run)
+    assert (status, code) == (400, "ValidationException")
