@@ -11,9 +11,10 @@ import io
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
-from app.objective import best_first_order, objective_status, qualifying_statuses
+from app.objective import objective_status, qualifying_statuses, ranking_query
 from app.records import Job, Run
 from app.storage import RunQuery, Storage
 
@@ -25,16 +26,13 @@ _PAGE = 10_000
 
 
 def ranked_runs(storage: Storage, job: Job) -> list[Run]:
-    """Every run with its summaries: the ranked ones (as `/best` considers them) best
-    first, then the others oldest first."""
-    order = best_first_order(job.objective_type)
-    by_objective = _all(storage, job, RunQuery("objective", order, (), 1000, None))
-    counted = qualifying_statuses(include_in_progress=False)
-    ranked = [run for run in by_objective if run.status in counted]
+    """Every run with its summaries: the ranked ones (`ranking_query`) best first, then
+    the others oldest first."""
+    ranked = _all(storage, job, ranking_query(job))
     names = {run.name for run in ranked}
     rest = [
         run
-        for run in _all(storage, job, RunQuery("created_at", "asc", (), 1000, None))
+        for run in _all(storage, job, RunQuery("created_at", "asc", (), 1000))
         if run.name not in names
     ]
     return ranked + rest
@@ -132,9 +130,7 @@ def _all(storage: Storage, job: Job, query: RunQuery) -> list[Run]:
     found: list[Run] = []
     cursor = None
     while True:
-        page = storage.list_runs(
-            job, RunQuery(query.sort_by, query.order, query.statuses, query.limit, cursor)
-        )
+        page = storage.list_runs(job, replace(query, cursor=cursor))
         found += page.runs
         if page.next_cursor is None:
             return found

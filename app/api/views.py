@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 from app.api import schemas
-from app.objective import ObjectiveType, Strategy, objective_status
+from app.objective import ObjectiveType, Strategy, job_counters, objective_status
 from app.parsing import LogFormat
-from app.records import Job, JobOverview, JobState, JobStatus, Run, RunStatus, StopCause
-from app.tuning.tuner import search_of
+from app.records import Job, JobOverview, JobState, Run, RunStatus, StopCause
+from app.tuning.tuner import runs_pending, search_of
 
 __all__ = ["completion_public", "job_public", "run_detail_public", "run_public"]
 
 
 def job_public(overview: JobOverview) -> schemas.JobPublic:
-    job, best, state = overview.job, overview.best_run, overview.state
-    counts, tallies = overview.run_counts, overview.tallies
+    job, best, state, tallies = overview.job, overview.best_run, overview.state, overview.tallies
     search = search_of(job)
     progress = None
     if search is not None:
-        started, limit = tallies.get("started", 0), search.max_training_jobs()
         progress = schemas.SearchProgress(
-            started=started,
-            max_runs=limit,
-            pending=0
-            if state.completion or state.status is not JobStatus.IN_PROGRESS
-            else max(0, limit - started),
+            started=tallies.get("started", 0),
+            max_runs=search.max_training_jobs(),
+            pending=runs_pending(overview),
             leased=tallies.get("leased", 0),
             stopped_early=tallies.get("stopped_early", 0),
         )
-    in_progress = counts.get(RunStatus.IN_PROGRESS.value, 0)
-    succeeded = tallies.get("succeeded", 0)
+    counters = job_counters(overview)
     return schemas.JobPublic(
         name=job.name,
         status=state.status,
@@ -38,16 +33,16 @@ def job_public(overview: JobOverview) -> schemas.JobPublic:
         search_progress=progress,
         completion=completion_public(state),
         training_job_status_counters=schemas.TrainingJobStatusCounters(
-            completed=counts.get(RunStatus.COMPLETED.value, 0),
-            in_progress=in_progress,
+            completed=counters.completed,
+            in_progress=counters.in_progress,
             retryable_error=0,
-            non_retryable_error=counts.get(RunStatus.FAILED.value, 0),
-            stopped=counts.get(RunStatus.STOPPED.value, 0),
+            non_retryable_error=counters.failed,
+            stopped=counters.stopped,
         ),
         objective_status_counters=schemas.ObjectiveStatusCounters(
-            succeeded=succeeded,
-            pending=in_progress,
-            failed=sum(counts.values()) - in_progress - succeeded,
+            succeeded=counters.objective_succeeded,
+            pending=counters.objective_pending,
+            failed=counters.objective_failed,
         ),
         objective=schemas.ObjectivePublic(
             metric_name=job.objective_metric,

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from app.errors import InvalidInput, JobEnded, JobExists, JobNotFound, RunNotFound
 from app.jobs import OBJECTIVE_HYPERPARAMETER, job_spec
-from app.objective import ObjectiveStatus, Strategy, objective_status
+from app.objective import ObjectiveStatus, Strategy, job_counters, objective_status
 from app.parsing import LogFormat, MetricDefinition
 from app.records import Job, JobOverview, JobStatus, Run, RunStatus, StopCause
 from app.storage import Storage
@@ -351,9 +351,7 @@ class SageMakerOperations:
     def _summary(self, overview: JobOverview, region: str) -> dict[str, Any]:
         job, state = overview.job, overview.state
         search = search_of(job)
-        counts, tallies = overview.run_counts, overview.tallies
-        in_progress = counts.get(RunStatus.IN_PROGRESS.value, 0)
-        succeeded = tallies.get("succeeded", 0)
+        counters = job_counters(overview)
         updated = state.ended_at or state.completed_at
         summary: dict[str, Any] = {
             "HyperParameterTuningJobName": job.name,
@@ -363,16 +361,16 @@ class SageMakerOperations:
             "CreationTime": job.created_at.timestamp(),
             "LastModifiedTime": (updated or job.created_at).timestamp(),
             "TrainingJobStatusCounters": {
-                "Completed": counts.get(RunStatus.COMPLETED.value, 0),
-                "InProgress": in_progress,
+                "Completed": counters.completed,
+                "InProgress": counters.in_progress,
                 "RetryableError": 0,
-                "NonRetryableError": counts.get(RunStatus.FAILED.value, 0),
-                "Stopped": counts.get(RunStatus.STOPPED.value, 0),
+                "NonRetryableError": counters.failed,
+                "Stopped": counters.stopped,
             },
             "ObjectiveStatusCounters": {
-                "Succeeded": succeeded,
-                "Pending": in_progress,
-                "Failed": sum(counts.values()) - in_progress - succeeded,
+                "Succeeded": counters.objective_succeeded,
+                "Pending": counters.objective_pending,
+                "Failed": counters.objective_failed,
             },
             "ResourceLimits": _limits(search, overview),
         }

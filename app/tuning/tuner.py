@@ -24,6 +24,7 @@ from app.objective import ObjectiveType, qualifying_statuses
 from app.records import (
     ENDED_JOB_STATUSES,
     Job,
+    JobOverview,
     JobState,
     JobStatus,
     ObjectiveCurve,
@@ -37,7 +38,7 @@ from app.tuning.spec import EarlyStopping, SearchSpec, SearchStrategy
 from app.tuning.stopping import MedianPoint, hyperband_rule, median_curve, median_rule
 from app.tuning.suggest import Trial, TrialOutcome, suggest
 
-__all__ = ["Lease", "Tuner", "search_of"]
+__all__ = ["Lease", "Tuner", "runs_pending", "search_of"]
 
 log = logging.getLogger("logmetrics.tuning")
 
@@ -59,6 +60,15 @@ def search_of(job: Job) -> SearchSpec | None:
     if job.search is None:
         return None
     return _parsed(json.dumps(job.search, sort_keys=True))
+
+
+def runs_pending(overview: JobOverview) -> int:
+    """Runs the job's search has yet to start: none once a criterion is met or the job
+    is no longer in progress (and none for a job without a search)."""
+    search, state = search_of(overview.job), overview.state
+    if search is None or state.completion or state.status is not JobStatus.IN_PROGRESS:
+        return 0
+    return max(0, search.max_training_jobs() - overview.tallies.get("started", 0))
 
 
 @functools.lru_cache(maxsize=1024)

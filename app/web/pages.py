@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -16,11 +17,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.api.deps import PresetsDep, StorageDep, TunerDep
 from app.errors import NotFound
-from app.objective import best_first_order, qualifying_statuses
-from app.records import Job, JobStatus, MetricSummary, Run, RunStatus
+from app.objective import ranking_query
+from app.records import Job, MetricSummary, Run, RunStatus
 from app.storage import RunQuery, Storage
 from app.tuning.spec import EarlyStopping
-from app.tuning.tuner import search_of
+from app.tuning.tuner import runs_pending, search_of
 from app.web.auth import ViewerDep
 from app.web.leaderboard import Leaderboard, build_leaderboard
 from app.web.templating import TemplatesDep
@@ -60,33 +61,23 @@ def read_job_page(
     except NotFound as exc:
         return _not_found(request, templates, exc, back=("/", "all jobs"))
     overview = storage.job_overview(found)
-    # One ranking: the runs `/best` considers (completed and stopped), in its order; the
-    # others are listed below them, unranked.
-    counted = qualifying_statuses(include_in_progress=False)
-    ranked = [
-        run
-        for run in _all_runs(storage, found, "objective", best_first_order(found.objective_type))
-        if run.status in counted
-    ]
-    every = _all_runs(storage, found, "created_at", "asc")
+    ranked = _all_runs(storage, found, ranking_query(found))
+    every = _all_runs(storage, found, RunQuery("created_at", "asc", (), 1000))
     best = overview.best_run.name if overview.best_run else None
     board = build_leaderboard(found, ranked, every, best)
     search = search_of(found)
     state = _job_state(found, board, every)
     if search is not None and search.early_stopping is EarlyStopping.AUTO:
         state["median"] = [[p.step, p.median] for p in tuner.median_curve(found)]
-    job_state = overview.state
-    started = overview.tallies.get("started", 0)
-    ended = job_state.completion is not None or job_state.status is not JobStatus.IN_PROGRESS
     context = {
         "job": found,
         "overview": overview,
         "board": board,
         "state": state,
         "search": search,
-        "job_state": job_state,
+        "job_state": overview.state,
         "tallies": overview.tallies,
-        "pending": 0 if search is None or ended else max(0, search.max_training_jobs() - started),
+        "pending": runs_pending(overview),
         "nav": "jobs",
     }
     return templates.TemplateResponse(request, "job.html", context)
@@ -137,11 +128,11 @@ def _not_found(
     return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
 
 
-def _all_runs(storage: Storage, job: Job, sort_by: str, order: str) -> list[Run]:
+def _all_runs(storage: Storage, job: Job, query: RunQuery) -> list[Run]:
     found: list[Run] = []
     cursor = None
     while len(found) < MAX_RUNS:
-        page = storage.list_runs(job, RunQuery(sort_by, order, (), 1000, cursor))
+        page = storage.list_runs(job, replace(query, cursor=cursor))
         found += page.runs
         if page.next_cursor is None:
             break
