@@ -17,6 +17,7 @@
      │    ├── OffsetGap             a chunk starts beyond the stream's next offset
      │    ├── OverlapMismatch       a resent chunk's bytes differ from those stored
      │    └── StreamMoved           another request appended to the stream first
+     │         └── DefinitionsChanged  the job was re-parsed since its definitions were read
      ├── InvalidInput               well-formed input the domain refuses (422)
      │    ├── InvalidMetricDefinition
      │    ├── InvalidObjective
@@ -187,6 +188,14 @@ class StreamMoved(Conflict):
     """
 
     code = "stream_moved"
+
+
+class DefinitionsChanged(StreamMoved):
+    """Raised by storage when a chunk was parsed with definitions older than those its
+    run's points now come from (a re-parse reached the run meanwhile).
+
+    Ingest reads the job again and parses the chunk again; clients never see it.
+    """
 
 
 class InvalidInput(LogmetricsError):

@@ -53,7 +53,7 @@ def run_columns(job: Job, runs: Sequence[Run]) -> list[str]:
         "objective_value",
         "objective_status",
         *(f"hp.{name}" for name in hyperparameters),
-        *(f"final.{name}" for name, _regex in job.metric_definitions),
+        *(f"final.{name}" for name in job.metric_names),
     ]
 
 
@@ -82,7 +82,7 @@ def run_rows(job: Job, runs: Sequence[Run]) -> Iterator[dict[str, Any]]:
 def point_rows(storage: Storage, job: Job) -> Iterator[dict[str, Any]]:
     """Every point of every run, runs oldest first, each metric's in arrival order."""
     for run in storage.job_runs(job):
-        for metric, _regex in job.metric_definitions:
+        for metric in job.metric_names:
             after = 0
             while True:
                 found, last = storage.metric_series(job, run.name, metric, after, _PAGE)

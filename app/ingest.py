@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
-from app.errors import OffsetGap, OverlapMismatch, RunEnded, StreamMoved
-from app.parsing import LogFormat, MetricDefinition, Parser, ParserLimits, compile_definitions
+from app.errors import DefinitionsChanged, OffsetGap, OverlapMismatch, RunEnded, StreamMoved
+from app.parsing import LogFormat, Parser, ParserLimits, compile_definitions
 from app.records import Job, Run, RunStatus
 from app.storage import ChunkWrite, Storage, StreamSnapshot
 
@@ -47,8 +47,9 @@ class Ingestor:
         self._storage = storage
         self.limits = limits
         self._scanner = scanner
-        # By the job's id and creation: a deleted job's id may be reused by a new job.
-        self._parsers: dict[tuple[int, datetime], Parser] = {}
+        # By the job's id and creation (a deleted job's id may be reused by a new job) and
+        # its definitions' version (a re-parse gives it new ones).
+        self._parsers: dict[tuple[int, datetime, int], Parser] = {}
         self._lock = threading.Lock()
         self._streams: _Recent[StreamSnapshot] = _Recent(_CACHED_STREAMS)
         # Each stream's CPU credit for regexes, in seconds: a stream starts with the
@@ -57,19 +58,20 @@ class Ingestor:
         self._credits: _Recent[float] = _Recent(_CACHED_STREAMS)
 
     def parser(self, job: Job) -> Parser:
-        """The job's parser, compiled once per process: a job's definitions never change."""
+        """The job's parser, compiled once per process and version of its definitions."""
+        key = (job.id, job.created_at, job.definitions_version)
         with self._lock:
-            parser = self._parsers.get((job.id, job.created_at))
+            parser = self._parsers.get(key)
         if parser is None:
-            definitions = [MetricDefinition(name, regex) for name, regex in job.metric_definitions]
+            log_format = LogFormat(job.log_format)
             parser = Parser(
-                compile_definitions(definitions),
-                LogFormat(job.log_format),
+                compile_definitions(job.metric_definitions, log_format),
+                log_format,
                 self.limits,
                 self._scanner,
             )
             with self._lock:
-                parser = self._parsers.setdefault((job.id, job.created_at), parser)
+                parser = self._parsers.setdefault(key, parser)
         return parser
 
     def append(
@@ -130,6 +132,11 @@ class Ingestor:
             )
             try:
                 stored = self._storage.append_chunk(job, snapshot.run, write)
+            except DefinitionsChanged:
+                # A re-parse reached the run after the job was read: parse with the new.
+                job = self._storage.get_job(job.name)
+                parser = self.parser(job)
+                continue
             except (StreamMoved, RunEnded):
                 self._streams.discard(key)
                 continue  # read again: another chunk landed, or the run ended
@@ -205,6 +212,10 @@ class Ingestor:
                 return self._storage.end_run(
                     job, snapshot.run, status, failure_reason, now, flushes, seen
                 )
+            except DefinitionsChanged:
+                job = self._storage.get_job(job.name)
+                parser = self.parser(job)
+                continue
             except (StreamMoved, RunEnded):
                 continue  # read again: a chunk landed, or another request ended the run
         raise StreamMoved(f"run {run!r} kept receiving logs; end it again")

@@ -51,15 +51,8 @@ def job_spec(
         InvalidObjective: the objective metric is not one of the definitions.
         InvalidInput: the environment breaks a rule.
     """
-    compiled = compile_definitions(definitions)
-    names = [definition.name for definition in compiled]
-    if objective_metric not in names:
-        known = ", ".join(repr(n) for n in names) if names else "none"
-        raise InvalidObjective(
-            f"the objective metric {objective_metric!r} is not among the metric "
-            f"definitions (defined: {known})",
-            metric_name=objective_metric,
-        )
+    compiled = compile_definitions(definitions, log_format)
+    check_objective(objective_metric, [definition.name for definition in compiled])
     _check_environment(environment)
     return JobSpec(
         name=name,
@@ -67,10 +60,21 @@ def job_spec(
         objective_type=objective_type,
         objective_strategy=strategy,
         log_format=log_format.value,
-        metric_definitions=tuple((d.name, d.regex) for d in compiled),
+        metric_definitions=tuple(definitions),
         environment=dict(environment),
         search=search.model_dump(mode="json") if search is not None else None,
     )
+
+
+def check_objective(objective_metric: str, names: Sequence[str]) -> None:
+    """Raises InvalidObjective unless the objective metric is one of `names`."""
+    if objective_metric not in names:
+        known = ", ".join(repr(n) for n in names) if names else "none"
+        raise InvalidObjective(
+            f"the objective metric {objective_metric!r} is not among the metric "
+            f"definitions (defined: {known})",
+            metric_name=objective_metric,
+        )
 
 
 def run_hyperparameters(job: Job, given: Mapping[str, str | int | float | bool]) -> dict[str, str]:

@@ -10,16 +10,20 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "ENDED_JOB_STATUSES",
+    "DefinitionsVersion",
     "Job",
     "JobOverview",
     "JobState",
     "JobStatus",
+    "LogFormat",
     "LogRange",
+    "MetricDefinition",
     "MetricSummary",
     "ObjectiveCurve",
     "Point",
     "Rejection",
     "RejectionExample",
+    "ReparseProgress",
     "Run",
     "RunSeries",
     "RunStatus",
@@ -113,10 +117,35 @@ class JobState:
     ended_at: datetime | None = None
 
 
+class LogFormat(enum.StrEnum):
+    """How a job's log bytes are cut into lines and how a line is rendered for matching.
+
+    `text` ends lines at `\n`, `\r\n` or `\r` and removes ANSI sequences and control
+    characters but tab; `cloudwatch` ends lines at `\n` only and shows control
+    characters as CloudWatch does, `#` and three octal digits (a tab is `#011`).
+    """
+
+    TEXT = "text"
+    CLOUDWATCH = "cloudwatch"
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """A named regex as the user wrote it. `log_format`, when set, is the rendering its
+    regex is matched against, whatever the job's; None leaves the choice to the parser."""
+
+    name: str
+    regex: str
+    log_format: LogFormat | None = None
+
+
 @dataclass(frozen=True)
 class Job:
-    """A job as created; it never changes (its status lives in `JobState`). `search` is
-    the search the service runs for it (`app.tuning.spec.SearchSpec` as JSON), if any."""
+    """A job as created or last re-parsed (its status lives in `JobState`). `search` is
+    the search the service runs for it (`app.tuning.spec.SearchSpec` as JSON), if any.
+
+    Only a re-parse changes a job: its objective and metric definitions, which it
+    replaces at once, counting `definitions_version` up."""
 
     id: int
     name: str
@@ -124,10 +153,43 @@ class Job:
     objective_type: str
     objective_strategy: str
     log_format: str
-    metric_definitions: tuple[tuple[str, str], ...]
+    metric_definitions: tuple[MetricDefinition, ...]
     environment: Mapping[str, str]
     created_at: datetime
     search: Mapping[str, Any] | None = None
+    definitions_version: int = 1
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """The names of the job's metric definitions, in order."""
+        return tuple(definition.name for definition in self.metric_definitions)
+
+
+@dataclass(frozen=True)
+class DefinitionsVersion:
+    """The objective and metric definitions a job had as `version`, until `replaced_at`
+    (None for the job's current ones)."""
+
+    version: int
+    objective_metric: str
+    objective_type: str
+    objective_strategy: str
+    metric_definitions: tuple[MetricDefinition, ...]
+    replaced_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReparseProgress:
+    """How far the job's latest re-parse has come: of its `runs`, `reparsed` have their
+    points from the job's current definitions (all of them when no re-parse is under way)."""
+
+    version: int
+    runs: int
+    reparsed: int
+
+    @property
+    def done(self) -> bool:
+        return self.reparsed >= self.runs
 
 
 @dataclass(frozen=True)

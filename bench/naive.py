@@ -28,6 +28,9 @@ _TEXT_JUNK = re.compile(
     r"|[\x00-\x08\x0a-\x1f]"  # any other C0 control character but tab
 )
 _CLOUDWATCH_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+# A regex that names a CloudWatch escape (`#011`, ..., `#037`, `#177`) is matched against
+# CloudWatch's rendering unless its definition says otherwise.
+_CLOUDWATCH_ESCAPE = re.compile(r"#(?:0[0-3][0-7]|177)")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class _Definition:
     pattern: regex.Pattern[str]
     value_group: int | str
     has_step: bool
+    rendering: LogFormat
 
 
 def naive_parse(
@@ -56,7 +60,7 @@ def naive_parse(
         The line count and the points as `(metric, value, step, line, offset)`, steps
         numbered per metric where the regex has no integer `step` capture.
     """
-    compiled = [_compile(d) for d in definitions]
+    compiled = [_compile(d, log_format) for d in definitions]
     counts = {d.name: 0 for d in compiled}
     points: list[PointRow] = []
     offset = 0
@@ -64,9 +68,13 @@ def naive_parse(
     for number, piece in enumerate(_raw_lines(log, log_format), 1):
         start = offset
         offset += len(piece)
-        text = _line_text(_strip_line_end(piece), log_format, max_line_bytes)
+        raw = _strip_line_end(piece)
+        texts = {
+            rendering: _line_text(raw, rendering, max_line_bytes)
+            for rendering in {d.rendering for d in compiled}
+        }
         for definition in compiled:
-            match = definition.pattern.search(text)
+            match = definition.pattern.search(texts[definition.rendering])
             if match is None:
                 continue
             capture = match.group(definition.value_group)
@@ -81,7 +89,7 @@ def naive_parse(
     return NaiveResult(number, points)
 
 
-def _compile(definition: MetricDefinition) -> _Definition:
+def _compile(definition: MetricDefinition, log_format: LogFormat) -> _Definition:
     pattern = regex.compile(definition.regex)
     names = pattern.groupindex
     value_group: int | str
@@ -91,7 +99,10 @@ def _compile(definition: MetricDefinition) -> _Definition:
         value_group = 2
     else:
         value_group = 1
-    return _Definition(definition.name, pattern, value_group, "step" in names)
+    rendering = definition.log_format or (
+        LogFormat.CLOUDWATCH if _CLOUDWATCH_ESCAPE.search(definition.regex) else log_format
+    )
+    return _Definition(definition.name, pattern, value_group, "step" in names, rendering)
 
 
 def _raw_lines(log: bytes, log_format: LogFormat) -> list[bytes]:

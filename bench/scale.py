@@ -137,7 +137,7 @@ def _plan(rng: random.Random, size: int, epochs: int) -> Iterator[_PlannedRun]:
 
 
 def _create_job(storage: SqlStorage, size: int) -> Job:
-    definitions = tuple((d.name, d.regex) for d in preset_definitions("reference-trainer"))
+    definitions = tuple(preset_definitions("reference-trainer"))
     return storage.create_job(
         JobSpec(
             name=scale_job(size),

@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 
 from app.ingest import Ingestor
 from app.parsing import ParserLimits
-from app.records import RunStatus
+from app.records import MetricDefinition, RunStatus
 from app.storage import JobSpec, SqlStorage
 
-SPEC = JobSpec("gan", "loss", "Minimize", "latest", "text", (("loss", "Loss = (.*?);"),), {})
+SPEC = JobSpec(
+    "gan", "loss", "Minimize", "latest", "text", (MetricDefinition("loss", "Loss = (.*?);"),), {}
+)
 
 
 class _ChunkLandsBeforeTheEnd(SqlStorage):

@@ -50,8 +50,8 @@ def job_public(overview: JobOverview) -> schemas.JobPublic:
             strategy=Strategy(job.objective_strategy),
         ),
         metric_definitions=[
-            schemas.MetricDefinitionPublic(name=name, regex=regex)
-            for name, regex in job.metric_definitions
+            schemas.MetricDefinitionPublic(name=d.name, regex=d.regex, log_format=d.log_format)
+            for d in job.metric_definitions
         ],
         log_format=LogFormat(job.log_format),
         environment=dict(job.environment),
@@ -79,7 +79,7 @@ def run_public(run: Run, job: Job) -> schemas.RunPublic:
 def run_detail_public(run: Run, job: Job) -> schemas.RunDetailPublic:
     by_name = {summary.name: summary for summary in run.metrics}
     diagnostics = []
-    for name, _regex in job.metric_definitions:
+    for name in job.metric_names:
         summary = by_name.get(name)
         diagnostics.append(
             schemas.MetricDiagnostics(
@@ -108,7 +108,7 @@ def run_detail_public(run: Run, job: Job) -> schemas.RunDetailPublic:
 
 
 def _run_fields(run: Run, job: Job) -> dict[str, object]:
-    order = {name: index for index, (name, _regex) in enumerate(job.metric_definitions)}
+    order = {name: index for index, name in enumerate(job.metric_names)}
     summaries = sorted(run.metrics, key=lambda m: order.get(m.name, len(order)))
     return {
         "job": run.job,

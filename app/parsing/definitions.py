@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,6 +10,7 @@ from regex import Pattern
 
 from app.errors import InvalidMetricDefinition
 from app.parsing.patterns import MAX_PATTERN_COST, pattern_cost
+from app.records import LogFormat, MetricDefinition
 
 __all__ = [
     "MAX_DEFINITIONS",
@@ -20,27 +20,18 @@ __all__ = [
     "LogFormat",
     "MetricDefinition",
     "compile_definitions",
+    "rendering_of",
+    "rendering_reason",
 ]
 
 # SageMaker AMT's limits for MetricDefinitions.
 MAX_DEFINITIONS = 40
 MAX_NAME_LENGTH = 255
 MAX_REGEX_LENGTH = 500
-
-
-class LogFormat(enum.StrEnum):
-    """How a job's log bytes are cut into lines and cleaned before matching."""
-
-    TEXT = "text"
-    CLOUDWATCH = "cloudwatch"
-
-
-@dataclass(frozen=True)
-class MetricDefinition:
-    """A named regex as the user wrote it."""
-
-    name: str
-    regex: str
+# How CloudWatch shows a control character: `#` and its three octal digits (`#011` is a
+# tab, `#015` a carriage return, `#033` ESC, `#177` DEL). A regex written against that
+# was written against CloudWatch's rendering, whatever the job's log format says.
+_CLOUDWATCH_ESCAPE = regex.compile(r"\\?#(?:0[0-3][0-7]|177)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +41,7 @@ class CompiledDefinition:
     `value_group` is the group whose capture is the value: the named group `value` when
     the regex has one, else the first group that is not the named group `step` (group 1,
     as in SageMaker, unless group 1 is the step). `has_step` tells whether `step` exists.
+    `rendering` is how each line is rendered for this regex (see `rendering_of`).
     """
 
     index: int
@@ -58,13 +50,17 @@ class CompiledDefinition:
     pattern: Pattern[str]
     value_group: int | str
     has_step: bool
+    rendering: LogFormat = LogFormat.TEXT
 
 
-def compile_definitions(definitions: Sequence[MetricDefinition]) -> tuple[CompiledDefinition, ...]:
+def compile_definitions(
+    definitions: Sequence[MetricDefinition], log_format: LogFormat = LogFormat.TEXT
+) -> tuple[CompiledDefinition, ...]:
     """Validate and compile a job's metric definitions.
 
     Args:
         definitions: 0 to 40 definitions, in the job's order.
+        log_format: the job's log format, the rendering of definitions that say nothing.
 
     Returns:
         The compiled definitions, in the same order.
@@ -80,12 +76,38 @@ def compile_definitions(definitions: Sequence[MetricDefinition]) -> tuple[Compil
     seen: set[str] = set()
     compiled = []
     for index, definition in enumerate(definitions):
-        compiled.append(_compile_one(index, definition, seen))
+        compiled.append(_compile_one(index, definition, seen, log_format))
         seen.add(definition.name)
     return tuple(compiled)
 
 
-def _compile_one(index: int, definition: MetricDefinition, seen: set[str]) -> CompiledDefinition:
+def rendering_of(definition: MetricDefinition, log_format: LogFormat) -> LogFormat:
+    """The rendering a definition's regex is matched against.
+
+    The definition's own `log_format` if it sets one; else CloudWatch's when the regex
+    refers to CloudWatch's escapes (SageMaker's documented regexes, pasted verbatim,
+    look for `#011` where the log has a tab); else the job's.
+    """
+    if definition.log_format is not None:
+        return definition.log_format
+    if _CLOUDWATCH_ESCAPE.search(definition.regex):
+        return LogFormat.CLOUDWATCH
+    return log_format
+
+
+def rendering_reason(definition: MetricDefinition, log_format: LogFormat) -> str:
+    """Why `rendering_of` chose what it chose, in a user's words."""
+    if definition.log_format is not None:
+        return "set by the definition"
+    escape = _CLOUDWATCH_ESCAPE.search(definition.regex)
+    if escape is not None and log_format is LogFormat.TEXT:
+        return f"its regex refers to CloudWatch's escape {escape.group().lstrip(chr(92))!r}"
+    return "the job's log format"
+
+
+def _compile_one(
+    index: int, definition: MetricDefinition, seen: set[str], log_format: LogFormat
+) -> CompiledDefinition:
     name, pattern_text = definition.name, definition.regex
 
     def invalid(reason: str) -> InvalidMetricDefinition:
@@ -140,4 +162,5 @@ def _compile_one(index: int, definition: MetricDefinition, seen: set[str]) -> Co
         pattern=pattern,
         value_group=value_group,
         has_step="step" in pattern.groupindex,
+        rendering=rendering_of(definition, log_format),
     )

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-from app.parsing.definitions import LogFormat, MetricDefinition, compile_definitions
+from app.parsing.definitions import (
+    LogFormat,
+    MetricDefinition,
+    compile_definitions,
+    rendering_reason,
+)
+from app.parsing.hints import hint_literals, lines_holding, unmatched_hint
 from app.parsing.lines import line_text
 from app.parsing.parser import Parser, ParserLimits
 from app.records import Point, Rejection, StreamState
 from app.summaries import settled_step
 
-__all__ = ["ParsedLog", "number_points", "parse_log"]
+__all__ = ["DefinitionReport", "ParsedLog", "number_points", "parse_log"]
+
+
+@dataclass(frozen=True)
+class DefinitionReport:
+    """How one definition saw the log: the rendering its regex was matched against and
+    why, and for a definition that matched no line, whether its literal text occurred."""
+
+    rendering: LogFormat
+    rendering_reason: str
+    hint: str | None = None
 
 
 @dataclass(frozen=True)
 class ParsedLog:
     """Every point (steps numbered) and every rejection of a log, and its line count.
 
-    `texts` are the lines as the definitions saw them (decoded, cleaned or rendered, cut
+    `texts` are the lines in the job's rendering (decoded, cleaned or rendered, cut
     at the line limit); `point_spans` and `rejection_spans` give, for each point and
-    rejection in order, where its capture lies in its line's text (None for a time-out).
+    rejection in order, where its capture lies in its line's text (None for a time-out,
+    and for a definition matched against another rendering, whose text differs).
+    `definitions` reports on each definition, by name.
     """
 
     lines: int
@@ -29,6 +47,7 @@ class ParsedLog:
     texts: tuple[str, ...] = ()
     point_spans: tuple[tuple[int, int] | None, ...] = ()
     rejection_spans: tuple[tuple[int, int] | None, ...] = ()
+    definitions: Mapping[str, DefinitionReport] = field(default_factory=dict)
 
 
 def parse_log(
@@ -57,17 +76,35 @@ def parse_log(
         timeouts_per_chunk=base.timeouts_per_chunk,
         rejections_kept=len(log) + 1,
     )
-    compiled = compile_definitions(definitions)
+    compiled = compile_definitions(definitions, log_format)
     parser = Parser(compiled, log_format, keep_all, scanner)
     body = parser.feed(StreamState(), log)
     tail = parser.finish(body.state)
     points = tuple(number_points([*body.points, *tail.points], {}))
     rejections = body.rejections + tail.rejections
-    texts = _line_texts(log, log_format, base.max_line_bytes)
+    texts = _line_texts(log, log_format, log_format, base.max_line_bytes)
     by_name = {definition.name: definition for definition in compiled}
+    rendered = {log_format: texts}
+    for definition in compiled:
+        if definition.rendering not in rendered:
+            rendered[definition.rendering] = _line_texts(
+                log, log_format, definition.rendering, base.max_line_bytes
+            )
+    matched = {point.metric for point in points} | {r.metric for r in rejections}
+    reports = {}
+    for given, definition in zip(definitions, compiled, strict=True):
+        hint = None
+        literals = hint_literals(definition.regex)
+        if definition.name not in matched and literals:
+            seen = rendered[definition.rendering]
+            hint = unmatched_hint(literals, lines_holding(literals, (t.encode() for t in seen)))
+        reason = rendering_reason(given, log_format)
+        reports[definition.name] = DefinitionReport(definition.rendering, reason, hint)
 
     def span(metric: str, line: int) -> tuple[int, int] | None:
         definition = by_name[metric]
+        if definition.rendering is not log_format:
+            return None
         try:
             match = definition.pattern.search(texts[line - 1], timeout=base.regex_timeout)
         except TimeoutError:
@@ -85,18 +122,21 @@ def parse_log(
         rejection_spans=tuple(
             span(r.metric, r.line) if r.capture is not None else None for r in rejections
         ),
+        definitions=reports,
     )
 
 
-def _line_texts(log: bytes, log_format: LogFormat, max_bytes: int) -> tuple[str, ...]:
-    """Every line of a whole log as matching sees it, by the same cutting rules."""
+def _line_texts(
+    log: bytes, log_format: LogFormat, rendering: LogFormat, max_bytes: int
+) -> tuple[str, ...]:
+    """Every line of a whole log, cut as `log_format` cuts it, in `rendering`."""
     if log_format is LogFormat.TEXT:
         raws = log.splitlines()  # ends at \n, \r\n and \r only, as text logs do
     else:
         raws = log.split(b"\n")
         if raws and raws[-1] == b"":
             raws.pop()
-    return tuple(line_text(raw, log_format, max_bytes) for raw in raws)
+    return tuple(line_text(raw, rendering, max_bytes) for raw in raws)
 
 
 def number_points(points: Sequence[Point], counts: dict[str, int]) -> list[Point]:

@@ -23,6 +23,7 @@ _CLOUDWATCH_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 # (a regex character class over the chunk costs ten times more).
 _DIRTY = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _MARK_DIRTY = bytes.maketrans(_DIRTY, b"\x00" * len(_DIRTY))
+_MARK_DIRTY_AND_CR = bytes.maketrans(_DIRTY + b"\r", b"\x00" * (len(_DIRTY) + 1))
 
 
 def line_text(raw: bytes, log_format: LogFormat, max_bytes: int) -> str:
@@ -55,16 +56,18 @@ def clean_text_lines(raws: list[bytes], max_bytes: int) -> list[str]:
     return _ANSI_AND_CONTROLS.sub("", joined.decode("utf-8", "replace")).split("\n")
 
 
-def dirty_lines(hay: bytes) -> list[tuple[int, int]]:
+def dirty_lines(hay: bytes, carriage_return: bool = False) -> list[tuple[int, int]]:
     """The lines of `hay` (ended by `\\n`) that hold a byte cleaning removes.
 
     Args:
         hay: whole lines of a text log whose `\\r`s are already `\\n`s.
+        carriage_return: whether a `\\r` in a line counts too (lines of a log that
+            ends lines at `\\n` only, cleaned as text).
 
     Returns:
         (start, end) of each such line, in order; `end` is its `\\n` or `len(hay)`.
     """
-    marked = hay.translate(_MARK_DIRTY)
+    marked = hay.translate(_MARK_DIRTY_AND_CR if carriage_return else _MARK_DIRTY)
     spans = []
     position = marked.find(b"\x00")
     while position >= 0:

@@ -123,11 +123,33 @@ class Parser:
         self.definitions = tuple(definitions)
         self.log_format = log_format
         self.limits = limits or ParserLimits()
+        renderings = sorted({definition.rendering for definition in self.definitions})
+        # Definitions matched against another rendering than the job's (a pasted
+        # SageMaker regex with `#011` in a text job) get a parser of their own over the
+        # same lines: the lines are cut the same way, so the states agree.
+        self._parts = (
+            tuple(
+                Parser(
+                    [d for d in self.definitions if d.rendering is rendering],
+                    log_format,
+                    limits,
+                    scanner,
+                )
+                for rendering in renderings
+            )
+            if len(renderings) > 1
+            else ()
+        )
+        self.rendering = renderings[0] if len(renderings) == 1 else log_format
+        # A part's definitions keep their index in the job: `_match` looks them up by it.
+        self._by_index = {definition.index: definition for definition in self.definitions}
         self._always: tuple[CompiledDefinition, ...] = ()
         literals: dict[Literal, set[int]] = {}
         always = []
-        for definition in self.definitions:
-            found = None if scanner == "none" else required_literals(definition.regex, log_format)
+        for definition in () if self._parts else self.definitions:
+            found = (
+                None if scanner == "none" else required_literals(definition.regex, self.rendering)
+            )
             if found is None:
                 always.append(definition)
             for literal in found or ():
@@ -156,6 +178,8 @@ class Parser:
         Returns:
             The points and rejections of the lines the chunk completes, and the new state.
         """
+        if self._parts:
+            return self._merged([part.feed(state, chunk, budget) for part in self._parts])
         out = _Collector(
             self.limits.rejections_kept,
             self.limits.cpu_budget(len(chunk)) if budget is None else budget,
@@ -192,12 +216,37 @@ class Parser:
 
     def finish(self, state: StreamState) -> ChunkResult:
         """Parse the line still held at the end of a stream, if any."""
+        if self._parts:
+            return self._merged([part.finish(state) for part in self._parts])
         out = _Collector(self.limits.rejections_kept, self.limits.cpu_budget(len(state.partial)))
         if not state.partial_length:
             return out.result(StreamState(state.offset, state.lines), 0)
         start = state.offset - state.partial_length
         self._match_partial(state.partial, state.lines + 1, start, out)
         return out.result(StreamState(state.offset, state.lines + 1), 1)
+
+    def _merged(self, results: Sequence[ChunkResult]) -> ChunkResult:
+        """One result from the parts' results for the same lines: points in line order,
+        then in the order of the job's definitions, as one parser would give them."""
+        order = {definition.name: definition.index for definition in self.definitions}
+        points = sorted(
+            (point for result in results for point in result.points),
+            key=lambda point: (point.line, order[point.metric]),
+        )
+        rejections = sorted(
+            (rejection for result in results for rejection in result.rejections),
+            key=lambda rejection: (rejection.line, rejection.metric),
+        )
+        first = results[0]
+        return ChunkResult(
+            first.state,
+            first.lines,
+            tuple(points),
+            tuple(rejections),
+            {name: n for result in results for name, n in result.rejected.items()},
+            {name: n for result in results for name, n in result.timeouts.items()},
+            max(result.cpu_spent for result in results),
+        )
 
     # Cutting lines.
 
@@ -227,6 +276,7 @@ class Parser:
         if not self.definitions:
             return line_count
         text_log = self.log_format is LogFormat.TEXT
+        cleaned = self.rendering is LogFormat.TEXT
         # Same length, so positions carry over; `\r\n` becomes an empty line in between,
         # which no literal and no control byte can fall in.
         hay = region.translate(_CR_TO_LF) if text_log and b"\r" in region else region
@@ -246,8 +296,8 @@ class Parser:
             text = candidate.text
             if text is None:
                 raw = region[start : min(candidate.end, start + self._keep)]
-                # A text log's lines with control bytes all have their text already.
-                text = plain_line_text(raw, self._max_line) if text_log else self._line_text(raw)
+                # Lines with bytes that cleaning removes all have their text already.
+                text = plain_line_text(raw, self._max_line) if cleaned else self._line_text(raw)
             self._match(text, number, base + start, candidate.definitions, out)
         return line_count
 
@@ -258,7 +308,6 @@ class Parser:
         """
         if self._scanner is None:
             return {}
-        text_log = self.log_format is LogFormat.TEXT
         found: dict[int, tuple[int, set[int]]] = {}
         line_start, line_end, owners = 0, -1, set[int]()
         for position, literal in self._scanner.scan(hay):
@@ -270,8 +319,9 @@ class Parser:
         candidates: dict[int, _Candidate] = {}
         for start, (end, definitions) in found.items():
             candidates[start] = _Candidate(end, frozenset(definitions), None)
-        if text_log:
-            spans = dirty_lines(hay)
+        if self.rendering is LogFormat.TEXT:
+            # A `\r` inside a line (lines end at `\n` only) is cleaned away too.
+            spans = dirty_lines(hay, carriage_return=self.log_format is LogFormat.CLOUDWATCH)
             for start, _ in spans:
                 candidates.pop(start, None)
             candidates.update(self._dirty_candidates(region, spans))
@@ -373,7 +423,7 @@ class Parser:
         return None, True
 
     def _line_text(self, raw: bytes) -> str:
-        return line_text(raw, self.log_format, self.limits.max_line_bytes)
+        return line_text(raw, self.rendering, self.limits.max_line_bytes)
 
     def _match(
         self, text: str, number: int, offset: int, screened: frozenset[int], out: _Collector
@@ -381,7 +431,7 @@ class Parser:
         """Run the always-run definitions and the `screened` ones on a line's text."""
         definitions: Sequence[CompiledDefinition] = self._always
         if screened:
-            chosen = [self.definitions[index] for index in screened]
+            chosen = [self._by_index[index] for index in screened]
             definitions = sorted([*self._always, *chosen], key=lambda d: d.index)
         timeouts, spent, budget = out.timeouts, out.spent, out.budget
         for definition in definitions:

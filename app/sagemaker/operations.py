@@ -414,7 +414,7 @@ class SageMakerOperations:
                 "TrainingInputMode": "File",
                 "AlgorithmName": "logmetrics",
                 "MetricDefinitions": [
-                    {"Name": name, "Regex": regex} for name, regex in job.metric_definitions
+                    {"Name": d.name, "Regex": d.regex} for d in job.metric_definitions
                 ],
             },
             "RoleArn": f"arn:aws:iam::{self._account}:role/logmetrics",

@@ -9,14 +9,17 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from app.records import (
+    DefinitionsVersion,
     Job,
     JobOverview,
     JobState,
     JobStatus,
     LogRange,
+    MetricDefinition,
     ObjectiveCurve,
     Point,
     Rejection,
+    ReparseProgress,
     Run,
     RunSeries,
     RunStatus,
@@ -61,7 +64,7 @@ class JobSpec:
     objective_type: str  # Maximize | Minimize
     objective_strategy: str  # latest | min | max
     log_format: str
-    metric_definitions: tuple[tuple[str, str], ...]
+    metric_definitions: tuple[MetricDefinition, ...]
     environment: Mapping[str, str]
     search: Mapping[str, Any] | None = None
 
@@ -101,6 +104,42 @@ class ChunkWrite:
     rejected: Mapping[str, int]
     timeouts: Mapping[str, int]
     timestamp: datetime
+
+
+@dataclass(frozen=True)
+class DefinitionsSpec:
+    """A job's new objective and metric definitions for a re-parse, already validated."""
+
+    objective_metric: str
+    objective_type: str  # Maximize | Minimize
+    objective_strategy: str  # latest | min | max
+    metric_definitions: tuple[MetricDefinition, ...]
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk of raw log as stored, with the time its points were given."""
+
+    stream: str
+    offset: int
+    data: bytes
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """What a re-parse reads of a run: its stored chunks, each stream's in offset order
+    and the streams merged by chunk time, and each stream's state as stored."""
+
+    run: Run
+    chunks: tuple[StoredChunk, ...]
+    streams: Mapping[str, StreamState]
+
+
+Replay = Callable[[RunLog], Sequence[ChunkWrite]]
+"""Given a run's chunks that came after those a re-parse already parsed (read under the
+run's lock), every write of the re-parse, in order: each chunk's points, then, for an
+ended run, each stream's last line. Raises ReparseMismatch if the states disagree."""
 
 
 class ChunkStored(NamedTuple):
@@ -259,6 +298,45 @@ class Storage(abc.ABC):
         Raises:
             StreamMoved: a stream moved or appeared since it was read.
             RunEnded: the run ended since it was read.
+        """
+
+    # Re-parse.
+
+    @abc.abstractmethod
+    def replace_definitions(self, job: Job, spec: DefinitionsSpec) -> Job:
+        """Give the job a new objective and definitions, keeping the old ones in its
+        history; its runs are then re-parsed one by one (`replace_run_points`).
+
+        Raises: JobNotFound.
+        """
+
+    @abc.abstractmethod
+    def definitions_history(self, job: Job) -> list[DefinitionsVersion]:
+        """Every version of the job's definitions, oldest first, the current one last."""
+
+    @abc.abstractmethod
+    def reparse_progress(self, job: Job) -> ReparseProgress:
+        """How many of the job's runs have their points from its current definitions."""
+
+    @abc.abstractmethod
+    def runs_to_reparse(self, limit: int) -> list[tuple[str, str]]:
+        """(job, run) names of runs whose points come from older definitions than their
+        job's, at most `limit`, oldest job first."""
+
+    @abc.abstractmethod
+    def read_run_log(self, job: Job, run: str) -> RunLog:
+        """The run with every stored chunk of its streams. Raises: RunNotFound."""
+
+    @abc.abstractmethod
+    def replace_run_points(
+        self, job: Job, run: Run, seen: Mapping[str, int], replay: Replay
+    ) -> bool:
+        """Replace the run's summaries, points and objective value, at once, with those
+        `replay` gives for its chunks (it is given those beyond `seen`, the offsets by
+        stream that the caller already parsed, read under the run's lock).
+
+        Returns: False, changing nothing, when the run's points already come from the
+        job's definitions or the job was re-parsed again since `job` was read.
         """
 
     # The tuning service.

@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 __all__ = [
     "chunks",
+    "job_definitions",
     "jobs",
     "metadata",
     "points",
@@ -46,7 +47,7 @@ jobs = Table(
     Column("objective_type", String(16), nullable=False),
     Column("objective_strategy", String(16), nullable=False),
     Column("log_format", String(16), nullable=False),
-    Column("metric_definitions", JSON, nullable=False),  # [[name, regex], ...]
+    Column("metric_definitions", JSON, nullable=False),  # [[name, regex(, log_format)], ...]
     Column("environment", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
     # The search the service runs for the job (app.tuning.spec), or NULL for a job that
@@ -60,6 +61,23 @@ jobs = Table(
     Column("completion_detail", Text),
     Column("completed_at", Float),  # when the criterion was met
     Column("ended_at", Float),
+    # A re-parse replaces the objective and definitions above and counts up; the ones
+    # replaced go to `job_definitions`.
+    Column("definitions_version", Integer, nullable=False, server_default="1"),
+)
+
+# The definitions (and objective) a job had before each re-parse, by the version they were.
+job_definitions = Table(
+    "job_definitions",
+    metadata,
+    Column("job_id", ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("objective_metric", String(255), nullable=False),
+    Column("objective_type", String(16), nullable=False),
+    Column("objective_strategy", String(16), nullable=False),
+    Column("metric_definitions", JSON, nullable=False),
+    Column("replaced_at", Float, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 runs = Table(
@@ -86,6 +104,9 @@ runs = Table(
     # and which of those (`stop_cause`); the run ends Stopped with this reason.
     Column("stop_reason", Text),
     Column("stop_cause", String(32)),
+    # The job's definitions version the run's points were parsed with; lower than the
+    # job's while a re-parse has yet to reach the run.
+    Column("definitions_version", Integer, nullable=False, server_default="1"),
     UniqueConstraint("job_id", "name"),
     Index("runs_by_objective", "job_id", "objective_value"),
     Index("runs_by_creation", "job_id", "created_at"),
@@ -148,5 +169,7 @@ chunks = Table(
     Column("offset", BigInteger, primary_key=True, autoincrement=False),
     Column("length", BigInteger, nullable=False),
     Column("data", LargeBinary, nullable=False),  # zstd-compressed raw bytes
+    # The time the chunk's points were given (NULL for chunks stored before 0004).
+    Column("timestamp", Float),
     sqlite_with_rowid=False,
 )

@@ -101,7 +101,7 @@ def build_leaderboard(
     shown = {m.name for row in rows for m in row.run.metrics if m.last is not None}
     if job.objective_strategy == Strategy.LATEST:
         shown.discard(job.objective_metric)  # its final value is the objective column
-    metrics = tuple(name for name, _regex in job.metric_definitions if name in shown)
+    metrics = tuple(name for name in job.metric_names if name in shown)
     return Leaderboard(tuple(rows), tuned, fixed, metrics)
 
 

@@ -146,7 +146,7 @@ def _job_state(job: Job, board: Leaderboard, every: Sequence[Run]) -> dict[str, 
     return {
         "job": job.name,
         "objective": {"metric": job.objective_metric, "type": job.objective_type},
-        "metrics": [name for name, _regex in job.metric_definitions if name in with_points],
+        "metrics": [name for name in job.metric_names if name in with_points],
         "runs": [
             {
                 "name": row.run.name,
@@ -173,7 +173,7 @@ def _job_state(job: Job, board: Leaderboard, every: Sequence[Run]) -> dict[str, 
 
 
 def _in_definition_order(job: Job, summaries: Sequence[MetricSummary]) -> list[MetricSummary]:
-    order = {name: index for index, (name, _regex) in enumerate(job.metric_definitions)}
+    order = {name: index for index, name in enumerate(job.metric_names)}
     return sorted(
         (m for m in summaries if m.last is not None), key=lambda m: order.get(m.name, len(order))
     )
@@ -186,9 +186,7 @@ def _run_state(job: Job, run: Run) -> dict[str, Any]:
         "run": run.name,
         "objective": job.objective_metric,
         "live": run.status is RunStatus.IN_PROGRESS,
-        "metrics": {
-            name: counts[name] for name, _regex in job.metric_definitions if counts.get(name)
-        },
+        "metrics": {name: counts[name] for name in job.metric_names if counts.get(name)},
         "streams": {
             s.name: {"length": s.next_offset, "lines": s.lines, "pending": s.pending_bytes}
             for s in run.streams

@@ -97,8 +97,15 @@ def test_cloudwatch_logs_show_tabs_as_sagemaker_regexes_expect(api):
     }
 
 
-def test_text_logs_keep_tabs_as_tabs(api):
+def test_a_regex_naming_cloudwatchs_tab_works_as_pasted_in_a_text_log(api):
     result = parse(api, metric_definitions=[XGB_AUC], log=XGB_LOG)
+
+    assert (result["lines"], [p["value"] for p in result["points"]]) == (2, [0.79012, 0.80111])
+
+
+def test_text_logs_keep_tabs_as_tabs(api):
+    as_text = {**XGB_AUC, "LogFormat": "text"}
+    result = parse(api, metric_definitions=[as_text], log=XGB_LOG)
 
     assert (result["lines"], result["points"]) == (2, [])
 

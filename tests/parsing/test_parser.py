@@ -104,8 +104,64 @@ def test_cloudwatch_logs_render_tabs_for_sagemakers_xgboost_regex(scanner):
         ("validation:auc", 0.887, 1, 1),
         ("validation:auc", 0.89514, 2, 2),
     ]
-    # The same regex finds nothing in a text log, where the tab stays a tab.
-    assert found([XGBOOST_AUC], log, LogFormat.TEXT, scanner) == []
+    # Pasted into a text job, the regex names CloudWatch's `#011`, so it is matched
+    # against CloudWatch's rendering of each line all the same.
+    assert found([XGBOOST_AUC], log, LogFormat.TEXT, scanner) == [
+        ("validation:auc", 0.887, 1, 1),
+        ("validation:auc", 0.89514, 2, 2),
+    ]
+    # Unless its definition says to match it against the text rendering, tabs as tabs.
+    as_text = MetricDefinition(XGBOOST_AUC.name, XGBOOST_AUC.regex, LogFormat.TEXT)
+    assert found([as_text], log, LogFormat.TEXT, scanner) == []
+
+
+def test_definitions_of_both_renderings_share_a_text_log(scanner):
+    log = (
+        b"\x1b[32m[0]\ttrain-auc:0.5\x1b[0m Loss = 4.0;\r"
+        b"[1]\tvalidation-auc:0.75 Loss = 3.0;\r\n"
+        b"Loss = 2.0;\n"
+        b"[2]\tvalidation-auc:0.8"
+    )
+    assert found([LOSS, XGBOOST_AUC], log, LogFormat.TEXT, scanner) == [
+        ("loss", 4.0, 1, 1),
+        ("loss", 3.0, 2, 2),
+        ("validation:auc", 0.75, 1, 2),
+        ("loss", 2.0, 3, 3),
+        ("validation:auc", 0.8, 2, 4),
+    ]
+
+
+def test_a_definition_can_ask_for_the_text_rendering_in_a_cloudwatch_job(scanner):
+    # CloudWatch cuts lines at `\n` only; cleaned as text, the `\r` and colours go.
+    log = b"epoch 1 50%\r\x1b[1mLoss = 4.0;\n#033[1mLoss = 3.0;\n"
+    cleaned = MetricDefinition("loss", "^epoch 1 50%Loss = (.*?);", LogFormat.TEXT)
+    rendered = MetricDefinition("raw_loss", "#033\\[1mLoss = (.*?);")
+    assert found([cleaned, rendered], log, LogFormat.CLOUDWATCH, scanner) == [
+        ("loss", 4.0, 1, 1),
+        ("raw_loss", 4.0, 1, 1),
+        ("raw_loss", 3.0, 2, 2),
+    ]
+
+
+@pytest.mark.parametrize("split", [1, 7, 30, 41, 60, 70])
+def test_both_renderings_give_the_same_points_in_any_split(split):
+    log = (
+        b"[0]\ttrain-auc:0.5 Loss = 4.0;\r\n\x1b[2K[1]\tvalidation-auc:0.75 Loss = 3.0;\r"
+        b"[2]\tvalidation-auc:0.8\n"
+    )
+    parser = Parser(compile_definitions([LOSS, XGBOOST_AUC]), LogFormat.TEXT)
+    first = parser.feed(StreamState(), log[:split])
+    second = parser.feed(first.state, log[split:])
+    last = parser.finish(second.state)
+    whole = parser.feed(StreamState(), log)
+    assert [*first.points, *second.points, *last.points] == list(whole.points)
+    assert [(p.metric, p.value, p.line) for p in whole.points] == [
+        ("loss", 4.0, 1),
+        ("loss", 3.0, 2),
+        ("validation:auc", 0.75, 2),
+        ("validation:auc", 0.8, 3),
+    ]
+    assert second.state == whole.state
 
 
 def test_cloudwatch_lines_end_at_lf_only(scanner):

@@ -45,3 +45,33 @@ def test_the_xgboost_preset_reads_raw_tabs_and_cloudwatch_alike():
         (p.metric, p.value, p.step) for p in rendered.points
     ]
     assert len(raw.points) > 0
+
+
+# SageMaker's documented regex for each of its built-in XGBoost's metrics
+# (docs.aws.amazon.com/sagemaker/latest/dg/xgboost-tuning.html), written against
+# CloudWatch, where XGBoost's tabs show as `#011`.
+SAGEMAKER_XGBOOST = [
+    MetricDefinition(
+        metric.replace("-", ":", 1),
+        rf".*\[[0-9]+\].*#011{metric}:([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?).*",
+    )
+    for metric in EXPECTED["xgboost-pipe.log"]["expect"]
+]
+
+
+@pytest.mark.parametrize("capture", ["xgboost-pipe.log", "xgboost-tty.log"])
+def test_sagemakers_xgboost_regexes_pasted_verbatim_read_real_xgboost_output(capture):
+    # The job's default log format is `text`: the regexes say `#011`, so each is matched
+    # against CloudWatch's rendering of the lines without being asked.
+    parsed = parse_log(SAGEMAKER_XGBOOST, (CAPTURES / capture).read_bytes())
+    expected = EXPECTED[capture]["expect"]
+    values = {
+        name: [p.value for p in parsed.points if p.metric == name.replace("-", ":", 1)]
+        for name in expected
+    }
+    assert values == expected
+    assert values["validation-auc"][:2] == [0.83409, 0.84226]
+    assert {report.rendering for report in parsed.definitions.values()} == {LogFormat.CLOUDWATCH}
+    assert parsed.definitions["validation:auc"].rendering_reason == (
+        "its regex refers to CloudWatch's escape '#011'"
+    )

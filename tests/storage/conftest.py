@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from app.records import Job, Point, Run, RunStatus, StreamState
+from app.records import Job, MetricDefinition, Point, Run, RunStatus, StreamState
 from app.storage import JobSpec, Storage, create_storage
 
 from .factories import GAN_DEFINITIONS, chunk
@@ -64,7 +64,7 @@ def make_job(backend: Storage) -> Callable[..., Job]:
         objective_metric: str = "loss",
         objective_type: str = "Minimize",
         strategy: str = "latest",
-        definitions: tuple[tuple[str, str], ...] = GAN_DEFINITIONS,
+        definitions: tuple[MetricDefinition, ...] = GAN_DEFINITIONS,
         log_format: str = "text",
         environment: Mapping[str, str] | None = None,
     ) -> Job:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from app.records import Job, Point, Rejection, Run, StreamState
+from app.records import Job, MetricDefinition, Point, Rejection, Run, StreamState
 from app.storage import ChunkWrite, Storage
 
 __all__ = ["GAN_DEFINITIONS", "T0", "T1", "T2", "chunk", "whole_log"]
@@ -16,10 +16,10 @@ T2 = datetime(2024, 5, 1, 12, 1, 0, tzinfo=UTC)
 
 # The GAN example's definitions from SageMaker's documentation, as storage keeps them.
 GAN_DEFINITIONS = (
-    ("GAN_loss", "GAN_loss=(.*?);"),
-    ("disc_train_loss", "disc_train_loss=(.*?);"),
-    ("disc-combined", "disc-combined=(.*?);"),
-    ("loss", "Loss = (.*?);"),
+    MetricDefinition("GAN_loss", "GAN_loss=(.*?);"),
+    MetricDefinition("disc_train_loss", "disc_train_loss=(.*?);"),
+    MetricDefinition("disc-combined", "disc-combined=(.*?);"),
+    MetricDefinition("loss", "Loss = (.*?);"),
 )
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from app.errors import RunEnded, StreamMoved
 from app.records import (
+    MetricDefinition,
     MetricSummary,
     Point,
     Rejection,
@@ -330,7 +331,7 @@ def test_a_run_lists_its_streams_by_name(backend, make_job, make_run):
     )
 
 
-REAL_DEFINITIONS = (*GAN_DEFINITIONS, ("real", r"real (\S+)"))
+REAL_DEFINITIONS = (*GAN_DEFINITIONS, MetricDefinition("real", r"real (\S+)"))
 
 
 def _real_rejections(backend, job, run):

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from app.errors import JobExists, JobNotFound
-from app.records import Point, RunStatus, StreamState
+from app.records import MetricDefinition, Point, RunStatus, StreamState
 from app.storage import JobSpec
 
 from .factories import chunk
@@ -23,8 +23,8 @@ def test_a_created_job_reads_back_as_given(backend):
         objective_strategy="max",
         log_format="cloudwatch",
         metric_definitions=(
-            ("train:auc", r".*\[[0-9]+\].*#011train-auc:(\S+).*"),
-            ("validation:auc", r".*\[[0-9]+\].*#011validation-auc:(\S+).*"),
+            MetricDefinition("train:auc", r".*\[[0-9]+\].*#011train-auc:(\S+).*"),
+            MetricDefinition("validation:auc", r".*\[[0-9]+\].*#011validation-auc:(\S+).*"),
         ),
         environment={"OMP_NUM_THREADS": "2", "PYTHONHASHSEED": "0"},
     )
@@ -48,8 +48,8 @@ def test_a_created_job_reads_back_as_given(backend):
         "max",
         "cloudwatch",
         (
-            ("train:auc", r".*\[[0-9]+\].*#011train-auc:(\S+).*"),
-            ("validation:auc", r".*\[[0-9]+\].*#011validation-auc:(\S+).*"),
+            MetricDefinition("train:auc", r".*\[[0-9]+\].*#011train-auc:(\S+).*"),
+            MetricDefinition("validation:auc", r".*\[[0-9]+\].*#011validation-auc:(\S+).*"),
         ),
         {"OMP_NUM_THREADS": "2", "PYTHONHASHSEED": "0"},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.errors import InvalidInput
-from app.records import RunStatus
+from app.records import MetricDefinition, RunStatus
 from app.storage import RunQuery
 
 COMPLETED, FAILED, STOPPED, IN_PROGRESS = (
@@ -171,7 +171,7 @@ def test_the_best_run_maximizes(backend, make_job, make_run):
     job = make_job(
         objective_metric="accuracy",
         objective_type="Maximize",
-        definitions=(("accuracy", r"acc=(\S+)"),),
+        definitions=(MetricDefinition("accuracy", r"acc=(\S+)"),),
     )
     make_run(job, "a", values=[0.81], status=COMPLETED)
     make_run(job, "b", values=[0.93], status=STOPPED)

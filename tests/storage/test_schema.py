@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from app.records import RunStatus
+from app.records import MetricDefinition, RunStatus
 from app.storage import SqlStorage
 from app.storage.migrations import HEAD, OutOfDate, current_revision, upgrade
 from app.storage.schema import metadata
@@ -55,7 +55,10 @@ def test_a_database_of_the_released_version_upgrades_without_loss(tmp_path, firs
     storage.close()
 
     assert current_revision(create_engine(f"sqlite:///{path}")) == HEAD
-    assert job.metric_definitions == (("loss", "Loss = (.*?);"), ("ganloss", "GAN_loss=(.*?);"))
+    assert job.metric_definitions == (
+        MetricDefinition("loss", "Loss = (.*?);"),
+        MetricDefinition("ganloss", "GAN_loss=(.*?);"),
+    )
     assert dict(job.environment) == {"SM_LOG_LEVEL": "20"}
     assert (done.status, done.objective_value, dict(done.hyperparameters)) == (
         RunStatus.COMPLETED,

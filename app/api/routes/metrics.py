@@ -22,7 +22,7 @@ def read_metric_series(
     cursor: Annotated[str | None, Query(max_length=40)] = None,
 ) -> schemas.SeriesPublic:
     """A metric's points in arrival order, a page at a time."""
-    if metric not in {name for name, _regex in job.metric_definitions}:
+    if metric not in job.metric_names:
         raise MetricNotFound(job.name, metric)
     after = _cursor_seq(cursor)
     found, last_seq = storage.metric_series(job, run, metric, after, limit)
@@ -52,7 +52,7 @@ def read_job_series(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> schemas.JobSeriesPublic:
     """A metric's points for every run of the job, thinned for an overview chart."""
-    if metric not in {name for name, _regex in job.metric_definitions}:
+    if metric not in job.metric_names:
         raise MetricNotFound(job.name, metric)
     return schemas.JobSeriesPublic(
         metric_name=metric,

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from app.errors import RunEnded, StreamMoved
+from app.errors import DefinitionsChanged, RunEnded, StreamMoved
 from app.records import Job, MetricSummary, RejectionExample, Run, RunStatus
 from app.storage.base import ChunkWrite
 from app.storage.schema import runs, streams
@@ -24,19 +24,23 @@ from app.storage.sql.rows import summary_of
 from app.storage.sql.statements import IngestStatements
 from app.summaries import by_metric, empty_summary, fold, objective_value
 
-__all__ = ["check_streams_unmoved", "end_run", "lock_run", "store_chunk"]
+__all__ = ["check_streams_unmoved", "end_run", "lock_run", "store_chunk", "store_parsed"]
 
 
-def lock_run(conn: Connection, sql: IngestStatements, run: Run) -> str | None:
+def lock_run(conn: Connection, sql: IngestStatements, job: Job, run: Run) -> str | None:
     """Lock the run's row for this transaction; returns the reason the service asked
     the run to stop, if it has.
 
-    Raises: RunEnded when the run has ended since it was read.
+    Raises:
+        RunEnded: the run has ended since it was read.
+        DefinitionsChanged: the run's points come from newer definitions than `job`'s.
     """
     row: Sequence[Any] | None = sql.lock_run.execute(conn, {"run_id": run.id}).first()
     if row is None:  # deleted since it was read: a fresh read says so
         raise StreamMoved(f"run {run.name!r} is gone")
-    status, stop_reason = row
+    status, stop_reason, version = row
+    if version > job.definitions_version:
+        raise DefinitionsChanged(f"job {job.name!r} was re-parsed with new definitions")
     if status != RunStatus.IN_PROGRESS.value:
         raise RunEnded(f"run {run.name!r} has ended ({status})", run=run.name, status=status)
     return None if stop_reason is None else str(stop_reason)
@@ -74,9 +78,10 @@ def store_chunk(
                 "offset": write.expected_offset,
                 "length": len(write.data),
                 "data": compressed,
+                "timestamp": write.timestamp.timestamp(),
             },
         )
-    _store_parsed(conn, sql, job, run, stream_id, write, examples_kept)
+    store_parsed(conn, sql, job, run, stream_id, write, examples_kept)
 
 
 def end_run(
@@ -114,7 +119,7 @@ def _advance_stream(conn: Connection, sql: IngestStatements, run: Run, write: Ch
     return int(stream_id)
 
 
-def _store_parsed(
+def store_parsed(
     conn: Connection,
     sql: IngestStatements,
     job: Job,

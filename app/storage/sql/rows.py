@@ -14,6 +14,8 @@ from app.records import (
     Job,
     JobState,
     JobStatus,
+    LogFormat,
+    MetricDefinition,
     MetricSummary,
     RejectionExample,
     Run,
@@ -26,6 +28,8 @@ from app.storage.schema import run_metrics
 __all__ = [
     "SUMMARY_COLUMNS",
     "SUMMARY_SELECT",
+    "definitions_from_row",
+    "definitions_to_row",
     "inserted_id",
     "job_of",
     "job_state_of",
@@ -54,6 +58,23 @@ _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
+def definitions_to_row(definitions: Sequence[MetricDefinition]) -> list[list[str]]:
+    """Metric definitions as a job's JSON column holds them: `[name, regex]`, with the
+    definition's own log format third when it sets one."""
+    return [
+        [d.name, d.regex] + ([d.log_format.value] if d.log_format is not None else [])
+        for d in definitions
+    ]
+
+
+def definitions_from_row(stored: Sequence[Sequence[str]]) -> tuple[MetricDefinition, ...]:
+    """The inverse of `definitions_to_row`."""
+    return tuple(
+        MetricDefinition(entry[0], entry[1], LogFormat(entry[2]) if len(entry) > 2 else None)
+        for entry in stored
+    )
+
+
 def now() -> float:
     return datetime.now(UTC).timestamp()
 
@@ -80,10 +101,11 @@ def job_of(row: Row[Any]) -> Job:
         objective_type=row.objective_type,
         objective_strategy=row.objective_strategy,
         log_format=row.log_format,
-        metric_definitions=tuple((name, regex) for name, regex in row.metric_definitions),
+        metric_definitions=definitions_from_row(row.metric_definitions),
         environment=dict(row.environment),
         created_at=to_datetime(row.created_at),
         search=json_value(row.search) if row.search is not None else None,
+        definitions_version=row.definitions_version,
     )
 
 

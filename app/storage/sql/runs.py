@@ -12,7 +12,14 @@ from app.records import Job, MetricSummary, Run, RunStatus
 from app.storage.base import JobSpec, RunPage, RunQuery
 from app.storage.cursors import decode_cursor, encode_cursor
 from app.storage.schema import jobs, run_metrics, runs
-from app.storage.sql.rows import SUMMARY_SELECT, inserted_id, job_of, run_of, summary_of
+from app.storage.sql.rows import (
+    SUMMARY_SELECT,
+    definitions_to_row,
+    inserted_id,
+    job_of,
+    run_of,
+    summary_of,
+)
 
 __all__ = [
     "best_run",
@@ -36,7 +43,7 @@ def insert_job(conn: Connection, spec: JobSpec, created: float) -> int:
                 objective_type=spec.objective_type,
                 objective_strategy=spec.objective_strategy,
                 log_format=spec.log_format,
-                metric_definitions=[list(pair) for pair in spec.metric_definitions],
+                metric_definitions=definitions_to_row(spec.metric_definitions),
                 environment=dict(spec.environment),
                 created_at=created,
                 search=dict(spec.search) if spec.search is not None else None,

@@ -66,7 +66,7 @@ class IngestStatements:
             return Prepared(statement, dialect)
 
         self.lock_run = prepare(
-            select(runs.c.status, runs.c.stop_reason)
+            select(runs.c.status, runs.c.stop_reason, runs.c.definitions_version)
             .where(runs.c.id == bindparam("run_id"))
             .with_for_update()
         )
@@ -90,6 +90,7 @@ class IngestStatements:
                 offset=bindparam("offset"),
                 length=bindparam("length"),
                 data=bindparam("data"),
+                timestamp=bindparam("timestamp"),
             )
         )
         self.insert_points = prepare(

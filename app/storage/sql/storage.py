@@ -14,14 +14,23 @@ from datetime import datetime
 import zstandard
 from sqlalchemy import Connection, delete, select
 
-from app.errors import JobExists, JobNotFound, RunExists, RunNotFound, StreamNotFound
+from app.errors import (
+    DefinitionsChanged,
+    JobExists,
+    JobNotFound,
+    RunExists,
+    RunNotFound,
+    StreamNotFound,
+)
 from app.records import (
+    DefinitionsVersion,
     Job,
     JobOverview,
     JobState,
     JobStatus,
     LogRange,
     ObjectiveCurve,
+    ReparseProgress,
     Run,
     RunSeries,
     RunStatus,
@@ -33,8 +42,11 @@ from app.records import (
 from app.storage.base import (
     ChunkStored,
     ChunkWrite,
+    DefinitionsSpec,
     JobSpec,
     LeasePlan,
+    Replay,
+    RunLog,
     RunPage,
     RunQuery,
     RunSnapshot,
@@ -43,7 +55,7 @@ from app.storage.base import (
 )
 from app.storage.migrations import upgrade
 from app.storage.schema import jobs, runs, streams
-from app.storage.sql import ingest, reads, tuning
+from app.storage.sql import ingest, reads, reparse, tuning
 from app.storage.sql import runs as runs_
 from app.storage.sql.batching import GroupCommit
 from app.storage.sql.engine import Database
@@ -255,17 +267,21 @@ class SqlStorage(Storage):
         compressed = self._compressor().compress(write.data) if write.data else b""
 
         def store(conn: Connection) -> str | None:
-            stop_reason = ingest.lock_run(conn, self._statements, run)
+            stop_reason = ingest.lock_run(conn, self._statements, job, run)
             ingest.store_chunk(
                 conn, self._statements, compressed, job, run, write, self._rejections_kept
             )
             return stop_reason
 
-        if self._group_commit is not None:
-            stop_reason = self._group_commit.run(run.id, store)
-        else:
-            with self._db.write() as conn:
-                stop_reason = store(conn)
+        try:
+            if self._group_commit is not None:
+                stop_reason = self._group_commit.run(run.id, store)
+            else:
+                with self._db.write() as conn:
+                    stop_reason = store(conn)
+        except DefinitionsChanged:
+            self._jobs.pop(job.name, None)  # so that the caller reads the new definitions
+            raise
         state = write.state
         return ChunkStored(
             StreamInfo(write.stream, state.offset, state.lines, state.partial_length),
@@ -282,17 +298,54 @@ class SqlStorage(Storage):
         flushes: Sequence[ChunkWrite],
         streams_seen: Mapping[str, int] | None = None,
     ) -> Run:
-        with self._db.write() as conn:
-            ingest.lock_run(conn, self._statements, run)
-            if streams_seen is not None:
-                ingest.check_streams_unmoved(conn, run, streams_seen)
-            for write in flushes:
-                compressed = self._compressor().compress(write.data) if write.data else b""
-                ingest.store_chunk(
-                    conn, self._statements, compressed, job, run, write, self._rejections_kept
-                )
-            ingest.end_run(conn, run, status, failure_reason, ended_at)
+        try:
+            with self._db.write() as conn:
+                ingest.lock_run(conn, self._statements, job, run)
+                if streams_seen is not None:
+                    ingest.check_streams_unmoved(conn, run, streams_seen)
+                for write in flushes:
+                    compressed = self._compressor().compress(write.data) if write.data else b""
+                    ingest.store_chunk(
+                        conn, self._statements, compressed, job, run, write, self._rejections_kept
+                    )
+                ingest.end_run(conn, run, status, failure_reason, ended_at)
+        except DefinitionsChanged:
+            self._jobs.pop(job.name, None)
+            raise
         return self.get_run(job, run.name)
+
+    # Re-parse.
+
+    def replace_definitions(self, job: Job, spec: DefinitionsSpec) -> Job:
+        with self._db.write() as conn:
+            reparse.replace_definitions(conn, job, spec)
+        self._jobs.pop(job.name, None)
+        return self.get_job(job.name)
+
+    def definitions_history(self, job: Job) -> list[DefinitionsVersion]:
+        with self._db.read() as conn:
+            return reparse.definitions_history(conn, job)
+
+    def reparse_progress(self, job: Job) -> ReparseProgress:
+        with self._db.read() as conn:
+            return reparse.reparse_progress(conn, job)
+
+    def runs_to_reparse(self, limit: int) -> list[tuple[str, str]]:
+        with self._db.read() as conn:
+            return reparse.runs_to_reparse(conn, limit)
+
+    def read_run_log(self, job: Job, run: str) -> RunLog:
+        found = self.get_run(job, run)
+        with self._db.read() as conn:
+            return reparse.read_run_log(conn, found)
+
+    def replace_run_points(
+        self, job: Job, run: Run, seen: Mapping[str, int], replay: Replay
+    ) -> bool:
+        with self._db.write() as conn:
+            return reparse.replace_run_points(
+                conn, self._statements, job, run, seen, replay, self._rejections_kept
+            )
 
     # The tuning service.
 
