@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sweep(args)
     if args.command == "worker":
         return _worker(args)
-    if args.command in ("jobs", "leaderboard", "best", "export"):
+    if args.command in ("jobs", "leaderboard", "best", "export", "reparse"):
         return _manage(args)
     if args.command == "demo":
         from app.demo import DEFAULT_SPEC, run_demo
@@ -177,6 +177,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--output", type=Path, help="the file to write (default: stdout)")
     _add_url(export)
+    reparse = commands.add_parser(
+        "reparse",
+        help="parse a job's stored logs again with new metric definitions",
+        description="Give the job new metric definitions (and, if given, a new objective): "
+        "the old ones are kept in its history, every run's points are replaced from its "
+        "stored raw logs, and running runs go on with the new definitions.",
+    )
+    reparse.add_argument("job", help="the job")
+    reparse.add_argument(
+        "--definitions",
+        type=Path,
+        required=True,
+        help="a JSON file: a list of {Name, Regex}, or an object with MetricDefinitions",
+    )
+    reparse.add_argument("--objective-metric", help="the new objective metric (default: the job's)")
+    reparse.add_argument(
+        "--objective-type",
+        choices=["Maximize", "Minimize"],
+        help="with --objective-metric: Maximize or Minimize (default: the job's)",
+    )
+    reparse.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="return once the job has the new definitions, not when every run is re-parsed",
+    )
+    _add_url(reparse)
 
     sweep = commands.add_parser(
         "sweep",
@@ -315,7 +341,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _manage(args: argparse.Namespace) -> int:
     from app.client import ServiceClient, ServiceError, ServiceUnavailable
-    from app.manage import print_best, print_jobs, print_leaderboard, write_export
+    from app.manage import print_best, print_jobs, print_leaderboard, reparse, write_export
 
     client = ServiceClient(args.url, token=args.token)
     try:
@@ -325,6 +351,16 @@ def _manage(args: argparse.Namespace) -> int:
             print_leaderboard(client, args.job, sys.stdout)
         elif args.command == "best":
             return print_best(client, args.job, sys.stdout)
+        elif args.command == "reparse":
+            objective = None
+            if args.objective_metric:
+                current = client.get_job(args.job)["objective"]
+                objective = {
+                    "metric_name": args.objective_metric,
+                    "type": args.objective_type or current["type"],
+                    "strategy": current["strategy"],
+                }
+            reparse(client, args.job, args.definitions, objective, not args.no_wait, sys.stdout)
         else:
             write_export(client, args.job, args.what, args.format, args.output)
     except (ServiceError, ServiceUnavailable, ValueError) as exc:

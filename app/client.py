@@ -96,6 +96,12 @@ class ServiceClient:
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(f"{self.url} did not answer: {exc}") from exc
 
+    def reparse(self, job: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._json("POST", f"/v1/jobs/{job}/reparse", json=body)
+
+    def reparse_progress(self, job: str) -> dict[str, Any]:
+        return self._json("GET", f"/v1/jobs/{job}/reparse")
+
     def stop_job(self, job: str) -> dict[str, Any]:
         return self._json("POST", f"/v1/jobs/{job}/stop")
 

@@ -27,6 +27,7 @@ from app.api.routes import (
     metrics,
     parse,
     presets,
+    reparse,
     runs,
 )
 from app.auth import load_tokens
@@ -43,6 +44,7 @@ from app.errors import (
 from app.ingest import Ingestor
 from app.parsing import ParserLimits
 from app.presets import DEFAULT_PRESETS_DIR, load_presets
+from app.reparse import Reparser
 from app.sagemaker import api as sagemaker_api
 from app.sagemaker.api import parse_credentials
 from app.sagemaker.operations import SageMakerOperations
@@ -90,12 +92,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     parse_pool = WorkPool("parse", settings.parse_threads)
     ingestor = Ingestor(storage, limits, settings.scanner)
     tuner = Tuner(storage, ingestor, settings.lease_seconds)
+    reparser = Reparser(storage, ingestor)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         reaper = LeaseReaper(tuner, interval=min(10.0, max(0.2, settings.lease_seconds / 4)))
         reaper.start()
+        reparser.start()
         yield
+        reparser.stop()
         reaper.stop()
         ingest_pool.close()
         parse_pool.close()
@@ -119,13 +124,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.parse_pool = parse_pool
     api.state.ingestor = ingestor
     api.state.tuner = tuner
+    api.state.reparser = reparser
     parse_credentials(settings.aws_credentials)  # a malformed setting fails at start
     api.state.sagemaker = SageMakerOperations(storage, tuner, settings.aws_account_id)
     telemetry = Telemetry(storage, {"ingest": ingest_pool, "parse": parse_pool})
     api.state.telemetry = telemetry
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
     api.state.tokens = load_tokens(settings.api_tokens, settings.token_file)
-    for module in (health, jobs, runs, logs, leases, metrics, exports, parse, presets):
+    for module in (health, jobs, reparse, runs, logs, leases, metrics, exports, parse, presets):
         api.include_router(module.router)
     api.include_router(sagemaker_api.router)
     install_dashboard(api)

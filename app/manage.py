@@ -1,17 +1,19 @@
-"""`logmetrics jobs`, `leaderboard`, `best` and `export`: a job from the command line."""
+"""`logmetrics jobs`, `leaderboard`, `best`, `export` and `reparse`: a job from the
+command line."""
 
 from __future__ import annotations
 
 import io
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from app.client import ServiceClient, ServiceError
 
-__all__ = ["print_best", "print_jobs", "print_leaderboard", "write_export"]
+__all__ = ["print_best", "print_jobs", "print_leaderboard", "reparse", "write_export"]
 
 
 def print_jobs(client: ServiceClient, out: TextIO) -> None:
@@ -69,6 +71,49 @@ def print_best(client: ServiceClient, job: str, out: TextIO) -> int:
     finals = ", ".join(f"{m['metric_name']}={_number(m['value'])}" for m in best["final_metrics"])
     print("final metrics: " + finals, file=out)
     return 0
+
+
+def reparse(
+    client: ServiceClient,
+    job: str,
+    definitions: Path,
+    objective: dict[str, str] | None,
+    wait: bool,
+    out: TextIO,
+    poll_seconds: float = 0.5,
+) -> None:
+    """Give the job the definitions in the file (JSON: a list of definitions, or an object
+    with `metric_definitions` / `MetricDefinitions`, as a job's body or SageMaker's
+    AlgorithmSpecification has them) and, with `wait`, report until every run is done.
+
+    Raises: ValueError for a file that holds no definitions; ServiceError as the service
+        answers (422 names the definition at fault).
+    """
+    try:
+        given = json.loads(definitions.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read definitions from {definitions}: {exc}") from exc
+    if isinstance(given, dict):
+        given = given.get("metric_definitions", given.get("MetricDefinitions"))
+    if not isinstance(given, list):
+        raise ValueError(
+            f"{definitions} holds no list of metric definitions (a JSON list, or an object "
+            "with metric_definitions or MetricDefinitions)"
+        )
+    body: dict[str, Any] = {"metric_definitions": given}
+    if objective:
+        body["objective"] = objective
+    progress = client.reparse(job, body)
+    print(
+        f"job {job!r} has definitions version {progress['definitions_version']}; "
+        f"re-parsing its {progress['runs']} runs",
+        file=out,
+    )
+    while wait and not progress["done"]:
+        time.sleep(poll_seconds)
+        progress = client.reparse_progress(job)
+    if wait:
+        print(f"re-parsed {progress['runs_reparsed']} of {progress['runs']} runs", file=out)
 
 
 def write_export(

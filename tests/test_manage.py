@@ -118,3 +118,43 @@ def test_the_cli_says_when_there_is_no_job_or_no_best_run(service, api):
     assert code == 1 and "has a value of its objective metric" in out
     code, _, err = cli(service, "leaderboard", "nope")
     assert code == 1 and "job 'nope' does not exist" in err
+
+
+def test_reparse_gives_a_job_new_definitions_from_a_file_and_waits(service, api, job, tmp_path):
+    fixed = tmp_path / "definitions.json"
+    # As SageMaker's AlgorithmSpecification holds them; acc now also takes `acc=0.7` at
+    # the end of a line without its `;`.
+    fixed.write_text(
+        json.dumps(
+            {
+                "MetricDefinitions": [
+                    {"Name": "loss", "Regex": "loss=(\\S+);"},
+                    {"Name": "acc", "Regex": "acc=([0-9.]+)"},
+                ]
+            }
+        )
+    )
+
+    code, out, err = cli(
+        service, "reparse", "toy", "--definitions", str(fixed), "--objective-metric", "acc"
+    )
+
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "job 'toy' has definitions version 2; re-parsing its 4 runs",
+        "re-parsed 4 of 4 runs",
+    ]
+    job = api.get("/v1/jobs/toy").json()
+    assert (job["objective"]["metric_name"], job["objective"]["type"]) == ("acc", "Minimize")
+    best = api.get("/v1/jobs/toy/best").json()
+    assert (best["name"], best["objective"]["value"]) == ("a", 0.8)
+
+
+def test_reparse_with_a_file_of_no_definitions_says_so(service, job, tmp_path):
+    empty = tmp_path / "nothing.json"
+    empty.write_text('{"name": "x"}')
+
+    code, _out, err = cli(service, "reparse", "toy", "--definitions", str(empty))
+
+    assert code == 1
+    assert "holds no list of metric definitions" in err

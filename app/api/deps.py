@@ -17,6 +17,7 @@ from app.config import Settings
 from app.ingest import Ingestor
 from app.presets import Presets
 from app.records import Job
+from app.reparse import Reparser
 from app.storage import Storage
 from app.tuning.tuner import Tuner
 from app.workpool import WorkPool
@@ -53,6 +54,11 @@ async def get_tuner(request: Request) -> Tuner:
     return tuner
 
 
+async def get_reparser(request: Request) -> Reparser:
+    reparser: Reparser = request.app.state.reparser
+    return reparser
+
+
 async def get_ingest_pool(request: Request) -> WorkPool:
     pool: WorkPool = request.app.state.ingest_pool
     return pool
@@ -81,6 +87,7 @@ StorageDep = Annotated[Storage, Depends(get_storage)]
 PresetsDep = Annotated[Presets, Depends(get_presets)]
 IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
 TunerDep = Annotated[Tuner, Depends(get_tuner)]
+ReparserDep = Annotated[Reparser, Depends(get_reparser)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

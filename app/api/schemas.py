@@ -116,6 +116,14 @@ def _as_text(value: Any, field: str) -> Any:
 class MetricDefinitionIn(_Request):
     name: str = Field(validation_alias=AliasChoices("name", "Name"), examples=["loss"])
     regex: str = Field(validation_alias=AliasChoices("regex", "Regex"), examples=["Loss = (.*?);"])
+    log_format: LogFormat | None = Field(
+        None,
+        validation_alias=AliasChoices("log_format", "LogFormat"),
+        description="The rendering this regex is matched against, whatever the job's log "
+        "format: `cloudwatch` shows control characters as `#011` and the like, `text` "
+        "removes them. By default a regex that names a CloudWatch escape (`#011`) gets "
+        "`cloudwatch` and any other the job's log format.",
+    )
 
 
 class ObjectiveIn(_Request):
@@ -203,8 +211,53 @@ class ParseCreate(_Request):
 
 
 class MetricDefinitionPublic(BaseModel):
-    name: str
-    regex: str
+    name: str = Field(description="The metric's name, unique in its job.")
+    regex: str = Field(description="The regex; its first group (or `value`) is the value.")
+    log_format: LogFormat | None = Field(
+        None, description="The rendering the definition asks for; null leaves it to the parser."
+    )
+
+
+class ReparseCreate(_Request):
+    metric_definitions: Definitions = Field(
+        validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
+        description="The job's new named regexes (all of them), or the name of a preset.",
+    )
+    objective: ObjectiveIn | None = Field(
+        None,
+        validation_alias=AliasChoices("objective", "Objective"),
+        description="A new objective; by default the job keeps its own, which must then be "
+        "among the new definitions.",
+    )
+
+
+class ReparsePublic(BaseModel):
+    job: str = Field(description="The job's name.")
+    definitions_version: int = Field(
+        description="The version of the job's definitions: 1 at creation, one more each re-parse."
+    )
+    runs: int = Field(description="The job's runs.")
+    runs_reparsed: int = Field(
+        description="Runs whose points now come from the current definitions."
+    )
+    done: bool = Field(description="Whether every run's points come from the current definitions.")
+
+
+class DefinitionsVersionPublic(BaseModel):
+    version: int = Field(description="The version: 1 at creation, one more each re-parse.")
+    objective: ObjectivePublic
+    metric_definitions: list[MetricDefinitionPublic] = Field(
+        description="The metric definitions of this version, in order."
+    )
+    replaced_at: datetime | None = Field(
+        description="When a re-parse replaced this version; null for the current one."
+    )
+
+
+class DefinitionsHistoryPublic(BaseModel):
+    versions: list[DefinitionsVersionPublic] = Field(
+        description="Every version of the job's definitions, oldest first, the current one last."
+    )
 
 
 class PresetPublic(BaseModel):
@@ -275,6 +328,10 @@ class JobPublic(BaseModel):
     status_reason: str | None = Field(description="Why the job failed, if it did.")
     objective: ObjectivePublic
     metric_definitions: list[MetricDefinitionPublic]
+    definitions_version: int = Field(
+        description="The version of the metric definitions: 1 at creation, one more each "
+        "re-parse (`GET /v1/jobs/{job}/definitions` has them all)."
+    )
     log_format: LogFormat
     environment: dict[str, str]
     created_at: datetime
@@ -372,6 +429,12 @@ class RejectionPublic(BaseModel):
 
 class MetricDiagnostics(BaseModel):
     metric_name: str
+    log_format: LogFormat = Field(description="The rendering its regex is matched against.")
+    hint: str | None = Field(
+        None,
+        description="For a metric that matched no line: whether the literal text its regex "
+        "needs occurs in the run's logs, and in how many lines.",
+    )
     points: int
     rejected: int = Field(description="Matches whose capture was not a finite number.")
     timeouts: int = Field(description="Lines skipped because the regex ran out of time.")
@@ -469,12 +532,25 @@ class ParsedRejection(BaseModel):
     span: tuple[int, int] | None
 
 
+class ParsedDefinition(BaseModel):
+    metric_name: str = Field(description="The definition's name.")
+    log_format: LogFormat = Field(description="The rendering its regex was matched against.")
+    log_format_reason: str = Field(description="Why that rendering.")
+    hint: str | None = Field(
+        description="For a definition that matched no line: whether the literal text its "
+        "regex needs occurs in the log, and in how many lines."
+    )
+
+
 class ParsePublic(BaseModel):
     lines: int
     points: list[ParsedPoint]
     rejections: list[ParsedRejection]
     texts: list[str] = Field(
         description="Each line as the definitions saw it: decoded, cleaned, cut at the limit."
+    )
+    definitions: list[ParsedDefinition] = Field(
+        description="How each definition saw the log, in order."
     )
 
 
@@ -484,7 +560,7 @@ def definitions_of(
     """The definitions a request gives, or those of the preset it names."""
     if isinstance(given, str):
         return presets.definitions(given)
-    return tuple(MetricDefinition(d.name, d.regex) for d in given)
+    return tuple(MetricDefinition(d.name, d.regex, d.log_format) for d in given)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

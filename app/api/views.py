@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from app.api import schemas
 from app.objective import ObjectiveType, Strategy, job_counters, objective_status
-from app.parsing import LogFormat
-from app.records import Job, JobOverview, JobState, Run, RunStatus, StopCause
+from app.parsing import LogFormat, MetricDefinition
+from app.parsing.definitions import rendering_of
+from app.records import (
+    DefinitionsVersion,
+    Job,
+    JobOverview,
+    JobState,
+    ReparseProgress,
+    Run,
+    RunStatus,
+    StopCause,
+)
 from app.tuning.tuner import runs_pending, search_of
 
-__all__ = ["completion_public", "job_public", "run_detail_public", "run_public"]
+__all__ = [
+    "completion_public",
+    "definitions_public",
+    "job_public",
+    "reparse_public",
+    "run_detail_public",
+    "run_public",
+]
 
 
 def job_public(overview: JobOverview) -> schemas.JobPublic:
@@ -49,10 +68,8 @@ def job_public(overview: JobOverview) -> schemas.JobPublic:
             type=ObjectiveType(job.objective_type),
             strategy=Strategy(job.objective_strategy),
         ),
-        metric_definitions=[
-            schemas.MetricDefinitionPublic(name=d.name, regex=d.regex, log_format=d.log_format)
-            for d in job.metric_definitions
-        ],
+        metric_definitions=_definitions(job.metric_definitions),
+        definitions_version=job.definitions_version,
         log_format=LogFormat(job.log_format),
         environment=dict(job.environment),
         created_at=job.created_at,
@@ -62,6 +79,38 @@ def job_public(overview: JobOverview) -> schemas.JobPublic:
             if best is not None and best.objective_value is not None
             else None
         ),
+    )
+
+
+def _definitions(
+    definitions: tuple[MetricDefinition, ...],
+) -> list[schemas.MetricDefinitionPublic]:
+    return [
+        schemas.MetricDefinitionPublic(name=d.name, regex=d.regex, log_format=d.log_format)
+        for d in definitions
+    ]
+
+
+def definitions_public(version: DefinitionsVersion) -> schemas.DefinitionsVersionPublic:
+    return schemas.DefinitionsVersionPublic(
+        version=version.version,
+        objective=schemas.ObjectivePublic(
+            metric_name=version.objective_metric,
+            type=ObjectiveType(version.objective_type),
+            strategy=Strategy(version.objective_strategy),
+        ),
+        metric_definitions=_definitions(version.metric_definitions),
+        replaced_at=version.replaced_at,
+    )
+
+
+def reparse_public(job: Job, progress: ReparseProgress) -> schemas.ReparsePublic:
+    return schemas.ReparsePublic(
+        job=job.name,
+        definitions_version=progress.version,
+        runs=progress.runs,
+        runs_reparsed=progress.reparsed,
+        done=progress.done,
     )
 
 
@@ -76,14 +125,22 @@ def run_public(run: Run, job: Job) -> schemas.RunPublic:
     return schemas.RunPublic(**_run_fields(run, job))
 
 
-def run_detail_public(run: Run, job: Job) -> schemas.RunDetailPublic:
+def run_detail_public(
+    run: Run, job: Job, hints: Mapping[str, str] | None = None
+) -> schemas.RunDetailPublic:
+    """A run in full; `hints` says, for metrics that matched no line, whether their text
+    occurs (see `app.diagnostics`)."""
     by_name = {summary.name: summary for summary in run.metrics}
+    log_format = LogFormat(job.log_format)
     diagnostics = []
-    for name in job.metric_names:
+    for definition in job.metric_definitions:
+        name = definition.name
         summary = by_name.get(name)
         diagnostics.append(
             schemas.MetricDiagnostics(
                 metric_name=name,
+                log_format=rendering_of(definition, log_format),
+                hint=(hints or {}).get(name),
                 points=summary.count if summary else 0,
                 rejected=summary.rejected if summary else 0,
                 timeouts=summary.timeouts if summary else 0,

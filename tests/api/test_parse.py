@@ -229,3 +229,39 @@ def test_a_log_above_the_maximum_is_too_large(start_service):
             "limit": 100,
         },
     )
+
+
+def test_the_dry_run_says_which_rendering_each_definition_used_and_why_none_matched(api):
+    response = api.post(
+        "/v1/parse",
+        json={
+            "metric_definitions": [
+                XGB_AUC,
+                {"Name": "train:auc", "Regex": r"train-auc:([a-z]+)"},
+                {"Name": "as_text", "Regex": r"#011validation-auc:(\S+)", "LogFormat": "text"},
+            ],
+            "log": XGB_LOG,
+        },
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["definitions"] == [
+        {
+            "metric_name": "validation:auc",
+            "log_format": "cloudwatch",
+            "log_format_reason": "its regex refers to CloudWatch's escape '#011'",
+            "hint": None,
+        },
+        {
+            "metric_name": "train:auc",
+            "log_format": "text",
+            "log_format_reason": "the job's log format",
+            "hint": "`train-auc:` occurs in 2 lines, but the regex matched none",
+        },
+        {
+            "metric_name": "as_text",
+            "log_format": "text",
+            "log_format_reason": "set by the definition",
+            "hint": "`validation-auc:` occurs in 2 lines, but the regex matched none",
+        },
+    ]

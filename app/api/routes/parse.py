@@ -43,6 +43,15 @@ async def create_parse(
             for r, span in zip(parsed.rejections, parsed.rejection_spans, strict=True)
         ],
         texts=list(parsed.texts),
+        definitions=[
+            schemas.ParsedDefinition(
+                metric_name=name,
+                log_format=report.rendering,
+                log_format_reason=report.rendering_reason,
+                hint=report.hint,
+            )
+            for name, report in parsed.definitions.items()
+        ],
     )
 
 

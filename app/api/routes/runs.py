@@ -16,6 +16,7 @@ from app.api.deps import (
 )
 from app.api.views import run_detail_public, run_public
 from app.auth import hash_token, new_run_token
+from app.diagnostics import unmatched_hints
 from app.errors import JobEnded, SearchStartsRuns
 from app.jobs import run_hyperparameters
 from app.objective import best_first_order
@@ -81,7 +82,8 @@ def read_runs(
 @router.get("/{run}", dependencies=[CanRead], responses=schemas.error_responses(404))
 def read_run(job: JobDep, run: RunName, storage: StorageDep) -> schemas.RunDetailPublic:
     """A run: status, hyperparameters, objective, final metrics, streams, diagnostics."""
-    return run_detail_public(storage.get_run(job, run), job)
+    found = storage.get_run(job, run)
+    return run_detail_public(found, job, unmatched_hints(storage, job, found))
 
 
 @router.delete(
