@@ -32,10 +32,10 @@ export async function getJSON(url) {
   return (await request(url)).json();
 }
 
-export async function postJSON(url, body) {
+export async function postJSON(url, body, headers = {}) {
   const response = await request(url, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
   return response.json();

@@ -1,11 +1,12 @@
 // The regex tester: definitions and a sample log to POST /v1/parse, and every point's
 // and rejected capture's span highlighted in the lines as the definitions saw them.
 
-import { ApiError, enc, getJSON, postJSON } from "./api.js";
+import { ApiError, enc, getJSON, postJSON, request } from "./api.js";
 import { escapeHTML, number } from "./format.js";
 
 const MAX_LINES = 5000; // lines drawn; the tables say how many more there are
 const MAX_ROWS = 2000;
+const SAMPLE_BYTES = 1024 * 1024; // of a run's stored log, as the sample to try definitions on
 const SAVED = "logmetrics.tester";
 const PALETTE = ["#2f9e44", "#1c7ed6", "#ae3ec9", "#f08c00", "#0c8599", "#d6336c", "#5c940d", "#6741d9", "#e8590c", "#495057"];
 const EXAMPLE = {
@@ -36,6 +37,13 @@ const presetSelect = document.getElementById("preset");
 const errorBox = document.getElementById("parse-error");
 const statusText = document.getElementById("parse-status");
 const view = document.getElementById("highlighted-log");
+const job = new URLSearchParams(location.search).get("job");
+const jobBar = document.getElementById("job-bar");
+const runSelect = document.getElementById("sample-run");
+const applyButton = document.getElementById("apply-button");
+const applyStatus = document.getElementById("apply-status");
+const tokenBox = document.getElementById("admin-token-box");
+const tokenInput = document.getElementById("admin-token");
 
 class InputError extends Error {}
 
@@ -149,13 +157,17 @@ function render(result, names) {
   if (!result.texts.length) rows.push('<div class="notice">The log is empty.</div>');
   view.innerHTML = rows.join("");
 
+  const reports = new Map((result.definitions ?? []).map((d) => [d.metric_name, d]));
   const counts = new Map([...colors.keys()].map((name) => [name, { points: 0, rejected: 0 }]));
   result.points.forEach((p) => counts.get(p.metric_name).points++);
   result.rejections.forEach((r) => (counts.get(r.metric_name) ?? counts.set(r.metric_name, { points: 0, rejected: 0 }).get(r.metric_name)).rejected++);
   document.getElementById("metric-chips").innerHTML = [...counts]
     .map(([name, c]) => {
       const none = !c.points && !c.rejected;
-      return `<span class="metric-chip${none ? " none" : ""}" title="${none ? "no line matched this regex" : ""}"><span class="swatch" style="background:${colors.get(name)}"></span>${escapeHTML(name)} <b>${c.points}</b>${c.rejected ? ` <span class="bad">${c.rejected} rejected</span>` : ""}${none ? " · no match" : ""}</span>`;
+      const report = reports.get(name);
+      const rendering = report && report.log_format !== formatSelect.value ? ` · ${report.log_format}` : "";
+      const title = [report ? `matched against the ${report.log_format} rendering: ${report.log_format_reason}` : "", report?.hint ?? (none ? "no line matched this regex" : "")].filter(Boolean).join("\n");
+      return `<span class="metric-chip${none ? " none" : ""}" data-metric="${escapeHTML(name)}" title="${escapeHTML(title)}"><span class="swatch" style="background:${colors.get(name)}"></span>${escapeHTML(name)} <b>${c.points}</b>${c.rejected ? ` <span class="bad">${c.rejected} rejected</span>` : ""}${rendering}${none ? " · no match" : ""}</span>`;
     })
     .join("");
 
@@ -163,6 +175,18 @@ function render(result, names) {
   const rejectionRows = result.rejections.slice(0, MAX_ROWS).map((r) => `<tr data-line="${r.line}"><td>${escapeHTML(r.metric_name)}</td><td class="num">${r.line}</td><td><span class="capture">${r.capture === null ? "(time-out)" : escapeHTML(JSON.stringify(r.capture))}</span></td><td class="muted">${escapeHTML(r.reason)}</td></tr>`);
   document.querySelector("#points-table tbody").innerHTML = pointRows.join("") || '<tr><td colspan="4" class="muted">no points: no regex matched a number</td></tr>';
   document.querySelector("#rejections-table tbody").innerHTML = rejectionRows.join("") || '<tr><td colspan="4" class="muted">none</td></tr>';
+  const hints = (result.definitions ?? []).filter((d) => d.hint);
+  const hintList = document.getElementById("hints");
+  hintList.replaceChildren(
+    ...hints.map((d) => {
+      const item = document.createElement("li");
+      const code = document.createElement("code");
+      code.textContent = d.metric_name;
+      item.append(code, `: ${d.hint}`);
+      return item;
+    }),
+  );
+  hintList.hidden = !hints.length;
   document.getElementById("points-count").textContent = shown(result.points.length);
   document.getElementById("rejections-count").textContent = shown(result.rejections.length);
   document.getElementById("results").hidden = false;
@@ -197,18 +221,81 @@ async function start() {
   definitionsInput.value = saved?.definitions ?? EXAMPLE.definitions;
   logInput.value = saved?.log ?? EXAMPLE.log;
   formatSelect.value = saved?.format ?? "text";
-  const job = new URLSearchParams(location.search).get("job");
   if (job) {
     try {
       const found = await getJSON(`/v1/jobs/${enc(job)}`);
-      definitionsInput.value = JSON.stringify(found.metric_definitions.map((d) => ({ Name: d.name, Regex: d.regex })), null, 2);
+      definitionsInput.value = JSON.stringify(found.metric_definitions.map(definitionJSON), null, 2);
       formatSelect.value = found.log_format;
+      await startOnJob(found);
     } catch (error) {
-      showError(`Could not load the definitions of job ${job}: ${error.message}`);
+      showError(`Could not load job ${job}: ${error.message}`);
       return;
     }
   }
   await parse();
+}
+
+const definitionJSON = (d) => ({ Name: d.name, Regex: d.regex, ...(d.log_format ? { LogFormat: d.log_format } : {}) });
+
+// With ?job=: the job's definitions, one of its runs' stored log as the sample, and a
+// button that gives the job the definitions tried here (a re-parse).
+async function startOnJob(found) {
+  jobBar.hidden = false;
+  document.getElementById("job-name").textContent = found.name;
+  document.getElementById("job-link").href = `/jobs/${enc(found.name)}`;
+  const { runs } = await getJSON(`/v1/jobs/${enc(found.name)}/runs?sort_by=created_at&order=desc&limit=100`);
+  runSelect.replaceChildren(...runs.map((run) => new Option(`${run.name} (${run.status})`, run.name)));
+  const wanted = new URLSearchParams(location.search).get("run");
+  if (wanted && runs.some((run) => run.name === wanted)) runSelect.value = wanted;
+  runSelect.disabled = !runs.length;
+  if (runs.length) await loadSample();
+}
+
+async function loadSample() {
+  const run = await getJSON(`/v1/jobs/${enc(job)}/runs/${enc(runSelect.value)}`);
+  const stream = [...run.streams].sort((a, b) => b.next_offset - a.next_offset)[0];
+  if (!stream) {
+    logInput.value = "";
+    return;
+  }
+  const url = `/v1/jobs/${enc(job)}/runs/${enc(run.name)}/logs?stream=${enc(stream.name)}&limit=${SAMPLE_BYTES}`;
+  logInput.value = await (await request(url)).text();
+  const cut = stream.next_offset > SAMPLE_BYTES ? ` (its first ${SAMPLE_BYTES / 1024 / 1024} MiB)` : "";
+  document.getElementById("sample-note").textContent = `the log is run ${run.name}'s ${stream.name}${cut}`;
+}
+
+async function apply() {
+  let definitions;
+  try {
+    definitions = readDefinitions();
+  } catch (error) {
+    showError(error.message);
+    return;
+  }
+  const headers = tokenInput.value ? { Authorization: `Bearer ${tokenInput.value}` } : {};
+  applyButton.disabled = true;
+  applyStatus.textContent = "applying…";
+  try {
+    let progress = await postJSON(`/v1/jobs/${enc(job)}/reparse`, { metric_definitions: definitions }, headers);
+    showError("");
+    tokenBox.hidden = true;
+    while (!progress.done) {
+      applyStatus.textContent = `version ${progress.definitions_version}: re-parsed ${progress.runs_reparsed} of ${progress.runs} runs…`;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      progress = await getJSON(`/v1/jobs/${enc(job)}/reparse`);
+    }
+    applyStatus.textContent = `version ${progress.definitions_version}: re-parsed all ${progress.runs} runs`;
+  } catch (error) {
+    applyStatus.textContent = "";
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      tokenBox.hidden = false;
+      showError(`Applying definitions to a job takes an admin token: ${error.message}`);
+    } else {
+      showError(`Could not apply the definitions: ${error.message}`);
+    }
+  } finally {
+    applyButton.disabled = false;
+  }
 }
 
 let debounce = null;
@@ -228,11 +315,13 @@ form.addEventListener("keydown", (event) => {
 });
 for (const input of [logInput, definitionsInput]) input.addEventListener("input", parseSoon);
 formatSelect.addEventListener("change", parse);
+runSelect.addEventListener("change", () => loadSample().then(parse, (error) => showError(`Could not load the run's log: ${error.message}`)));
+applyButton.addEventListener("click", apply);
 presetSelect.addEventListener("change", async () => {
   if (!presetSelect.value) return;
   try {
     const preset = await getJSON(`/v1/presets/${enc(presetSelect.value)}`);
-    definitionsInput.value = JSON.stringify(preset.metric_definitions.map((d) => ({ Name: d.name, Regex: d.regex })), null, 2);
+    definitionsInput.value = JSON.stringify(preset.metric_definitions.map(definitionJSON), null, 2);
     parse();
   } catch (error) {
     showError(`Could not load preset ${presetSelect.value}: ${error.message}`);
