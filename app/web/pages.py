@@ -16,8 +16,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.api.deps import PresetsDep, StorageDep, TunerDep
+from app.diagnostics import unmatched_hints
 from app.errors import NotFound
 from app.objective import ranking_query
+from app.parsing import LogFormat
+from app.parsing.definitions import rendering_of
 from app.records import Job, MetricSummary, Run, RunStatus
 from app.storage import RunQuery, Storage
 from app.tuning.spec import EarlyStopping
@@ -106,6 +109,11 @@ def read_run_page(
         "run": found,
         "summaries": {m.name: m for m in found.metrics},
         "finals": _in_definition_order(found_job, found.metrics),
+        "hints": unmatched_hints(storage, found_job, found),
+        "renderings": {
+            d.name: rendering_of(d, LogFormat(found_job.log_format))
+            for d in found_job.metric_definitions
+        },
         "state": _run_state(found_job, found),
         "nav": "jobs",
     }

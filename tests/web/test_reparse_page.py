@@ -84,3 +84,28 @@ def test_applying_with_a_read_sign_in_asks_for_an_admin_token(start_service, ope
         assert admin.get("/v1/jobs/typo").json()["definitions_version"] == 2
     # The refused POST (the cookie never carries a write: 401) is the one error logged.
     assert [e for e in tab.errors if "401 (Unauthorized)" not in e] == []
+
+
+def test_the_run_page_says_why_a_metric_has_no_points(api, browse):
+    body = {
+        "name": "xgb",
+        "objective": {"MetricName": "auc", "Type": "Maximize"},
+        "metric_definitions": [
+            {"Name": "auc", "Regex": r"#011validation-auc:([0-9.]+)"},
+            {"Name": "rmse", "Regex": r"validation-rmse:([a-z]+)"},
+        ],
+    }
+    assert api.post("/v1/jobs", json=body).status_code == 201
+    api.post("/v1/jobs/xgb/runs", json={"name": "r"})
+    api.post(
+        "/v1/jobs/xgb/runs/r/logs",
+        content=b"[0]\tvalidation-auc:0.8\tvalidation-rmse:0.4\n[1]\tvalidation-auc:0.9\n",
+    )
+
+    tab = browse("/jobs/xgb/runs/r")
+    tab.wait_ready()
+
+    rows = tab.page.locator("#diagnostics tbody tr")
+    auc, rmse = (" ".join(rows.nth(i).inner_text().split()) for i in range(2))
+    assert auc.startswith("auc #011validation-auc:([0-9.]+) cloudwatch 2")
+    assert rmse.endswith("0 `validation-rmse:` occurs in 1 line, but the regex matched none")
