@@ -6,7 +6,14 @@ import re
 
 from app.parsing.definitions import LogFormat
 
-__all__ = ["clean_text_lines", "count_line_ends", "dirty_lines", "line_text", "plain_line_text"]
+__all__ = [
+    "clean_text_lines",
+    "count_line_ends",
+    "dirty_lines",
+    "line_text",
+    "plain_line_text",
+    "render_lines",
+]
 
 # CSI (`ESC [ ... final`) and OSC (`ESC ] ... BEL` or `ESC ] ... ESC \`) sequences, then
 # any other C0 control character but tab. Text lines never hold `\n` or `\r`; the OSC
@@ -54,6 +61,18 @@ def clean_text_lines(raws: list[bytes], max_bytes: int) -> list[str]:
     """`line_text` of many `text` lines at once: one decode and one pass for all of them."""
     joined = b"\n".join(_truncate(raw, max_bytes) for raw in raws)
     return _ANSI_AND_CONTROLS.sub("", joined.decode("utf-8", "replace")).split("\n")
+
+
+def render_lines(raws: list[bytes], rendering: LogFormat, max_bytes: int) -> str:
+    """`line_text` of many lines, joined by `\\n`: one decode and one pass for all.
+
+    Neither rendering's pattern can match or remove a `\\n`, so each line's text is
+    exactly what `line_text` gives for it alone.
+    """
+    joined = b"\n".join(_truncate(raw, max_bytes) for raw in raws).decode("utf-8", "replace")
+    if rendering is LogFormat.CLOUDWATCH:
+        return _CLOUDWATCH_CONTROLS.sub(_octal, joined)
+    return _ANSI_AND_CONTROLS.sub("", joined)
 
 
 def dirty_lines(hay: bytes, carriage_return: bool = False) -> list[tuple[int, int]]:

@@ -28,7 +28,7 @@ from app.parsing.definitions import LogFormat
 sre_parse: Any = importlib.import_module("re._parser")
 sre: Any = importlib.import_module("re._constants")
 
-__all__ = ["Literal", "required_literals"]
+__all__ = ["Literal", "required_literals", "to_re_syntax"]
 
 # Caseless matching in `regex` makes these ASCII letters equal to non-ASCII ones
 # (i ~ U+0130, s ~ U+017F, k ~ U+212A), so an ASCII-caseless scan could miss a match.
@@ -68,7 +68,7 @@ def required_literals(pattern: str, log_format: LogFormat) -> tuple[Literal, ...
     Returns:
         The alternatives, or None when no such set can be given with certainty.
     """
-    translated = _to_re_syntax(pattern)
+    translated = to_re_syntax(pattern)
     if translated is None:
         return None
     try:
@@ -91,7 +91,7 @@ def required_literals(pattern: str, log_format: LogFormat) -> tuple[Literal, ...
     return tuple(sorted(factor, key=lambda literal: (literal.text, literal.caseless)))
 
 
-def _to_re_syntax(pattern: str) -> str | None:
+def to_re_syntax(pattern: str) -> str | None:
     """Rewrite `regex`-only spellings that `re` reads the same way, or refuse the pattern."""
     out: list[str] = []
     i, n, in_set = 0, len(pattern), False

@@ -18,6 +18,8 @@ change the speed, never the points.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -26,6 +28,7 @@ from typing import NamedTuple
 
 import regex
 
+from app.parsing.bounds import line_bound
 from app.parsing.definitions import CompiledDefinition, LogFormat
 from app.parsing.lines import (
     clean_text_lines,
@@ -33,6 +36,7 @@ from app.parsing.lines import (
     dirty_lines,
     line_text,
     plain_line_text,
+    render_lines,
 )
 from app.parsing.literals import Literal, required_literals
 from app.parsing.prefilter import LiteralScanner, build_scanner
@@ -46,6 +50,13 @@ TIMED_OUT = "timed out"
 SUSPENDED = "skipped: the regex timed out too often in this chunk"
 OVER_BUDGET = "skipped: the regex used up its CPU time for this chunk"
 _CR_TO_LF = bytes.maketrans(b"\r", b"\n")
+_LINE_END = regex.compile("\n")
+# A screened line-bound definition runs over the whole region when its literals occur in
+# the region's first _WIDE_SAMPLE bytes at least once in _WIDE_SHARE lines (and at least
+# _WIDE_HITS times): then one scan costs less than a call per line.
+_WIDE_SHARE = 16
+_WIDE_HITS = 8
+_WIDE_SAMPLE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -155,9 +166,22 @@ class Parser:
             for literal in found or ():
                 literals.setdefault(literal, set()).add(definition.index)
         self._always = tuple(always)
+        # Definitions whose regex stays within a line (`bounds`), compiled to run once over
+        # a region of many lines where they may match on many of them.
+        bounds = {
+            definition.index: line_bound(definition.regex)
+            for definition in (() if scanner == "none" or self._parts else self.definitions)
+        }
+        self._bounded = {
+            index: regex.compile(bound, regex.MULTILINE, cache_pattern=False)
+            for index, bound in bounds.items()
+            if bound is not None
+        }
+        self._order = {definition.name: definition.index for definition in self.definitions}
         self._literals = tuple(literals)
         # Which definitions need each literal, by the literal's index.
         self._owners = tuple(frozenset(owners) for owners in literals.values())
+        self._screened = frozenset(index for owners in self._owners for index in owners)
         self._scanner: LiteralScanner | None = (
             build_scanner(self._literals, scanner) if self._literals else None
         )
@@ -276,14 +300,46 @@ class Parser:
         if not self.definitions:
             return line_count
         text_log = self.log_format is LogFormat.TEXT
-        cleaned = self.rendering is LogFormat.TEXT
         # Same length, so positions carry over; `\r\n` becomes an empty line in between,
         # which no literal and no control byte can fall in.
         hay = region.translate(_CR_TO_LF) if text_log and b"\r" in region else region
-        candidates = self._candidates(region, hay)
-        if self._always:
-            self._match_every_line(region, base, first_line, candidates, out)
-            return line_count
+        wide = self._wide(hay)
+        # The literal scan picks lines for the screened definitions left to search line by
+        # line; when every one runs over the whole region, it has nothing to pick.
+        narrow = any(index not in wide for index in self._screened)
+        candidates = self._candidates(region, hay) if narrow else {}
+        if wide:
+            mark = len(out.points)
+            self._match_wide(region, base, first_line, wide, out)
+            candidates = {
+                start: candidate._replace(definitions=candidate.definitions - wide)
+                for start, candidate in candidates.items()
+                if candidate.definitions - wide or self._always
+            }
+            self._match_candidates(region, hay, base, first_line, candidates, wide, out)
+            # One line's points in the order of the definitions, as line by line.
+            order = self._order
+            out.points[mark:] = sorted(out.points[mark:], key=lambda p: (p.line, order[p.metric]))
+        else:
+            self._match_candidates(region, hay, base, first_line, candidates, wide, out)
+        return line_count
+
+    def _match_candidates(
+        self,
+        region: bytes,
+        hay: bytes,
+        base: int,
+        first_line: int,
+        candidates: dict[int, _Candidate],
+        wide: frozenset[int],
+        out: _Collector,
+    ) -> None:
+        """Match, line by line, the definitions not matched over the whole region."""
+        text_log = self.log_format is LogFormat.TEXT
+        cleaned = self.rendering is LogFormat.TEXT
+        if any(definition.index not in wide for definition in self._always):
+            self._match_every_line(region, base, first_line, candidates, out, wide)
+            return
         # Every line end is a `\n` of `hay`, but a `\r\n` there counts two.
         crlf = text_log and b"\r\n" in region
         number, counted_to = first_line, 0
@@ -299,7 +355,82 @@ class Parser:
                 # Lines with bytes that cleaning removes all have their text already.
                 text = plain_line_text(raw, self._max_line) if cleaned else self._line_text(raw)
             self._match(text, number, base + start, candidate.definitions, out)
-        return line_count
+
+    def _wide(self, hay: bytes) -> frozenset[int]:
+        """The line-bound definitions to run once over the region: those run on every line,
+        and screened ones whose literals occur often in its first bytes (a sample: this
+        only decides how to search, never what matches)."""
+        if not self._bounded:
+            return frozenset()
+        sample = hay[:_WIDE_SAMPLE]
+        lines = sample.count(b"\n") + 1
+        lowered = sample.lower() if any(literal.caseless for literal in self._literals) else b""
+        hits: dict[int, int] = {}
+        for literal, owners in zip(self._literals, self._owners, strict=True):
+            found = (lowered if literal.caseless else sample).count(literal.text)
+            if found:
+                for index in owners:
+                    hits[index] = hits.get(index, 0) + found
+        return frozenset(
+            index
+            for index in self._bounded
+            if index not in self._screened
+            or hits.get(index, 0) >= max(_WIDE_HITS, lines / _WIDE_SHARE)
+        )
+
+    def _match_wide(
+        self,
+        region: bytes,
+        base: int,
+        first_line: int,
+        wide: frozenset[int],
+        out: _Collector,
+    ) -> None:
+        """Run each of the `wide` definitions once over all the region's lines."""
+        always = {definition.index for definition in self._always}
+        if self.log_format is LogFormat.TEXT:
+            pieces = region.splitlines(keepends=True)
+            raws = [piece.rstrip(b"\r\n") for piece in pieces]
+        else:
+            pieces = [piece + b"\n" for piece in region.split(b"\n")[:-1]]
+            raws = [piece[:-1] for piece in pieces]
+        starts = list(itertools.accumulate((len(piece) for piece in pieces[:-1]), initial=0))
+        text = render_lines(raws, self.rendering, self.limits.max_line_bytes)
+        line_starts = [0]
+        line_starts += [match.end() for match in _LINE_END.finditer(text)]
+        for index in sorted(wide):
+            definition = self._by_index[index]
+            name = definition.name
+            left = out.budget - out.spent.get(name, 0.0)
+            last = -1  # the last line with a match: lines up to it are done
+            started = time.thread_time()
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                matches = self._bounded[index].finditer(text, 0, None, False, True, False, left)
+                for match in matches:
+                    line = bisect.bisect_right(line_starts, match.start()) - 1
+                    if line != last:
+                        last = line
+                        self._record(definition, match, first_line + line, base + starts[line], out)
+            except TimeoutError:
+                # Slow here: the rest of the lines one by one, under their own time-outs
+                # (those the literal scan picked, for a screened definition).
+                for line in range(last + 1, len(raws)):
+                    end = line_starts[line + 1] - 1 if line + 1 < len(line_starts) else len(text)
+                    line_text = text[line_starts[line] : end]
+                    if index not in always and index not in self._screen(line_text.encode()):
+                        continue
+                    self._match_definitions(
+                        line_text,
+                        first_line + line,
+                        base + starts[line],
+                        (definition,),
+                        out,
+                    )
+                continue
+            finally:
+                out.spent[name] = out.spent.get(name, 0.0) + time.thread_time() - started
 
     def _candidates(self, region: bytes, hay: bytes) -> dict[int, _Candidate]:
         """The lines of `region` that may match a screened definition, by start.
@@ -368,7 +499,9 @@ class Parser:
         first_line: int,
         candidates: dict[int, _Candidate],
         out: _Collector,
+        skip: frozenset[int] = frozenset(),
     ) -> None:
+        always = tuple(d for d in self._always if d.index not in skip)
         if self.log_format is LogFormat.TEXT:
             # `bytes.splitlines` ends lines at `\n`, `\r\n` and `\r` only, as text logs do.
             pieces = region.splitlines(keepends=True)
@@ -383,7 +516,7 @@ class Parser:
                 raw = piece.rstrip(b"\r\n") if self.log_format is LogFormat.TEXT else piece[:-1]
                 text = self._line_text(raw[: self._keep])
             screened = candidate.definitions if candidate is not None else no_screened
-            self._match(text, number, base + start, screened, out)
+            self._match(text, number, base + start, screened, out, always)
             start += len(piece)
 
     def _match_partial(self, raw: bytes, number: int, offset: int, out: _Collector) -> None:
@@ -426,13 +559,30 @@ class Parser:
         return line_text(raw, self.rendering, self.limits.max_line_bytes)
 
     def _match(
-        self, text: str, number: int, offset: int, screened: frozenset[int], out: _Collector
+        self,
+        text: str,
+        number: int,
+        offset: int,
+        screened: frozenset[int],
+        out: _Collector,
+        always: Sequence[CompiledDefinition] | None = None,
     ) -> None:
-        """Run the always-run definitions and the `screened` ones on a line's text."""
-        definitions: Sequence[CompiledDefinition] = self._always
+        """Run the always-run definitions (or `always`) and the `screened` ones on a line."""
+        definitions: Sequence[CompiledDefinition] = self._always if always is None else always
         if screened:
             chosen = [self._by_index[index] for index in screened]
-            definitions = sorted([*self._always, *chosen], key=lambda d: d.index)
+            definitions = sorted([*definitions, *chosen], key=lambda d: d.index)
+        self._match_definitions(text, number, offset, definitions, out)
+
+    def _match_definitions(
+        self,
+        text: str,
+        number: int,
+        offset: int,
+        definitions: Sequence[CompiledDefinition],
+        out: _Collector,
+    ) -> None:
+        """Search a line's text with each of `definitions`, within their budgets."""
         timeouts, spent, budget = out.timeouts, out.spent, out.budget
         for definition in definitions:
             name = definition.name
@@ -452,15 +602,25 @@ class Parser:
                     out.reject(Rejection(name, number, offset, None, TIMED_OUT))
                     continue
             spent[name] = spent.get(name, 0.0) + time.thread_time() - started
-            if match is None:
-                continue
-            capture = match.group(definition.value_group)
-            value = parse_value(capture) if capture is not None else None
-            if value is None:
-                out.reject(Rejection(definition.name, number, offset, capture or "", NOT_A_NUMBER))
-                continue
-            step = parse_step(match.group("step")) if definition.has_step else None
-            out.points.append(Point(definition.name, value, step, number, offset))
+            if match is not None:
+                self._record(definition, match, number, offset, out)
+
+    @staticmethod
+    def _record(
+        definition: CompiledDefinition,
+        match: regex.Match[str],
+        number: int,
+        offset: int,
+        out: _Collector,
+    ) -> None:
+        """The point a match gives, or its rejection."""
+        capture = match.group(definition.value_group)
+        value = parse_value(capture) if capture is not None else None
+        if value is None:
+            out.reject(Rejection(definition.name, number, offset, capture or "", NOT_A_NUMBER))
+            return
+        step = parse_step(match.group("step")) if definition.has_step else None
+        out.points.append(Point(definition.name, value, step, number, offset))
 
 
 class _Collector:
