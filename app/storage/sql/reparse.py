@@ -121,6 +121,8 @@ def runs_to_reparse(conn: Connection, limit: int) -> list[tuple[str, str]]:
     rows = conn.execute(
         select(jobs.c.name, runs.c.name)
         .join(runs, runs.c.job_id == jobs.c.id)
+        # Few jobs are ever re-parsed: those still at version 1 need no look at their runs.
+        .where(jobs.c.definitions_version > 1)
         .where(runs.c.definitions_version < jobs.c.definitions_version)
         .order_by(jobs.c.id, runs.c.id)
         .limit(limit)

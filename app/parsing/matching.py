@@ -1,0 +1,260 @@
+"""Matching a line's text, or a region's, against definitions within their time limits.
+
+A `Matcher` searches lines with the `regex` module under two bounds: a time-out per line
+(`ParserLimits.regex_timeout`, measured in the thread's own CPU time), and a budget of
+CPU time per definition and chunk, so that lines which each stay under the time-out
+cannot add up to minutes. A `Collector` gathers what one call yields.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import regex
+
+from app.parsing.definitions import CompiledDefinition
+from app.parsing.values import parse_step, parse_value
+from app.records import Point, Rejection, StreamState
+
+__all__ = [
+    "NOT_A_NUMBER",
+    "OVER_BUDGET",
+    "SUSPENDED",
+    "TIMED_OUT",
+    "ChunkResult",
+    "Collector",
+    "Matcher",
+    "ParserLimits",
+]
+
+_LINE_END = regex.compile("\n")
+NOT_A_NUMBER = "not a finite number"
+TIMED_OUT = "timed out"
+SUSPENDED = "skipped: the regex timed out too often in this chunk"
+OVER_BUDGET = "skipped: the regex used up its CPU time for this chunk"
+
+
+@dataclass(frozen=True)
+class ParserLimits:
+    """Bounds on the work one line may cost.
+
+    `max_line_bytes`: a longer line is matched on its first `max_line_bytes` bytes.
+    `regex_timeout`: seconds one regex may search one line before the line is skipped
+    for that definition. `timeouts_per_chunk`: after that many time-outs in one chunk,
+    a definition is skipped for the rest of the chunk (each skipped line counts as a
+    time-out), so a hostile regex costs at most that many time-outs' worth of CPU per
+    chunk. `rejections_kept`: how many rejections per definition a result keeps as
+    examples (all are counted). `cpu_budget`: the CPU time a definition may spend on a
+    chunk, summed over its lines, so lines that each stay just under the time-out
+    cannot add up to minutes.
+    """
+
+    max_line_bytes: int = 64 * 1024
+    regex_timeout: float = 0.005
+    timeouts_per_chunk: int = 10
+    rejections_kept: int = 5
+    cpu_floor: float = 0.05
+    cpu_per_kib: float = 0.001
+
+    def cpu_budget(self, size: int) -> float:
+        """Seconds of CPU one definition may spend on `size` bytes in all: `cpu_floor`
+        plus `cpu_per_kib` a KiB. Then it skips the rest (each line counted as a time-out)."""
+        return self.cpu_floor + self.cpu_per_kib * size / 1024
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What one chunk (or the end of a stream) yielded.
+
+    `rejected` and `timeouts` count per metric; `rejections` keeps the latest
+    `ParserLimits.rejections_kept` examples of each metric, in stream order;
+    `cpu_spent` is the most CPU time (seconds) any one definition spent.
+    """
+
+    state: StreamState
+    lines: int
+    points: tuple[Point, ...]
+    rejections: tuple[Rejection, ...]
+    rejected: Mapping[str, int] = field(default_factory=dict)
+    timeouts: Mapping[str, int] = field(default_factory=dict)
+    cpu_spent: float = field(default=0.0, compare=False)
+
+
+class Matcher:
+    """Searches texts with one job's definitions (by their index in the job), within the
+    limits. `bounded` holds the MULTILINE patterns of the definitions that may run once
+    over a region of lines (`app.parsing.bounds`)."""
+
+    def __init__(
+        self,
+        definitions: Sequence[CompiledDefinition],
+        limits: ParserLimits,
+        bounded: Mapping[int, regex.Pattern[str]],
+    ) -> None:
+        self.limits = limits
+        self.bounded = bounded
+        self._by_index = {definition.index: definition for definition in definitions}
+
+    def definition(self, index: int) -> CompiledDefinition:
+        return self._by_index[index]
+
+    def region(
+        self,
+        text: str,
+        numbers: tuple[int, Sequence[int]],
+        index: int,
+        out: Collector,
+        screen: Callable[[str], bool],
+    ) -> None:
+        """Run a bounded definition once over `text`, lines joined by `\\n`.
+
+        Args:
+            numbers: the first line's number and each line's offset in the stream.
+            screen: whether a line's text may match; for the lines searched one by one
+                after the definition used up its budget here.
+        """
+        first_line, offsets = numbers
+        definition = self._by_index[index]
+        name = definition.name
+        starts = [0]
+        starts += [match.end() for match in _LINE_END.finditer(text)]
+        left = out.budget - out.spent.get(name, 0.0)
+        last = -1  # the last line with a match: lines up to it are done
+        started = time.thread_time()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            # pos, endpos, overlapped, concurrent, partial, timeout
+            for match in self.bounded[index].finditer(text, 0, None, False, True, False, left):
+                line = bisect.bisect_right(starts, match.start()) - 1
+                if line != last:
+                    last = line
+                    self.record(definition, match, first_line + line, offsets[line], out)
+        except TimeoutError:
+            # Slow here: the rest of the lines one by one, under their own time-outs.
+            for line in range(last + 1, len(starts)):
+                end = starts[line + 1] - 1 if line + 1 < len(starts) else len(text)
+                line_text = text[starts[line] : end]
+                if screen(line_text):
+                    self.line(line_text, first_line + line, offsets[line], (definition,), out)
+        finally:
+            out.spent[name] = out.spent.get(name, 0.0) + time.thread_time() - started
+
+    def line(
+        self,
+        text: str,
+        number: int,
+        offset: int,
+        definitions: Sequence[CompiledDefinition],
+        out: Collector,
+    ) -> None:
+        """Search a line's text with each of `definitions`, within their budgets."""
+        timeouts, spent, budget = out.timeouts, out.spent, out.budget
+        for definition in definitions:
+            name = definition.name
+            if spent.get(name, 0.0) >= budget:
+                out.reject(Rejection(name, number, offset, None, OVER_BUDGET))
+                continue
+            if timeouts and timeouts.get(name, 0) >= self.limits.timeouts_per_chunk:
+                out.reject(Rejection(name, number, offset, None, SUSPENDED))
+                continue
+            started = time.thread_time()
+            try:
+                match = self._search(definition, text)
+            except TimeoutError:
+                match, slow = self._search_again(definition, text)
+                if slow:
+                    spent[name] = spent.get(name, 0.0) + time.thread_time() - started
+                    out.reject(Rejection(name, number, offset, None, TIMED_OUT))
+                    continue
+            spent[name] = spent.get(name, 0.0) + time.thread_time() - started
+            if match is not None:
+                self.record(definition, match, number, offset, out)
+
+    @staticmethod
+    def record(
+        definition: CompiledDefinition,
+        match: regex.Match[str],
+        number: int,
+        offset: int,
+        out: Collector,
+    ) -> None:
+        """The point a match gives, or its rejection."""
+        capture = match.group(definition.value_group)
+        value = parse_value(capture) if capture is not None else None
+        if value is None:
+            out.reject(Rejection(definition.name, number, offset, capture or "", NOT_A_NUMBER))
+            return
+        step = parse_step(match.group("step")) if definition.has_step else None
+        out.points.append(Point(definition.name, value, step, number, offset))
+
+    def _search(
+        self, definition: CompiledDefinition, text: str, concurrent: bool = True
+    ) -> regex.Match[str] | None:
+        # Positional (pos, endpos, concurrent, partial, timeout): keyword arguments cost
+        # the `regex` module a microsecond a call, as much as a short search. `concurrent`
+        # releases the GIL while matching: a slow regex of one job does not stall the
+        # threads ingesting for others.
+        return definition.pattern.search(
+            text, 0, None, concurrent, False, self.limits.regex_timeout
+        )
+
+    def _search_again(
+        self, definition: CompiledDefinition, text: str
+    ) -> tuple[regex.Match[str] | None, bool]:
+        """After a time-out: the match, and whether the regex really is slow.
+
+        The `regex` module times a search by a clock that runs while the thread waits:
+        for a core, and, with `concurrent`, for the GIL to come back. With many runs
+        ingesting on few cores, searches that need microseconds time out. So the search
+        is tried again holding the GIL, until it has used the budget in this thread's
+        own CPU time; only then has the line timed out. A slow regex holds the GIL for
+        one budget a line, at most `timeouts_per_chunk` times a chunk.
+        """
+        cpu_mark = time.thread_time()
+        while time.thread_time() - cpu_mark < self.limits.regex_timeout:
+            try:
+                return self._search(definition, text, concurrent=False), False
+            except TimeoutError:
+                continue
+        return None, True
+
+
+class Collector:
+    """Gathers one call's points and rejections, keeping a few rejection examples."""
+
+    def __init__(self, kept: int, budget: float) -> None:
+        self.points: list[Point] = []
+        self.budget = budget
+        self.spent: dict[str, float] = {}  # CPU seconds each definition used
+        self._kept = kept
+        self._examples: dict[str, deque[Rejection]] = {}
+        self._rejected: dict[str, int] = {}
+        self.timeouts: dict[str, int] = {}
+
+    def reject(self, rejection: Rejection) -> None:
+        counts = self._rejected if rejection.reason == NOT_A_NUMBER else self.timeouts
+        counts[rejection.metric] = counts.get(rejection.metric, 0) + 1
+        examples = self._examples.get(rejection.metric)
+        if examples is None:
+            examples = self._examples[rejection.metric] = deque(maxlen=self._kept)
+        examples.append(rejection)
+
+    def result(self, state: StreamState, lines: int) -> ChunkResult:
+        rejections = sorted(
+            (r for examples in self._examples.values() for r in examples),
+            key=lambda r: (r.line, r.metric),
+        )
+        return ChunkResult(
+            state,
+            lines,
+            tuple(self.points),
+            tuple(rejections),
+            self._rejected,
+            self.timeouts,
+            max(self.spent.values(), default=0.0),
+        )

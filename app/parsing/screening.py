@@ -1,0 +1,134 @@
+"""Which lines may match which definitions: one scan of a region for the literals that
+the definitions' regexes need.
+
+A line can only match a definition if it holds one of the definition's required
+literals (`app.parsing.literals`), so a multi-literal scan of a whole region picks the
+few lines worth searching. Definitions without a usable literal are `always` searched.
+The regexes alone decide what matches: screening changes the speed, never the points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from app.parsing.definitions import CompiledDefinition, LogFormat
+from app.parsing.lines import clean_text_lines, dirty_lines
+from app.parsing.literals import Literal, required_literals
+from app.parsing.prefilter import LiteralScanner, build_scanner
+
+__all__ = ["Candidate", "LiteralScreen"]
+
+
+class Candidate(NamedTuple):
+    """A line that may match screened definitions: where it ends, which ones, its text."""
+
+    end: int
+    definitions: frozenset[int]
+    text: str | None  # the cleaned text, where screening needed it
+
+
+class LiteralScreen:
+    """The literals of one rendering's definitions, and a scanner for them."""
+
+    def __init__(
+        self, definitions: Sequence[CompiledDefinition], rendering: LogFormat, scanner: str
+    ) -> None:
+        """
+        Args:
+            scanner: as for `Parser`; `none` screens nothing: every definition is always
+                searched.
+        """
+        literals: dict[Literal, set[int]] = {}
+        always = []
+        for definition in definitions:
+            found = None if scanner == "none" else required_literals(definition.regex, rendering)
+            if found is None:
+                always.append(definition)
+            for literal in found or ():
+                literals.setdefault(literal, set()).add(definition.index)
+        self.always = tuple(always)
+        self.rendering = rendering
+        self._literals = tuple(literals)
+        # Which definitions need each literal, by the literal's index.
+        self._owners = tuple(frozenset(owners) for owners in literals.values())
+        self.screened = frozenset(index for owners in self._owners for index in owners)
+        self._scanner: LiteralScanner | None = (
+            build_scanner(self._literals, scanner) if self._literals else None
+        )
+
+    def candidates(
+        self, region: bytes, hay: bytes, cr_in_lines: bool, keep: int, max_line: int
+    ) -> dict[int, Candidate]:
+        """The lines of `region` that may match a screened definition, by start.
+
+        Args:
+            hay: `region` with a text log's `\\r`s turned into `\\n`s.
+            cr_in_lines: whether a `\\r` may lie inside a line (a log that ends lines at
+                `\\n` only), where cleaning removes it.
+            keep: bytes of a line to keep for matching (one past `max_line`).
+        """
+        if self._scanner is None:
+            return {}
+        found: dict[int, tuple[int, set[int]]] = {}
+        line_start, line_end, owners = 0, -1, set[int]()
+        for position, literal in self._scanner.scan(hay):
+            if not line_start <= position < line_end:
+                line_start = hay.rfind(b"\n", 0, position) + 1
+                line_end = hay.find(b"\n", position)
+                owners = found.setdefault(line_start, (line_end, set()))[1]
+            owners |= self._owners[literal]
+        candidates: dict[int, Candidate] = {}
+        for start, (end, definitions) in found.items():
+            candidates[start] = Candidate(end, frozenset(definitions), None)
+        if self.rendering is LogFormat.TEXT:
+            spans = dirty_lines(hay, carriage_return=cr_in_lines)
+            for start, _ in spans:
+                candidates.pop(start, None)
+            candidates.update(self._dirty_candidates(region, spans, keep, max_line))
+        return candidates
+
+    def _dirty_candidates(
+        self, region: bytes, spans: Sequence[tuple[int, int]], keep: int, max_line: int
+    ) -> dict[int, Candidate]:
+        """Lines holding control bytes that may match once cleaned.
+
+        Cleaning can join a literal that an escape sequence split, so what the raw
+        bytes held says nothing; the cleaned lines are screened again, all in one scan.
+        """
+        if not spans or self._scanner is None:
+            return {}
+        raws = [region[start : min(end, start + keep)] for start, end in spans]
+        texts = clean_text_lines(raws, max_line)
+        screened: dict[int, set[int]] = {}
+        joined = "\n".join(texts).encode()
+        line, counted_to = 0, 0
+        for position, literal in sorted(self._scanner.scan(joined)):
+            line += joined.count(b"\n", counted_to, position)
+            counted_to = position
+            screened.setdefault(line, set()).update(self._owners[literal])
+        return {
+            spans[line][0]: Candidate(spans[line][1], frozenset(found), texts[line])
+            for line, found in screened.items()
+        }
+
+    def screen(self, line: bytes) -> set[int]:
+        """The screened definitions whose literals `line` holds, tested one by one."""
+        lowered = line.lower()
+        return {
+            owner
+            for literal, owners in zip(self._literals, self._owners, strict=True)
+            if literal.text.lower() in lowered and (literal.caseless or literal.text in line)
+            for owner in owners
+        }
+
+    def hits(self, sample: bytes) -> dict[int, int]:
+        """How often each screened definition's literals occur in `sample`."""
+        lowered = sample.lower() if any(literal.caseless for literal in self._literals) else b""
+        hits: dict[int, int] = {}
+        for literal, owners in zip(self._literals, self._owners, strict=True):
+            found = (lowered if literal.caseless else sample).count(literal.text)
+            if found:
+                for index in owners:
+                    hits[index] = hits.get(index, 0) + found
+        return hits
