@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.errors import StreamNotFound
-from app.records import Point, SeriesPoint, StreamState
+from app.records import Point, RunSeries, RunStatus, SeriesPoint, StreamState
 
 from .factories import T0, chunk, whole_log
 
@@ -174,3 +174,55 @@ def test_a_log_reads_a_byte_range(backend, three_chunks, start, stop, tail, expe
 
     assert (found.start, found.stop, b"".join(found.pieces)) == expected
     assert found.length == 62
+
+
+# A job's series, thinned for an overview chart: more than `max_points` points show every
+# ceil(count / max_points)-th by arrival and the last.
+
+
+@pytest.fixture
+def four_runs(backend, make_job, make_run):
+    job = make_job()
+    make_run(job, "ten", values=[n / 100 for n in range(1, 11)])
+    make_run(job, "none")
+    make_run(job, "three", values=[0.5, 0.25, 0.125], status=RunStatus.COMPLETED)
+    make_run(job, "twelve", values=[n / 10 for n in range(1, 13)])
+    return job
+
+
+def test_a_job_series_thins_each_run_to_its_strided_points_and_last(backend, four_runs):
+    found = backend.job_series(four_runs, "loss", 4, 100)
+
+    assert found == [
+        # stride 3: seqs 3, 6, 9 and the last, 10
+        RunSeries(
+            "ten", RunStatus.IN_PROGRESS, 0.1, 10, ((3, 0.03), (6, 0.06), (9, 0.09), (10, 0.1))
+        ),
+        RunSeries("three", RunStatus.COMPLETED, 0.125, 3, ((1, 0.5), (2, 0.25), (3, 0.125))),
+        # stride 3 again, and the last is a multiple
+        RunSeries(
+            "twelve", RunStatus.IN_PROGRESS, 1.2, 12, ((3, 0.3), (6, 0.6), (9, 0.9), (12, 1.2))
+        ),
+    ]
+
+
+def test_a_job_series_keeps_every_point_of_runs_that_fit(backend, four_runs):
+    found = backend.job_series(four_runs, "loss", 12, 100)
+
+    assert [len(s.points) for s in found] == [10, 3, 12]
+    assert found[0].points == tuple((n, n / 100) for n in range(1, 11))
+
+
+def test_a_job_series_takes_the_first_runs_by_creation(backend, four_runs):
+    found = backend.job_series(four_runs, "loss", 2, 2)
+
+    # stride 5 for ten points: 5 and 10; stride 2 for three: 2 and 3
+    assert [(s.run, s.points) for s in found] == [
+        ("ten", ((5, 0.05), (10, 0.1))),
+        ("three", ((2, 0.25), (3, 0.125))),
+    ]
+
+
+@pytest.mark.parametrize("metric", ["GAN_loss", "accuracy", "lo\x00ss"])
+def test_a_job_series_of_a_metric_without_points_is_empty(backend, four_runs, metric):
+    assert backend.job_series(four_runs, metric, 4, 100) == []

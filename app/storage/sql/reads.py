@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, case, func, literal, select
 
 from app.records import Job, RunSeries, RunStatus, SeriesPoint
 from app.storage.schema import points, run_metrics, runs, streams
@@ -43,37 +41,73 @@ def job_series(
 ) -> list[RunSeries]:
     if "\x00" in metric:
         return []
-    rows = conn.execute(
+    # One statement for every run, however many, where a query per run made a page of
+    # 200 runs wait for 200 round trips. A run of more than `max_points` points shows
+    # every stride-th by arrival and its last, stride = ceil(count / max_points) (1 for
+    # the others: all their points). Seqs are 1..count, so the k-th point shown is at
+    # seq min(k * stride, count) for k = 1..ceil(count / stride) <= max_points, and is
+    # read by primary key, run after run.
+    stride = (run_metrics.c.count + (max_points - 1)) // max_points
+    chosen = (
         select(
+            func.row_number().over(order_by=(runs.c.created_at, runs.c.id)).label("position"),
             runs.c.name,
             runs.c.status,
             runs.c.objective_value,
             run_metrics.c.id.label("metric_id"),
             run_metrics.c.count.label("points"),  # `row.count` is tuple.count
+            stride.label("stride"),
         )
         .join(run_metrics, run_metrics.c.run_id == runs.c.id)
         .where(runs.c.job_id == job.id, run_metrics.c.name == metric, run_metrics.c.count > 0)
         .order_by(runs.c.created_at, runs.c.id)
         .limit(limit)
-    ).all()
-    found = []
-    for row in rows:
-        statement = select(points.c.step, points.c.value).where(
-            points.c.run_metric_id == row.metric_id
+        .cte("chosen")
+    )
+    numbers = select(literal(1).label("k")).cte("numbers", recursive=True)
+    numbers = numbers.union_all(select(numbers.c.k + 1).where(numbers.c.k < max_points))
+    multiple = numbers.c.k * chosen.c.stride
+    seq = case((multiple < chosen.c.points, multiple), else_=chosen.c.points)
+    # The run's fields on its first row only: the others would only repeat them.
+    first = numbers.c.k == 1
+    rows = conn.execute(
+        select(
+            chosen.c.position,
+            case((first, chosen.c.name)),
+            case((first, chosen.c.status)),
+            case((first, chosen.c.objective_value)),
+            case((first, chosen.c.points)),
+            points.c.step,
+            points.c.value,
         )
-        if row.points > max_points:
-            # Evenly spaced by arrival, and the last point: read by primary key.
-            stride = math.ceil(row.points / max_points)
-            wanted = [*range(stride, row.points, stride), row.points]
-            statement = statement.where(points.c.seq.in_(wanted))
-        values = conn.execute(statement.order_by(points.c.seq)).all()
-        found.append(
-            RunSeries(
-                run=row.name,
-                status=RunStatus(row.status),
-                objective_value=row.objective_value,
-                count=row.points,
-                points=tuple((step, value) for step, value in values),
+        .select_from(
+            chosen.join(numbers, (numbers.c.k - 1) * chosen.c.stride < chosen.c.points)
+            # Outer: a point missing would leave a gap, not drop its run.
+            .outerjoin(
+                points, and_(points.c.run_metric_id == chosen.c.metric_id, points.c.seq == seq)
             )
         )
-    return found
+        .order_by(chosen.c.position, numbers.c.k)
+    )
+    # Unpacked as tuples: reading 100,000 rows' fields by name takes longer than the
+    # query does.
+    found: list[tuple[str, RunStatus, float | None, int]] = []
+    shown: list[list[tuple[int, float]]] = []
+    last_position = None
+    for position, name, status, objective_value, count, step, value in rows.all():
+        if position != last_position:
+            last_position = position
+            found.append((name, RunStatus(status), objective_value, count))
+            shown.append([])
+        if step is not None:
+            shown[-1].append((step, value))
+    return [
+        RunSeries(
+            run=name,
+            status=status,
+            objective_value=objective_value,
+            count=count,
+            points=tuple(values),
+        )
+        for (name, status, objective_value, count), values in zip(found, shown, strict=True)
+    ]
