@@ -17,10 +17,12 @@ from app.records import Job, Run, RunStatus, StopCause
 __all__ = [
     "BEST_COLOR",
     "Hyperparameter",
+    "HyperparameterRow",
     "Leaderboard",
     "Row",
     "Scale",
     "build_leaderboard",
+    "compare_hyperparameters",
 ]
 
 BEST_COLOR = "#e8590c"
@@ -103,6 +105,29 @@ def build_leaderboard(
         shown.discard(job.objective_metric)  # its final value is the objective column
     metrics = tuple(name for name in job.metric_names if name in shown)
     return Leaderboard(tuple(rows), tuned, fixed, metrics)
+
+
+@dataclass(frozen=True)
+class HyperparameterRow:
+    """One hyperparameter of runs compared side by side."""
+
+    name: str
+    values: tuple[str | None, ...]  # one a run, in the runs' order; None: not set
+
+    @property
+    def differs(self) -> bool:
+        return len(set(self.values)) > 1
+
+
+def compare_hyperparameters(runs: Sequence[Run]) -> tuple[HyperparameterRow, ...]:
+    """Every hyperparameter of `runs`, in first-seen order, with each run's value."""
+    names: dict[str, None] = {}
+    for run in runs:
+        names.update(dict.fromkeys(run.hyperparameters))
+    return tuple(
+        HyperparameterRow(name, tuple(run.hyperparameters.get(name) for run in runs))
+        for name in names
+    )
 
 
 def _color(rank: int, count: int, is_best: bool) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.api.deps import PresetsDep, StorageDep, TunerDep
@@ -21,18 +21,22 @@ from app.errors import NotFound
 from app.objective import ranking_query
 from app.parsing import LogFormat
 from app.parsing.definitions import rendering_of
-from app.records import Job, MetricSummary, Run, RunStatus
+from app.records import Job, JobStatus, MetricSummary, Run, RunStatus
 from app.storage import RunQuery, Storage
 from app.tuning.spec import EarlyStopping
 from app.tuning.tuner import runs_pending, search_of
 from app.web.auth import ViewerDep
-from app.web.leaderboard import Leaderboard, build_leaderboard
+from app.web.leaderboard import Leaderboard, build_leaderboard, compare_hyperparameters
 from app.web.templating import TemplatesDep
 
 __all__ = ["router"]
 
 # A page lists at most this many runs; the API pages through any number.
 MAX_RUNS = 5000
+# Runs a compare page shows at most.
+MAX_COMPARED = 12
+# The statuses of a job whose search may still start or stop runs.
+_SEARCHING = (JobStatus.IN_PROGRESS, JobStatus.STOPPING)
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -69,7 +73,9 @@ def read_job_page(
     best = overview.best_run.name if overview.best_run else None
     board = build_leaderboard(found, ranked, every, best)
     search = search_of(found)
-    state = _job_state(found, board, every)
+    # A search that has not ended starts runs by itself: the page follows it too.
+    searching = search is not None and overview.state.status in _SEARCHING
+    state = _job_state(found, board, every, searching)
     if search is not None and search.early_stopping is EarlyStopping.AUTO:
         state["median"] = [[p.step, p.median] for p in tuner.median_curve(found)]
     context = {
@@ -84,6 +90,43 @@ def read_job_page(
         "nav": "jobs",
     }
     return templates.TemplateResponse(request, "job.html", context)
+
+
+@router.get("/jobs/{job}/compare")
+def read_compare_page(
+    request: Request,
+    job: JobName,
+    _viewer: ViewerDep,
+    storage: StorageDep,
+    templates: TemplatesDep,
+    run: Annotated[list[str] | None, Query(max_length=63)] = None,
+) -> Response:
+    """Runs of a job side by side: each metric's series overlaid, their hyperparameters."""
+    try:
+        found_job = storage.get_job(job)
+    except NotFound as exc:
+        return _not_found(request, templates, exc, back=("/", "all jobs"))
+    names = list(dict.fromkeys(run or ()))[:MAX_COMPARED]
+    try:
+        runs = [storage.get_run(found_job, name) for name in names]
+    except NotFound as exc:
+        return _not_found(request, templates, exc, back=(f"/jobs/{job}", f"job {job}"))
+    with_points = {m.name for r in runs for m in r.metrics if m.count}
+    metrics = [name for name in found_job.metric_names if name in with_points]
+    context = {
+        "job": found_job,
+        "runs": runs,
+        "hyperparameters": compare_hyperparameters(runs),
+        "metrics": metrics,
+        "state": {
+            "job": found_job.name,
+            "objective": found_job.objective_metric,
+            "runs": names,
+            "metrics": metrics,
+        },
+        "nav": "jobs",
+    }
+    return templates.TemplateResponse(request, "job_compare.html", context)
 
 
 @router.get("/jobs/{job}/runs/{run}")
@@ -148,8 +191,11 @@ def _all_runs(storage: Storage, job: Job, query: RunQuery) -> list[Run]:
     return found[:MAX_RUNS]
 
 
-def _job_state(job: Job, board: Leaderboard, every: Sequence[Run]) -> dict[str, Any]:
-    """What the job page's scripts draw from, rendered into the page as JSON."""
+def _job_state(
+    job: Job, board: Leaderboard, every: Sequence[Run], searching: bool
+) -> dict[str, Any]:
+    """What the job page's scripts draw from, rendered into the page as JSON. `live`:
+    the page polls only while it is true."""
     with_points = {m.name for run in every for m in run.metrics if m.count}
     return {
         "job": job.name,
@@ -171,7 +217,7 @@ def _job_state(job: Job, board: Leaderboard, every: Sequence[Run]) -> dict[str, 
             {"name": hp.name, "scale": hp.scale.value, "categories": list(hp.categories)}
             for hp in board.tuned
         ],
-        "live": board.live,
+        "live": board.live or searching,
         "median": [],
         # Changes whenever a run gets a point or changes status: the charts then refetch.
         "version": _digest(

@@ -62,10 +62,13 @@ class Tab:
 
 @pytest.fixture
 def open_tab(browser: Any) -> Iterator[Callable[..., Tab]]:
-    """Open a URL in a fresh browser context: `open_tab(url)`."""
+    """Open a URL in a fresh browser context: `open_tab(url)`; `before(page)` runs before
+    the page loads (to route its requests, say)."""
     contexts = []
 
-    def open_url(url: str, width: int = 1440, height: int = 900) -> Tab:
+    def open_url(
+        url: str, width: int = 1440, height: int = 900, before: Callable[[Any], Any] | None = None
+    ) -> Tab:
         context = browser.new_context(viewport={"width": width, "height": height})
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
@@ -73,6 +76,8 @@ def open_tab(browser: Any) -> Iterator[Callable[..., Tab]]:
         tab = Tab(page)
         page.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: tab.errors.append(f"uncaught: {exc}"))
+        if before is not None:
+            before(page)
         page.goto(url)
         return tab
 
@@ -84,4 +89,4 @@ def open_tab(browser: Any) -> Iterator[Callable[..., Tab]]:
 @pytest.fixture
 def browse(open_tab: Callable[..., Tab], service: Any) -> Callable[..., Tab]:
     """Open a path of the live service (the `service` fixture) in a fresh browser context."""
-    return lambda path, **size: open_tab(service.url + path, **size)
+    return lambda path, **options: open_tab(service.url + path, **options)

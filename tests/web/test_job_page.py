@@ -186,3 +186,144 @@ def test_a_single_point_is_drawn(api, browse):
     assert tab.page.get_attribute("#series-chart", "data-points") == "1"
     assert tab.page.locator("#scatter-grid .plot").count() == 4  # one run: every hyperparameter
     assert tab.errors == []
+
+
+# Polling: only while something is live. The page polls every `data-poll` ms of <body>;
+# the tests shorten it, then wake the page (as a tab shown again does) so it reschedules.
+
+
+def page_polls(tab, seconds: float = 1.5) -> int:
+    """How many times the page fetched itself again in `seconds`, polling every 100 ms."""
+    url = tab.page.url
+    seen: list[str] = []
+    tab.page.on("request", lambda request: seen.append(request.url) if request.url == url else None)
+    tab.page.evaluate(
+        "document.body.dataset.poll = '100';document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    tab.page.wait_for_timeout(seconds * 1000)
+    return len(seen)
+
+
+def test_an_idle_job_page_does_not_poll(api, browse):
+    create_sweep(api, runs=SWEEP[:-1])  # every run ended, no search
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+
+    # The wake-up's own fetch, and none after it.
+    assert page_polls(tab) == 1
+    assert tab.page.is_hidden("#live-indicator")
+    assert tab.errors == []
+
+
+def test_a_job_page_polls_while_a_run_is_in_progress_and_stops_after(api, browse):
+    create_sweep(api)  # run-0007 in progress
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+    assert page_polls(tab) >= 3
+
+    ended = api.post(f"/v1/jobs/sweep/runs/{SWEEP[-1].name}/complete", json={"status": "Completed"})
+    assert ended.status_code == 200, ended.text
+    tab.page.wait_for_function(
+        "() => !JSON.parse(document.getElementById('page-state').textContent).live"
+    )
+    tab.page.wait_for_timeout(300)  # a fetch already on its way when it ended
+    assert page_polls(tab, seconds=1) <= 1
+    assert tab.errors == []
+
+
+# Loading states: a chart says so until its data is drawn, and says why when it is not.
+
+
+def test_the_chart_says_loading_until_its_data_is_drawn(api, browse):
+    create_sweep(api)
+    held = []
+    tab = browse(
+        "/jobs/sweep",
+        before=lambda page: page.route(
+            "**/v1/jobs/sweep/series/**", lambda route: held.append(route)
+        ),
+    )
+
+    loading = tab.page.locator("#series-chart .chart-loading")
+    loading.wait_for(state="visible")
+    assert "Loading" in loading.inner_text()
+    tab.shoot("job-page-loading")
+    while not held:  # the request, held on its way
+        tab.page.wait_for_timeout(50)
+    for route in held:
+        route.continue_()
+    tab.wait_ready()
+
+    assert tab.page.locator("#series-chart .chart-status:visible").count() == 0
+    assert int(tab.page.get_attribute("#series-chart", "data-points")) > 0
+    assert tab.page.locator("#scatter-grid .chart-loading").count() == 0
+    assert tab.errors == []
+
+
+def test_the_chart_says_when_a_metric_has_no_points(api, browse):
+    create_sweep(api)
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+
+    tab.page.select_option("#series-metric", "val_roc_auc")  # defined, never printed
+
+    empty = tab.page.locator("#series-chart .chart-empty")
+    empty.wait_for(state="visible")
+    assert empty.inner_text() == "No run has a point of val_roc_auc yet."
+    assert tab.errors == []
+
+
+def test_the_chart_says_why_its_data_could_not_be_read(api, browse):
+    create_sweep(api)
+
+    def fail(route):
+        route.fulfill(status=503, content_type="application/json", body='{"message": "busy"}')
+
+    tab = browse("/jobs/sweep", before=lambda page: page.route("**/v1/jobs/sweep/series/**", fail))
+    tab.wait_ready()
+
+    error = tab.page.locator("#series-chart .chart-error")
+    assert error.is_visible()
+    assert error.inner_text() == f"Could not load {OBJECTIVE}: busy"
+    assert tab.page.locator("#series-chart .chart-loading").count() == 0
+    # Only the browser's own report of the failed request.
+    assert all("503" in e for e in tab.errors)
+
+
+# The leaderboard at 1400 px: many columns scroll sideways under the rank and run name.
+
+
+def test_the_rank_and_run_name_stay_put_while_the_leaderboard_scrolls(api, browse):
+    wide = {f"augmentation_setting_{i}": f"value-{i}-of-a-long-hyperparameter" for i in range(12)}
+    create_sweep(api)
+    created = api.post("/v1/jobs/sweep/runs", json={"name": "run-wide", "hyperparameters": wide})
+    assert created.status_code == 201, created.text
+    tab = browse("/jobs/sweep", width=1400)
+    tab.wait_ready()
+    scroller = tab.page.locator("#leaderboard-card .table-scroll")
+    assert scroller.evaluate("el => el.scrollWidth > el.clientWidth + 400")
+
+    def left(selector):
+        return tab.page.locator(selector).first.bounding_box()["x"]
+
+    row = "#leaderboard tbody tr[data-run='run-0005']"
+    before = {
+        what: left(f"{row} td:nth-child({n})")
+        for what, n in (("rank", 1), ("run", 2), ("status", 3))
+    }
+    scroller.evaluate("el => { el.scrollLeft = 400; }")
+    tab.page.wait_for_function("el => el.scrollLeft === 400", arg=scroller.element_handle())
+
+    assert left(f"{row} td:nth-child(1)") == before["rank"]
+    assert left(f"{row} td:nth-child(2)") == before["run"]
+    assert left(f"{row} td:nth-child(3)") < before["status"] - 300  # the others scrolled
+    # Painted over what scrolls under them: the name cell is what the browser hits.
+    tab.page.locator(row).scroll_into_view_if_needed()
+    box = tab.page.locator(f"{row} td:nth-child(2)").bounding_box()
+    hit = tab.page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).closest('td')?.cellIndex",
+        [box["x"] + box["width"] - 4, box["y"] + box["height"] / 2],
+    )
+    assert hit == 1
+    tab.shoot("job-page-leaderboard-scrolled")
+    assert tab.errors == []

@@ -203,3 +203,25 @@ def test_metrics_whose_names_need_encoding_in_a_url_are_charted(api, browse):
     )
     assert sorted(charts) == sorted([name, 5] for name in names)
     assert tab.errors == []
+
+
+def test_a_metric_chart_titles_its_axes_and_shows_values_on_hover_not_in_a_legend(api, browse):
+    create_sweep(api)
+    tab = browse(f"/jobs/sweep/runs/{SWEEP[0].name}")
+    tab.wait_ready()
+
+    plots = tab.page.locator("#metric-charts .plot")
+    assert plots.count() > 1
+    # No uPlot legend, whose values read a dash until the pointer is over the chart.
+    assert tab.page.locator("#metric-charts .u-legend").count() == 0
+    labels = plots.evaluate_all("els => els.map(e => [e.dataset.xLabel, e.dataset.yLabel])")
+    names = tab.page.locator("#metric-charts .chart-cell h3 code").all_inner_texts()
+    assert labels == [["step", name] for name in names]
+
+    objective = tab.page.locator(f"#metric-charts .chart-cell:has(h3 code:text-is('{OBJECTIVE}'))")
+    box = objective.locator(".u-over").bounding_box()
+    tab.page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    tip = objective.locator(".tooltip")
+    tip.wait_for(state="visible")
+    assert tip.inner_text().startswith(f"step {SWEEP[0].epochs} · {OBJECTIVE} ")
+    assert tab.errors == []

@@ -104,3 +104,18 @@ export function lowerBound(xs, x) {
   }
   return low;
 }
+
+// What a chart says instead of its lines: "Loading…" until its data is drawn, that there
+// is nothing to draw, or why its data could not be read. `kind`: loading | empty | error;
+// `text` null: the chart is drawn, nothing to say.
+export function chartStatus(element, text, kind = "loading") {
+  let status = element.querySelector(":scope > .chart-status");
+  if (!status) {
+    status = document.createElement("p");
+    status.setAttribute("role", "status");
+    element.prepend(status);
+  }
+  status.className = `chart-status chart-${kind}`;
+  status.textContent = text ?? "";
+  status.hidden = text == null;
+}

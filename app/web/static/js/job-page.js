@@ -2,6 +2,7 @@
 // against each tuned hyperparameter, and live updates while runs are in progress.
 
 import { enc, getJSON } from "./api.js";
+import { chartStatus } from "./chart-parts.js";
 import { LinesChart } from "./lines-chart.js";
 import { scatterChart } from "./scatter-chart.js";
 import { escapeHTML, number } from "./format.js";
@@ -44,21 +45,26 @@ function drawOrder(line) {
   return line.rank ? 1e6 - line.rank : -1;
 }
 
-let placeholder = null;
-function showPlaceholder(text) {
-  placeholder ??= Object.assign(document.createElement("p"), { className: "muted empty-inline" });
-  placeholder.textContent = text;
-  placeholder.hidden = !text;
-  seriesElement.after(placeholder);
-}
-
 const lastLoad = { at: 0, took: 0 };
+let drawnMetric = null; // the metric the chart shows, once drawn
 async function loadSeries() {
   const metric = metricSelect.value;
   const url = `/v1/jobs/${enc(state.job)}/series/${enc(metric)}?max_points=${maxPoints(state.runs.length)}&limit=1000`;
+  // A live update redraws in place; another metric says it is on its way.
+  if (metric !== drawnMetric) chartStatus(seriesElement, `Loading ${metric}…`);
   const started = performance.now();
-  const body = await getJSON(url);
-  Object.assign(lastLoad, { at: performance.now(), took: performance.now() - started });
+  let body;
+  try {
+    body = await getJSON(url);
+  } catch (error) {
+    if (metric === metricSelect.value) {
+      drawnMetric = null;
+      chartStatus(seriesElement, `Could not load ${metric}: ${error.message}`, "error");
+    }
+    return;
+  } finally {
+    Object.assign(lastLoad, { at: performance.now(), took: performance.now() - started });
+  }
   if (metric !== metricSelect.value) return; // the user picked another meanwhile
   const runs = new Map(state.runs.map((run) => [run.name, run]));
   const lines = body.runs.map((series) => {
@@ -96,8 +102,16 @@ async function loadSeries() {
   logY.disabled = !positive;
   logY.parentElement.title = positive ? "" : "some values are 0 or below";
   seriesChart.options.yLabel = metric;
+  drawnMetric = metric;
+  if (!lines.length) {
+    seriesChart.destroy(); // uPlot's faceted mode needs a series to draw axes
+    seriesElement.dataset.series = seriesElement.dataset.points = "0";
+    seriesElement.dataset.runs = "";
+    chartStatus(seriesElement, `No run has a point of ${metric} yet.`, "empty");
+    return;
+  }
   seriesChart.setLines(lines, { logY: logY.checked && positive });
-  showPlaceholder(lines.length ? "" : `No run has a point of ${metric} yet.`);
+  chartStatus(seriesElement, null);
 }
 
 let scatterKey = null;
@@ -125,6 +139,10 @@ function drawScatter() {
       .filter((run) => run.hyperparameters[hp.name] !== undefined)
       .map((run) => ({ name: run.name, color: run.color, best: run.best, x: run.hyperparameters[hp.name], y: run.objective, rank: run.rank }))
       .sort((a, b) => drawOrder(a) - drawOrder(b));
+    if (!points.length) {
+      chartStatus(cell.querySelector(".plot"), `No ranked run has a value of ${hp.name}.`, "empty");
+      continue;
+    }
     scatterChart(cell.querySelector(".plot"), {
       scale: hp.scale,
       categories: hp.categories,
@@ -154,6 +172,25 @@ async function update(fresh) {
   }
   drawScatter();
 }
+
+// Runs ticked to compare (the boxes belong to #compare-form, which opens the compare
+// page): kept across live updates, which redraw the leaderboard.
+const picked = new Set();
+function showPicks() {
+  for (const box of document.querySelectorAll("#leaderboard .pick")) box.checked = picked.has(box.value);
+  const button = document.getElementById("compare-button");
+  button.disabled = picked.size < 2;
+  document.getElementById("compare-count").textContent = picked.size ? `${picked.size} ticked` : "";
+}
+document.addEventListener("change", (event) => {
+  const box = event.target.closest?.("#leaderboard .pick");
+  if (!box) return;
+  if (box.checked) picked.add(box.value);
+  else picked.delete(box.value);
+  showPicks();
+});
+onUpdate(() => showPicks());
+showPicks();
 
 metricSelect.addEventListener("change", () => loadSeries());
 logY.addEventListener("change", () => loadSeries());

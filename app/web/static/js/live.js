@@ -1,7 +1,9 @@
 // Keeps a page current without a reload: fetches the page again and swaps the parts
 // marked `data-region` whose HTML changed, then tells the page's scripts (`onUpdate`).
-// Polls every 2 s while the page's state says something is live (a run in progress),
-// else every `data-poll` ms of <body> (0: not at all), and not while the tab is hidden.
+// A page with a state (a job, a run) polls only while its state says something is live
+// (a run in progress, a search not ended): every `data-poll` ms of <body>, 2 s unless
+// set; an idle one not at all. A page without (the jobs list) polls every `data-poll` ms
+// (0: not at all). Never while the tab is hidden.
 
 const LIVE_INTERVAL = 2000;
 const listeners = [];
@@ -19,8 +21,9 @@ export function pageState() {
 
 function interval() {
   const state = pageState();
-  if (state?.live) return LIVE_INTERVAL;
-  return Number(document.body.dataset.poll || 0);
+  const every = Number(document.body.dataset.poll || 0);
+  if (!state) return every;
+  return state.live ? every || LIVE_INTERVAL : 0;
 }
 
 function indicate(polling, online = true) {

@@ -2,8 +2,8 @@
 // thousands of points stay quick (uPlot draws one min/max segment per pixel column).
 
 /* global uPlot */
-import { AXIS, label } from "./chart-parts.js";
-import { number, time } from "./format.js";
+import { AXIS, label, tooltip } from "./chart-parts.js";
+import { escapeHTML, number, time } from "./format.js";
 
 const METRIC_HEIGHT = 210;
 
@@ -36,15 +36,17 @@ export class MetricChart {
     const overTime = this.axis === "time";
     const chart = this;
     const width = () => Math.max(this.element.clientWidth, 200);
+    const xLabel = overTime ? "time" : "step";
     const opts = {
       width: width(),
       height: METRIC_HEIGHT,
-      legend: { show: true, live: true },
+      // No legend, whose values read "–" until hovered: a tooltip at the cursor instead.
+      legend: { show: false },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: overTime } },
       axes: [
-        { ...AXIS, size: 36, ...(overTime ? {} : { values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : "")) }) },
-        { ...AXIS, size: 60, values: (u, splits) => splits.map(label) },
+        { ...AXIS, label: xLabel, size: 48, ...(overTime ? {} : { values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : "")) }) },
+        { ...AXIS, label: this.name, size: 72, values: (u, splits) => splits.map(label) },
       ],
       series: [
         { label: overTime ? "time" : "step", value: (u, v) => (v == null ? "–" : overTime ? time(v) : String(v)) },
@@ -57,11 +59,31 @@ export class MetricChart {
           points: { size: 4, fill: this.color },
         },
       ],
-      hooks: { setSelect: [(u) => (chart.zoomed = chart.zoomed || u.select.width > 0)] },
+      hooks: {
+        setSelect: [(u) => (chart.zoomed = chart.zoomed || u.select.width > 0)],
+        setCursor: [(u) => chart.showValue(u)],
+      },
     };
     this.plot = new uPlot(opts, data, this.element);
+    this.tip = tooltip(this.plot);
+    this.element.dataset.xLabel = this.plot.axes[0].label;
+    this.element.dataset.yLabel = this.plot.axes[1].label;
     this.plot.over.addEventListener("dblclick", () => (this.zoomed = false));
     this.observer = new ResizeObserver(() => this.plot.setSize({ width: width(), height: METRIC_HEIGHT }));
     this.observer.observe(this.element);
+  }
+
+  // The point under the cursor, in words.
+  showValue(u) {
+    const i = u.cursor.idx;
+    const value = i == null ? null : u.data[1][i];
+    if (value == null) return this.tip.hide();
+    const x = u.data[0][i];
+    const at = this.axis === "time" ? time(x) : `step ${x}`;
+    this.tip.show(
+      `${escapeHTML(at)} · ${escapeHTML(this.name)} <b>${number(value)}</b>`,
+      u.valToPos(x, "x"),
+      u.valToPos(value, "y"),
+    );
   }
 }
