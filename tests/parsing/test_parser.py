@@ -333,3 +333,13 @@ def test_points_carry_their_line_number_and_the_byte_offset_of_the_line(scanner)
         Point("loss", 2.0, None, 3, 20),
     )
     assert result.lines == 3
+
+
+def test_a_line_picked_for_one_definition_is_not_searched_again_by_the_others(scanner):
+    # `bare` has no literal: it runs over the whole region; `acc` is picked line by line.
+    bare = MetricDefinition("bare", r"^(\d+)\b")
+    acc = MetricDefinition("acc", r"acc=(\S+)")
+    log = b"7\n" * 100 + b"42 acc=0.5\n"
+    points = found([bare, acc], log, scanner=scanner)
+    assert points[-3:] == [("bare", 7.0, 100, 100), ("bare", 42.0, 101, 101), ("acc", 0.5, 1, 101)]
+    assert len(points) == 102
