@@ -73,9 +73,11 @@ def read_job_page(
     best = overview.best_run.name if overview.best_run else None
     board = build_leaderboard(found, ranked, every, best)
     search = search_of(found)
-    # A search that has not ended starts runs by itself: the page follows it too.
+    # A search that has not ended starts runs by itself, and a re-parse under way
+    # replaces runs' points: the page follows them too.
+    reparse = storage.reparse_progress(found)
     searching = search is not None and overview.state.status in _SEARCHING
-    state = _job_state(found, board, every, searching)
+    state = _job_state(found, board, every, searching or not reparse.done)
     if search is not None and search.early_stopping is EarlyStopping.AUTO:
         state["median"] = [[p.step, p.median] for p in tuner.median_curve(found)]
     context = {
@@ -87,6 +89,7 @@ def read_job_page(
         "job_state": overview.state,
         "tallies": overview.tallies,
         "pending": runs_pending(overview),
+        "reparse": reparse,
         "nav": "jobs",
     }
     return templates.TemplateResponse(request, "job.html", context)

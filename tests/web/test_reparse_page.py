@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, delete, select, update
+
+from app.storage.schema import chunks, runs, streams
 
 pytestmark = pytest.mark.browser
 
@@ -109,3 +113,29 @@ def test_the_run_page_says_why_a_metric_has_no_points(api, browse):
     auc, rmse = (" ".join(rows.nth(i).inner_text().split()) for i in range(2))
     assert auc.startswith("auc #011validation-auc:([0-9.]+) cloudwatch 2")
     assert rmse.endswith("0 `validation-rmse:` occurs in 1 line, but the regex matched none")
+
+
+def test_the_job_page_shows_a_reparse_under_way(service, api, browse):
+    make_typo_job(api)
+    assert api.post("/v1/jobs/typo/reparse", json={"metric_definitions": FIXED}).status_code == 202
+    deadline = time.monotonic() + 30
+    while not api.get("/v1/jobs/typo/reparse").json()["done"]:
+        assert time.monotonic() < deadline, "the re-parse did not finish"
+        time.sleep(0.05)
+    # Hold one run back: with its stored chunks gone, its re-parse cannot be done (the
+    # stream's state says there were bytes), so it stays behind for the page to show.
+    engine = create_engine(service.settings.database_url)
+    with engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.name == "first").values(definitions_version=1))
+        first = select(streams.c.id).join(runs).where(runs.c.name == "first").scalar_subquery()
+        conn.execute(delete(chunks).where(chunks.c.stream_id == first))
+    engine.dispose()
+
+    tab = browse("/jobs/typo")
+    tab.wait_ready()
+
+    assert " ".join(tab.page.text_content("#reparse-progress").split()) == (
+        "Re-parsing the runs' stored logs with definitions v2: 1 of 2 runs done. "
+        "Their points change as each is done."
+    )
+    assert tab.page.text_content("a.chip[href$='/definitions']") == "definitions v2"
