@@ -11,6 +11,7 @@ NO_RUNS = {"InProgress": 0, "Completed": 0, "Failed": 0, "Stopped": 0}
 NEW_JOB = {
     "status": "InProgress",
     "status_reason": None,
+    "definitions_version": 1,
     "ended_at": None,
     "search": None,
     "search_progress": None,
@@ -25,10 +26,10 @@ NEW_JOB = {
     "objective_status_counters": {"succeeded": 0, "pending": 0, "failed": 0},
 }
 GAN_DEFINITIONS_PUBLIC = [
-    {"name": "GAN_loss", "regex": "GAN_loss=(.*?);"},
-    {"name": "disc_train_loss", "regex": "disc_train_loss=(.*?);"},
-    {"name": "disc-combined", "regex": "disc-combined=(.*?);"},
-    {"name": "loss", "regex": "Loss = (.*?);"},
+    {"name": "GAN_loss", "regex": "GAN_loss=(.*?);", "log_format": None},
+    {"name": "disc_train_loss", "regex": "disc_train_loss=(.*?);", "log_format": None},
+    {"name": "disc-combined", "regex": "disc-combined=(.*?);", "log_format": None},
+    {"name": "loss", "regex": "Loss = (.*?);", "log_format": None},
 ]
 
 
@@ -83,8 +84,16 @@ def test_a_job_is_created_from_snake_case_with_every_option(api):
         "name": "xgb-churn",
         "objective": {"metric_name": "validation:auc", "type": "Maximize", "strategy": "max"},
         "metric_definitions": [
-            {"name": "train:auc", "regex": r".*\[[0-9]+\].*#011train-auc:(\S+).*"},
-            {"name": "validation:auc", "regex": r".*\[[0-9]+\].*#011validation-auc:(\S+).*"},
+            {
+                "name": "train:auc",
+                "regex": r".*\[[0-9]+\].*#011train-auc:(\S+).*",
+                "log_format": None,
+            },
+            {
+                "name": "validation:auc",
+                "regex": r".*\[[0-9]+\].*#011validation-auc:(\S+).*",
+                "log_format": None,
+            },
         ],
         "log_format": "cloudwatch",
         "environment": {"OMP_NUM_THREADS": "2", "_PRIVATE": ""},

@@ -268,6 +268,8 @@ def test_invalid_utf8_is_matched_as_replacement_characters(api, run, post_log):
     assert losses(api) == [0.75]
     assert run["diagnostics"][-1] == {
         "metric_name": "loss",
+        "log_format": "text",
+        "hint": None,
         "points": 1,
         "rejected": 1,
         "timeouts": 0,

@@ -7,7 +7,15 @@ import pytest
 from tests.samples import GAN_DEFINITIONS, GAN_LINE
 
 NO_DIAGNOSTICS = [
-    {"metric_name": name, "points": 0, "rejected": 0, "timeouts": 0, "examples": []}
+    {
+        "metric_name": name,
+        "log_format": "text",
+        "hint": None,
+        "points": 0,
+        "rejected": 0,
+        "timeouts": 0,
+        "examples": [],
+    }
     for name in ("GAN_loss", "disc_train_loss", "disc-combined", "loss")
 ]
 
@@ -278,18 +286,46 @@ def test_the_gan_line_gives_every_metric_and_its_diagnostics(api, make_job, make
         {"name": "stdout", "next_offset": 190, "lines": 1, "pending_bytes": 0}
     ]
     assert run["diagnostics"] == [
-        {"metric_name": "GAN_loss", "points": 1, "rejected": 0, "timeouts": 0, "examples": []},
         {
-            "metric_name": "disc_train_loss",
+            "metric_name": "GAN_loss",
+            "log_format": "text",
+            "hint": None,
             "points": 1,
             "rejected": 0,
             "timeouts": 0,
             "examples": [],
         },
-        {"metric_name": "disc-combined", "points": 1, "rejected": 0, "timeouts": 0, "examples": []},
-        {"metric_name": "loss", "points": 1, "rejected": 0, "timeouts": 0, "examples": []},
+        {
+            "metric_name": "disc_train_loss",
+            "log_format": "text",
+            "hint": None,
+            "points": 1,
+            "rejected": 0,
+            "timeouts": 0,
+            "examples": [],
+        },
+        {
+            "metric_name": "disc-combined",
+            "log_format": "text",
+            "hint": None,
+            "points": 1,
+            "rejected": 0,
+            "timeouts": 0,
+            "examples": [],
+        },
+        {
+            "metric_name": "loss",
+            "log_format": "text",
+            "hint": None,
+            "points": 1,
+            "rejected": 0,
+            "timeouts": 0,
+            "examples": [],
+        },
         {
             "metric_name": "real",
+            "log_format": "text",
+            "hint": None,
             "points": 0,
             "rejected": 1,
             "timeouts": 0,
@@ -320,6 +356,8 @@ def test_diagnostics_keep_the_latest_rejections(start_service):
     assert run["diagnostics"] == [
         {
             "metric_name": "loss",
+            "log_format": "text",
+            "hint": None,
             "points": 1,
             "rejected": 4,
             "timeouts": 0,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from app.api import schemas
 from app.api.deps import CanManage, CanRead, JobDep, PresetsDep, StorageDep, TunerDep
 from app.api.views import completion_public, job_public, run_detail_public
+from app.diagnostics import unmatched_hints
 from app.errors import NoBestRun
 from app.jobs import job_spec
 from app.objective import qualifying_statuses
@@ -72,7 +73,8 @@ def read_best_run(
             f"{job.objective_metric!r} yet",
             job=job.name,
         )
-    return run_detail_public(storage.get_run(job, best.name), job)
+    found = storage.get_run(job, best.name)
+    return run_detail_public(found, job, unmatched_hints(storage, job, found))
 
 
 @router.post("/{job}/stop", dependencies=[CanManage], responses=schemas.error_responses(404, 409))

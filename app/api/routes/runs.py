@@ -98,12 +98,12 @@ def delete_run(job: JobDep, run: RunName, storage: StorageDep) -> None:
     "/{run}/complete", dependencies=[CanIngest], responses=schemas.error_responses(404, 409, 422)
 )
 def complete_run(
-    job: JobDep, run: RunName, body: schemas.RunComplete, tuner: TunerDep
+    job: JobDep, run: RunName, body: schemas.RunComplete, tuner: TunerDep, storage: StorageDep
 ) -> schemas.RunDetailPublic:
     """End a run: parse each stream's held last line and set its status. A run the
     service asked to stop that did not complete ends Stopped, with the service's reason."""
     ended = tuner.end_run(job, run, RunStatus(body.status), body.failure_reason)
-    return run_detail_public(ended, job)
+    return run_detail_public(ended, job, unmatched_hints(storage, job, ended))
 
 
 @router.post(
