@@ -114,8 +114,17 @@ def _as_text(value: Any, field: str) -> Any:
 
 
 class MetricDefinitionIn(_Request):
-    name: str = Field(validation_alias=AliasChoices("name", "Name"), examples=["loss"])
-    regex: str = Field(validation_alias=AliasChoices("regex", "Regex"), examples=["Loss = (.*?);"])
+    name: str = Field(
+        validation_alias=AliasChoices("name", "Name"),
+        examples=["loss"],
+        description="The metric's name: 1 to 255 characters, unique in the job.",
+    )
+    regex: str = Field(
+        validation_alias=AliasChoices("regex", "Regex"),
+        examples=["Loss = (.*?);"],
+        description="A regex of the `regex` module, 1 to 500 characters, with at least one group: "
+        "the named group `value`, else the first, is the value.",
+    )
     log_format: LogFormat | None = Field(
         None,
         validation_alias=AliasChoices("log_format", "LogFormat"),
@@ -127,8 +136,13 @@ class MetricDefinitionIn(_Request):
 
 
 class ObjectiveIn(_Request):
-    metric_name: str = Field(validation_alias=AliasChoices("metric_name", "MetricName"))
-    type: ObjectiveType = Field(validation_alias=AliasChoices("type", "Type"))
+    metric_name: str = Field(
+        validation_alias=AliasChoices("metric_name", "MetricName"),
+        description="One of the job's metric definitions.",
+    )
+    type: ObjectiveType = Field(
+        validation_alias=AliasChoices("type", "Type"), description="Maximize or Minimize."
+    )
     strategy: Strategy = Field(
         Strategy.LATEST,
         validation_alias=AliasChoices("strategy", "Strategy"),
@@ -149,8 +163,16 @@ Definitions = Annotated[
 
 
 class JobCreate(_Request):
-    name: str = Field(pattern=NAME_PATTERN, max_length=63, examples=["gan-tuning"])
-    objective: ObjectiveIn
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        max_length=63,
+        examples=["gan-tuning"],
+        description="The job's name: 1 to 63 letters, digits and hyphens, starting with a letter "
+        "or digit.",
+    )
+    objective: ObjectiveIn = Field(
+        description="The metric that ranks the runs, and whether to maximize or minimize it."
+    )
     metric_definitions: Definitions = Field(
         validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
         description=(
@@ -158,7 +180,11 @@ class JobCreate(_Request):
             "or the name of a preset (GET /v1/presets)."
         ),
     )
-    log_format: LogFormat = LogFormat.TEXT
+    log_format: LogFormat = Field(
+        LogFormat.TEXT,
+        description="How log bytes are cut into lines and rendered: `text` (default) or "
+        "`cloudwatch`.",
+    )
     environment: dict[str, str] = Field(
         default_factory=dict,
         description="Variables set for every run's training command (at most 48).",
@@ -193,12 +219,18 @@ class LeaseCreate(_Request):
 
 
 class HeartbeatCreate(_Request):
-    worker: str = Field(min_length=1, max_length=255)
+    worker: str = Field(
+        min_length=1, max_length=255, description="The worker holding the run's lease."
+    )
 
 
 class RunComplete(_Request):
-    status: Literal["Completed", "Failed", "Stopped"]
-    failure_reason: str | None = Field(None, max_length=1024)
+    status: Literal["Completed", "Failed", "Stopped"] = Field(
+        description="Completed, Failed or Stopped."
+    )
+    failure_reason: str | None = Field(
+        None, max_length=1024, description="Why the run failed, shown with it."
+    )
 
 
 class ParseCreate(_Request):
@@ -207,7 +239,10 @@ class ParseCreate(_Request):
         description="Named regexes, or the name of a preset.",
     )
     log: str = Field(description="The log text to try the definitions on.")
-    log_format: LogFormat = LogFormat.TEXT
+    log_format: LogFormat = Field(
+        LogFormat.TEXT,
+        description="How the log is cut into lines and rendered: `text` (default) or `cloudwatch`.",
+    )
 
 
 class MetricDefinitionPublic(BaseModel):
@@ -245,7 +280,7 @@ class ReparsePublic(BaseModel):
 
 class DefinitionsVersionPublic(BaseModel):
     version: int = Field(description="The version: 1 at creation, one more each re-parse.")
-    objective: ObjectivePublic
+    objective: ObjectivePublic = Field(description="The objective of this version.")
     metric_definitions: list[MetricDefinitionPublic] = Field(
         description="The metric definitions of this version, in order."
     )
@@ -261,12 +296,12 @@ class DefinitionsHistoryPublic(BaseModel):
 
 
 class PresetPublic(BaseModel):
-    name: str
-    metric_definitions: list[MetricDefinitionPublic]
+    name: str = Field(description="The preset's name, usable as a job's `metric_definitions`.")
+    metric_definitions: list[MetricDefinitionPublic] = Field(description="Its named regexes.")
 
 
 class PresetsPublic(BaseModel):
-    presets: list[PresetPublic]
+    presets: list[PresetPublic] = Field(description="Every preset, by name.")
 
 
 class ErrorPublic(BaseModel):
@@ -274,19 +309,22 @@ class ErrorPublic(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    error: str
-    message: str
+    error: str = Field(
+        description="A stable code for the error (`job_not_found`, `invalid_metric_definition`, "
+        "...)."
+    )
+    message: str = Field(description="What went wrong, for a person to read.")
 
 
 class ObjectivePublic(BaseModel):
-    metric_name: str
-    type: ObjectiveType
-    strategy: Strategy
+    metric_name: str = Field(description="The objective metric.")
+    type: ObjectiveType = Field(description="Maximize or Minimize.")
+    strategy: Strategy = Field(description="Which value of the metric counts: latest, min or max.")
 
 
 class BestRunBrief(BaseModel):
-    name: str
-    objective_value: float
+    name: str = Field(description="The best run's name.")
+    objective_value: float = Field(description="Its objective value.")
 
 
 class CompletionPublic(BaseModel):
@@ -294,24 +332,28 @@ class CompletionPublic(BaseModel):
         description="TargetObjectiveMetricValue, BestObjectiveNotImproving, "
         "ConvergenceDetected or MaxNumberOfTrainingJobs."
     )
-    detail: str
-    at: datetime | None
+    detail: str = Field(
+        description="What was met, in words (the value reached, the runs without improvement)."
+    )
+    at: datetime | None = Field(description="When the criterion was met.")
 
 
 class TrainingJobStatusCounters(BaseModel):
     """AMT's counters of a tuning job's training jobs."""
 
-    completed: int
-    in_progress: int
-    retryable_error: int
-    non_retryable_error: int
-    stopped: int
+    completed: int = Field(description="Runs that completed.")
+    in_progress: int = Field(description="Runs in progress.")
+    retryable_error: int = Field(
+        description="Runs that failed and could be retried (always 0 here)."
+    )
+    non_retryable_error: int = Field(description="Runs that failed.")
+    stopped: int = Field(description="Runs that were stopped.")
 
 
 class ObjectiveStatusCounters(BaseModel):
-    succeeded: int
-    pending: int
-    failed: int
+    succeeded: int = Field(description="Runs that ended with an objective value.")
+    pending: int = Field(description="Runs in progress.")
+    failed: int = Field(description="Runs that ended without an objective value.")
 
 
 class SearchProgress(BaseModel):
@@ -323,51 +365,77 @@ class SearchProgress(BaseModel):
 
 
 class JobPublic(BaseModel):
-    name: str
-    status: JobStatus
+    name: str = Field(description="The job's name.")
+    status: JobStatus = Field(description="InProgress, Completed, Failed, Stopping or Stopped.")
     status_reason: str | None = Field(description="Why the job failed, if it did.")
-    objective: ObjectivePublic
-    metric_definitions: list[MetricDefinitionPublic]
+    objective: ObjectivePublic = Field(description="The metric that ranks the runs.")
+    metric_definitions: list[MetricDefinitionPublic] = Field(
+        description="The named regexes, in order."
+    )
     definitions_version: int = Field(
         description="The version of the metric definitions: 1 at creation, one more each "
         "re-parse (`GET /v1/jobs/{job}/definitions` has them all)."
     )
-    log_format: LogFormat
-    environment: dict[str, str]
-    created_at: datetime
-    ended_at: datetime | None
-    run_counts: dict[str, int]
-    best_run: BestRunBrief | None
-    search: SearchSpec | None
-    search_progress: SearchProgress | None
+    log_format: LogFormat = Field(description="How log bytes are cut into lines and rendered.")
+    environment: dict[str, str] = Field(
+        description="Environment variables set for every run a worker starts."
+    )
+    created_at: datetime = Field(description="When the job was created.")
+    ended_at: datetime | None = Field(description="When the job ended; null while it has not.")
+    run_counts: dict[str, int] = Field(description="The job's runs by status.")
+    best_run: BestRunBrief | None = Field(
+        description="The best completed or stopped run so far; null while none has an objective "
+        "value."
+    )
+    search: SearchSpec | None = Field(
+        description="The search the service runs for the job; null for a job whose runs are "
+        "started elsewhere."
+    )
+    search_progress: SearchProgress | None = Field(
+        description="How far the search has come; null without a search."
+    )
     completion: CompletionPublic | None = Field(
         description="The completion criterion the search met, and when."
     )
-    training_job_status_counters: TrainingJobStatusCounters
-    objective_status_counters: ObjectiveStatusCounters
+    training_job_status_counters: TrainingJobStatusCounters = Field(
+        description="AMT's counts of the runs by status."
+    )
+    objective_status_counters: ObjectiveStatusCounters = Field(
+        description="AMT's counts of the runs by whether their objective value is known."
+    )
 
 
 class JobStatePublic(BaseModel):
-    name: str
-    status: JobStatus
-    completion: CompletionPublic | None
+    name: str = Field(description="The job's name.")
+    status: JobStatus = Field(description="The job's status after the request.")
+    completion: CompletionPublic | None = Field(
+        description="The completion criterion that ended the search, if one did."
+    )
 
 
 class LeasePublic(BaseModel):
     """A run for a worker to execute, and how."""
 
-    job: str
-    run: str
-    hyperparameters: dict[str, str]
+    job: str = Field(description="The job the run belongs to.")
+    run: str = Field(description="The new run's name.")
+    hyperparameters: dict[str, str] = Field(
+        description="The run's hyperparameters, as text: the search's choice and the static ones."
+    )
     command: list[str] | None = Field(description="None: run `training_image`.")
-    training_image: str | None
+    training_image: str | None = Field(
+        description="The image the job names, for a worker to run when there is no command."
+    )
     channels: dict[str, str] = Field(description="Input channels a worker can read: file:// URIs.")
-    environment: dict[str, str]
-    max_runtime_seconds: int | None
+    environment: dict[str, str] = Field(description="Environment variables to set for the command.")
+    max_runtime_seconds: int | None = Field(
+        description="Stop the run after this many seconds; null for no limit."
+    )
     lease_seconds: float = Field(
         description="The run fails as `worker lost` after this long without a heartbeat."
     )
-    ingest_token: str | None
+    ingest_token: str | None = Field(
+        description="A token that may post logs to this run only; null when access control is off."
+    )
 
 
 class LeaseAnswer(BaseModel):
@@ -378,86 +446,98 @@ class LeaseAnswer(BaseModel):
 
 
 class HeartbeatPublic(BaseModel):
-    status: RunStatus
+    status: RunStatus = Field(description="The run's status.")
     stop_requested: str | None = Field(
         description="The service asks the run to stop, for this reason: end the command."
     )
 
 
 class MedianPointPublic(BaseModel):
-    step: int
-    median: float
-    runs: int
+    step: int = Field(description="The step.")
+    median: float = Field(
+        description="The median of the runs' running averages of the objective at this step."
+    )
+    runs: int = Field(description="How many runs reached this step.")
 
 
 class MedianCurvePublic(BaseModel):
-    metric_name: str
-    points: list[MedianPointPublic]
+    metric_name: str = Field(description="The objective metric.")
+    points: list[MedianPointPublic] = Field(description="The median by step, in step order.")
 
 
 class JobsPublic(BaseModel):
-    jobs: list[JobPublic]
+    jobs: list[JobPublic] = Field(description="Every job, newest first.")
 
 
 class RunObjective(BaseModel):
-    metric_name: str
-    value: float | None
-    status: ObjectiveStatus
+    metric_name: str = Field(description="The objective metric.")
+    value: float | None = Field(
+        description="The run's objective value; null until the metric has a point."
+    )
+    status: ObjectiveStatus = Field(
+        description="AMT's: Succeeded (a value), Pending (in progress) or Failed."
+    )
 
 
 class FinalMetric(BaseModel):
     """A metric's last value by arrival (AMT's FinalMetricDataList entry)."""
 
-    metric_name: str
-    value: float
-    timestamp: datetime
+    metric_name: str = Field(description="The metric's name.")
+    value: float = Field(description="Its last value by arrival.")
+    timestamp: datetime = Field(description="The time of that value's point.")
 
 
 class StreamPublic(BaseModel):
-    name: str
-    next_offset: int
-    lines: int
+    name: str = Field(description="The stream's name.")
+    next_offset: int = Field(description="Bytes the stream has: where its next chunk starts.")
+    lines: int = Field(description="Lines ended so far.")
     pending_bytes: int = Field(description="Bytes of a last line held until more arrive.")
 
 
 class RejectionPublic(BaseModel):
-    stream: str
-    line: int
-    capture: str | None
-    reason: str
+    stream: str = Field(description="The stream of the line.")
+    line: int = Field(description="The 1-based line number in its stream.")
+    capture: str | None = Field(description="What the value group captured; null for a time-out.")
+    reason: str = Field(description="Why no point was made.")
 
 
 class MetricDiagnostics(BaseModel):
-    metric_name: str
+    metric_name: str = Field(description="The metric's name.")
     log_format: LogFormat = Field(description="The rendering its regex is matched against.")
     hint: str | None = Field(
         None,
         description="For a metric that matched no line: whether the literal text its regex "
         "needs occurs in the run's logs, and in how many lines.",
     )
-    points: int
+    points: int = Field(description="Points the metric has in this run.")
     rejected: int = Field(description="Matches whose capture was not a finite number.")
     timeouts: int = Field(description="Lines skipped because the regex ran out of time.")
     examples: list[RejectionPublic] = Field(description="The latest rejections.")
 
 
 class RunPublic(BaseModel):
-    job: str
-    name: str
-    status: RunStatus
-    failure_reason: str | None
+    job: str = Field(description="The job's name.")
+    name: str = Field(description="The run's name.")
+    status: RunStatus = Field(description="InProgress, Completed, Failed or Stopped.")
+    failure_reason: str | None = Field(description="Why the run failed or was stopped, if it was.")
     stopped_early: bool = Field(description="Early stopping or Hyperband stopped the run.")
     worker: str | None = Field(description="The worker the search leased the run to.")
-    created_at: datetime
-    ended_at: datetime | None
-    hyperparameters: dict[str, str]
-    objective: RunObjective
-    final_metrics: list[FinalMetric]
+    created_at: datetime = Field(description="When the run was created.")
+    ended_at: datetime | None = Field(description="When the run ended; null while it has not.")
+    hyperparameters: dict[str, str] = Field(description="The run's hyperparameters, as text.")
+    objective: RunObjective = Field(
+        description="The run's objective value and AMT's status for it."
+    )
+    final_metrics: list[FinalMetric] = Field(
+        description="Each metric's last value (AMT's FinalMetricDataList)."
+    )
 
 
 class RunDetailPublic(RunPublic):
-    streams: list[StreamPublic]
-    diagnostics: list[MetricDiagnostics]
+    streams: list[StreamPublic] = Field(description="The run's log streams.")
+    diagnostics: list[MetricDiagnostics] = Field(
+        description="Per metric definition: why the metric has the points it has."
+    )
 
 
 class RunCreated(RunDetailPublic):
@@ -470,12 +550,14 @@ class RunCreated(RunDetailPublic):
 
 
 class RunsPublic(BaseModel):
-    runs: list[RunPublic]
-    next_cursor: str | None
+    runs: list[RunPublic] = Field(description="A page of runs.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last."
+    )
 
 
 class ChunkAccepted(BaseModel):
-    stream: str
+    stream: str = Field(description="The stream the chunk was appended to.")
     next_offset: int = Field(description="The stream's length in bytes: where to send from next.")
     lines: int = Field(description="Lines this chunk completed.")
     points: int = Field(description="Points found in those lines.")
@@ -487,49 +569,61 @@ class ChunkAccepted(BaseModel):
 
 
 class SeriesPoint(BaseModel):
-    step: int
-    value: float
-    timestamp: datetime
-    stream: str
-    line: int
+    step: int = Field(description="The point's step.")
+    value: float = Field(description="The value.")
+    timestamp: datetime = Field(
+        description="When its chunk was received (or the chunk's `timestamp`)."
+    )
+    stream: str = Field(description="The stream of its line.")
+    line: int = Field(description="Its 1-based line number in the stream.")
     offset: int = Field(description="Byte offset of the line's start in its stream.")
 
 
 class SeriesPublic(BaseModel):
-    metric_name: str
-    points: list[SeriesPoint]
-    next_cursor: str | None
+    metric_name: str = Field(description="The metric.")
+    points: list[SeriesPoint] = Field(description="Points in arrival order.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last."
+    )
 
 
 class RunSeriesPublic(BaseModel):
-    run: str
-    status: RunStatus
-    objective_value: float | None
+    run: str = Field(description="The run's name.")
+    status: RunStatus = Field(description="The run's status.")
+    objective_value: float | None = Field(description="The run's objective value.")
     count: int = Field(description="The run's points of the metric, before thinning.")
     points: list[tuple[int, float]] = Field(description="(step, value) pairs.")
 
 
 class JobSeriesPublic(BaseModel):
-    metric_name: str
-    runs: list[RunSeriesPublic]
+    metric_name: str = Field(description="The metric.")
+    runs: list[RunSeriesPublic] = Field(
+        description="Each run's points of the metric, thinned out, in order of creation."
+    )
 
 
 class ParsedPoint(BaseModel):
-    metric_name: str
-    value: float
-    step: int
-    line: int
+    metric_name: str = Field(description="The metric.")
+    value: float = Field(description="The value.")
+    step: int = Field(
+        description="The `step` group's integer, else the point's 1-based number among its "
+        "metric's points."
+    )
+    line: int = Field(description="The 1-based line number.")
     span: tuple[int, int] | None = Field(
         description="Where the value lies in the line's text (character offsets)."
     )
 
 
 class ParsedRejection(BaseModel):
-    metric_name: str
-    line: int
-    capture: str | None
-    reason: str
-    span: tuple[int, int] | None
+    metric_name: str = Field(description="The metric.")
+    line: int = Field(description="The 1-based line number.")
+    capture: str | None = Field(description="What the value group captured; null for a time-out.")
+    reason: str = Field(description="Why no point was made.")
+    span: tuple[int, int] | None = Field(
+        description="Where the capture lies in the line's text (character offsets); null for a "
+        "time-out."
+    )
 
 
 class ParsedDefinition(BaseModel):
@@ -543,9 +637,11 @@ class ParsedDefinition(BaseModel):
 
 
 class ParsePublic(BaseModel):
-    lines: int
-    points: list[ParsedPoint]
-    rejections: list[ParsedRejection]
+    lines: int = Field(description="Lines in the log.")
+    points: list[ParsedPoint] = Field(description="Every point, in line order, steps numbered.")
+    rejections: list[ParsedRejection] = Field(
+        description="Every match whose capture was not a number, and every time-out."
+    )
     texts: list[str] = Field(
         description="Each line as the definitions saw it: decoded, cleaned, cut at the limit."
     )

@@ -64,9 +64,17 @@ class Scaling(enum.StrEnum):
 
 
 class CategoricalRange(_Spec):
-    name: str = Field(validation_alias=_alias("name", "Name"), min_length=1, max_length=256)
+    name: str = Field(
+        validation_alias=_alias("name", "Name"),
+        min_length=1,
+        max_length=256,
+        description="The hyperparameter's name.",
+    )
     values: list[Annotated[str, Field(max_length=256)]] = Field(
-        validation_alias=_alias("values", "Values"), min_length=1, max_length=30
+        validation_alias=_alias("values", "Values"),
+        min_length=1,
+        max_length=30,
+        description="The values to choose from (1 to 30), as text.",
     )
 
     @field_validator("values", mode="before")
@@ -80,11 +88,24 @@ class CategoricalRange(_Spec):
 
 
 class IntegerRange(_Spec):
-    name: str = Field(validation_alias=_alias("name", "Name"), min_length=1, max_length=256)
-    min_value: int = Field(validation_alias=_alias("min_value", "MinValue"))
-    max_value: int = Field(validation_alias=_alias("max_value", "MaxValue"))
+    name: str = Field(
+        validation_alias=_alias("name", "Name"),
+        min_length=1,
+        max_length=256,
+        description="The hyperparameter's name.",
+    )
+    min_value: int = Field(
+        validation_alias=_alias("min_value", "MinValue"),
+        description="The smallest value, inclusive.",
+    )
+    max_value: int = Field(
+        validation_alias=_alias("max_value", "MaxValue"),
+        description="The largest value, inclusive.",
+    )
     scaling_type: Scaling = Field(
-        Scaling.AUTO, validation_alias=_alias("scaling_type", "ScalingType")
+        Scaling.AUTO,
+        validation_alias=_alias("scaling_type", "ScalingType"),
+        description="How values are spread: Auto (as Linear), Linear or Logarithmic.",
     )
 
     @model_validator(mode="after")
@@ -96,11 +117,25 @@ class IntegerRange(_Spec):
 
 
 class ContinuousRange(_Spec):
-    name: str = Field(validation_alias=_alias("name", "Name"), min_length=1, max_length=256)
-    min_value: float = Field(validation_alias=_alias("min_value", "MinValue"))
-    max_value: float = Field(validation_alias=_alias("max_value", "MaxValue"))
+    name: str = Field(
+        validation_alias=_alias("name", "Name"),
+        min_length=1,
+        max_length=256,
+        description="The hyperparameter's name.",
+    )
+    min_value: float = Field(
+        validation_alias=_alias("min_value", "MinValue"),
+        description="The smallest value, inclusive.",
+    )
+    max_value: float = Field(
+        validation_alias=_alias("max_value", "MaxValue"),
+        description="The largest value, inclusive.",
+    )
     scaling_type: Scaling = Field(
-        Scaling.AUTO, validation_alias=_alias("scaling_type", "ScalingType")
+        Scaling.AUTO,
+        validation_alias=_alias("scaling_type", "ScalingType"),
+        description="How values are spread: Auto (as Linear), Linear, Logarithmic or "
+        "ReverseLogarithmic.",
     )
 
     @model_validator(mode="after")
@@ -118,16 +153,19 @@ class ParameterRanges(_Spec):
         default_factory=list,
         validation_alias=_alias("categorical", "CategoricalParameterRanges"),
         max_length=30,
+        description="Hyperparameters chosen from a list of values.",
     )
     integer: list[IntegerRange] = Field(
         default_factory=list,
         validation_alias=_alias("integer", "IntegerParameterRanges"),
         max_length=30,
+        description="Integer hyperparameters chosen in a range.",
     )
     continuous: list[ContinuousRange] = Field(
         default_factory=list,
         validation_alias=_alias("continuous", "ContinuousParameterRanges"),
         max_length=30,
+        description="Real hyperparameters chosen in a range.",
     )
 
     def names(self) -> list[str]:
@@ -167,6 +205,8 @@ class NotImproving(_Spec):
         validation_alias=_alias(
             "max_number_of_training_jobs_not_improving", "MaxNumberOfTrainingJobsNotImproving"
         ),
+        description="How many runs in a row (3 or more) may fail to improve on the best objective "
+        "value.",
     )
 
 
@@ -175,6 +215,7 @@ class ConvergenceDetected(_Spec):
         "Enabled",
         pattern="^(Enabled|Disabled)$",
         validation_alias=_alias("complete_on_convergence", "CompleteOnConvergence"),
+        description="`Enabled` to end the search on convergence, `Disabled` not to.",
     )
 
 
@@ -182,13 +223,20 @@ class CompletionCriteria(_Spec):
     target_objective_metric_value: float | None = Field(
         None,
         validation_alias=_alias("target_objective_metric_value", "TargetObjectiveMetricValue"),
+        description="The search ends once a run's objective value reaches this (at or above it "
+        "for Maximize, at or below for Minimize).",
     )
     best_objective_not_improving: NotImproving | None = Field(
         None,
         validation_alias=_alias("best_objective_not_improving", "BestObjectiveNotImproving"),
+        description="The search ends once this many runs in a row have not improved on the best "
+        "objective value.",
     )
     convergence_detected: ConvergenceDetected | None = Field(
-        None, validation_alias=_alias("convergence_detected", "ConvergenceDetected")
+        None,
+        validation_alias=_alias("convergence_detected", "ConvergenceDetected"),
+        description="The search ends once it sees the best objective value converge (see the "
+        "README for the rule).",
     )
 
     @field_validator("target_objective_metric_value")
@@ -200,9 +248,18 @@ class CompletionCriteria(_Spec):
 
 
 class HyperbandConfig(_Spec):
-    min_resource: int = Field(1, ge=1, validation_alias=_alias("min_resource", "MinResource"))
+    min_resource: int = Field(
+        1,
+        ge=1,
+        validation_alias=_alias("min_resource", "MinResource"),
+        description="The fewest objective points (epochs) a run gets before it may be stopped.",
+    )
     max_resource: int | None = Field(
-        None, ge=1, validation_alias=_alias("max_resource", "MaxResource")
+        None,
+        ge=1,
+        validation_alias=_alias("max_resource", "MaxResource"),
+        description="The most objective points (epochs) a run gets; by default the static "
+        "`epochs`-like hyperparameter.",
     )
 
 
@@ -211,35 +268,47 @@ class SearchSpec(_Spec):
     for work, and a worker runs `command` with them."""
 
     strategy: SearchStrategy = Field(
-        SearchStrategy.BAYESIAN, validation_alias=_alias("strategy", "Strategy")
+        SearchStrategy.BAYESIAN,
+        validation_alias=_alias("strategy", "Strategy"),
+        description="Random, Grid, Bayesian (default) or Hyperband.",
     )
     parameter_ranges: ParameterRanges = Field(
         default_factory=ParameterRanges,
         validation_alias=_alias("parameter_ranges", "ParameterRanges"),
+        description="The hyperparameters the search chooses, and their ranges.",
     )
     static_hyperparameters: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
         validation_alias=_alias("static_hyperparameters", "StaticHyperParameters"),
         max_length=100,
+        description="Hyperparameters every run gets unchanged (at most 100).",
     )
     resource_limits: ResourceLimits = Field(
         default_factory=ResourceLimits,
         validation_alias=_alias("resource_limits", "ResourceLimits"),
+        description="How many runs in all and at once, and how long each may run.",
     )
     random_seed: int = Field(
-        0, ge=0, le=2**31 - 1, validation_alias=_alias("random_seed", "RandomSeed")
+        0,
+        ge=0,
+        le=2**31 - 1,
+        validation_alias=_alias("random_seed", "RandomSeed"),
+        description="Random and Grid depend only on it and the run's index.",
     )
     early_stopping: EarlyStopping = Field(
         EarlyStopping.OFF,
         validation_alias=_alias("early_stopping", "TrainingJobEarlyStoppingType"),
+        description="Off, or Auto: AMT's median rule stops runs doing worse than earlier ones.",
     )
     completion_criteria: CompletionCriteria = Field(
         default_factory=CompletionCriteria,
         validation_alias=_alias("completion_criteria", "TuningJobCompletionCriteria"),
+        description="When the search ends before its last run.",
     )
     hyperband: HyperbandConfig = Field(
         default_factory=HyperbandConfig,
         validation_alias=_alias("hyperband", "HyperbandStrategyConfig"),
+        description="Hyperband's least and most resource per run.",
     )
     command: list[Annotated[str, Field(min_length=1, max_length=4096)]] | None = Field(
         None,
