@@ -29,6 +29,7 @@ __all__ = [
     "Collector",
     "Matcher",
     "ParserLimits",
+    "RegionText",
 ]
 
 _LINE_END = regex.compile("\n")
@@ -84,6 +85,21 @@ class ChunkResult:
     cpu_spent: float = field(default=0.0, compare=False)
 
 
+class RegionText:
+    """A region's lines as the definitions see them, joined by `\\n`, with where each
+    line starts in the text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0]
+        self.starts += [match.end() for match in _LINE_END.finditer(text)]
+
+    def line(self, index: int) -> str:
+        starts = self.starts
+        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(self.text)
+        return self.text[starts[index] : end]
+
+
 class Matcher:
     """Searches texts with one job's definitions (by their index in the job), within the
     limits. `bounded` holds the MULTILINE patterns of the definitions that may run once
@@ -104,13 +120,13 @@ class Matcher:
 
     def region(
         self,
-        text: str,
+        text: RegionText,
         numbers: tuple[int, Sequence[int]],
         index: int,
         out: Collector,
         screen: Callable[[str], bool],
     ) -> None:
-        """Run a bounded definition once over `text`, lines joined by `\\n`.
+        """Run a bounded definition once over a region's text.
 
         Args:
             numbers: the first line's number and each line's offset in the stream.
@@ -120,29 +136,32 @@ class Matcher:
         first_line, offsets = numbers
         definition = self._by_index[index]
         name = definition.name
-        starts = [0]
-        starts += [match.end() for match in _LINE_END.finditer(text)]
-        left = out.budget - out.spent.get(name, 0.0)
+        starts = text.starts
+        # The search may take what its lines could each take, within the definition's
+        # budget: a line that would time out alone stops it early, and then is searched
+        # alone, like the lines after it.
+        left = min(out.budget - out.spent.get(name, 0.0), self.limits.regex_timeout * len(starts))
         last = -1  # the last line with a match: lines up to it are done
+        timed_out = left <= 0
         started = time.thread_time()
-        try:
-            if left <= 0:
-                raise TimeoutError
+        if not timed_out:
             # pos, endpos, overlapped, concurrent, partial, timeout
-            for match in self.bounded[index].finditer(text, 0, None, False, True, False, left):
-                line = bisect.bisect_right(starts, match.start()) - 1
-                if line != last:
-                    last = line
-                    self.record(definition, match, first_line + line, offsets[line], out)
-        except TimeoutError:
+            matches = self.bounded[index].finditer(text.text, 0, None, False, True, False, left)
+            try:
+                for match in matches:
+                    line = bisect.bisect_right(starts, match.start()) - 1
+                    if line != last:
+                        last = line
+                        self.record(definition, match, first_line + line, offsets[line], out)
+            except TimeoutError:
+                timed_out = True
+        out.spent[name] = out.spent.get(name, 0.0) + time.thread_time() - started
+        if timed_out:
             # Slow here: the rest of the lines one by one, under their own time-outs.
             for line in range(last + 1, len(starts)):
-                end = starts[line + 1] - 1 if line + 1 < len(starts) else len(text)
-                line_text = text[starts[line] : end]
+                line_text = text.line(line)
                 if screen(line_text):
                     self.line(line_text, first_line + line, offsets[line], (definition,), out)
-        finally:
-            out.spent[name] = out.spent.get(name, 0.0) + time.thread_time() - started
 
     def line(
         self,

@@ -34,6 +34,7 @@ from app.parsing.matching import (
     Collector,
     Matcher,
     ParserLimits,
+    RegionText,
 )
 from app.parsing.screening import Candidate, LiteralScreen
 from app.records import StreamState
@@ -272,7 +273,9 @@ class Parser:
         """Run each of the `wide` definitions once over all the region's lines."""
         pieces = self._pieces(region)
         offsets = list(itertools.accumulate((len(p) for p in pieces[:-1]), initial=base))
-        text = render_lines([self._raw(p) for p in pieces], self.rendering, self._keep - 1)
+        text = RegionText(
+            render_lines([self._raw(p) for p in pieces], self.rendering, self._keep - 1)
+        )
         always = {definition.index for definition in self._screen.always}
         for index in sorted(wide):
 
