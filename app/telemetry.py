@@ -1,7 +1,8 @@
 """What operators watch: the service's metrics in Prometheus' text format (`GET /metrics`).
 
 One registry per app (`create_app` makes it, nothing global): counters of what ingest
-stored, request latency by route, and gauges read at scrape time (runs in progress, runs
+stored, request latency by route, database time by kind of statement, and gauges read at
+scrape time (runs in progress, runs
 leased to workers, requests waiting for a worker thread). With `serve --workers N` each
 process counts its own; a scrape reaches one of them.
 """
@@ -44,6 +45,17 @@ class Telemetry:
             ["method", "route", "status"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=registry,
+        )
+        self.statements = Histogram(
+            "logmetrics_database_statement_duration_seconds",
+            "Database statements by kind (select, insert, update, delete, with, other), and "
+            "how long each took.",
+            ["kind"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=registry,
+        )
+        storage.observe_statements(
+            lambda kind, seconds: self.statements.labels(kind).observe(seconds)
         )
         registry.register(_StateCollector(storage, pools))
 

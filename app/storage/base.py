@@ -300,6 +300,12 @@ class Storage(abc.ABC):
             RunEnded: the run ended since it was read.
         """
 
+    @abc.abstractmethod
+    def observe_statements(self, observe: Callable[[str, float], None]) -> None:
+        """Call `observe(kind, seconds)` after each database statement, `kind` its first
+        word (`select`, `insert`, `update`, `delete`, `with`, else `other`): for the
+        operators' metrics."""
+
     # Re-parse.
 
     @abc.abstractmethod

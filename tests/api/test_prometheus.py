@@ -40,6 +40,11 @@ def test_ingest_and_requests_are_counted(api, make_job, make_run, post_log):
     job = (("method", "GET"), ("route", "/v1/jobs/{job}"), ("status", "200"))
     assert samples[("logmetrics_http_request_duration_seconds_count", job)] == 1
     assert not any("run-0001" in str(labels) for _name, labels in samples)
+    # Database time, by kind of statement: the chunks' writes among them.
+    statements = "logmetrics_database_statement_duration_seconds"
+    assert samples[(f"{statements}_count", (("kind", "insert"),))] >= 2
+    assert samples[(f"{statements}_count", (("kind", "select"),))] >= 2
+    assert samples[(f"{statements}_sum", (("kind", "select"),))] > 0
 
 
 def test_metrics_need_a_read_token_when_access_control_is_on(start_service):

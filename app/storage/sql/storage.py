@@ -10,9 +10,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import zstandard
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, event, select
 
 from app.errors import (
     DefinitionsChanged,
@@ -65,6 +66,7 @@ from app.storage.sql.statements import IngestStatements
 
 __all__ = ["SqlStorage"]
 
+_STATEMENT_KINDS = frozenset({"select", "insert", "update", "delete", "with"})
 _JOB_CACHE_SECONDS = 5.0
 _JOBS_CACHED = 10_000
 
@@ -313,6 +315,19 @@ class SqlStorage(Storage):
             self._jobs.pop(job.name, None)
             raise
         return self.get_run(job, run.name)
+
+    def observe_statements(self, observe: Callable[[str, float], None]) -> None:
+        engine = self._db.engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def started(conn: Any, _cursor: Any, _sql: str, *_args: Any) -> None:
+            conn.info.setdefault("statement_started", []).append(time.perf_counter())
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def ended(conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+            seconds = time.perf_counter() - conn.info["statement_started"].pop()
+            word = sql.lstrip().split(None, 1)[0].lower() if sql.strip() else "other"
+            observe(word if word in _STATEMENT_KINDS else "other", seconds)
 
     # Re-parse.
 
