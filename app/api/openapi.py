@@ -4,10 +4,15 @@ Tokens are checked by our dependencies, not by FastAPI's security classes, so th
 document would not say that a route takes a bearer token, nor that it can answer 401
 (no token, or one that matches nothing) and 403 (a token without the right). This adds
 both to every operation but `/healthz`, which never asks.
+
+FastAPI also documents a request it refuses as 422 with its own `HTTPValidationError`,
+but our handler answers `ErrorPublic` (`invalid_request`, with `details`): the document
+says so, and drops FastAPI's two models, which nothing then names.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,6 +25,11 @@ _ANSWERS = {
     "401": "Access control is on and the request has no token, or one that matches nothing.",
     "403": "The token may not do this (a read token writing, a run's token on another run), "
     "or the request's Host or Origin is not allowed.",
+}
+_FASTAPIS = ("HTTPValidationError", "ValidationError")
+_INVALID = {
+    "description": "The request is not valid (`invalid_request`): `message` joins every "
+    "problem, and `details` lists each one's `location` and `message`."
 }
 
 
@@ -39,14 +49,20 @@ def install_openapi(api: FastAPI) -> None:
         }
         error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}
         for path, operations in schema.get("paths", {}).items():
-            if path in _OPEN:
-                continue
             for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                invalid = responses.get("422", {}).get("content", {}).get("application/json")
+                if invalid == {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}:
+                    responses["422"] = {**_INVALID, "content": error}
+                if path in _OPEN:
+                    continue
                 # `{}`: with access control off no token is needed.
                 operation["security"] = [{"bearer": []}, {}]
-                responses = operation.setdefault("responses", {})
                 for status, text in _ANSWERS.items():
                     responses.setdefault(status, {"description": text, "content": error})
+        if "HTTPValidationError" not in json.dumps(schema.get("paths", {})):
+            for name in _FASTAPIS:
+                components.get("schemas", {}).pop(name, None)
         api.openapi_schema = schema
         return schema
 

@@ -167,8 +167,8 @@ class JobCreate(_Request):
         pattern=NAME_PATTERN,
         max_length=63,
         examples=["gan-tuning"],
-        description="The job's name: 1 to 63 letters, digits and hyphens, starting with a letter "
-        "or digit.",
+        description="The job's name: 1 to 63 letters, digits and hyphens, starting and ending "
+        "with a letter or digit.",
     )
     objective: ObjectiveIn = Field(
         description="The metric that ranks the runs, and whether to maximize or minimize it."
@@ -201,11 +201,16 @@ class JobCreate(_Request):
 
 class RunCreate(_Request):
     name: str | None = Field(
-        None, pattern=NAME_PATTERN, max_length=63, description="Generated when left out."
+        None,
+        pattern=NAME_PATTERN,
+        max_length=63,
+        description="The run's name: 1 to 63 letters, digits and hyphens, starting and ending "
+        "with a letter or digit; left out, the next free `run-0001`, `run-0002`, ...",
     )
     hyperparameters: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
-        description="At most 100; numbers and booleans are stored as strings.",
+        description="The run's hyperparameters, at most 100; numbers and booleans are stored as "
+        "strings.",
     )
 
 
@@ -367,7 +372,10 @@ class SearchProgress(BaseModel):
 class JobPublic(BaseModel):
     name: str = Field(description="The job's name.")
     status: JobStatus = Field(description="InProgress, Completed, Failed, Stopping or Stopped.")
-    status_reason: str | None = Field(description="Why the job failed, if it did.")
+    status_reason: str | None = Field(
+        description="Why the job failed (no run reported a value of the objective metric); "
+        "null unless it failed."
+    )
     objective: ObjectivePublic = Field(description="The metric that ranks the runs.")
     metric_definitions: list[MetricDefinitionPublic] = Field(
         description="The named regexes, in order."
@@ -395,7 +403,8 @@ class JobPublic(BaseModel):
         description="How far the search has come; null without a search."
     )
     completion: CompletionPublic | None = Field(
-        description="The completion criterion the search met, and when."
+        description="The completion criterion the search met, and when; null while it has met "
+        "none, and for a job without a search."
     )
     training_job_status_counters: TrainingJobStatusCounters = Field(
         description="AMT's counts of the runs by status."
@@ -421,7 +430,9 @@ class LeasePublic(BaseModel):
     hyperparameters: dict[str, str] = Field(
         description="The run's hyperparameters, as text: the search's choice and the static ones."
     )
-    command: list[str] | None = Field(description="None: run `training_image`.")
+    command: list[str] | None = Field(
+        description="The argv to run; null when the job names no command: run `training_image`."
+    )
     training_image: str | None = Field(
         description="The image the job names, for a worker to run when there is no command."
     )
@@ -431,7 +442,7 @@ class LeasePublic(BaseModel):
         description="Stop the run after this many seconds; null for no limit."
     )
     lease_seconds: float = Field(
-        description="The run fails as `worker lost` after this long without a heartbeat."
+        description="Seconds without a heartbeat after which the run fails as `worker lost`."
     )
     ingest_token: str | None = Field(
         description="A token that may post logs to this run only; null when access control is off."
@@ -439,7 +450,9 @@ class LeasePublic(BaseModel):
 
 
 class LeaseAnswer(BaseModel):
-    lease: LeasePublic | None = Field(description="None: no job has a run to start now.")
+    lease: LeasePublic | None = Field(
+        description="The run to start, and how; null when no job has a run to start now."
+    )
     jobs_in_progress: int = Field(
         description="Jobs among those asked about that have not ended: 0 means none ever will."
     )
@@ -448,7 +461,8 @@ class LeaseAnswer(BaseModel):
 class HeartbeatPublic(BaseModel):
     status: RunStatus = Field(description="The run's status.")
     stop_requested: str | None = Field(
-        description="The service asks the run to stop, for this reason: end the command."
+        description="Why the service asks the run to stop (end the command); null while it does "
+        "not."
     )
 
 
@@ -519,9 +533,14 @@ class RunPublic(BaseModel):
     job: str = Field(description="The job's name.")
     name: str = Field(description="The run's name.")
     status: RunStatus = Field(description="InProgress, Completed, Failed or Stopped.")
-    failure_reason: str | None = Field(description="Why the run failed or was stopped, if it was.")
+    failure_reason: str | None = Field(
+        description="Why the run failed or was stopped, as given when it ended; null if none was."
+    )
     stopped_early: bool = Field(description="Early stopping or Hyperband stopped the run.")
-    worker: str | None = Field(description="The worker the search leased the run to.")
+    worker: str | None = Field(
+        description="The worker the search leased the run to; null for a run started through "
+        "`POST /v1/jobs/{job}/runs`."
+    )
     created_at: datetime = Field(description="When the run was created.")
     ended_at: datetime | None = Field(description="When the run ended; null while it has not.")
     hyperparameters: dict[str, str] = Field(description="The run's hyperparameters, as text.")
@@ -543,8 +562,8 @@ class RunDetailPublic(RunPublic):
 class RunCreated(RunDetailPublic):
     ingest_token: str | None = Field(
         description=(
-            "When tokens are on: a token that may only post this run's logs and complete it. "
-            "Shown once."
+            "A token that may only post this run's logs and complete it, shown this once; null "
+            "when access control is off."
         )
     )
 
@@ -572,11 +591,12 @@ class SeriesPoint(BaseModel):
     step: int = Field(description="The point's step.")
     value: float = Field(description="The value.")
     timestamp: datetime = Field(
-        description="When its chunk was received (or the chunk's `timestamp`)."
+        description="When its chunk was received, or the time the chunk's `timestamp` query "
+        "parameter gave."
     )
     stream: str = Field(description="The stream of its line.")
     line: int = Field(description="Its 1-based line number in the stream.")
-    offset: int = Field(description="Byte offset of the line's start in its stream.")
+    offset: int = Field(description="The 0-based byte offset of the line's start in its stream.")
 
 
 class SeriesPublic(BaseModel):
@@ -590,7 +610,9 @@ class SeriesPublic(BaseModel):
 class RunSeriesPublic(BaseModel):
     run: str = Field(description="The run's name.")
     status: RunStatus = Field(description="The run's status.")
-    objective_value: float | None = Field(description="The run's objective value.")
+    objective_value: float | None = Field(
+        description="The run's objective value; null while it has none."
+    )
     count: int = Field(description="The run's points of the metric, before thinning.")
     points: list[tuple[int, float]] = Field(description="(step, value) pairs.")
 
@@ -611,7 +633,8 @@ class ParsedPoint(BaseModel):
     )
     line: int = Field(description="The 1-based line number.")
     span: tuple[int, int] | None = Field(
-        description="Where the value lies in the line's text (character offsets)."
+        description="Where the value lies in the line's entry of `texts`, as 0-based [start, end) "
+        "character offsets; null when the definition was matched against another rendering."
     )
 
 
@@ -621,8 +644,9 @@ class ParsedRejection(BaseModel):
     capture: str | None = Field(description="What the value group captured; null for a time-out.")
     reason: str = Field(description="Why no point was made.")
     span: tuple[int, int] | None = Field(
-        description="Where the capture lies in the line's text (character offsets); null for a "
-        "time-out."
+        description="Where the capture lies in the line's entry of `texts`, as 0-based [start, "
+        "end) character offsets; null for a time-out, and when the definition was matched "
+        "against another rendering."
     )
 
 
