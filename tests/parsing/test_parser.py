@@ -1,5 +1,8 @@
 """The parsing contract, points 3 to 7: literal log text in, expected points out."""
 
+import gc
+import time
+
 import pytest
 
 from app.parsing import (
@@ -10,6 +13,7 @@ from app.parsing import (
     compile_definitions,
     parse_log,
 )
+from app.parsing.matching import cpu_time
 from app.parsing.parser import NOT_A_NUMBER, SUSPENDED, TIMED_OUT
 from app.records import Point, Rejection, StreamState
 
@@ -319,6 +323,18 @@ def test_a_regex_that_keeps_timing_out_is_skipped_for_the_rest_of_the_chunk():
     # The next chunk tries the regex again.
     again = parser.feed(result.state, b"a" * 40 + b"!\n")
     assert [r.reason for r in again.rejections] == [TIMED_OUT]
+
+
+def test_a_garbage_collection_pass_is_not_charged_to_the_regex_that_was_searching():
+    # A pass runs in whichever thread allocates at the wrong moment: in the service, it
+    # took a whole chunk's CPU budget and skipped lines of a harmless regex.
+    garbage = [[index] for index in range(400_000)]  # objects the collector must visit
+    thread_started, charged_started = time.thread_time(), cpu_time()
+    gc.collect()
+    collecting = time.thread_time() - thread_started
+    charged = cpu_time() - charged_started
+    del garbage
+    assert charged < collecting / 10, (charged, collecting)
 
 
 # 7. Positions.
