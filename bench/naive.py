@@ -68,7 +68,7 @@ def naive_parse(
     for number, piece in enumerate(_raw_lines(log, log_format), 1):
         start = offset
         offset += len(piece)
-        raw = _strip_line_end(piece)
+        raw = _strip_line_end(piece, log_format)
         texts = {
             rendering: _line_text(raw, rendering, max_line_bytes)
             for rendering in {d.rendering for d in compiled}
@@ -117,7 +117,9 @@ def _raw_lines(log: bytes, log_format: LogFormat) -> list[bytes]:
     return lines
 
 
-def _strip_line_end(piece: bytes) -> bytes:
+def _strip_line_end(piece: bytes, log_format: LogFormat) -> bytes:
+    if log_format is LogFormat.CLOUDWATCH:  # lines end at `\n` only: a `\r` is text
+        return piece[:-1] if piece.endswith(b"\n") else piece
     if piece.endswith(b"\r\n"):
         return piece[:-2]
     if piece.endswith((b"\n", b"\r")):

@@ -14,7 +14,6 @@ import itertools
 import re
 from collections.abc import Sequence
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -213,16 +212,6 @@ def cuts(draw: st.DrawFn, log: bytes) -> list[int]:
     return sorted(found)
 
 
-def without_naive_cr(log: bytes) -> bytes:
-    """A CloudWatch log without `\\r` just before a line end or at the end.
-
-    There naive.py and the contract differ (see the xfail test below): the oracle drops
-    that `\\r` as if `\\r\\n` ended a CloudWatch line, where the contract (lines end at
-    `\\n` only, `\\r` shown as `#015`) and the parser keep it.
-    """
-    return re.sub(rb"\r+(?=\n|\Z)", b"", log)
-
-
 def parsed(
     definitions: Sequence[MetricDefinition],
     log: bytes,
@@ -265,8 +254,6 @@ def check_every_path(
 @given(definitions(), st.sampled_from(list(LogFormat)), st.data())
 def test_every_parser_path_gives_the_oracles_points(definitions, log_format, data):
     log = data.draw(logs(definitions), label="log")
-    if log_format is LogFormat.CLOUDWATCH:
-        log = without_naive_cr(log)
     check_every_path(definitions, log, log_format, data.draw(cuts(log), label="cuts"))
 
 
@@ -278,37 +265,21 @@ def test_lines_cut_at_the_line_limit_give_the_oracles_points(
     # A line longer than the limit is matched on its first bytes, cut between
     # characters, also when it is held across chunks as a partial line.
     log = data.draw(logs(definitions), label="log")
-    if log_format is LogFormat.CLOUDWATCH:
-        log = without_naive_cr(log)
     limits = dataclasses.replace(LIMITS, max_line_bytes=max_line_bytes)
     check_every_path(definitions, log, log_format, data.draw(cuts(log), label="cuts"), limits)
 
 
 def test_a_cloudwatch_line_shows_its_carriage_return_as_the_contract_says():
-    # What the xfail test below expects of the oracle: `\r\n` ends a CloudWatch line at
-    # its `\n`, and the `\r` before it is the line's last character, shown as `#015`.
+    # `\r\n` ends a CloudWatch line at its `\n`, and the `\r` before it is the line's
+    # last character, shown as `#015`: the oracle and every path agree.
     definitions = [
         MetricDefinition("loss", r"loss=(\S+)$"),
         MetricDefinition("cr", r"loss=([0-9]+)#015$"),
     ]
     log = b"loss=1\r\nloss=2\nloss=3\r"
-    for scanner in SCANNERS:
-        points, lines = parsed(definitions, log, LogFormat.CLOUDWATCH, scanner)
-        assert points == [("cr", 1.0, 1, 1, 0), ("loss", 2.0, 1, 2, 8), ("cr", 3.0, 2, 3, 15)]
-        assert lines == 3
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "naive.py departs from the contract: its _strip_line_end drops a `\\r` before a "
-        "CloudWatch line's `\\n` (and a `\\r` ending the stream), but CloudWatch lines end "
-        "at `\\n` only and that `\\r` is shown as `#015` (README, parsing contract 4; "
-        "naive.py's own docstring), as the parser does: `loss=1#015` has no `(\\S+)$` "
-        "that reads as a number"
-    ),
-)
-@pytest.mark.parametrize("log", [b"loss=1\r\n", b"loss=1\r"])
-def test_a_cloudwatch_line_keeps_its_carriage_return(log):
-    definitions = [MetricDefinition("loss", r"loss=(\S+)$")]
-    check_every_path(definitions, log, LogFormat.CLOUDWATCH, [])
+    assert naive_parse(definitions, log, LogFormat.CLOUDWATCH).points == [
+        ("cr", 1.0, 1, 1, 0),
+        ("loss", 2.0, 1, 2, 8),
+        ("cr", 3.0, 2, 3, 15),
+    ]
+    check_every_path(definitions, log, LogFormat.CLOUDWATCH, [7, 8, 22])
