@@ -244,9 +244,9 @@ class Parser:
         mark = len(out.points)
         self._match_wide(region, base, first_line, wide, out)
         candidates = {
-            start: candidate._replace(definitions=candidate.definitions - wide)
-            for start, candidate in candidates.items()
-            if candidate.definitions - wide or self._screen.always
+            start: Candidate(end, definitions - wide, text)
+            for start, (end, definitions, text) in candidates.items()
+            if definitions - wide or self._screen.always
         }
         self._match_lines(region, hay, base, first_line, candidates, wide, out)
         # One line's points in the order of the definitions, as line by line.
