@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from app.parsing import LogFormat
+from app.parsing.framing import LineFramer
 from app.parsing.hints import hint_literals, lines_holding, unmatched_hint
 from app.records import Job, Run
 from app.storage import Storage
@@ -14,7 +14,6 @@ __all__ = ["HINT_SCAN_BYTES", "unmatched_hints"]
 
 # Read at most this much of a run's logs for hints: enough for any typo to show.
 HINT_SCAN_BYTES = 8 * 1024 * 1024
-_TEXT_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 def unmatched_hints(storage: Storage, job: Job, run: Run) -> dict[str, str]:
@@ -40,13 +39,11 @@ def unmatched_hints(storage: Storage, job: Job, run: Run) -> dict[str, str]:
 
 def _lines(storage: Storage, job: Job, run: Run) -> Iterator[bytes]:
     left = HINT_SCAN_BYTES
+    framer = LineFramer(LogFormat(job.log_format))
     for stream in run.streams:
         if left <= 0:
             return
         stop = min(stream.next_offset, left)
         left -= stop
         data = b"".join(storage.read_log(job, run.name, stream.name, 0, stop).pieces)
-        if job.log_format == LogFormat.TEXT:
-            yield from _TEXT_LINE_END.split(data)
-        else:
-            yield from data.split(b"\n")
+        yield from framer.lines(data)

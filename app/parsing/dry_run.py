@@ -11,6 +11,7 @@ from app.parsing.definitions import (
     compile_definitions,
     rendering_reason,
 )
+from app.parsing.framing import LineFramer
 from app.parsing.hints import hint_literals, lines_holding, unmatched_hint
 from app.parsing.lines import line_text
 from app.parsing.parser import Parser, ParserLimits
@@ -130,12 +131,7 @@ def _line_texts(
     log: bytes, log_format: LogFormat, rendering: LogFormat, max_bytes: int
 ) -> tuple[str, ...]:
     """Every line of a whole log, cut as `log_format` cuts it, in `rendering`."""
-    if log_format is LogFormat.TEXT:
-        raws = log.splitlines()  # ends at \n, \r\n and \r only, as text logs do
-    else:
-        raws = log.split(b"\n")
-        if raws and raws[-1] == b"":
-            raws.pop()
+    raws = LineFramer(log_format).lines(log)
     return tuple(line_text(raw, rendering, max_bytes) for raw in raws)
 
 

@@ -7,20 +7,21 @@ import re
 from app.parsing.definitions import LogFormat
 
 __all__ = [
+    "CLEANED",
     "clean_text_lines",
-    "count_line_ends",
     "dirty_lines",
     "line_text",
     "plain_line_text",
     "render_lines",
 ]
 
-# CSI (`ESC [ ... final`) and OSC (`ESC ] ... BEL` or `ESC ] ... ESC \`) sequences, then
-# any other C0 control character but tab. Text lines never hold `\n` or `\r`; the OSC
-# body excludes `\n` anyway so that lines joined by `\n` clean exactly as one by one.
-_ANSI_AND_CONTROLS = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[\x00-\x08\x0b-\x1f]"
-)
+# What cleaning a `text` line removes: CSI (`ESC [ ... final`) and OSC (`ESC ] ... BEL` or
+# `ESC ] ... ESC \`) sequences, then any other C0 control character but tab. Text lines
+# never hold `\n` or `\r`; the OSC body excludes `\n` anyway so that lines joined by `\n`
+# clean exactly as one by one. The run page removes the same from the lines it shows
+# (it is handed this source, which JavaScript reads alike).
+CLEANED = r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[\x00-\x08\x0b-\x1f]"
+_ANSI_AND_CONTROLS = re.compile(CLEANED)
 # What CloudWatch (through the syslog agent SageMaker uses) shows as `#` and three octal
 # digits: C0 control characters, `\r` and DEL included, `\n` being the line end.
 _CLOUDWATCH_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
@@ -96,17 +97,6 @@ def dirty_lines(hay: bytes, carriage_return: bool = False) -> list[tuple[int, in
         spans.append((hay.rfind(b"\n", 0, position) + 1, end))
         position = marked.find(b"\x00", end)
     return spans
-
-
-def count_line_ends(
-    data: bytes, log_format: LogFormat, start: int = 0, end: int | None = None
-) -> int:
-    """How many lines end in `data[start:end]` (`\\r\\n` is one end in text logs)."""
-    stop = len(data) if end is None else end
-    newlines = data.count(b"\n", start, stop)
-    if log_format is LogFormat.CLOUDWATCH:
-        return newlines
-    return newlines + data.count(b"\r", start, stop) - data.count(b"\r\n", start, stop)
 
 
 def _truncate(raw: bytes, max_bytes: int) -> bytes:

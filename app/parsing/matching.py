@@ -37,6 +37,7 @@ __all__ = [
     "Matcher",
     "ParserLimits",
     "RegionText",
+    "merge_results",
 ]
 
 _LINE_END = regex.compile("\n")
@@ -116,6 +117,29 @@ class ChunkResult:
     rejected: Mapping[str, int] = field(default_factory=dict)
     timeouts: Mapping[str, int] = field(default_factory=dict)
     cpu_spent: float = field(default=0.0, compare=False)
+
+
+def merge_results(results: Sequence[ChunkResult], order: Mapping[str, int]) -> ChunkResult:
+    """One result from results for the same lines (by parsers of a job's renderings):
+    points in line order, then in the job's `order` of definitions, as one parser gives."""
+    points = sorted(
+        (point for result in results for point in result.points),
+        key=lambda point: (point.line, order[point.metric]),
+    )
+    rejections = sorted(
+        (rejection for result in results for rejection in result.rejections),
+        key=lambda rejection: (rejection.line, rejection.metric),
+    )
+    first = results[0]
+    return ChunkResult(
+        first.state,
+        first.lines,
+        tuple(points),
+        tuple(rejections),
+        {name: n for result in results for name, n in result.rejected.items()},
+        {name: n for result in results for name, n in result.timeouts.items()},
+        max(result.cpu_spent for result in results),
+    )
 
 
 class RegionText:

@@ -5,9 +5,9 @@ state of each stream (offset, line count, the line not yet ended) is a `StreamSt
 that the caller keeps and hands back with the next chunk. Feeding a stream in any split
 gives the same points as feeding it whole.
 
-Lines are cut from the raw bytes and decoded one at a time: line ends are ASCII and
-never occur inside a UTF-8 sequence, so this decodes exactly as the whole stream would,
-and a character split across two chunks lies whole in the held partial line.
+Lines are cut from the raw bytes (`framing`), then decoded: line ends are ASCII, never
+inside a UTF-8 sequence, so this decodes exactly as the whole stream would, and a
+character split across two chunks lies whole in the held partial line.
 
 A chunk's whole lines form a region, matched in two ways that give the same points:
 definitions that provably stay within a line and may match on many of its lines run
@@ -24,7 +24,8 @@ import regex
 
 from app.parsing.bounds import line_bound
 from app.parsing.definitions import CompiledDefinition, LogFormat
-from app.parsing.lines import count_line_ends, line_text, plain_line_text, render_lines
+from app.parsing.framing import LineFramer
+from app.parsing.lines import line_text, plain_line_text, render_lines
 from app.parsing.matching import (
     NOT_A_NUMBER,
     OVER_BUDGET,
@@ -35,6 +36,7 @@ from app.parsing.matching import (
     Matcher,
     ParserLimits,
     RegionText,
+    merge_results,
 )
 from app.parsing.screening import Candidate, LiteralScreen
 from app.records import StreamState
@@ -49,7 +51,6 @@ __all__ = [
     "ParserLimits",
 ]
 
-_CR_TO_LF = bytes.maketrans(b"\r", b"\n")
 # A screened line-bound definition runs over the whole region when its literals occur in
 # the region's first _WIDE_SAMPLE bytes at least once in _WIDE_SHARE lines (and at least
 # _WIDE_HITS times): then one scan costs less than a call per line.
@@ -80,6 +81,7 @@ class Parser:
         """
         self.definitions = tuple(definitions)
         self.log_format = log_format
+        self.framer = LineFramer(log_format)
         self.limits = limits or ParserLimits()
         renderings = sorted({definition.rendering for definition in self.definitions})
         # Definitions matched against another rendering than the job's (a pasted
@@ -120,7 +122,8 @@ class Parser:
             The points and rejections of the lines the chunk completes, and the new state.
         """
         if self._parts:
-            return self._merged([part.feed(state, chunk, budget) for part in self._parts])
+            results = [part.feed(state, chunk, budget) for part in self._parts]
+            return merge_results(results, self._order)
         out = Collector(
             self.limits.rejections_kept,
             self.limits.cpu_budget(len(chunk)) if budget is None else budget,
@@ -128,10 +131,9 @@ class Parser:
         lines = state.lines
         partial, partial_length = state.partial, state.partial_length
         pos = 1 if state.skip_lf and chunk[:1] == b"\n" else 0
-        skip_lf = state.skip_lf and not chunk
-
+        framer = self.framer
         if partial_length and pos < len(chunk):
-            end = self._first_line_end(chunk, pos)
+            end = framer.first_end(chunk, pos)
             if end < 0:
                 kept = partial + chunk[pos : pos + self._keep - len(partial)]
                 partial_length += len(chunk) - pos
@@ -142,13 +144,13 @@ class Parser:
             self._match_partial(raw, lines + 1, state.offset - partial_length, out)
             lines += 1
             partial, partial_length = b"", 0
-            pos = self._after_line_end(chunk, end)
+            pos = framer.after_end(chunk, end)
 
-        region_end = self._last_line_end(chunk, pos)
+        region_end = framer.region_end(chunk, pos)
         if region_end > pos:
             lines += self._parse_region(chunk[pos:region_end], state.offset + pos, lines + 1, out)
-        if region_end > 0 and region_end == len(chunk) and chunk[-1:] == b"\r":
-            skip_lf = self.log_format is LogFormat.TEXT
+        # A `\r` ending the chunk waits for the `\n` that may open the next one.
+        skip_lf = framer.ends_with_cr(chunk, region_end) or (state.skip_lf and not chunk)
         if region_end < len(chunk):
             partial = chunk[region_end : region_end + self._keep]
             partial_length = len(chunk) - region_end
@@ -158,7 +160,7 @@ class Parser:
     def finish(self, state: StreamState) -> ChunkResult:
         """Parse the line still held at the end of a stream, if any."""
         if self._parts:
-            return self._merged([part.finish(state) for part in self._parts])
+            return merge_results([part.finish(state) for part in self._parts], self._order)
         out = Collector(self.limits.rejections_kept, self.limits.cpu_budget(len(state.partial)))
         if not state.partial_length:
             return out.result(StreamState(state.offset, state.lines), 0)
@@ -166,78 +168,23 @@ class Parser:
         self._match_partial(state.partial, state.lines + 1, start, out)
         return out.result(StreamState(state.offset, state.lines + 1), 1)
 
-    def _merged(self, results: Sequence[ChunkResult]) -> ChunkResult:
-        """One result from the parts' results for the same lines: points in line order,
-        then in the order of the job's definitions, as one parser would give them."""
-        order = self._order
-        points = sorted(
-            (point for result in results for point in result.points),
-            key=lambda point: (point.line, order[point.metric]),
-        )
-        rejections = sorted(
-            (rejection for result in results for rejection in result.rejections),
-            key=lambda rejection: (rejection.line, rejection.metric),
-        )
-        first = results[0]
-        return ChunkResult(
-            first.state,
-            first.lines,
-            tuple(points),
-            tuple(rejections),
-            {name: n for result in results for name, n in result.rejected.items()},
-            {name: n for result in results for name, n in result.timeouts.items()},
-            max(result.cpu_spent for result in results),
-        )
-
-    # Cutting lines.
-
-    def _first_line_end(self, chunk: bytes, pos: int) -> int:
-        newline = chunk.find(b"\n", pos)
-        if self.log_format is LogFormat.CLOUDWATCH:
-            return newline
-        carriage = chunk.find(b"\r", pos)
-        if newline < 0 or carriage < 0:
-            return max(newline, carriage)
-        return min(newline, carriage)
-
-    def _after_line_end(self, chunk: bytes, end: int) -> int:
-        return end + (2 if chunk[end : end + 2] == b"\r\n" else 1)
-
-    def _last_line_end(self, chunk: bytes, pos: int) -> int:
-        last = chunk.rfind(b"\n", pos)
-        if self.log_format is LogFormat.TEXT:
-            last = max(last, chunk.rfind(b"\r", pos))
-        return last + 1 if last >= 0 else pos
-
-    def _pieces(self, region: bytes) -> list[bytes]:
-        """The region's lines with their line ends."""
-        if self.log_format is LogFormat.TEXT:
-            # `bytes.splitlines` ends lines at `\n`, `\r\n` and `\r` only, as text logs do.
-            return region.splitlines(keepends=True)
-        return [piece + b"\n" for piece in region.split(b"\n")[:-1]]
-
-    def _raw(self, piece: bytes) -> bytes:
-        """A line without its line end."""
-        return piece.rstrip(b"\r\n") if self.log_format is LogFormat.TEXT else piece[:-1]
-
     # Matching.
 
     def _parse_region(self, region: bytes, base: int, first_line: int, out: Collector) -> int:
         """Match the whole lines of `region`, which starts a line and ends a line."""
-        line_count = count_line_ends(region, self.log_format)
+        line_count = self.framer.count(region)
         if not self.definitions:
             return line_count
-        text_log = self.log_format is LogFormat.TEXT
-        # Same length, so positions carry over; `\r\n` becomes an empty line in between,
-        # which no literal and no control byte can fall in.
-        hay = region.translate(_CR_TO_LF) if text_log and b"\r" in region else region
+        # A `\r\n` becomes an empty line in between, which no literal and no control byte
+        # can fall in.
+        hay = self.framer.with_lf_ends(region)
+        cr_in_lines = self.log_format is LogFormat.CLOUDWATCH
         wide = self._wide(hay)
         candidates: dict[int, Candidate] = {}
         # The literal scan picks lines for the screened definitions searched line by line.
         if any(index not in wide for index in self._screen.screened):
-            candidates = self._screen.candidates(
-                region, hay, not text_log, self._keep, self.limits.max_line_bytes
-            )
+            limit = self.limits.max_line_bytes
+            candidates = self._screen.candidates(region, hay, cr_in_lines, self._keep, limit)
         if not wide:
             self._match_lines(region, hay, base, first_line, candidates, wide, out)
             return line_count
@@ -271,10 +218,10 @@ class Parser:
         self, region: bytes, base: int, first_line: int, wide: frozenset[int], out: Collector
     ) -> None:
         """Run each of the `wide` definitions once over all the region's lines."""
-        pieces = self._pieces(region)
+        pieces = self.framer.pieces(region)
         offsets = list(itertools.accumulate((len(p) for p in pieces[:-1]), initial=base))
         text = RegionText(
-            render_lines([self._raw(p) for p in pieces], self.rendering, self._keep - 1)
+            render_lines([self.framer.strip_end(p) for p in pieces], self.rendering, self._keep - 1)
         )
         always = {definition.index for definition in self._screen.always}
         for index in sorted(wide):
@@ -299,11 +246,11 @@ class Parser:
         always = tuple(d for d in self._screen.always if d.index not in wide)
         if always:
             start = 0
-            for number, piece in enumerate(self._pieces(region), first_line):
+            for number, piece in enumerate(self.framer.pieces(region), first_line):
                 candidate = candidates.get(start)
                 text = candidate.text if candidate is not None else None
                 if text is None:
-                    text = self._line_text(self._raw(piece)[: self._keep])
+                    text = self._line_text(self.framer.strip_end(piece)[: self._keep])
                 screened = candidate.definitions if candidate is not None else _NONE
                 self._match(text, number, base + start, screened, out, always)
                 start += len(piece)

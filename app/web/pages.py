@@ -21,6 +21,8 @@ from app.errors import NotFound
 from app.objective import ranking_query
 from app.parsing import LogFormat
 from app.parsing.definitions import rendering_of
+from app.parsing.framing import LineFramer
+from app.parsing.lines import CLEANED
 from app.records import Job, JobStatus, MetricSummary, Run, RunStatus
 from app.storage import RunQuery, Storage
 from app.tuning.spec import EarlyStopping
@@ -247,6 +249,11 @@ def _run_state(job: Job, run: Run) -> dict[str, Any]:
         "streams": {
             s.name: {"length": s.next_offset, "lines": s.lines, "pending": s.pending_bytes}
             for s in run.streams
+        },
+        # The parser's own rules, so that the log's tail is cut and cleaned as it is.
+        "line_rules": {
+            "cr_ends": LineFramer(LogFormat(job.log_format)).cr_ends,
+            "cleaned": CLEANED,
         },
     }
 

@@ -3,7 +3,7 @@
 import pytest
 
 from app.parsing import LogFormat
-from app.parsing.lines import clean_text_lines, count_line_ends, line_text
+from app.parsing.lines import clean_text_lines, line_text
 
 TEXT, CLOUDWATCH = LogFormat.TEXT, LogFormat.CLOUDWATCH
 
@@ -47,16 +47,3 @@ def test_a_long_line_is_matched_on_its_first_bytes_cut_between_characters():
 def test_cleaning_lines_together_equals_cleaning_them_one_by_one():
     raws = [b"\x1b]0;unterminated osc", b"next \x1b[1mline\x1b[0m", b"", b"\xe2\x82"]
     assert clean_text_lines(raws, 65536) == [line_text(r, TEXT, 65536) for r in raws]
-
-
-@pytest.mark.parametrize(
-    ("data", "log_format", "ends"),
-    [
-        (b"a\nb\r\nc\rd", TEXT, 3),
-        (b"a\nb\r\nc\rd", CLOUDWATCH, 2),
-        (b"\r\r\n\n", TEXT, 3),
-        (b"", TEXT, 0),
-    ],
-)
-def test_line_ends(data, log_format, ends):
-    assert count_line_ends(data, log_format) == ends

@@ -225,3 +225,33 @@ def test_a_metric_chart_titles_its_axes_and_shows_values_on_hover_not_in_a_legen
     tip.wait_for(state="visible")
     assert tip.inner_text().startswith(f"step {SWEEP[0].epochs} · {OBJECTIVE} ")
     assert tab.errors == []
+
+
+def test_a_cloudwatch_logs_tail_is_cut_at_newlines_only_as_the_parser_cuts_it(api, browse):
+    """In a CloudWatch log a `\\r` is text: a line holding one is one line, numbered once."""
+    created = api.post(
+        "/v1/jobs",
+        json={
+            "name": "cw",
+            "objective": {"MetricName": "loss", "Type": "Minimize"},
+            "metric_definitions": [{"Name": "loss", "Regex": r"loss=([0-9.]+)"}],
+            "log_format": "cloudwatch",
+        },
+    )
+    assert created.status_code == 201, created.text
+    start_run(api, "cw", RunSpec("bars", "adam", 0.001, 0.95))
+    post(api, "cw", "bars", b"step 1 50%\rloss=0.5\n\x1b[32mstep 2\x1b[0m loss=0.25\n")
+
+    tab = browse("/jobs/cw/runs/bars")
+    tab.wait_ready()
+
+    rows = tab.page.eval_on_selector_all(
+        "#log-view .line",
+        "rows => rows.map(r => [r.querySelector('.ln').textContent, "
+        "r.querySelector('.text').textContent, r.classList.contains('has-points')])",
+    )
+    assert rows == [
+        ["1", "step 1 50%loss=0.5", True],
+        ["2", "step 2 loss=0.25", True],
+    ]
+    assert tab.errors == []

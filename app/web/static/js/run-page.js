@@ -12,10 +12,12 @@ const OBJECTIVE_COLOR = "#e8590c";
 const METRIC_COLOR = "#1c5fc9";
 const LF = 10;
 const CR = 13;
-// What a terminal would not show: ANSI CSI and OSC sequences, C0 controls other than tab.
-const INVISIBLE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\x00-\x08\x0b-\x1f\x7f]/g;
 
 let state = pageState();
+// The parser's rules, from the server: whether a lone \r ends a line (text logs) or is
+// text (CloudWatch logs), and what cleaning removes (ANSI sequences, C0 controls but tab).
+const CR_ENDS = state.line_rules.cr_ends;
+const INVISIBLE = new RegExp(state.line_rules.cleaned, "g");
 const base = `/v1/jobs/${enc(state.job)}/runs/${enc(state.run)}`;
 const grid = document.getElementById("metric-charts");
 const logView = document.getElementById("log-view");
@@ -102,8 +104,8 @@ function renderTabs() {
   tabs.hidden = names.length < 2;
 }
 
-// Splits raw bytes into lines as the parser does (\n, \r\n or a lone \r end one), each
-// with the byte offset of its start. `start` is the offset of bytes[0]; when it is not
+// Splits raw bytes into lines as the parser does (\n, \r\n or, where CR_ENDS, a lone \r end
+// one), each with the byte offset of its start. `start` is the offset of bytes[0]; when it is not
 // 0, bytes[0] is the byte before the shown range, asked for to tell where lines start.
 function splitLines(bytes, start) {
   const lines = [];
@@ -111,17 +113,17 @@ function splitLines(bytes, start) {
   let partial = false;
   if (start > 0) {
     if (bytes[0] === LF) p = 1;
-    else if (bytes[0] === CR) p = bytes[1] === LF ? 2 : 1;
+    else if (CR_ENDS && bytes[0] === CR) p = bytes[1] === LF ? 2 : 1;
     else [p, partial] = [1, true];
   }
   while (p < bytes.length) {
     let i = p;
-    while (i < bytes.length && bytes[i] !== LF && bytes[i] !== CR) i++;
+    while (i < bytes.length && bytes[i] !== LF && !(CR_ENDS && bytes[i] === CR)) i++;
     const ended = i < bytes.length;
     lines.push({ offset: start + p, text: decoder.decode(bytes.subarray(p, i)), partial, pending: !ended });
     partial = false;
     if (!ended) break;
-    p = bytes[i] === CR && bytes[i + 1] === LF ? i + 2 : i + 1;
+    p = CR_ENDS && bytes[i] === CR && bytes[i + 1] === LF ? i + 2 : i + 1;
   }
   return lines;
 }
