@@ -18,7 +18,7 @@ on the lines a literal scan picks (`screening`). The regexes alone decide what m
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import regex
 
@@ -33,6 +33,7 @@ from app.parsing.matching import (
     TIMED_OUT,
     ChunkResult,
     Collector,
+    LineWork,
     Matcher,
     ParserLimits,
     RegionText,
@@ -186,7 +187,7 @@ class Parser:
             limit = self.limits.max_line_bytes
             candidates = self._screen.candidates(region, hay, cr_in_lines, self._keep, limit)
         if not wide:
-            self._match_lines(region, hay, base, first_line, candidates, wide, out)
+            self._matcher.lines(self._lines(region, hay, base, first_line, candidates, wide), out)
             return line_count
         mark = len(out.points)
         self._match_wide(region, base, first_line, wide, out)
@@ -195,7 +196,7 @@ class Parser:
             for start, (end, definitions, text) in candidates.items()
             if definitions - wide or self._screen.always
         }
-        self._match_lines(region, hay, base, first_line, candidates, wide, out)
+        self._matcher.lines(self._lines(region, hay, base, first_line, candidates, wide), out)
         # One line's points in the order of the definitions, as line by line.
         order = self._order
         out.points[mark:] = sorted(out.points[mark:], key=lambda p: (p.line, order[p.metric]))
@@ -231,7 +232,7 @@ class Parser:
 
             self._matcher.region(text, (first_line, offsets), index, out, may_match)
 
-    def _match_lines(
+    def _lines(
         self,
         region: bytes,
         hay: bytes,
@@ -239,10 +240,10 @@ class Parser:
         first_line: int,
         candidates: dict[int, Candidate],
         wide: frozenset[int],
-        out: Collector,
-    ) -> None:
-        """Search, line by line, the definitions not run over the whole region: every line
-        when some definition has no literal, else the lines the literal scan picked."""
+    ) -> Iterator[LineWork]:
+        """The lines to search one by one, with the definitions not run over the whole
+        region: every line when some definition has no literal, else those the literal
+        scan picked."""
         always = tuple(d for d in self._screen.always if d.index not in wide)
         if always:
             start = 0
@@ -252,7 +253,7 @@ class Parser:
                 if text is None:
                     text = self._line_text(self.framer.strip_end(piece)[: self._keep])
                 screened = candidate.definitions if candidate is not None else _NONE
-                self._match(text, number, base + start, screened, out, always)
+                yield LineWork(text, number, base + start, self._chosen(screened, always))
                 start += len(piece)
             return
         cleaned = self.rendering is LogFormat.TEXT
@@ -271,29 +272,23 @@ class Parser:
                 # Lines with bytes that cleaning removes all have their text already.
                 max_line = self.limits.max_line_bytes
                 text = plain_line_text(raw, max_line) if cleaned else self._line_text(raw)
-            self._match(text, number, base + start, candidate.definitions, out, ())
+            yield LineWork(text, number, base + start, self._chosen(candidate.definitions, ()))
 
     def _match_partial(self, raw: bytes, number: int, offset: int, out: Collector) -> None:
         """Match a line assembled from a held partial line: one line, screened directly."""
         text = self._line_text(raw)
         screened = frozenset(self._screen.screen(text.encode()))
-        self._match(text, number, offset, screened, out, self._screen.always)
+        work = LineWork(text, number, offset, self._chosen(screened, self._screen.always))
+        self._matcher.lines((work,), out)
 
     def _line_text(self, raw: bytes) -> str:
         return line_text(raw, self.rendering, self.limits.max_line_bytes)
 
-    def _match(
-        self,
-        text: str,
-        number: int,
-        offset: int,
-        screened: frozenset[int],
-        out: Collector,
-        always: Sequence[CompiledDefinition],
-    ) -> None:
-        """Search a line with the `always` definitions and the `screened` ones."""
-        definitions = always
-        if screened:
-            chosen = [self._matcher.definition(index) for index in screened]
-            definitions = sorted([*always, *chosen], key=lambda d: d.index)
-        self._matcher.line(text, number, offset, definitions, out)
+    def _chosen(
+        self, screened: frozenset[int], always: Sequence[CompiledDefinition]
+    ) -> Sequence[CompiledDefinition]:
+        """The `always` definitions and the `screened` ones, in the job's order."""
+        if not screened:
+            return always
+        chosen = [self._matcher.definition(index) for index in screened]
+        return sorted([*always, *chosen], key=lambda d: d.index)
