@@ -37,6 +37,7 @@ from app.parsing.matching import (
     Matcher,
     ParserLimits,
     RegionText,
+    in_line_order,
     merge_results,
 )
 from app.parsing.screening import Candidate, LiteralScreen
@@ -198,8 +199,7 @@ class Parser:
         }
         self._matcher.lines(self._lines(region, hay, base, first_line, candidates, wide), out)
         # One line's points in the order of the definitions, as line by line.
-        order = self._order
-        out.points[mark:] = sorted(out.points[mark:], key=lambda p: (p.line, order[p.metric]))
+        out.points[mark:] = in_line_order(out.points[mark:], self._order)
         return line_count
 
     def _wide(self, hay: bytes) -> frozenset[int]:
