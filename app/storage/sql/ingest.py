@@ -26,6 +26,9 @@ from app.summaries import by_metric, empty_summary, fold, objective_value
 
 __all__ = ["check_streams_unmoved", "end_run", "lock_run", "store_chunk", "store_parsed"]
 
+# A stored point's values, in the order `store_parsed` builds them.
+_POINT_ROW = ("run_metric_id", "seq", "step", "value", "timestamp", "stream_id", "line", "offset")
+
 
 def lock_run(conn: Connection, sql: IngestStatements, job: Job, run: Run) -> str | None:
     """Lock the run's row for this transaction; returns the reason the service asked
@@ -140,7 +143,7 @@ def store_parsed(
         return
     ids, summaries = _summaries(conn, sql, run.id, names)
     timestamp = write.timestamp.timestamp()
-    point_rows: list[dict[str, Any]] = []
+    point_rows: list[tuple[Any, ...]] = []  # in the order of _POINT_ROW
     updates = []
     for name in sorted(names):
         summary, numbered = fold(
@@ -153,22 +156,14 @@ def store_parsed(
             examples_kept,
         )
         summaries[name] = summary
+        metric_id = ids[name]
         point_rows += [
-            {
-                "run_metric_id": ids[name],
-                "seq": p.seq,
-                "step": p.step,
-                "value": p.value,
-                "timestamp": timestamp,
-                "stream_id": stream_id,
-                "line": p.line,
-                "offset": p.offset,
-            }
+            (metric_id, p.seq, p.step, p.value, timestamp, stream_id, p.line, p.offset)
             for p in numbered
         ]
         updates.append({"summary_id": ids[name], **_summary_values(summary)})
     if point_rows:
-        sql.insert_points.executemany(conn, point_rows)
+        sql.insert_points.executemany_values(conn, _POINT_ROW, point_rows)
     sql.update_summary.executemany(conn, updates)
     objective = summaries.get(job.objective_metric)
     if objective is not None and objective.count:
