@@ -56,13 +56,20 @@ class LineFramer:
         opening the next chunk would complete as `\\r\\n`."""
         return self.cr_ends and 0 < region_end == len(chunk) and chunk[-1:] == b"\r"
 
-    def count(self, data: bytes, start: int = 0, end: int | None = None) -> int:
-        """How many lines end in `data[start:end]` (a `\\r\\n` ends one)."""
-        stop = len(data) if end is None else end
-        newlines = data.count(b"\n", start, stop)
+    def count(self, data: bytes, lf_ended: bytes | None = None) -> int:
+        """How many lines end in `data` (a `\r\n` ends one).
+
+        Args:
+            lf_ended: `with_lf_ends(data)`, if the caller has it: a pass fewer.
+        """
         if not self.cr_ends:
-            return newlines
-        return newlines + data.count(b"\r", start, stop) - data.count(b"\r\n", start, stop)
+            return data.count(b"\n")
+        if b"\r" not in data:
+            return data.count(b"\n")
+        ends = (
+            lf_ended.count(b"\n") if lf_ended is not None else data.count(b"\n") + data.count(b"\r")
+        )
+        return ends - data.count(b"\r\n")
 
     def pieces(self, region: bytes) -> list[bytes]:
         """A region's lines, each with its line end."""

@@ -174,12 +174,12 @@ class Parser:
 
     def _parse_region(self, region: bytes, base: int, first_line: int, out: Collector) -> int:
         """Match the whole lines of `region`, which starts a line and ends a line."""
-        line_count = self.framer.count(region)
         if not self.definitions:
-            return line_count
+            return self.framer.count(region)
         # A `\r\n` becomes an empty line in between, which no literal and no control byte
         # can fall in.
         hay = self.framer.with_lf_ends(region)
+        line_count = self.framer.count(region, hay)
         cr_in_lines = self.log_format is LogFormat.CLOUDWATCH
         wide = self._wide(hay)
         candidates: dict[int, Candidate] = {}

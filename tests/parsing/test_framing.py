@@ -18,10 +18,12 @@ CLOUDWATCH = LineFramer(LogFormat.CLOUDWATCH)
         (TEXT, b"\r\r\n\n", 3),
         (CLOUDWATCH, b"\r\r\n\n", 2),
         (TEXT, b"", 0),
+        (TEXT, b"a\nb\n", 2),
     ],
 )
 def test_a_crlf_is_one_line_end_and_a_lone_cr_ends_a_text_line_only(framer, data, ends):
     assert framer.count(data) == ends
+    assert framer.count(data, framer.with_lf_ends(data)) == ends
     assert len(framer.pieces(data[: framer.region_end(data)])) == ends
 
 
