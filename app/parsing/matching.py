@@ -135,8 +135,9 @@ class ChunkResult:
 
 def in_line_order(points: Iterable[Point], order: Mapping[str, int]) -> list[Point]:
     """Points by line, and within a line in the job's `order` of definitions (one int
-    a point as the key: half the time of a (line, index) tuple on a dense log)."""
-    span = len(order)
+    a point as the key: half the time of a (line, index) tuple on a dense log). The
+    indices need not start at 0 nor follow each other (a rendering's part of a job)."""
+    span = max(order.values(), default=0) + 1
     return sorted(points, key=lambda point: point.line * span + order[point.metric])
 
 

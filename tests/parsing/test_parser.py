@@ -13,7 +13,7 @@ from app.parsing import (
     compile_definitions,
     parse_log,
 )
-from app.parsing.matching import cpu_time
+from app.parsing.matching import cpu_time, in_line_order
 from app.parsing.parser import NOT_A_NUMBER, SUSPENDED, TIMED_OUT
 from app.records import Point, Rejection, StreamState
 
@@ -359,3 +359,20 @@ def test_a_line_picked_for_one_definition_is_not_searched_again_by_the_others(sc
     points = found([bare, acc], log, scanner=scanner)
     assert points[-3:] == [("bare", 7.0, 100, 100), ("bare", 42.0, 101, 101), ("acc", 0.5, 1, 101)]
     assert len(points) == 102
+
+
+def test_points_of_one_line_keep_the_jobs_order_of_definitions_whatever_indices_a_part_has():
+    # Indices 5 and 3 (a rendering's part of a larger job): line 1's points come before
+    # line 2's, each line's in index order.
+    points = [
+        Point("late", 1.0, None, 2, 10),
+        Point("early", 2.0, None, 2, 10),
+        Point("late", 3.0, None, 1, 0),
+        Point("early", 4.0, None, 1, 0),
+    ]
+    assert [(p.line, p.metric) for p in in_line_order(points, {"late": 5, "early": 3})] == [
+        (1, "early"),
+        (1, "late"),
+        (2, "early"),
+        (2, "late"),
+    ]
