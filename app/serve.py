@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
 from app.config import Settings
 
-__all__ = ["serve"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["serve", "serving_app"]
 
 log = logging.getLogger("logmetrics")
 
@@ -59,12 +64,28 @@ def serve(
         "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
     if workers > 1:
-        uvicorn.run("app.main:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        uvicorn.run("app.serve:serving_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
     else:
-        from app.main import create_app
-
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(serving_app(settings), **options)  # type: ignore[arg-type]
     return 0
+
+
+def serving_app(settings: Settings | None = None) -> FastAPI:
+    """The app a service process runs, its start-up objects set aside from the
+    garbage collector.
+
+    What the imports and the app built (modules, routes, models: some hundreds of
+    thousands of objects) lives as long as the process, and a full collection visits
+    every tracked object: while a 20 MB log was ingested in 1 MiB chunks, the parser's
+    allocations set off four such passes of 60 to 80 ms each (timed by a gc callback).
+    `gc.freeze` moves what exists now to a permanent generation that collections skip;
+    what is made while serving is collected as before.
+    """
+    from app.main import create_app
+
+    app = create_app(settings)
+    gc.freeze()
+    return app
 
 
 def _shown(url: str) -> str:
