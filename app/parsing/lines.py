@@ -8,6 +8,7 @@ from app.parsing.definitions import LogFormat
 
 __all__ = [
     "CLEANED",
+    "REMOVED_FIRST",
     "clean_text_lines",
     "dirty_lines",
     "line_text",
@@ -25,13 +26,14 @@ _ANSI_AND_CONTROLS = re.compile(CLEANED)
 # What CloudWatch (through the syslog agent SageMaker uses) shows as `#` and three octal
 # digits: C0 control characters, `\r` and DEL included, `\n` being the line end.
 _CLOUDWATCH_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
-# The bytes that cleaning removes (or that start a removed sequence): a line holding one
-# may match only after cleaning, so literal hits in its raw bytes say nothing. All of
-# them become NUL in one `translate`, which `bytes.find` then skips through at C speed
-# (a regex character class over the chunk costs ten times more).
-_DIRTY = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
-_MARK_DIRTY = bytes.maketrans(_DIRTY, b"\x00" * len(_DIRTY))
-_MARK_DIRTY_AND_CR = bytes.maketrans(_DIRTY + b"\r", b"\x00" * (len(_DIRTY) + 1))
+# The bytes that cleaning removes or that start a removed sequence (but `\r`, a line end
+# in text logs): a line holding one may match only after cleaning, so literal hits in its
+# raw bytes do not tell which definitions may match it. All of them become NUL in one
+# `translate`, which `bytes.find` then skips through at C speed (a regex character class
+# over the chunk costs ten times more).
+REMOVED_FIRST = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_MARK_DIRTY = bytes.maketrans(REMOVED_FIRST, b"\x00" * len(REMOVED_FIRST))
+_MARK_DIRTY_AND_CR = bytes.maketrans(REMOVED_FIRST + b"\r", b"\x00" * (len(REMOVED_FIRST) + 1))
 
 
 def line_text(raw: bytes, log_format: LogFormat, max_bytes: int) -> str:

@@ -34,8 +34,11 @@ class LiteralScanner(abc.ABC):
     """Finds occurrences of a fixed list of literals in a block of bytes. Thread-safe.
 
     Every occurrence is reported, overlapping ones included, so the literals a line holds
-    tell which definitions may match it.
+    tell which definitions may match it. `one_pass` says whether the scan passes over the
+    data once for all the literals, so that hundreds of them cost about what a few do.
     """
+
+    one_pass: bool = False
 
     @abc.abstractmethod
     def scan(self, data: bytes) -> list[tuple[int, int]]:
@@ -43,6 +46,8 @@ class LiteralScanner(abc.ABC):
 
 
 class HyperscanScanner(LiteralScanner):
+    one_pass = True
+
     def __init__(self, literals: Sequence[Literal]) -> None:
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._database.compile(

@@ -13,11 +13,17 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from app.parsing.definitions import CompiledDefinition, LogFormat
-from app.parsing.lines import clean_text_lines, dirty_lines
+from app.parsing.lines import REMOVED_FIRST, clean_text_lines, dirty_lines
 from app.parsing.literals import Literal, required_literals
 from app.parsing.prefilter import LiteralScanner, build_scanner
 
 __all__ = ["Candidate", "LiteralScreen"]
+
+# Stands for every byte that starts a sequence cleaning removes, in `split` literals: no
+# literal holds a control character, so none holds this.
+_REMOVED = b"\x01"
+_MARK_REMOVED = bytes.maketrans(REMOVED_FIRST, _REMOVED * len(REMOVED_FIRST))
+_MARK_REMOVED_AND_CR = bytes.maketrans(REMOVED_FIRST + b"\r", _REMOVED * (len(REMOVED_FIRST) + 1))
 
 
 class Candidate(NamedTuple):
@@ -56,6 +62,7 @@ class LiteralScreen:
         self._scanner: LiteralScanner | None = (
             build_scanner(self._literals, scanner) if self._literals else None
         )
+        self._splits = self._split_scanner(scanner)
 
     def candidates(
         self, region: bytes, hay: bytes, cr_in_lines: bool, keep: int, max_line: int
@@ -83,19 +90,60 @@ class LiteralScreen:
             candidates[start] = Candidate(end, frozenset(definitions), None)
         if self.rendering is LogFormat.TEXT:
             spans = dirty_lines(hay, carriage_return=cr_in_lines)
-            for start, _ in spans:
-                candidates.pop(start, None)
+            # Raw hits on a dirty line say only that it is worth cleaning.
+            hit = [candidates.pop(start, None) is not None for start, _ in spans]
+            joinable = self._joinable(region, spans, cr_in_lines)
+            spans = [span for i, span in enumerate(spans) if hit[i] or i in joinable]
             candidates.update(self._dirty_candidates(region, spans, keep, max_line))
         return candidates
+
+    def _split_scanner(self, scanner: str) -> LiteralScanner | None:
+        """A scanner for each literal's `split` forms, where one pass finds them all.
+
+        Cleaning can join a literal that a removed sequence splits: `lo\x1b[0mss` is
+        `loss` once cleaned. The raw bytes then hold a proper prefix of the literal
+        right before a removed sequence's first byte (the part before the first
+        sequence inside the occurrence); with that byte marked `_REMOVED`, the prefix
+        and the mark are a literal of their own. A dirty line holding neither a literal
+        nor a split one cannot hold a literal once cleaned. Prefixes end between
+        characters, never inside one, as removed sequences do.
+
+        None without a one-pass scanner (a `bytes.find` per prefix would cost more
+        than cleaning every dirty line): then every dirty line is cleaned.
+        """
+        if self._scanner is None or not self._scanner.one_pass:
+            return None
+        splits = {
+            Literal(literal.text[:cut] + _REMOVED, literal.caseless)
+            for literal in self._literals
+            for cut in range(1, len(literal.text))
+            if literal.text[cut] & 0xC0 != 0x80  # not a UTF-8 continuation byte
+        }
+        ordered = sorted(splits, key=lambda literal: (literal.text, literal.caseless))
+        return build_scanner(ordered, scanner) if ordered else None
+
+    def _joinable(
+        self, region: bytes, spans: Sequence[tuple[int, int]], cr_in_lines: bool
+    ) -> set[int]:
+        """Which of the dirty lines at `spans` hold a split literal (their index); every
+        one when there is no split scanner."""
+        if self._splits is None:
+            return set(range(len(spans)))
+        marks = _MARK_REMOVED_AND_CR if cr_in_lines else _MARK_REMOVED
+        joined = b"\n".join(region[start:end] for start, end in spans).translate(marks)
+        found: set[int] = set()
+        line, counted_to = 0, 0
+        for position, _ in sorted(self._splits.scan(joined)):
+            line += joined.count(b"\n", counted_to, position)
+            counted_to = position
+            found.add(line)
+        return found
 
     def _dirty_candidates(
         self, region: bytes, spans: Sequence[tuple[int, int]], keep: int, max_line: int
     ) -> dict[int, Candidate]:
-        """Lines holding control bytes that may match once cleaned.
-
-        Cleaning can join a literal that an escape sequence split, so what the raw
-        bytes held says nothing; the cleaned lines are screened again, all in one scan.
-        """
+        """Which of the dirty lines at `spans` hold a literal once cleaned: they are
+        cleaned and screened again, all in one scan."""
         if not spans or self._scanner is None:
             return {}
         raws = [region[start : min(end, start + keep)] for start, end in spans]

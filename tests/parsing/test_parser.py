@@ -98,6 +98,35 @@ def test_ansi_colours_and_control_characters_are_removed_before_matching(scanner
     ]
 
 
+def test_literals_that_cleaning_joins_are_found_in_the_escapes_every_way_they_are_cut(scanner):
+    # Cut after each character of the literal `Loss = `, by a colour, a control byte or
+    # a title sequence; and lines that only look close.
+    cuts = [
+        b"Lo\x1b[1mss = 1.5;",
+        b"L\x1b[0m\x1b[1moss = 2.5;",
+        b"Loss\x1b]0;title\x07 = 3.5;",
+        b"Loss =\x07 4.5;",
+        b"Loss \x1b[K= 5.5;",
+        b"\x1b[1mLoss = 6.5;",
+        b"Lo\x1b[1m = 7.5;",  # `ss` is missing
+        b"oss = \x1b[1m8.5;",  # `L` is missing
+    ]
+    log = b"\n".join(cuts) + b"\n"
+    values = [(value, line) for _, value, _, line in found([LOSS], log, scanner=scanner)]
+    assert values == [(1.5, 1), (2.5, 2), (3.5, 3), (4.5, 4), (5.5, 5), (6.5, 6)]
+
+
+def test_a_carriage_return_in_a_cloudwatch_line_is_cleaned_away_for_the_text_rendering(
+    scanner,
+):
+    as_text = MetricDefinition(LOSS.name, LOSS.regex, LogFormat.TEXT)
+    log = b"Lo\rss = 1.5;\nLoss = \r2.5;\nLo\rs = 3.5;\n"
+    assert found([as_text], log, LogFormat.CLOUDWATCH, scanner) == [
+        ("loss", 1.5, 1, 1),
+        ("loss", 2.5, 2, 2),
+    ]
+
+
 def test_cloudwatch_logs_render_tabs_for_sagemakers_xgboost_regex(scanner):
     log = (
         b"[0]\ttrain-auc:0.91120\tvalidation-auc:0.88700\n"
