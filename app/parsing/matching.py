@@ -41,7 +41,6 @@ __all__ = [
     "ParserLimits",
     "RegionText",
     "in_line_order",
-    "merge_results",
 ]
 
 _LINE_END = regex.compile("\n")
@@ -139,26 +138,6 @@ def in_line_order(points: Iterable[Point], order: Mapping[str, int]) -> list[Poi
     indices need not start at 0 nor follow each other (a rendering's part of a job)."""
     span = max(order.values(), default=0) + 1
     return sorted(points, key=lambda point: point.line * span + order[point.metric])
-
-
-def merge_results(results: Sequence[ChunkResult], order: Mapping[str, int]) -> ChunkResult:
-    """One result from results for the same lines (by parsers of a job's renderings):
-    points in line order, then in the job's `order` of definitions, as one parser gives."""
-    points = in_line_order([point for result in results for point in result.points], order)
-    rejections = sorted(
-        (rejection for result in results for rejection in result.rejections),
-        key=lambda rejection: (rejection.line, rejection.metric),
-    )
-    first = results[0]
-    return ChunkResult(
-        first.state,
-        first.lines,
-        tuple(points),
-        tuple(rejections),
-        {name: n for result in results for name, n in result.rejected.items()},
-        {name: n for result in results for name, n in result.timeouts.items()},
-        max(result.cpu_spent for result in results),
-    )
 
 
 class LineWork(NamedTuple):
@@ -352,7 +331,13 @@ class Collector:
             examples = self._examples[rejection.metric] = deque(maxlen=self._kept)
         examples.append(rejection)
 
-    def result(self, state: StreamState, lines: int) -> ChunkResult:
+    def result(
+        self, state: StreamState, lines: int, order: Mapping[str, int] | None = None
+    ) -> ChunkResult:
+        """What was gathered; with `order`, the points are put `in_line_order` (points
+        that several parts of a job gathered, each in line order)."""
+        if order is not None:
+            self.points = in_line_order(self.points, order)
         rejections = sorted(
             (r for examples in self._examples.values() for r in examples),
             key=lambda r: (r.line, r.metric),

@@ -38,7 +38,6 @@ from app.parsing.matching import (
     ParserLimits,
     RegionText,
     in_line_order,
-    merge_results,
 )
 from app.parsing.screening import Candidate, LiteralScreen
 from app.records import StreamState
@@ -87,8 +86,8 @@ class Parser:
         self.limits = limits or ParserLimits()
         renderings = sorted({definition.rendering for definition in self.definitions})
         # Definitions matched against another rendering than the job's (a pasted
-        # SageMaker regex with `#011` in a text job) get a parser of their own over the
-        # same lines: the lines are cut the same way, so the states agree.
+        # SageMaker regex with `#011` in a text job) get a part of their own: the lines
+        # are cut once, and each part matches its definitions in its rendering.
         self._parts = tuple(
             Parser([d for d in self.definitions if d.rendering is r], log_format, limits, scanner)
             for r in (renderings if len(renderings) > 1 else ())
@@ -97,16 +96,15 @@ class Parser:
         mine = () if self._parts else self.definitions
         self._screen = LiteralScreen(mine, self.rendering, scanner)
         bounds = {d.index: line_bound(d.regex) for d in (() if scanner == "none" else mine)}
-        self._matcher = Matcher(
-            self.definitions,
-            self.limits,
-            {
-                index: regex.compile(bound, regex.MULTILINE, cache_pattern=False)
-                for index, bound in bounds.items()
-                if bound is not None
-            },
-        )
+        bounded = {
+            index: regex.compile(bound, regex.MULTILINE, cache_pattern=False)
+            for index, bound in bounds.items()
+            if bound is not None
+        }
+        self._matcher = Matcher(self.definitions, self.limits, bounded)
         self._order = {definition.name: definition.index for definition in self.definitions}
+        # Each part gives its points in line order; together they are put in order again.
+        self._merged = self._order if self._parts else None
         # Keep the partial line one byte past the limit: `line_text` looks at that byte
         # to cut at a character boundary, exactly as it does for a line seen whole.
         self._keep = self.limits.max_line_bytes + 1
@@ -123,9 +121,6 @@ class Parser:
         Returns:
             The points and rejections of the lines the chunk completes, and the new state.
         """
-        if self._parts:
-            results = [part.feed(state, chunk, budget) for part in self._parts]
-            return merge_results(results, self._order)
         out = Collector(
             self.limits.rejections_kept,
             self.limits.cpu_budget(len(chunk)) if budget is None else budget,
@@ -157,29 +152,36 @@ class Parser:
             partial = chunk[region_end : region_end + self._keep]
             partial_length = len(chunk) - region_end
         new_state = StreamState(state.offset + len(chunk), lines, partial, partial_length, skip_lf)
-        return out.result(new_state, lines - state.lines)
+        return out.result(new_state, lines - state.lines, self._merged)
 
     def finish(self, state: StreamState) -> ChunkResult:
         """Parse the line still held at the end of a stream, if any."""
-        if self._parts:
-            return merge_results([part.finish(state) for part in self._parts], self._order)
         out = Collector(self.limits.rejections_kept, self.limits.cpu_budget(len(state.partial)))
         if not state.partial_length:
             return out.result(StreamState(state.offset, state.lines), 0)
         start = state.offset - state.partial_length
         self._match_partial(state.partial, state.lines + 1, start, out)
-        return out.result(StreamState(state.offset, state.lines + 1), 1)
+        return out.result(StreamState(state.offset, state.lines + 1), 1, self._merged)
 
     # Matching.
 
     def _parse_region(self, region: bytes, base: int, first_line: int, out: Collector) -> int:
-        """Match the whole lines of `region`, which starts a line and ends a line."""
+        """Match the whole lines of `region`, which starts a line and ends a line; the
+        lines are cut once for all the parts."""
         if not self.definitions:
             return self.framer.count(region)
         # A `\r\n` becomes an empty line in between, which no literal and no control byte
         # can fall in.
         hay = self.framer.with_lf_ends(region)
-        line_count = self.framer.count(region, hay)
+        for matcher in self._parts or (self,):
+            matcher._match_region(region, hay, base, first_line, out)
+        return self.framer.count(region, hay)
+
+    def _match_region(
+        self, region: bytes, hay: bytes, base: int, first_line: int, out: Collector
+    ) -> None:
+        """Match this parser's definitions against the region's lines (`hay`: the region
+        with `\n` line ends)."""
         cr_in_lines = self.log_format is LogFormat.CLOUDWATCH
         wide = self._wide(hay)
         candidates: dict[int, Candidate] = {}
@@ -189,7 +191,7 @@ class Parser:
             candidates = self._screen.candidates(region, hay, cr_in_lines, self._keep, limit)
         if not wide:
             self._matcher.lines(self._lines(region, hay, base, first_line, candidates, wide), out)
-            return line_count
+            return
         mark = len(out.points)
         self._match_wide(region, base, first_line, wide, out)
         candidates = {
@@ -200,7 +202,6 @@ class Parser:
         self._matcher.lines(self._lines(region, hay, base, first_line, candidates, wide), out)
         # One line's points in the order of the definitions, as line by line.
         out.points[mark:] = in_line_order(out.points[mark:], self._order)
-        return line_count
 
     def _wide(self, hay: bytes) -> frozenset[int]:
         """The line-bound definitions to run once over the region: those run on every line,
@@ -276,6 +277,10 @@ class Parser:
 
     def _match_partial(self, raw: bytes, number: int, offset: int, out: Collector) -> None:
         """Match a line assembled from a held partial line: one line, screened directly."""
+        if self._parts:
+            for part in self._parts:
+                part._match_partial(raw, number, offset, out)
+            return
         text = self._line_text(raw)
         screened = frozenset(self._screen.screen(text.encode()))
         work = LineWork(text, number, offset, self._chosen(screened, self._screen.always))
