@@ -24,9 +24,18 @@ def parse_value(capture: str) -> float | None:
         decimal number (empty, `nan`, `inf`, `93.3%`, `1e999`, ...).
     """
     text = capture.strip()
-    if _DECIMAL.fullmatch(text) is None:
+    if text.isascii() and "_" not in text:
+        # What `float` reads of such a text is a decimal number, `inf` or `nan`: the
+        # check below leaves the decimal ones, and this costs a fifth of matching
+        # `_DECIMAL` (it runs once a point).
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+    elif _DECIMAL.fullmatch(text) is None:
         return None
-    value = float(text)
+    else:
+        value = float(text)
     return value if math.isfinite(value) else None
 
 

@@ -1,6 +1,11 @@
 """Contract point 6: what counts as a value; and integer steps."""
 
+import math
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.parsing.values import parse_step, parse_value
 
@@ -49,6 +54,23 @@ def test_finite_decimal_numbers_are_values(capture, value):
 )
 def test_anything_else_gives_no_value(capture):
     assert parse_value(capture) is None
+
+
+def contract_value(capture):
+    """Contract point 6 as it reads: a finite decimal number once white space is stripped."""
+    text = capture.strip()
+    if re.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", text) is None:
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+@settings(max_examples=2000)
+@given(st.text(alphabet="0123456789.eE+-_ \t\n\x1c\x1f\x85infatyINFATYx\u0661\u00a0", max_size=12))
+def test_any_capture_reads_as_the_contract_says(capture):
+    value = parse_value(capture)
+    expected = contract_value(capture)
+    assert repr(value) == repr(expected)  # and -0.0 stays -0.0
 
 
 @pytest.mark.parametrize(
