@@ -31,6 +31,7 @@ def test_text_lines_lose_ansi_sequences_and_control_characters_but_tab(raw, text
         (b"[0]\ttrain-auc:0.9\tvalidation-auc:0.8", "[0]#011train-auc:0.9#011validation-auc:0.8"),
         (b"bar\r50%\x1b[0m", "bar#01550%#033[0m"),
         (b"\x00\x7f", "#000#177"),
+        (b"\t\x01\t#011\t", "#011#001#011#011#011"),
     ],
 )
 def test_cloudwatch_lines_render_control_characters_in_octal(raw, text):
