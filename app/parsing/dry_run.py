@@ -15,7 +15,7 @@ from app.parsing.framing import LineFramer
 from app.parsing.hints import hint_literals, lines_holding, unmatched_hint
 from app.parsing.lines import line_text
 from app.parsing.parser import Parser, ParserLimits
-from app.records import Point, Rejection, StreamState
+from app.records import Point, Rejection, StreamState, make_point
 from app.summaries import settled_step
 
 __all__ = ["DefinitionReport", "ParsedLog", "number_points", "parse_log"]
@@ -146,7 +146,7 @@ def number_points(points: Sequence[Point], counts: dict[str, int]) -> list[Point
     for point in points:
         metric, value, step, line, offset = point
         count = counts[metric] = counts.get(metric, 0) + 1
-        # A new tuple, not `_replace`: this runs once a point, and `_replace` costs as
-        # much as the search that found it.
-        numbered.append(Point(metric, value, settled_step(step, count), line, offset))
+        # A new tuple, not `_replace` nor `Point(...)`: this runs once a point, and
+        # `_replace` costs as much as the search that found it.
+        numbered.append(make_point((metric, value, settled_step(step, count), line, offset)))
     return numbered

@@ -14,8 +14,8 @@ chunk's budget: charged to the regex searching then, it skipped lines of a harml
 from __future__ import annotations
 
 import bisect
-import functools
 import gc
+import itertools
 import threading
 import time
 from collections import deque
@@ -27,7 +27,7 @@ import regex
 
 from app.parsing.definitions import CompiledDefinition
 from app.parsing.values import parse_step, parse_value
-from app.records import Point, Rejection, StreamState
+from app.records import Point, Rejection, StreamState, make_point
 
 __all__ = [
     "NOT_A_NUMBER",
@@ -43,12 +43,6 @@ __all__ = [
     "in_line_order",
 ]
 
-_LINE_END = regex.compile("\n")
-# `Point(...)` runs the NamedTuple's generated `__new__`, a Python function that costs a
-# third of recording a point; the tuple's own constructor makes the same value.
-_point: Callable[[tuple[str, float, int | None, int, int]], Point] = functools.partial(
-    tuple.__new__, Point
-)
 NOT_A_NUMBER = "not a finite number"
 TIMED_OUT = "timed out"
 SUSPENDED = "skipped: the regex timed out too often in this chunk"
@@ -156,7 +150,7 @@ class RegionText:
     def __init__(self, text: str) -> None:
         self.text = text
         self.starts = [0]
-        self.starts += [match.end() for match in _LINE_END.finditer(text)]
+        self.starts += itertools.accumulate(len(line) + 1 for line in text.split("\n")[:-1])
 
     def line(self, index: int) -> str:
         starts = self.starts
@@ -277,7 +271,7 @@ class Matcher:
             out.reject(Rejection(definition.name, number, offset, capture or "", NOT_A_NUMBER))
             return
         step = parse_step(match.group("step")) if definition.has_step else None
-        out.points.append(_point((definition.name, value, step, number, offset)))
+        out.points.append(make_point((definition.name, value, step, number, offset)))
 
     def _search(
         self, definition: CompiledDefinition, text: str, concurrent: bool = True
