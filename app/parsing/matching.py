@@ -9,6 +9,13 @@ Both are measured by `cpu_time`: the thread's CPU time less what it spent in ful
 of the garbage collector. Such a pass runs in whichever thread allocates at the wrong
 moment, and in a service holding many objects it takes a hundred milliseconds, a whole
 chunk's budget: charged to the regex searching then, it skipped lines of a harmless one.
+
+Reading a thread's CPU clock is a system call (about 1 us here, as much as a short
+search), so searches line by line are first charged by `wall_time`, a clock read in user
+space that never counts less than the CPU clock does. Only a definition whose charges
+come near its budget (`_WALL_SHARE` of it) makes the chunk change over to the CPU clock,
+its charges cut to the CPU time the whole chunk has used so far (no definition can have
+used more), so that waiting for a core or the GIL never skips a harmless regex's lines.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ __all__ = [
     "in_line_order",
 ]
 
+# Searches are charged by the wall clock until one definition's charges reach this share
+# of its budget (see the module's docstring).
+_WALL_SHARE = 0.25
 NOT_A_NUMBER = "not a finite number"
 TIMED_OUT = "timed out"
 SUSPENDED = "skipped: the regex timed out too often in this chunk"
@@ -50,10 +60,12 @@ OVER_BUDGET = "skipped: the regex used up its CPU time for this chunk"
 
 
 class _Collecting(threading.local):
-    """The CPU time this thread has spent in the garbage collector."""
+    """The CPU and wall time this thread has spent in full garbage collections."""
 
     spent = 0.0
     started = 0.0
+    spent_wall = 0.0
+    started_wall = 0.0
 
 
 _COLLECTING = _Collecting()
@@ -68,8 +80,10 @@ def _time_collection(phase: str, info: Mapping[str, int]) -> None:
         return
     if phase == "start":
         _COLLECTING.started = time.thread_time()
+        _COLLECTING.started_wall = time.perf_counter()
     else:
         _COLLECTING.spent += time.thread_time() - _COLLECTING.started
+        _COLLECTING.spent_wall += time.perf_counter() - _COLLECTING.started_wall
 
 
 gc.callbacks.append(_time_collection)
@@ -78,6 +92,13 @@ gc.callbacks.append(_time_collection)
 def cpu_time() -> float:
     """This thread's CPU time in seconds, less what it spent in full garbage collections."""
     return time.thread_time() - _COLLECTING.spent
+
+
+def wall_time() -> float:
+    """Seconds by the monotonic wall clock, less this thread's time in full garbage
+    collections: over any stretch of this thread it counts at least what `cpu_time`
+    does, and it is read without a system call."""
+    return time.perf_counter() - _COLLECTING.spent_wall
 
 
 @dataclass(frozen=True)
@@ -114,7 +135,8 @@ class ChunkResult:
 
     `rejected` and `timeouts` count per metric; `rejections` keeps the latest
     `ParserLimits.rejections_kept` examples of each metric, in stream order;
-    `cpu_spent` is the most CPU time (seconds) any one definition spent.
+    `cpu_spent` is the most time (seconds) any one definition was charged: its CPU time,
+    or more while searches are charged by the wall clock (`Collector.use_cpu_clock`).
     """
 
     state: StreamState
@@ -226,14 +248,16 @@ class Matcher:
     def lines(self, lines: Iterable[LineWork], out: Collector) -> None:
         """Search each line's text with its definitions, within their budgets.
 
-        The clock is read once a search, and each search is charged the CPU time since
-        the one before it ended, which includes the little work of getting to it (a
-        line's text, a point recorded): a definition is never charged less than it used,
-        and a thread's CPU clock, a system call, is read half as often as around each.
+        The clock is read once a search, and each search is charged the time since the
+        one before it ended, which includes the little work of getting to it (a line's
+        text, a point recorded): a definition is never charged less than it used. The
+        clock is `wall_time` until a charge reaches `out.wall_limit`, then `cpu_time`
+        (`Collector.use_cpu_clock`).
         """
         timeouts, spent, budget = out.timeouts, out.spent, out.budget
         most_timeouts = self.limits.timeouts_per_chunk
-        clock = cpu_time()
+        exact, wall_limit = out.exact, out.wall_limit
+        clock = cpu_time() if exact else wall_time()
         for text, number, offset, definitions in lines:
             for definition in definitions:
                 name = definition.name
@@ -248,9 +272,12 @@ class Matcher:
                     match = self._search(definition, text)
                 except TimeoutError:
                     match, slow = self._search_again(definition, text)
-                now = cpu_time()
-                spent[name] = spent.get(name, 0.0) + now - clock
+                now = cpu_time() if exact else wall_time()
+                used = spent[name] = spent.get(name, 0.0) + now - clock
                 clock = now
+                if not exact and used >= wall_limit:
+                    exact = True
+                    clock = out.use_cpu_clock()
                 if slow:
                     out.reject(Rejection(name, number, offset, None, TIMED_OUT))
                 elif match is not None:
@@ -311,11 +338,28 @@ class Collector:
     def __init__(self, kept: int, budget: float) -> None:
         self.points: list[Point] = []
         self.budget = budget
-        self.spent: dict[str, float] = {}  # CPU seconds each definition used
+        # Seconds each definition used: CPU seconds, or more (see `use_cpu_clock`).
+        self.spent: dict[str, float] = {}
+        self.started = cpu_time()
+        self.exact = False  # whether searches are charged by the CPU clock
+        self.wall_limit = budget * _WALL_SHARE
         self._kept = kept
         self._examples: dict[str, deque[Rejection]] = {}
         self._rejected: dict[str, int] = {}
         self.timeouts: dict[str, int] = {}
+
+    def use_cpu_clock(self) -> float:
+        """Charge searches by the CPU clock from now on; its reading.
+
+        Charges so far may hold time spent waiting (for a core, for the GIL); none can
+        exceed the CPU time this chunk has used in all, so each is cut to that.
+        """
+        now = cpu_time()
+        used = now - self.started
+        for name, charged in self.spent.items():
+            self.spent[name] = min(charged, used)
+        self.exact = True
+        return now
 
     def reject(self, rejection: Rejection) -> None:
         counts = self._rejected if rejection.reason == NOT_A_NUMBER else self.timeouts

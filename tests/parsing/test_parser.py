@@ -1,6 +1,7 @@
 """The parsing contract, points 3 to 7: literal log text in, expected points out."""
 
 import gc
+import itertools
 import time
 
 import pytest
@@ -11,9 +12,10 @@ from app.parsing import (
     Parser,
     ParserLimits,
     compile_definitions,
+    matching,
     parse_log,
 )
-from app.parsing.matching import cpu_time, in_line_order
+from app.parsing.matching import Collector, cpu_time, in_line_order, wall_time
 from app.parsing.parser import NOT_A_NUMBER, SUSPENDED, TIMED_OUT
 from app.records import Point, Rejection, StreamState
 
@@ -364,6 +366,46 @@ def test_a_garbage_collection_pass_is_not_charged_to_the_regex_that_was_searchin
     charged = cpu_time() - charged_started
     del garbage
     assert charged < collecting / 10, (charged, collecting)
+
+
+def test_nor_is_it_charged_by_the_wall_clock_that_searches_are_first_charged_by():
+    garbage = [[index] for index in range(400_000)]
+    started, charged_started = time.perf_counter(), wall_time()
+    gc.collect()
+    collecting = time.perf_counter() - started
+    charged = wall_time() - charged_started
+    del garbage
+    assert charged < collecting / 10, (charged, collecting)
+
+
+def test_changing_over_to_the_cpu_clock_cuts_charges_to_the_cpu_time_the_chunk_used():
+    out = Collector(kept=5, budget=1.0)
+    time.sleep(0.2)  # waiting: wall time, no CPU time
+    out.spent.update({"waited": 0.2, "quick": 0.001})
+    out.use_cpu_clock()
+    assert out.exact
+    used = out.spent["waited"]  # cut to what the thread used since the chunk began
+    assert used < 0.1
+    assert out.spent["quick"] == min(0.001, used)  # a smaller charge stays
+
+
+def test_searches_that_wait_are_not_skipped_for_the_time_they_waited(monkeypatch):
+    # As if each search waited a second for a core or for the GIL: the wall clock, which
+    # searches are first charged by, moves a second between any two readings.
+    readings = itertools.count()
+    monkeypatch.setattr(matching, "wall_time", lambda: float(next(readings)))
+    parser = Parser(
+        compile_definitions([MetricDefinition("loss", r"loss=(\S+);")]),
+        limits=ParserLimits(cpu_floor=0.05, cpu_per_kib=0.0),
+        scanner="none",  # every line searched alone, charged search by search
+    )
+    log = b"".join(b"step %d loss=0.5;\n" % i for i in range(100))
+
+    result = parser.feed(StreamState(), log)
+
+    assert result.rejections == ()
+    assert [point.line for point in result.points] == list(range(1, 101))
+    assert result.cpu_spent < 0.05
 
 
 # 7. Positions.
