@@ -188,20 +188,14 @@ class Parser:
         # The literal scan picks lines for the screened definitions searched line by line.
         if any(index not in wide for index in self._screen.screened):
             limit = self.limits.max_line_bytes
-            candidates = self._screen.candidates(region, hay, cr_in_lines, self._keep, limit)
-        if not wide:
-            self._matcher.lines(self._lines(region, hay, base, first_line, candidates, wide), out)
-            return
+            screen = self._screen
+            candidates = screen.candidates(region, hay, cr_in_lines, self._keep, limit, wide)
         mark = len(out.points)
-        self._match_wide(region, base, first_line, wide, out)
-        candidates = {
-            start: Candidate(end, definitions - wide, text)
-            for start, (end, definitions, text) in candidates.items()
-            if definitions - wide or self._screen.always
-        }
+        if wide:
+            self._match_wide(region, base, first_line, wide, out)
         self._matcher.lines(self._lines(region, hay, base, first_line, candidates, wide), out)
-        # One line's points in the order of the definitions, as line by line.
-        out.points[mark:] = in_line_order(out.points[mark:], self._order)
+        if wide:  # one line's points in the order of the definitions, as line by line
+            out.points[mark:] = in_line_order(out.points[mark:], self._order)
 
     def _wide(self, hay: bytes) -> frozenset[int]:
         """The line-bound definitions to run once over the region: those run on every line,

@@ -19,11 +19,20 @@ from app.parsing.prefilter import LiteralScanner, build_scanner
 
 __all__ = ["Candidate", "LiteralScreen"]
 
+# How many scans for parts of the literals a screen keeps (see `_scan_without`).
+_SCANS_KEPT = 16
 # Stands for every byte that starts a sequence cleaning removes, in `split` literals: no
 # literal holds a control character, so none holds this.
 _REMOVED = b"\x01"
 _MARK_REMOVED = bytes.maketrans(REMOVED_FIRST, _REMOVED * len(REMOVED_FIRST))
 _MARK_REMOVED_AND_CR = bytes.maketrans(REMOVED_FIRST + b"\r", _REMOVED * (len(REMOVED_FIRST) + 1))
+
+
+class _Scan(NamedTuple):
+    """A scanner for some of the literals, and which definitions need each of those."""
+
+    scanner: LiteralScanner
+    owners: tuple[frozenset[int], ...]
 
 
 class Candidate(NamedTuple):
@@ -59,32 +68,46 @@ class LiteralScreen:
         # Which definitions need each literal, by the literal's index.
         self._owners = tuple(frozenset(owners) for owners in literals.values())
         self.screened = frozenset(index for owners in self._owners for index in owners)
+        self._engine = scanner
         self._scanner: LiteralScanner | None = (
             build_scanner(self._literals, scanner) if self._literals else None
         )
         self._splits = self._split_scanner(scanner)
+        # Scans for the literals of all but some definitions, by those left out.
+        self._scans: dict[frozenset[int], _Scan | None] = {}
 
     def candidates(
-        self, region: bytes, hay: bytes, cr_in_lines: bool, keep: int, max_line: int
+        self,
+        region: bytes,
+        hay: bytes,
+        cr_in_lines: bool,
+        keep: int,
+        max_line: int,
+        skip: frozenset[int] = frozenset(),
     ) -> dict[int, Candidate]:
-        """The lines of `region` that may match a screened definition, by start.
+        """The lines of `region` that may match a screened definition not in `skip`, by
+        start.
 
         Args:
             hay: `region` with a text log's `\\r`s turned into `\\n`s.
             cr_in_lines: whether a `\\r` may lie inside a line (a log that ends lines at
                 `\\n` only), where cleaning removes it.
             keep: bytes of a line to keep for matching (one past `max_line`).
+            skip: definitions searched another way (over the whole region): literals
+                only they need are not looked for, which on a log where every line holds
+                some spares most of the scan's hits.
         """
-        if self._scanner is None:
+        scan = self._scan_without(skip)
+        if scan is None:
             return {}
         found: dict[int, tuple[int, set[int]]] = {}
         line_start, line_end, owners = 0, -1, set[int]()
-        for position, literal in self._scanner.scan(hay):
+        for position, literal in scan.scanner.scan(hay):
             if not line_start <= position < line_end:
                 line_start = hay.rfind(b"\n", 0, position) + 1
                 line_end = hay.find(b"\n", position)
                 owners = found.setdefault(line_start, (line_end, set()))[1]
-            owners |= self._owners[literal]
+            owners |= scan.owners[literal]
         candidates: dict[int, Candidate] = {}
         for start, (end, definitions) in found.items():
             candidates[start] = Candidate(end, frozenset(definitions), None)
@@ -94,8 +117,32 @@ class LiteralScreen:
             hit = [candidates.pop(start, None) is not None for start, _ in spans]
             joinable = self._joinable(region, spans, cr_in_lines)
             spans = [span for i, span in enumerate(spans) if hit[i] or i in joinable]
-            candidates.update(self._dirty_candidates(region, spans, keep, max_line))
+            candidates.update(self._dirty_candidates(region, spans, keep, max_line, scan))
         return candidates
+
+    def _scan_without(self, skip: frozenset[int]) -> _Scan | None:
+        """A scan for the literals that some definition not in `skip` needs, with each
+        literal's owners but those in `skip`; None when there is none. Built once for each
+        `skip` (regions of one log mostly skip the same definitions)."""
+        if self._scanner is None:
+            return None
+        if not skip:
+            return _Scan(self._scanner, self._owners)
+        if skip in self._scans:
+            return self._scans[skip]
+        kept = [index for index, owners in enumerate(self._owners) if owners - skip]
+        scan = (
+            _Scan(
+                build_scanner([self._literals[index] for index in kept], self._engine),
+                tuple(self._owners[index] - skip for index in kept),
+            )
+            if kept
+            else None
+        )
+        if len(self._scans) >= _SCANS_KEPT:
+            self._scans.clear()
+        self._scans[skip] = scan
+        return scan
 
     def _split_scanner(self, scanner: str) -> LiteralScanner | None:
         """A scanner for each literal's `split` forms, where one pass finds them all.
@@ -140,21 +187,26 @@ class LiteralScreen:
         return found
 
     def _dirty_candidates(
-        self, region: bytes, spans: Sequence[tuple[int, int]], keep: int, max_line: int
+        self,
+        region: bytes,
+        spans: Sequence[tuple[int, int]],
+        keep: int,
+        max_line: int,
+        scan: _Scan,
     ) -> dict[int, Candidate]:
-        """Which of the dirty lines at `spans` hold a literal once cleaned: they are
-        cleaned and screened again, all in one scan."""
-        if not spans or self._scanner is None:
+        """Which of the dirty lines at `spans` hold one of `scan`'s literals once cleaned:
+        they are cleaned and screened again, all in one scan."""
+        if not spans:
             return {}
         raws = [region[start : min(end, start + keep)] for start, end in spans]
         texts = clean_text_lines(raws, max_line)
         screened: dict[int, set[int]] = {}
         joined = "\n".join(texts).encode()
         line, counted_to = 0, 0
-        for position, literal in sorted(self._scanner.scan(joined)):
+        for position, literal in sorted(scan.scanner.scan(joined)):
             line += joined.count(b"\n", counted_to, position)
             counted_to = position
-            screened.setdefault(line, set()).update(self._owners[literal])
+            screened.setdefault(line, set()).update(scan.owners[literal])
         return {
             spans[line][0]: Candidate(spans[line][1], frozenset(found), texts[line])
             for line, found in screened.items()

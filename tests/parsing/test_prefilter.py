@@ -1,4 +1,5 @@
-"""The literal scanners: the one without hyperscan finds what hyperscan finds."""
+"""The literal scanners and the screen: the one without hyperscan finds what hyperscan
+finds, and the screen picks the lines that may match."""
 
 import re
 
@@ -6,9 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.parsing import LogFormat, MetricDefinition, compile_definitions
 from app.parsing.lines import dirty_lines
 from app.parsing.literals import Literal
 from app.parsing.prefilter import FindScanner, build_scanner, hyperscan_available
+from app.parsing.screening import LiteralScreen
 
 LITERALS = (
     Literal(b"loss=", False),
@@ -54,3 +57,25 @@ def test_dirty_lines_are_the_lines_holding_a_control_byte_but_tab(pieces):
         (hay.rfind(b"\n", 0, m.start()) + 1, m.end()) for m in _OLD_DIRTY_BYTES.finditer(hay)
     ]
     assert dirty_lines(hay) == expected
+
+
+@pytest.mark.parametrize("engine", ["auto", "regex"])
+def test_definitions_searched_over_the_whole_region_are_left_out_of_the_screen(engine):
+    definitions = compile_definitions(
+        [
+            MetricDefinition("loss", r"loss=([0-9.]+)"),
+            MetricDefinition("acc", r"acc=([0-9.]+)"),
+            MetricDefinition("both", r"(?:loss|acc)=([0-9.]+)!"),
+        ]
+    )
+    screen = LiteralScreen(definitions, LogFormat.TEXT, engine)
+    region = b"loss=1\nacc=2\nloss=3 acc=4\nx\x1b[0m acc=5\n"
+
+    def screened(skip):
+        found = screen.candidates(region, region, False, 65537, 65536, frozenset(skip))
+        return {start: sorted(candidate.definitions) for start, candidate in found.items()}
+
+    assert screened(()) == {0: [0, 2], 7: [1, 2], 13: [0, 1, 2], 26: [1, 2]}
+    assert screened({0}) == {0: [2], 7: [1, 2], 13: [1, 2], 26: [1, 2]}
+    assert screened({0, 2}) == {7: [1], 13: [1], 26: [1]}
+    assert screened({0, 1, 2}) == {}
