@@ -15,7 +15,7 @@ from typing import NamedTuple
 from app.parsing.definitions import CompiledDefinition, LogFormat
 from app.parsing.lines import REMOVED_FIRST, clean_text_lines, dirty_lines
 from app.parsing.literals import Literal, required_literals
-from app.parsing.prefilter import LiteralScanner, build_scanner
+from app.parsing.prefilter import FindScanner, LiteralScanner, build_scanner
 
 __all__ = ["Candidate", "LiteralScreen"]
 
@@ -33,6 +33,9 @@ class _Scan(NamedTuple):
 
     scanner: LiteralScanner
     owners: tuple[frozenset[int], ...]
+
+
+_UNBUILT = _Scan(FindScanner(()), ())  # `_scan_without`: no scan cached for that set yet
 
 
 class Candidate(NamedTuple):
@@ -128,8 +131,11 @@ class LiteralScreen:
             return None
         if not skip:
             return _Scan(self._scanner, self._owners)
-        if skip in self._scans:
-            return self._scans[skip]
+        # One lookup, not `in` then `[]`: parsers are shared by threads, and another may
+        # clear the cache in between.
+        cached = self._scans.get(skip, _UNBUILT)
+        if cached is not _UNBUILT:
+            return cached
         kept = [index for index, owners in enumerate(self._owners) if owners - skip]
         scan = (
             _Scan(
