@@ -44,8 +44,15 @@ def parse_step(capture: str | None) -> int | None:
     if capture is None:
         return None
     text = capture.strip()
-    if _INTEGER.fullmatch(text) is None:
+    if text.isascii() and "_" not in text:
+        # `int` reads exactly the optionally signed digit strings of such a text.
+        try:
+            step = int(text)
+        except ValueError:
+            return None
+    elif _INTEGER.fullmatch(text) is None:
         return None
-    step = int(text)
+    else:
+        step = int(text)
     # Steps are stored as 64-bit integers; a larger capture is not a usable step.
     return step if -(2**63) <= step < 2**63 else None

@@ -73,6 +73,20 @@ def test_any_capture_reads_as_the_contract_says(capture):
     assert repr(value) == repr(expected)  # and -0.0 stays -0.0
 
 
+def contract_step(capture):
+    text = capture.strip()
+    if re.fullmatch(r"[+-]?[0-9]+", text) is None:
+        return None
+    step = int(text)
+    return step if -(2**63) <= step < 2**63 else None
+
+
+@settings(max_examples=2000)
+@given(st.text(alphabet="0123456789+-_ \t\n\x1c\x1f\x85xob.eE\u0661\u00a0", max_size=22))
+def test_any_step_capture_reads_as_the_contract_says(capture):
+    assert parse_step(capture) == contract_step(capture)
+
+
 @pytest.mark.parametrize(
     ("capture", "step"),
     [
