@@ -29,7 +29,7 @@ from typing import Any
 
 from app.parsing.literals import sre, sre_parse, to_re_syntax
 
-__all__ = ["line_bound", "stays_in_line"]
+__all__ = ["line_bound", "set_end", "stays_in_line"]
 
 _NEWLINE = ord("\n")
 # Classes that hold `\n` (`\s`, `\D`, `\W`) and those that do not (`\d`, `\w`, `\S`).
@@ -65,7 +65,7 @@ def _guard_classes(pattern: str) -> str | None:
             out.append(f"(?:(?!\\n){escape})" if escape[1:] in _NEWLINE_CLASSES else escape)
             i += 2
         elif char == "[":
-            end = _set_end(pattern, i)
+            end = set_end(pattern, i)
             if end is None:
                 return None
             members = pattern[i:end]
@@ -77,7 +77,7 @@ def _guard_classes(pattern: str) -> str | None:
     return "".join(out)
 
 
-def _set_end(pattern: str, start: int) -> int | None:
+def set_end(pattern: str, start: int) -> int | None:
     """Where the set opening at `start` ends (past its `]`); None for a nested set."""
     i = start + 1
     if pattern.startswith("^", i):

@@ -11,8 +11,9 @@ character split across two chunks lies whole in the held partial line.
 
 A chunk's whole lines form a region, matched in two ways that give the same points:
 definitions that provably stay within a line and may match on many of its lines run
-once over the region (`bounds`, `Matcher.region`); the others are searched line by line
-on the lines a literal scan picks (`screening`). The regexes alone decide what matches.
+once over the region (`bounds`, `Matcher.region`; a `.*?` there skips ahead, `unroll`);
+the others are searched line by line on the lines a literal scan picks (`screening`).
+The regexes alone decide what matches.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from app.parsing.matching import (
     in_line_order,
 )
 from app.parsing.screening import Candidate, LiteralScreen
+from app.parsing.unroll import unroll_lazy_dots
 from app.records import StreamState
 
 __all__ = [
@@ -97,7 +99,7 @@ class Parser:
         self._screen = LiteralScreen(mine, self.rendering, scanner)
         bounds = {d.index: line_bound(d.regex) for d in (() if scanner == "none" else mine)}
         bounded = {
-            index: regex.compile(bound, regex.MULTILINE, cache_pattern=False)
+            index: regex.compile(unroll_lazy_dots(bound), regex.MULTILINE, cache_pattern=False)
             for index, bound in bounds.items()
             if bound is not None
         }
