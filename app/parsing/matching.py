@@ -53,6 +53,8 @@ __all__ = [
 # Searches are charged by the wall clock until one definition's charges reach this share
 # of its budget (see the module's docstring).
 _WALL_SHARE = 0.25
+# Sets of definitions whose order `Matcher.in_order` keeps.
+_ORDERS_KEPT = 1024
 NOT_A_NUMBER = "not a finite number"
 TIMED_OUT = "timed out"
 SUSPENDED = "skipped: the regex timed out too often in this chunk"
@@ -194,9 +196,18 @@ class Matcher:
         self.limits = limits
         self.bounded = bounded
         self._by_index = {definition.index: definition for definition in definitions}
+        self._in_order: dict[frozenset[int], tuple[CompiledDefinition, ...]] = {}
 
-    def definition(self, index: int) -> CompiledDefinition:
-        return self._by_index[index]
+    def in_order(self, indices: frozenset[int]) -> tuple[CompiledDefinition, ...]:
+        """The definitions at `indices`, in the job's order: kept for each set, as the
+        lines of a log hold few sets of literals."""
+        ordered = self._in_order.get(indices)
+        if ordered is None:
+            ordered = tuple(sorted((self._by_index[i] for i in indices), key=lambda d: d.index))
+            if len(self._in_order) >= _ORDERS_KEPT:
+                self._in_order.clear()
+            self._in_order[indices] = ordered
+        return ordered
 
     def region(
         self,

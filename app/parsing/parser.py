@@ -291,5 +291,6 @@ class Parser:
         """The `always` definitions and the `screened` ones, in the job's order."""
         if not screened:
             return always
-        chosen = [self._matcher.definition(index) for index in screened]
-        return sorted([*always, *chosen], key=lambda d: d.index)
+        if not always:
+            return self._matcher.in_order(screened)
+        return sorted([*always, *self._matcher.in_order(screened)], key=lambda d: d.index)
