@@ -153,7 +153,7 @@ class LiteralScreen:
     def _split_scanner(self, scanner: str) -> LiteralScanner | None:
         """A scanner for each literal's `split` forms, where one pass finds them all.
 
-        Cleaning can join a literal that a removed sequence splits: `lo\x1b[0mss` is
+        Cleaning can join a literal that a removed sequence splits: `lo\\x1b[0mss` is
         `loss` once cleaned. The raw bytes then hold a proper prefix of the literal
         right before a removed sequence's first byte (the part before the first
         sequence inside the occurrence); with that byte marked `_REMOVED`, the prefix

@@ -189,4 +189,4 @@ def _literal_at(pattern: str, i: int) -> tuple[str, int] | None:
 
 
 def _maybe_empty(pattern: str, after: int) -> bool:
-    return pattern[after : after + 1] in _MAYBE_EMPTY and after < len(pattern)
+    return pattern[after : after + 1] in _MAYBE_EMPTY
