@@ -10,6 +10,7 @@ from regex import Pattern
 
 from app.errors import InvalidMetricDefinition
 from app.parsing.patterns import MAX_PATTERN_COST, pattern_cost
+from app.parsing.unroll import unroll_lazy_dots
 from app.records import LogFormat, MetricDefinition
 
 __all__ = [
@@ -42,6 +43,8 @@ class CompiledDefinition:
     the regex has one, else the first group that is not the named group `step` (group 1,
     as in SageMaker, unless group 1 is the step). `has_step` tells whether `step` exists.
     `rendering` is how each line is rendered for this regex (see `rendering_of`).
+    `pattern` is compiled from the regex with each `.*?` that can skip ahead spelled to
+    do so (`unroll_lazy_dots`): the same matches and captures, in fewer steps.
     """
 
     index: int
@@ -144,6 +147,9 @@ def _compile_one(
     except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
         # Huge repeat counts and deep nesting fail outside `regex.error`.
         raise invalid(f"the regex does not compile: {exc}") from exc
+    unrolled = unroll_lazy_dots(pattern_text)
+    if unrolled != pattern_text:
+        pattern = regex.compile(unrolled, cache_pattern=False)
     if pattern.groups < 1:
         raise invalid("the regex has no capturing group; the first group's capture is the value")
     step_group = pattern.groupindex.get("step")

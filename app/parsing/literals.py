@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from app.parsing.definitions import LogFormat
+from app.records import LogFormat
 
 # `re._parser` is the standard library's own regex parser (`sre_parse` before 3.11). It
 # is private, so a change in a later Python would make patterns fail to parse, which

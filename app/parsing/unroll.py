@@ -34,6 +34,8 @@ _LOOK_AROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
 _METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
 # Quantifiers that let the item before them match nothing.
 _MAYBE_EMPTY = frozenset("?*{")
+# Assertions between two characters, which match none.
+_WORD_BOUNDARIES = ("\\b", "\\B")
 
 
 def unroll_lazy_dots(pattern: str) -> str:
@@ -42,10 +44,9 @@ def unroll_lazy_dots(pattern: str) -> str:
     if _LAZY_DOT not in pattern or _has_inline_flags(pattern):
         return pattern
     out: list[str] = []
-    # For each group open around here, whether it is a look-around: one matched
-    # backwards (a look-behind) tries positions in another order, so none is rewritten
-    # inside any.
-    around: list[bool] = []
+    # Where each group open around here starts. None is rewritten inside a look-around:
+    # one matched backwards (a look-behind) tries positions in another order.
+    opened: list[int] = []
     i = 0
     while i < len(pattern):
         char = pattern[i]
@@ -61,11 +62,11 @@ def unroll_lazy_dots(pattern: str) -> str:
             i = end
             continue
         if char == "(":
-            around.append(pattern.startswith(_LOOK_AROUNDS, i))
-        elif char == ")" and around:
-            around.pop()
-        elif pattern.startswith(_LAZY_DOT, i) and not any(around):
-            first = _first_characters(pattern, i + len(_LAZY_DOT))
+            opened.append(i)
+        elif char == ")" and opened:
+            opened.pop()
+        elif pattern.startswith(_LAZY_DOT, i) and not _in_look_around(pattern, opened):
+            first = _first_characters(pattern, i + len(_LAZY_DOT), opened)
             out.append(_LAZY_DOT if first is None else _skipping(first))
             i += len(_LAZY_DOT)
             continue
@@ -103,10 +104,29 @@ def _has_inline_flags(pattern: str) -> bool:
     return False
 
 
-def _first_characters(pattern: str, start: int) -> frozenset[str] | None:
-    """The characters every match of the item at `start` begins with, if the item is a
-    literal character or a group whose every alternative begins with one, and the item
-    cannot match nothing; None otherwise."""
+def _in_look_around(pattern: str, opened: list[int]) -> bool:
+    return any(pattern.startswith(_LOOK_AROUNDS, start) for start in opened)
+
+
+def _first_characters(pattern: str, start: int, opened: list[int]) -> frozenset[str] | None:
+    """The characters every match of what follows `start` begins with, if it is a
+    literal character or a group whose every alternative begins with one, and cannot
+    match nothing; None otherwise.
+
+    A `\\b` or `\\B` there matches no character: what follows it begins the match. So
+    does the end of a group that the `.*?` ends (`opened`: where the groups open around
+    `start` begin), when the group is matched once: what follows the group begins it.
+    """
+    if pattern.startswith(_WORD_BOUNDARIES, start):
+        if _repeated(pattern, start + 2):
+            return None
+        return _first_characters(pattern, start + 2, opened)
+    if pattern.startswith(")", start):
+        if not opened or _group_body_start(pattern, opened[-1]) is None:
+            return None  # a look-around, an atomic group, or another kind
+        if _repeated(pattern, start + 1):
+            return None
+        return _first_characters(pattern, start + 1, opened[:-1])
     if pattern.startswith("(", start):
         return _group_first_characters(pattern, start)
     literal = _literal_at(pattern, start)
@@ -190,3 +210,8 @@ def _literal_at(pattern: str, i: int) -> tuple[str, int] | None:
 
 def _maybe_empty(pattern: str, after: int) -> bool:
     return pattern[after : after + 1] in _MAYBE_EMPTY
+
+
+def _repeated(pattern: str, after: int) -> bool:
+    """Whether a quantifier follows the item ending at `after`."""
+    return _maybe_empty(pattern, after) or pattern.startswith("+", after)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from app.errors import InvalidMetricDefinition
 from app.parsing import MetricDefinition, compile_definitions
 from app.parsing.patterns import MAX_PATTERN_COST, pattern_cost
+from app.parsing.unroll import unroll_lazy_dots
 
 
 @pytest.mark.parametrize(
@@ -65,5 +66,6 @@ def test_any_pattern_text_compiles_or_is_refused_with_a_reason(pattern):
     except InvalidMetricDefinition as refused:
         assert refused.message.startswith("metric definition 0 ('x'): ")
     else:
-        assert compiled[0].pattern.pattern == pattern
+        assert compiled[0].regex == pattern
+        assert compiled[0].pattern.pattern == unroll_lazy_dots(pattern)
         assert pattern_cost(pattern) <= MAX_PATTERN_COST
