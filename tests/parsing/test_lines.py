@@ -1,9 +1,13 @@
 """Contract point 4: from a line's bytes to the text that is matched."""
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.parsing import LogFormat
-from app.parsing.lines import clean_text_lines, line_text
+from app.parsing.lines import CLEANED, clean_text_lines, line_text, render_lines
 
 TEXT, CLOUDWATCH = LogFormat.TEXT, LogFormat.CLOUDWATCH
 
@@ -48,3 +52,34 @@ def test_a_long_line_is_matched_on_its_first_bytes_cut_between_characters():
 def test_cleaning_lines_together_equals_cleaning_them_one_by_one():
     raws = [b"\x1b]0;unterminated osc", b"next \x1b[1mline\x1b[0m", b"", b"\xe2\x82"]
     assert clean_text_lines(raws, 65536) == [line_text(r, TEXT, 65536) for r in raws]
+
+
+# Bytes that make cleaning interesting: ESC and what follows it in CSI and OSC sequences,
+# BEL, other controls, `\r`, DEL, and the pieces of two- and three-byte UTF-8 characters.
+_LINE_BYTES = st.lists(
+    st.sampled_from(
+        [
+            *(b"\x1b", b"[", b"]", b"\x07", b"\\", b"0", b";", b"m", b"?", b" ", b"/", b"a"),
+            *(b"\t", b"\x00", b"\x01", b"\x08", b"\x0b", b"\x0c", b"\r", b"\x1f", b"\x7f"),
+            *(b"#", b"\xc3", b"\xa9", b"\xe2\x96", b"\x88"),
+        ]
+    ),
+    max_size=30,
+).map(b"".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(raws=st.lists(_LINE_BYTES, max_size=6))
+def test_rendering_many_lines_at_once_follows_the_contracts_own_regexes(raws):
+    # The contract's words as regexes, line by line: what `text` cleaning removes
+    # (CLEANED, which the run page also uses), and CloudWatch's `#ooo` for each control.
+    decoded = [raw.decode("utf-8", "replace") for raw in raws]
+    cleaned = [re.sub(CLEANED, "", text) for text in decoded]
+    octal = [
+        re.sub(r"[\x00-\x09\x0b-\x1f\x7f]", lambda m: f"#{ord(m.group()):03o}", text)
+        for text in decoded
+    ]
+    assert render_lines(raws, TEXT, 65536) == "\n".join(cleaned)
+    assert render_lines(raws, CLOUDWATCH, 65536) == "\n".join(octal)
+    assert clean_text_lines(raws, 65536) == (cleaned or [""])
+    assert [line_text(raw, TEXT, 65536) for raw in raws] == cleaned
