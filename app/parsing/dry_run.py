@@ -16,7 +16,6 @@ from app.parsing.hints import hint_literals, lines_holding, unmatched_hint
 from app.parsing.lines import line_text
 from app.parsing.parser import Parser, ParserLimits
 from app.records import Point, Rejection, StreamState, make_point
-from app.summaries import settled_step
 
 __all__ = ["DefinitionReport", "ParsedLog", "number_points", "parse_log"]
 
@@ -143,10 +142,14 @@ def number_points(points: Sequence[Point], counts: dict[str, int]) -> list[Point
         counts: points each metric has had so far; updated in place.
     """
     numbered = []
+    append, seen = numbered.append, counts.get
     for point in points:
         metric, value, step, line, offset = point
-        count = counts[metric] = counts.get(metric, 0) + 1
-        # A new tuple, not `_replace` nor `Point(...)`: this runs once a point, and
-        # `_replace` costs as much as the search that found it.
-        numbered.append(make_point((metric, value, settled_step(step, count), line, offset)))
+        count = counts[metric] = seen(metric, 0) + 1
+        if step is None:
+            # The rule of `app.summaries.settled_step`. A new tuple only here (a point
+            # with a step stays as it is), and not `_replace` nor `Point(...)`: this runs
+            # once a point, and `_replace` costs as much as the search that found it.
+            point = make_point((metric, value, count, line, offset))
+        append(point)
     return numbered
