@@ -14,9 +14,15 @@ continuation fails at once), so every match, every capture and every backtrackin
 into it are the same. The atomic groups give nothing back that could matter: a position
 they skip holds no character of F.
 
-Only what this module reads for certain is rewritten; anything else (inline flags, which
-may fold case or let `.` match `\\n`, a continuation that may match empty or starts with
-a class) leaves the `.*?` as it is.
+The continuation is read through what matches no character (`\\b`, `\\B`) and out of a
+group the `.*?` ends when that group is matched once: in SageMaker's own example
+`Loss = (.*?);` the continuation is the `;`. Only what this module reads for certain is
+rewritten; anything else (inline flags, which may fold case or let `.` match `\\n`, a
+continuation that may match empty or starts with a class, an atomic or repeated group
+around the `.*?`) leaves the `.*?` as it is.
+
+Every definition's pattern is compiled so (`compile_definitions`), and so is the
+MULTILINE form of those run over a whole region.
 """
 
 from __future__ import annotations
