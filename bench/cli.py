@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         help="keep the filled scale database in the output folder's cache/ and reuse it "
         "while app/storage/schema.py creates the same schema",
     )
-    parser.add_argument("--repeat", type=int, help="parser passes per variant (default 3)")
+    parser.add_argument("--repeat", type=int, help="rounds of naive and parser passes (default 3)")
     parser.add_argument("--seed", type=int, help="corpus seed (default 1)")
     parser.add_argument("--out-dir", type=Path, help="where corpora and databases go")
     parser.add_argument(

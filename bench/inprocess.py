@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from app.parsing import (
     LogFormat,
@@ -16,9 +18,9 @@ from app.parsing import (
 from app.records import Point, StreamState
 from bench.naive import NaiveResult, naive_parse
 from bench.points import PointRow, rows_of
-from bench.timing import Rate, chunk_label, timed_cpu, timed_repeats
+from bench.timing import Rate, chunk_label, timed_cpu
 
-__all__ = ["Corpus", "Parsed", "parse_in_chunks", "time_naive", "time_parser"]
+__all__ = ["Corpus", "Parsed", "parse_in_chunks", "time_in_process", "time_naive"]
 
 
 @dataclass(frozen=True)
@@ -38,43 +40,68 @@ class Parsed:
 
 
 def time_naive(definitions: Sequence[MetricDefinition], corpus: Corpus) -> Parsed:
-    """Phase (1), once: at a few MB/s one pass is long enough to time."""
-    seconds, cpu, result = timed_cpu(lambda: naive_parse(definitions, corpus.data))
-    assert isinstance(result, NaiveResult)
-    rate = Rate(
-        "naive (every line x every definition)",
-        corpus.name,
-        seconds,
-        len(corpus.data),
-        result.lines,
-        cpu_seconds=cpu,
-    )
-    return Parsed(rate, result.points, result.lines)
+    """Phase (1) alone, one pass: the points and lines the ingest phases are checked with."""
+    seconds, cpu, result = timed_cpu(partial(naive_parse, definitions, corpus.data))
+    return Parsed(_naive_rate(corpus, result, seconds, cpu, 1), result.points, result.lines)
 
 
-def time_parser(
+def time_in_process(
     definitions: Sequence[MetricDefinition],
     corpus: Corpus,
-    scanner: str,
+    scanners: Sequence[str],
     chunk_size: int,
-    repeats: int,
-    budget: float,
-    lines: int,
-) -> Parsed:
-    """Phase (2): `Parser.feed` on `chunk_size` chunks, then `finish`; the median of runs.
+    rounds: int,
+) -> tuple[Parsed, list[Parsed]]:
+    """Phases (1) and (2) on one corpus, side by side: each round times one naive pass,
+    then one pass of the parser with each scanner (`Parser.feed` on `chunk_size` chunks,
+    then `finish`); each row is the median of its rounds.
 
-    `lines` is the corpus's line count (from the naive pass), for lines/s; the parser's
-    own count is checked against it.
+    A shared machine's speed drifts by tens of per cent from one minute to the next.
+    Passes timed next to each other drift alike, so their ratio holds; a naive pass timed
+    minutes before the parser's made it swing from 1x to 2x between two runs.
+
+    Returns:
+        The naive baseline, and the parser with each scanner, in the order given.
     """
-    parser = Parser(compile_definitions(definitions), LogFormat.TEXT, ParserLimits(), scanner)
-    seconds, cpu, runs, (points, parsed_lines) = timed_repeats(
-        lambda: parse_in_chunks(parser, corpus.data, chunk_size), repeats, budget
-    )
-    if parsed_lines != lines:
-        raise AssertionError(f"parser ({scanner}) counted {parsed_lines} lines, naive {lines}")
-    label = f"parser, scanner {scanner!r}, {chunk_label(chunk_size)} chunks"
-    rate = Rate(label, corpus.name, seconds, len(corpus.data), lines, runs, cpu)
-    return Parsed(rate, rows_of(points), parsed_lines)
+    if rounds < 1:
+        raise ValueError(f"at least one round is needed, got {rounds}")
+    parsers = [
+        Parser(compile_definitions(definitions), LogFormat.TEXT, ParserLimits(), scanner)
+        for scanner in scanners
+    ]
+    naive_times: list[tuple[float, float]] = []
+    parser_times: list[list[tuple[float, float]]] = [[] for _ in parsers]
+    found: list[tuple[list[Point], int]] = []
+    for _ in range(rounds):
+        seconds, cpu, naive = timed_cpu(partial(naive_parse, definitions, corpus.data))
+        naive_times.append((seconds, cpu))
+        found.clear()
+        for parser, times in zip(parsers, parser_times, strict=True):
+            parse = partial(parse_in_chunks, parser, corpus.data, chunk_size)
+            seconds, cpu, parsed = timed_cpu(parse)
+            times.append((seconds, cpu))
+            found.append(parsed)
+    rows = []
+    for scanner, times, (points, lines) in zip(scanners, parser_times, found, strict=True):
+        if lines != naive.lines:
+            raise AssertionError(f"parser ({scanner}) counted {lines} lines, naive {naive.lines}")
+        label = f"parser, scanner {scanner!r}, {chunk_label(chunk_size)} chunks"
+        seconds, cpu = _medians(times)
+        rate = Rate(label, corpus.name, seconds, len(corpus.data), lines, rounds, cpu)
+        rows.append(Parsed(rate, rows_of(points), lines))
+    seconds, cpu = _medians(naive_times)
+    naive_rate = _naive_rate(corpus, naive, seconds, cpu, rounds)
+    return Parsed(naive_rate, naive.points, naive.lines), rows
+
+
+def _naive_rate(corpus: Corpus, result: NaiveResult, seconds: float, cpu: float, runs: int) -> Rate:
+    label = "naive (every line x every definition)"
+    return Rate(label, corpus.name, seconds, len(corpus.data), result.lines, runs, cpu)
+
+
+def _medians(times: list[tuple[float, float]]) -> tuple[float, float]:
+    """The median wall and CPU seconds of passes, as (seconds, cpu_seconds)."""
+    return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
 
 
 def parse_in_chunks(parser: Parser, data: bytes, chunk_size: int) -> tuple[list[Point], int]:

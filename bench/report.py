@@ -218,7 +218,8 @@ def _throughput_table(results: Results, corpus: str) -> _Table:
             "CPU x naive",
         ),
         tuple(rows),
-        "MB = 10^6 bytes. Parser rows: the median of the passes. HTTP rows: from the first "
+        "MB = 10^6 bytes. Naive and parser rows: the median of the rounds, each round one "
+        "pass of each in turn. HTTP rows: from the first "
         "POST to the run's completion, one client on a keep-alive connection. ripgrep: the "
         "sum of its passes. The targets use the wall-clock columns; the CPU columns divide "
         "by the CPU time of the process doing the work (for HTTP rows, the service's only), "

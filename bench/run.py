@@ -1,9 +1,10 @@
 """Runs the phases in order and gathers what they measured.
 
 Order: check the yardsticks; make the corpora; (1) naive and (2) parser in process with
-no service running; the ripgrep reference; then one service for (3) end-to-end ingest,
-the 50 concurrent runs and the memory check; then the scale jobs, filled through the
-storage API, and a second service started on them for the reads. Nothing is printed
+no service running, their passes taken in turn; the ripgrep reference; then one service
+for (3) end-to-end ingest, the 50 concurrent runs and the memory check; then the scale
+jobs, filled through the storage API, and a second service started on them for the
+reads. Nothing is printed
 about speed here: the report prints it only if every way of parsing agreed.
 """
 
@@ -18,7 +19,7 @@ from bench.config import BenchConfig
 from bench.corpus import CorpusKind, generate
 from bench.definitions import BENCH_DEFINITIONS, OBJECTIVE
 from bench.http_ingest import concurrent_ingest, create_job, ingest_run, memory_growth
-from bench.inprocess import Corpus, Parsed, time_naive, time_parser
+from bench.inprocess import Corpus, Parsed, time_in_process, time_naive
 from bench.machine import describe_machine, load_average
 from bench.points import PointRow, compare_points
 from bench.results import CorpusStats, Equality, Results
@@ -59,12 +60,8 @@ def run_benchmark(config: BenchConfig, command: str) -> Results:
     naive: dict[str, Parsed] = {}
     if config.runs("parse") or config.runs("http"):
         for corpus in corpora.values():
-            _progress(f"(1) naive baseline on the {corpus.name} corpus")
-            naive[corpus.name] = time_naive(BENCH_DEFINITIONS, corpus)
-            results.rates.append(naive[corpus.name].rate)
+            naive[corpus.name] = _parse_in_process(config, corpus, results)
             results.corpora.append(_stats(corpus, naive[corpus.name]))
-    if config.runs("parse"):
-        _parse_in_process(config, corpora, naive, results)
     if config.runs("ripgrep"):
         _progress("ripgrep reference on the sparse corpus")
         lines = naive["sparse"].lines if "sparse" in naive else corpora["sparse"].data.count(b"\n")
@@ -98,24 +95,27 @@ def _make_corpora(config: BenchConfig, work: Path) -> dict[str, Corpus]:
     return corpora
 
 
-def _parse_in_process(
-    config: BenchConfig, corpora: dict[str, Corpus], naive: dict[str, Parsed], results: Results
-) -> None:
-    for corpus in corpora.values():
-        reference = naive[corpus.name]
-        for scanner in SCANNERS:
-            _progress(f"(2) parser, scanner {scanner!r}, on the {corpus.name} corpus")
-            parsed = time_parser(
-                BENCH_DEFINITIONS,
-                corpus,
-                scanner,
-                config.parser_chunk,
-                config.repeats,
-                config.repeat_budget,
-                reference.lines,
-            )
-            results.rates.append(parsed.rate)
-            results.equality.append(_equality(parsed.rate.label, corpus, reference, parsed.points))
+def _parse_in_process(config: BenchConfig, corpus: Corpus, results: Results) -> Parsed:
+    """(1) and (2) on one corpus, their passes side by side (`time_in_process`); only
+    (1), once, when the parser is not timed. The naive baseline, which the others are
+    checked against."""
+    if not config.runs("parse"):
+        _progress(f"(1) naive baseline on the {corpus.name} corpus")
+        reference = time_naive(BENCH_DEFINITIONS, corpus)
+        results.rates.append(reference.rate)
+        return reference
+    _progress(
+        f"(1) naive baseline and (2) parser, scanners {', '.join(SCANNERS)}, on the "
+        f"{corpus.name} corpus, {config.repeats} rounds"
+    )
+    reference, parsed = time_in_process(
+        BENCH_DEFINITIONS, corpus, SCANNERS, config.parser_chunk, config.repeats
+    )
+    results.rates.append(reference.rate)
+    for each in parsed:
+        results.rates.append(each.rate)
+        results.equality.append(_equality(each.rate.label, corpus, reference, each.points))
+    return reference
 
 
 def _ingest_phases(

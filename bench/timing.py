@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import gc
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-__all__ = ["MB", "Rate", "chunk_label", "timed", "timed_cpu", "timed_repeats"]
+__all__ = ["MB", "Rate", "chunk_label", "timed", "timed_cpu"]
 
 MB = 1_000_000  # rates are in MB/s, 10^6 bytes a second
 
@@ -67,26 +66,6 @@ def timed_cpu(work: Callable[[], T]) -> tuple[float, float, T]:
         return time.perf_counter() - start, time.process_time() - cpu, result
     finally:
         gc.unfreeze()
-
-
-def timed_repeats(
-    work: Callable[[], T], repeats: int, budget: float
-) -> tuple[float, float, int, T]:
-    """The median time of up to `repeats` runs, fewer once `budget` seconds are spent.
-
-    Returns:
-        The median wall seconds, the median CPU seconds, the number of runs, and the
-        last run's result.
-    """
-    times: list[float] = []
-    cpu_times: list[float] = []
-    result: T
-    while True:
-        seconds, cpu, result = timed_cpu(work)
-        times.append(seconds)
-        cpu_times.append(cpu)
-        if len(times) >= repeats or sum(times) >= budget:
-            return statistics.median(times), statistics.median(cpu_times), len(times), result
 
 
 def chunk_label(size: int) -> str:

@@ -141,7 +141,7 @@ def number_points(points: Sequence[Point], counts: dict[str, int]) -> list[Point
         points: in arrival order.
         counts: points each metric has had so far; updated in place.
     """
-    numbered = []
+    numbered: list[Point] = []
     append, seen = numbered.append, counts.get
     for point in points:
         metric, value, step, line, offset = point
