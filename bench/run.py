@@ -4,8 +4,8 @@ Order: check the yardsticks; make the corpora; (1) naive and (2) parser in proce
 no service running, their passes taken in turn; the ripgrep reference; then one service
 for (3) end-to-end ingest, the 50 concurrent runs and the memory check; then the scale
 jobs, filled through the storage API, and a second service started on them for the
-reads. Nothing is printed
-about speed here: the report prints it only if every way of parsing agreed.
+reads. Nothing is printed about speed here: the report prints it only if every way of
+parsing agreed.
 """
 
 from __future__ import annotations
