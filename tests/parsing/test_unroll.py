@@ -105,8 +105,9 @@ SPELLINGS = [
     ("(b|", ")", True),
     ("", r"\b", True),
     ("(", r")\B", True),
-    ("(", ")+", False),
-    ("(", ")*", False),
+    # (`(.*?)+` is left alone too, but backtracks exponentially on a text without a match)
+    ("(", "){2}", False),
+    ("(", ")?", False),
     ("(?>", ")", False),
 ]
 
