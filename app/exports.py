@@ -10,10 +10,12 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+from app.errors import RunNotFound
 from app.objective import objective_status, qualifying_statuses, ranking_query
 from app.records import Job, Run
 from app.storage import RunQuery, Storage
@@ -23,6 +25,10 @@ __all__ = ["POINT_COLUMNS", "Format", "encode", "point_rows", "run_columns", "ru
 Format = Literal["csv", "jsonl"]
 POINT_COLUMNS = ("run", "metric", "step", "value", "timestamp", "stream", "line")
 _PAGE = 10_000
+# A spreadsheet reads a cell that begins with one of these as a formula (OWASP's "CSV
+# injection"); a decimal number that begins with a sign is still a number.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def ranked_runs(storage: Storage, job: Job) -> list[Run]:
@@ -80,43 +86,69 @@ def run_rows(job: Job, runs: Sequence[Run]) -> Iterator[dict[str, Any]]:
 
 
 def point_rows(storage: Storage, job: Job) -> Iterator[dict[str, Any]]:
-    """Every point of every run, runs oldest first, each metric's in arrival order."""
+    """Every point of every run, runs oldest first, each metric's in arrival order.
+
+    A run deleted while its points are read ends where it was found gone, and the export
+    goes on with the next run: the rows stream after the answer has started, when its
+    status can no longer become a 404.
+    """
     for run in storage.job_runs(job):
-        for metric in job.metric_names:
-            after = 0
-            while True:
-                found, last = storage.metric_series(job, run.name, metric, after, _PAGE)
-                for point in found:
-                    yield {
-                        "run": run.name,
-                        "metric": metric,
-                        "step": point.step,
-                        "value": point.value,
-                        "timestamp": point.timestamp.isoformat(),
-                        "stream": point.stream,
-                        "line": point.line,
-                    }
-                if last is None:
-                    break
-                after = last
+        try:
+            yield from _run_points(storage, job, run)
+        except RunNotFound:
+            continue
+
+
+def _run_points(storage: Storage, job: Job, run: Run) -> Iterator[dict[str, Any]]:
+    for metric in job.metric_names:
+        after = 0
+        while True:
+            found, last = storage.metric_series(job, run.name, metric, after, _PAGE)
+            for point in found:
+                yield {
+                    "run": run.name,
+                    "metric": metric,
+                    "step": point.step,
+                    "value": point.value,
+                    "timestamp": point.timestamp.isoformat(),
+                    "stream": point.stream,
+                    "line": point.line,
+                }
+            if last is None:
+                break
+            after = last
 
 
 def encode(rows: Iterable[dict[str, Any]], columns: Sequence[str], form: Format) -> Iterator[bytes]:
-    """The rows as CSV (a header, then one line per row) or JSON lines."""
+    """The rows as CSV (a header, then one line per row) or JSON lines.
+
+    CSV text that a spreadsheet would run as a formula is escaped (`_cell`); JSON lines
+    keep every value as it is.
+    """
     if form == "jsonl":
         for row in rows:
             yield (json.dumps({k: _json(row.get(k)) for k in columns}) + "\n").encode()
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([_cell(name) for name in columns])
     for row in rows:
-        writer.writerow(["" if row.get(k) is None else row[k] for k in columns])
+        writer.writerow([_cell(row.get(k)) for k in columns])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode()
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: text a spreadsheet would run as a formula gets a leading `'`, as OWASP
+    recommends (a failure reason or a hyperparameter is tenant text, and a log line can
+    become a failure reason); numbers, and text that is a plain decimal number, stay."""
+    if value is None:
+        return ""
+    formula = isinstance(value, str) and value.startswith(_FORMULA_STARTS)
+    return "'" + value if formula and not _NUMBER.fullmatch(value) else value
 
 
 def _json(value: Any) -> Any:
