@@ -231,6 +231,10 @@ def test_an_empty_chunk_changes_nothing(api, run, post_log):
         ("2024-05-01T12:00:00.250000Z", "2024-05-01T12:00:00.250000Z"),
         ("1714564800", "2024-05-01T12:00:00Z"),
         ("1714564800.5", "2024-05-01T12:00:00.500000Z"),
+        # Seconds stay seconds however large: pydantic alone read these as milliseconds.
+        ("253402300799", "9999-12-31T23:59:59Z"),
+        ("32503680000", "3000-01-01T00:00:00Z"),
+        ("0", "1970-01-01T00:00:00Z"),
     ],
 )
 def test_the_timestamp_is_the_points_time(api, run, post_log, timestamp, expected):
@@ -243,11 +247,22 @@ def test_the_timestamp_is_the_points_time(api, run, post_log, timestamp, expecte
     assert final == [{"metric_name": "loss", "value": 0.5, "timestamp": expected}]
 
 
-def test_a_bad_timestamp_is_refused(api, run, post_log):
-    response = post_log("lr-0-01", EPOCHS, timestamp="yesterday")
+@pytest.mark.parametrize(
+    "timestamp",
+    ["yesterday", "253402300800", "1714564800000", "-1", "1e300", "nan", "1969-12-31T23:59:59Z"],
+)
+def test_a_bad_timestamp_is_refused_and_nothing_is_stored(api, run, post_log, timestamp):
+    response = post_log("lr-0-01", EPOCHS, timestamp=timestamp)
 
     assert response.status_code == 422
     assert [d["location"] for d in response.json()["details"]] == ["query.timestamp"]
+    assert post_log("lr-0-01", EPOCHS).json()["next_offset"] == len(EPOCHS)
+
+
+def test_seconds_out_of_range_say_why(api, run, post_log):
+    response = post_log("lr-0-01", EPOCHS, timestamp="1714564800000")
+
+    assert "1714564800000 Unix seconds is outside 1970-01-01 to 9999-12-31" in response.text
 
 
 # Any bytes.

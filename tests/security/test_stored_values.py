@@ -49,7 +49,13 @@ def post_json(api, path, text):
 
 @pytest.mark.parametrize(
     "timestamp",
-    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1969-12-31T23:59:59Z", "-1"],
+    [
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "1969-12-31T23:59:59Z",
+        "-1",
+        "253402300800",  # 10000-01-01 in Unix seconds
+    ],
 )
 def test_a_timestamp_outside_1970_to_9999_is_refused_and_reads_still_answer(service, timestamp):
     api = service.client
@@ -60,8 +66,9 @@ def test_a_timestamp_outside_1970_to_9999_is_refused_and_reads_still_answer(serv
     api.post("/v1/jobs/gan/runs/run-1/complete", json={"status": "Completed"})
 
     assert refused.status_code == 422
-    assert refused.json()["error"] == "invalid_input"
+    assert refused.json()["error"] == "invalid_request"
     assert "is outside 1970-01-01 to 9999-12-31 (UTC)" in refused.json()["message"]
+    assert [d["location"] for d in refused.json()["details"]] == ["query.timestamp"]
     assert api.get("/v1/jobs/gan/runs/run-1").json()["streams"] == []  # nothing stored
     assert_reads_answer(api)
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import AfterValidator, BeforeValidator
 
 from app.api import schemas
 from app.api.deps import (
@@ -17,9 +19,51 @@ from app.api.deps import (
     StorageDep,
     TunerDep,
 )
-from app.errors import ChunkTooLarge, InvalidInput
+from app.errors import ChunkTooLarge
 
 router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}/logs", tags=["logs"])
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+_SECONDS = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_LAST_SECOND = 253402300800  # 10000-01-01T00:00:00Z
+
+
+def _unix_seconds(value: object) -> object:
+    """A number is Unix seconds, whatever its size: pydantic alone reads one above 2e10
+    as milliseconds, so 253402300799 (9999-12-31) became 1978. ISO 8601 text passes on.
+
+    Raises: ValueError for seconds outside 1970 to 9999 (FastAPI answers it 422).
+    """
+    if not isinstance(value, str) or not _SECONDS.fullmatch(value.strip()):
+        return value
+    seconds = float(value)
+    if not 0 <= seconds < _LAST_SECOND:
+        raise ValueError(
+            f"{value.strip()} Unix seconds is outside 1970-01-01 to 9999-12-31 (UTC); "
+            "a time in milliseconds goes as seconds with a fraction, or as ISO 8601"
+        )
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _in_window(timestamp: datetime) -> datetime:
+    """The time in UTC (one without a zone is UTC), if within 1970 to 9999.
+
+    Raises: ValueError for a time outside that window: stored, it could not be read.
+    """
+    if timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=UTC)
+    try:
+        utc = timestamp.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not _EARLIEST <= utc <= _LATEST:
+        raise ValueError(f"{timestamp.isoformat()} is outside 1970-01-01 to 9999-12-31 (UTC)")
+    return utc
+
+
+# A chunk's time: ISO 8601 or Unix seconds, always in UTC, within 1970 to 9999.
+ChunkTime = Annotated[datetime, BeforeValidator(_unix_seconds), AfterValidator(_in_window)]
 
 RunName = str
 StreamName = Annotated[
@@ -64,15 +108,15 @@ async def create_log_chunk(
         ),
     ] = None,
     timestamp: Annotated[
-        datetime | None,
+        ChunkTime | None,
         Query(
-            description="The points' time (ISO 8601, UTC unless it says; or Unix seconds). "
+            description="The points' time: ISO 8601 (UTC unless it says) or Unix seconds "
+            "(always seconds, a fraction allowed), within 1970 to 9999. "
             "Default: when the chunk arrives."
         ),
     ] = None,
 ) -> schemas.ChunkAccepted:
     """Append raw log bytes (any content type, chunked transfer works) to a run's stream."""
-    timestamp = _chunk_time(timestamp)
     body = await _read_body(request, settings.max_chunk_bytes)
     appended = await pool.run(ingestor.append, job, run, stream, body, offset, timestamp)
     request.app.state.telemetry.chunk_stored(appended)
@@ -117,30 +161,6 @@ def read_log(
         "X-Log-Length": str(found.length),
     }
     return StreamingResponse(found.pieces, media_type="application/octet-stream", headers=headers)
-
-
-_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-_LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
-
-
-def _chunk_time(timestamp: datetime | None) -> datetime | None:
-    """The chunk's time in UTC (one without a zone is UTC), if within 1970 to 9999.
-
-    Raises: InvalidInput for a time outside that window: stored, it could not be read.
-    """
-    if timestamp is None:
-        return None
-    if timestamp.tzinfo is None:
-        timestamp = timestamp.replace(tzinfo=UTC)
-    try:
-        utc = timestamp.astimezone(UTC)
-    except OverflowError:
-        utc = None
-    if utc is None or not _EARLIEST <= utc <= _LATEST:
-        raise InvalidInput(
-            f"timestamp {timestamp.isoformat()} is outside 1970-01-01 to 9999-12-31 (UTC)"
-        )
-    return utc
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
