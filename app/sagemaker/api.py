@@ -1,16 +1,19 @@
 """`POST /`: SageMaker's API (AWS JSON 1.1), so that boto3 and the SageMaker SDK work
 against logmetrics with only the endpoint changed.
 
-The operation is the `X-Amz-Target` header (`SageMaker.<Operation>`), the input is the
-body. Requests are SigV4-signed: with access control off any credentials do; with it on,
-a configured key must have signed (`LOGMETRICS_AWS_CREDENTIALS`), and a `read` key may
-only describe and list.
+The operation is the `X-Amz-Target` header (`SageMaker.<Operation>`), sent once; the
+input is the body. Requests are SigV4-signed: with access control off any credentials do;
+with it on, a configured key must have signed (`LOGMETRICS_AWS_CREDENTIALS`), the
+signature must cover `X-Amz-Target`, `Content-Type` and `Host`, and a `read` key may only
+describe and list. The operation is dispatched from the header value the signature
+covers, never from another copy of the header.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,7 +23,7 @@ from fastapi.responses import JSONResponse
 from app.config import Settings
 from app.sagemaker.model import load_model, message
 from app.sagemaker.operations import SageMakerError, SageMakerOperations
-from app.sagemaker.sigv4 import SignatureError, scope_of, verify
+from app.sagemaker.sigv4 import SignatureError, joined_headers, scope_of, verify
 
 __all__ = ["parse_credentials", "router"]
 
@@ -54,7 +57,16 @@ def parse_credentials(text: str | None) -> dict[str, tuple[str, str]]:
 async def sagemaker(request: Request) -> JSONResponse:
     """SageMaker's operations, as AWS JSON 1.1."""
     body = await request.body()
-    target = request.headers.get("x-amz-target", "")
+    # The headers as the signature covers them: the operation is read from this same
+    # joined value, so an X-Amz-Target added beside a signed one cannot choose it.
+    headers = joined_headers(request.headers.raw)
+    target = headers.get("x-amz-target", "")
+    if len(request.headers.getlist("x-amz-target")) > 1 or "," in target:
+        return _error(
+            "UnknownOperationException",
+            f"X-Amz-Target must be sent once and name one operation; got {target[:200]!r}",
+            status=400,
+        )
     service, _, operation = target.partition(".")
     operations: SageMakerOperations = request.app.state.sagemaker
     if service != "SageMaker" or operation not in operations.handlers:
@@ -64,7 +76,7 @@ async def sagemaker(request: Request) -> JSONResponse:
             status=400,
         )
     try:
-        region, role = _authenticate(request, body)
+        region, role = _authenticate(request, headers, body)
     except SignatureError as exc:
         return _error(exc.code, str(exc), status=403)
     if role == "read" and not operation.startswith(_READ_ONLY):
@@ -96,22 +108,28 @@ async def sagemaker(request: Request) -> JSONResponse:
     return JSONResponse(answer, media_type=CONTENT_TYPE)
 
 
-def _authenticate(request: Request, body: bytes) -> tuple[str, str]:
+def _authenticate(request: Request, headers: Mapping[str, str], body: bytes) -> tuple[str, str]:
     """The region of the request's scope, and the signer's role (admin when access
-    control is off). Raises: SignatureError."""
+    control is off).
+
+    Args:
+        headers: the request's headers as `joined_headers` reads them.
+
+    Raises: SignatureError.
+    """
     settings: Settings = request.app.state.settings
     credentials = parse_credentials(settings.aws_credentials)
-    authorization = request.headers.get("authorization")
     if not credentials and not request.app.state.tokens.enabled:
-        claimed = scope_of(authorization)
+        claimed = scope_of(headers.get("authorization"))
         return _region(claimed.region if claimed else _DEFAULT_REGION), "admin"
     signer = verify(
         request.method,
         request.url.path,
         request.url.query,
-        {name.lower(): value for name, value in request.headers.items()},
+        headers,
         body,
         {key: secret for key, (_role, secret) in credentials.items()},
+        service="sagemaker",
     )
     return _region(signer.region), credentials[signer.access_key][0]
 
