@@ -8,7 +8,6 @@ returns the output shape's JSON; `SageMakerError` carries AWS's error code.
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -20,6 +19,7 @@ from app.jobs import OBJECTIVE_HYPERPARAMETER, job_spec
 from app.objective import ObjectiveStatus, Strategy, job_counters, objective_status
 from app.parsing import LogFormat, MetricDefinition
 from app.records import Job, JobOverview, JobStatus, Run, RunStatus, StopCause
+from app.sagemaker import paging
 from app.storage import Storage
 from app.tuning.spec import SearchSpec
 from app.tuning.tuner import Tuner, search_of
@@ -602,18 +602,11 @@ def _secondary_status(run: Run) -> str:
 
 
 def _page(items: Sequence[Any], body: Mapping[str, Any]) -> tuple[Sequence[Any], str | None]:
-    """A page of `items` from the request's NextToken, MaxResults long (default 10)."""
-    start = 0
-    token = body.get("NextToken")
-    if token:
-        try:
-            start = int(base64.urlsafe_b64decode(token.encode()).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise _invalid("The NextToken is not valid.") from None
-    size = body.get("MaxResults", 10)
-    end = start + size
-    following = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
-    return items[start:end], following
+    """A page of `items` from the request's NextToken and MaxResults, as SageMaker pages."""
+    try:
+        return paging.page(items, body)
+    except paging.InvalidToken:
+        raise _invalid("Invalid pagination token") from None
 
 
 def _region_of(job: Job, region: str) -> str:
