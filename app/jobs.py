@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from app.errors import InvalidInput, InvalidObjective, InvalidRunSpec
+from app.images import is_training_image
 from app.parsing import LogFormat, MetricDefinition, compile_definitions
 from app.records import Job
 from app.storage import JobSpec
@@ -49,11 +50,14 @@ def job_spec(
     Raises:
         InvalidMetricDefinition: a definition breaks a rule.
         InvalidObjective: the objective metric is not one of the definitions.
-        InvalidInput: the environment breaks a rule.
+        InvalidInput: the environment breaks a rule, or the search's training image is
+            not an image reference (nor a SageMaker algorithm).
     """
     compiled = compile_definitions(definitions, log_format)
     check_objective(objective_metric, [definition.name for definition in compiled])
     _check_environment(environment)
+    if search is not None and search.training_image:
+        _check_training_image(search.training_image)
     return JobSpec(
         name=name,
         objective_metric=objective_metric,
@@ -105,6 +109,17 @@ def run_hyperparameters(job: Job, given: Mapping[str, str | int | float | bool])
         hyperparameters[key] = text
     hyperparameters[OBJECTIVE_HYPERPARAMETER] = job.objective_metric
     return hyperparameters
+
+
+def _check_training_image(image: str) -> None:
+    # Checked when a job is made, not in SearchSpec, which also reads stored searches
+    # back: a job stored before this check must stay readable.
+    if not is_training_image(image):
+        raise InvalidInput(
+            f"search.training_image {image[:100]!r} is not a container image reference "
+            "([registry[:port]/]path[:tag][@digest], a lower-case path, not beginning with "
+            "'-')"
+        )
 
 
 def _check_environment(environment: Mapping[str, str]) -> None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import regex
+
+from app.images import IMAGE_RULE, is_image_reference
 
 __all__ = ["MODEL_PATH", "OPERATIONS", "Model", "load_model"]
 
@@ -36,6 +38,11 @@ _MAX_REPORTED = 10
 # Where logmetrics takes more than SageMaker: a worker reads local files, so an S3 URI may
 # also be a file:// URL (an input channel, a submit directory).
 _WIDER_PATTERNS = {"S3Uri": r"(https|s3)://([^/]+)/?(.*)|file://.*"}
+# Where logmetrics takes less: SageMaker's model lets an image be any text (`.*`), but a
+# worker may hand it to `docker run`, where `--privileged` would be an option.
+_NARROWER_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
+    "AlgorithmImage": (is_image_reference, IMAGE_RULE)
+}
 
 
 class Model:
@@ -126,6 +133,10 @@ class Model:
                         f"Member must satisfy regular expression pattern: {shape['pattern']}",
                     )
                 )
+            if name in _NARROWER_RULES:
+                accepts, rule = _NARROWER_RULES[name]
+                if not accepts(value):
+                    found.append(_constraint(value, where, rule))
         elif kind == "list":
             for index, item in enumerate(value, 1):
                 self._check(shape["member"]["shape"], item, f"{where}.{index}.member", found)
