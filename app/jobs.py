@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from app.errors import InvalidInput, InvalidObjective, InvalidRunSpec
-from app.images import is_training_image
+from app.images import training_image_problem
 from app.parsing import LogFormat, MetricDefinition, compile_definitions
 from app.records import Job
 from app.storage import JobSpec
@@ -114,12 +114,9 @@ def run_hyperparameters(job: Job, given: Mapping[str, str | int | float | bool])
 def _check_training_image(image: str) -> None:
     # Checked when a job is made, not in SearchSpec, which also reads stored searches
     # back: a job stored before this check must stay readable.
-    if not is_training_image(image):
-        raise InvalidInput(
-            f"search.training_image {image[:100]!r} is not a container image reference "
-            "([registry[:port]/]path[:tag][@digest], a lower-case path, not beginning with "
-            "'-')"
-        )
+    problem = training_image_problem(image)
+    if problem is not None:
+        raise InvalidInput(f"search.training_image {image[:100]!r} {problem}")
 
 
 def _check_environment(environment: Mapping[str, str]) -> None:

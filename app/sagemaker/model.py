@@ -18,7 +18,7 @@ from typing import Any
 
 import regex
 
-from app.images import IMAGE_RULE, is_image_reference
+from app.images import image_reference_problem
 
 __all__ = ["MODEL_PATH", "OPERATIONS", "Model", "load_model"]
 
@@ -40,8 +40,9 @@ _MAX_REPORTED = 10
 _WIDER_PATTERNS = {"S3Uri": r"(https|s3)://([^/]+)/?(.*)|file://.*"}
 # Where logmetrics takes less: SageMaker's model lets an image be any text (`.*`), but a
 # worker may hand it to `docker run`, where `--privileged` would be an option.
-_NARROWER_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
-    "AlgorithmImage": (is_image_reference, IMAGE_RULE)
+# The rule's sentence follows "Member", as image_reference_problem's do.
+_NARROWER_RULES: dict[str, Callable[[str], str | None]] = {
+    "AlgorithmImage": image_reference_problem
 }
 
 
@@ -133,10 +134,9 @@ class Model:
                         f"Member must satisfy regular expression pattern: {shape['pattern']}",
                     )
                 )
-            if name in _NARROWER_RULES:
-                accepts, rule = _NARROWER_RULES[name]
-                if not accepts(value):
-                    found.append(_constraint(value, where, rule))
+            problem = _NARROWER_RULES[name](value) if name in _NARROWER_RULES else None
+            if problem is not None:
+                found.append(_constraint(value, where, f"Member {problem}"))
         elif kind == "list":
             for index, item in enumerate(value, 1):
                 self._check(shape["member"]["shape"], item, f"{where}.{index}.member", found)
