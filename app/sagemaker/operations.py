@@ -21,7 +21,7 @@ from app.parsing import LogFormat, MetricDefinition
 from app.records import Job, JobOverview, JobStatus, Run, RunStatus, StopCause
 from app.sagemaker import paging
 from app.storage import Storage
-from app.tuning.spec import SearchSpec
+from app.tuning.spec import SearchSpec, parse_integer, parse_number
 from app.tuning.tuner import Tuner, search_of
 
 __all__ = ["SageMakerError", "SageMakerOperations"]
@@ -478,10 +478,10 @@ def _search(
         "parameter_ranges": {
             "CategoricalParameterRanges": ranges.get("CategoricalParameterRanges", []),
             "IntegerParameterRanges": [
-                _numbers(r, int) for r in ranges.get("IntegerParameterRanges", [])
+                _numbers(r, parse_integer) for r in ranges.get("IntegerParameterRanges", [])
             ],
             "ContinuousParameterRanges": [
-                _numbers(r, float) for r in ranges.get("ContinuousParameterRanges", [])
+                _numbers(r, parse_number) for r in ranges.get("ContinuousParameterRanges", [])
             ],
         },
         "static_hyperparameters": definition.get("StaticHyperParameters", {}),
@@ -520,15 +520,15 @@ def _search(
         raise _invalid(problems) from None
 
 
-def _numbers(given: Mapping[str, Any], kind: type) -> dict[str, Any]:
-    """A range with its MinValue and MaxValue read as numbers (SageMaker sends strings)."""
+def _numbers(given: Mapping[str, Any], parse: Callable[[str], float]) -> dict[str, Any]:
+    """A range with its MinValue and MaxValue read as numbers (SageMaker sends strings),
+    by the search's own rules: ASCII digits, finite."""
     found = dict(given)
     for key in ("MinValue", "MaxValue"):
         try:
-            found[key] = kind(given[key])
-        except ValueError:
-            noun = "an integer" if kind is int else "a number"
-            raise _invalid(f"{given['Name']}: {key} {given[key]!r} is not {noun}") from None
+            found[key] = parse(given[key])
+        except ValueError as exc:
+            raise _invalid(f"{given['Name']}: {key} {exc}") from None
     return found
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -27,6 +28,8 @@ __all__ = [
     "SearchStrategy",
     "grid_size",
     "hyperparameter_text",
+    "parse_integer",
+    "parse_number",
 ]
 
 MAX_GRID = 10_000
@@ -34,6 +37,11 @@ MAX_TRAINING_JOBS = 10_000
 MAX_PARALLEL = 100
 # The static hyperparameters AMT reads Hyperband's MaxResource from when it is not given.
 EPOCH_HYPERPARAMETERS = ("epochs", "num_epochs", "n_epochs", "max_epochs", "num_train_epochs")
+# Numbers given as text (SageMaker sends a range's bounds as strings): ASCII digits only.
+# int() and float() would also read "٣", "1_0" and " 3", and float() "inf" and "nan",
+# which no training script's argparse takes back the same way.
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,4000}")
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _alias(*names: str) -> Any:
@@ -108,6 +116,11 @@ class IntegerRange(_Spec):
         description="How values are spread: Auto (as Linear), Linear or Logarithmic.",
     )
 
+    @field_validator("min_value", "max_value", mode="before")
+    @classmethod
+    def _integer_text(cls, value: Any) -> Any:
+        return parse_integer(value) if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _check(self) -> IntegerRange:
         _check_bounds(self.name, self.min_value, self.max_value, self.scaling_type)
@@ -138,12 +151,44 @@ class ContinuousRange(_Spec):
         "ReverseLogarithmic.",
     )
 
+    @field_validator("min_value", "max_value", mode="before")
+    @classmethod
+    def _number_text(cls, value: Any) -> Any:
+        return parse_number(value) if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _check(self) -> ContinuousRange:
         if not (math.isfinite(self.min_value) and math.isfinite(self.max_value)):
             raise ValueError(f"{self.name}: MinValue and MaxValue must be finite numbers")
         _check_bounds(self.name, self.min_value, self.max_value, self.scaling_type)
+        if not math.isfinite(self.max_value - self.min_value):
+            # A sampler draws low + u * (high - low): its width must be a float too
+            # (Optuna refuses such a range outright, and Random's draws would be inf).
+            raise ValueError(
+                f"{self.name}: MaxValue - MinValue must be a finite number; "
+                f"{self.min_value!r} to {self.max_value!r} is wider than any float"
+            )
         return self
+
+    def value_at(self, share: float) -> float:
+        """The value `share` of the way through the range on its scale, within the range.
+
+        Args:
+            share: from 0 (MinValue) to 1 (MaxValue); a uniform draw gives a uniform
+                sample on the range's scale.
+
+        Returns: a finite number in [MinValue, MaxValue]. Linear ranges are interpolated
+            as low * (1 - share) + high * share, which cannot overflow where
+            low + share * (high - low) can; rounding is clamped back into the range.
+        """
+        low, high = self.min_value, self.max_value
+        if self.scaling_type is Scaling.LOGARITHMIC:
+            value = math.exp(_between(math.log(low), math.log(high), share))
+        elif self.scaling_type is Scaling.REVERSE_LOGARITHMIC:
+            value = 1 - math.exp(_between(math.log1p(-high), math.log1p(-low), 1 - share))
+        else:
+            value = _between(low, high, share)
+        return min(max(value, low), high)
 
 
 class ParameterRanges(_Spec):
@@ -414,8 +459,10 @@ class SearchSpec(_Spec):
             return self.hyperband.max_resource
         for name in EPOCH_HYPERPARAMETERS:
             value = self.static_hyperparameters.get(name)
+            if isinstance(value, bool) or value is None:
+                continue
             try:
-                found = int(str(value))
+                found = value if isinstance(value, int) else parse_integer(str(value))
             except ValueError:
                 continue
             if found >= 1:
@@ -438,6 +485,55 @@ def hyperparameter_text(value: str | int | float | bool) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def parse_integer(text: str) -> int:
+    """An integer given as text: ASCII digits with an optional sign, and nothing else.
+
+    Args:
+        text: the integer as given (a range's bound, an epochs hyperparameter).
+
+    Returns: its value.
+
+    Raises:
+        ValueError: anything else, such as "٣", "1_0", " 3" or "3.0", with a message that
+            quotes it.
+    """
+    if _INTEGER_TEXT.fullmatch(text) is None:
+        raise ValueError(
+            f"{text[:40]!r} is not an integer: give ASCII digits with an optional sign"
+        )
+    return int(text)
+
+
+def parse_number(text: str) -> float:
+    """A finite number given as text: ASCII digits, an optional sign, point and exponent.
+
+    Args:
+        text: the number as given (a continuous range's bound).
+
+    Returns: its value.
+
+    Raises:
+        ValueError: anything else ("inf", "nan", "1_0", " 3", other scripts' digits), or a
+            number too large for a float ("1e400").
+    """
+    if _NUMBER_TEXT.fullmatch(text) is None:
+        raise ValueError(
+            f"{text[:40]!r} is not a number: give ASCII digits with an optional sign, "
+            "decimal point and exponent"
+        )
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]!r} is too large for a number")
+    return value
+
+
+def _between(low: float, high: float, share: float) -> float:
+    # A weighted mean of the bounds: each product is no larger than its bound, so the sum
+    # lies between them give or take rounding (which value_at clamps), where
+    # low + share * (high - low) overflows once the width passes the largest float.
+    return low * (1 - share) + high * share
 
 
 def _check_bounds(name: str, low: float, high: float, scaling: Scaling) -> None:
