@@ -16,8 +16,10 @@
      │    ├── SearchStartsRuns      a run created by hand in a job whose search starts them
      │    ├── OffsetGap             a chunk starts beyond the stream's next offset
      │    ├── OverlapMismatch       a resent chunk's bytes differ from those stored
+     │    ├── LeaseHeld             a heartbeat for a run another worker holds
+     │    ├── NotLeased             a heartbeat for a run no worker was given
      │    └── StreamMoved           another request appended to the stream first
-     │         └── DefinitionsChanged  the job was re-parsed since its definitions were read
+     │         └── DefinitionsChanged  the job was re-parsed, or deleted, since it was read
      ├── InvalidInput               well-formed input the domain refuses (422)
      │    ├── InvalidMetricDefinition
      │    ├── InvalidObjective
@@ -46,10 +48,12 @@ __all__ = [
     "JobEnded",
     "JobExists",
     "JobNotFound",
+    "LeaseHeld",
     "LogmetricsError",
     "MetricNotFound",
     "NoBestRun",
     "NotFound",
+    "NotLeased",
     "OffsetGap",
     "OverlapMismatch",
     "PresetNotFound",
@@ -181,6 +185,36 @@ class OverlapMismatch(Conflict):
         )
 
 
+class LeaseHeld(Conflict):
+    """A heartbeat from a worker other than the one the run is leased to: it may not
+    take the run over (the holder's lease goes on, or lapses and the run is ended)."""
+
+    code = "lease_held"
+
+    def __init__(self, run: str, worker: str, holder: str) -> None:
+        super().__init__(
+            f"run {run!r} is leased to worker {holder!r}, not to {worker!r}",
+            run=run,
+            worker=worker,
+            holder=holder,
+        )
+
+
+class NotLeased(Conflict):
+    """A heartbeat for a run no worker leased (one `logmetrics run` or a client
+    started): such a run has no lease to extend, and a heartbeat cannot give it one."""
+
+    code = "not_leased"
+
+    def __init__(self, run: str, worker: str) -> None:
+        super().__init__(
+            f"run {run!r} has no lease: it was not started by a worker, so {worker!r} "
+            "cannot send its heartbeats",
+            run=run,
+            worker=worker,
+        )
+
+
 class StreamMoved(Conflict):
     """Raised by storage when a stream's offset changed since it was read.
 
@@ -192,7 +226,8 @@ class StreamMoved(Conflict):
 
 class DefinitionsChanged(StreamMoved):
     """Raised by storage when a chunk was parsed with definitions older than those its
-    run's points now come from (a re-parse reached the run meanwhile).
+    run's points now come from (a re-parse reached the run meanwhile), or with those of
+    a job deleted since it was read (another process may have created one of its name).
 
     Ingest reads the job again and parses the chunk again; clients never see it.
     """

@@ -91,20 +91,25 @@ class Ingestor:
             timestamp: the points' time; None means now.
 
         Raises:
-            RunNotFound, RunEnded, OffsetGap; OverlapMismatch when bytes resent from
-            `offset` differ from those stored; StreamMoved if the stream kept moving.
+            JobNotFound (deleted meanwhile), RunNotFound, RunEnded, OffsetGap;
+            OverlapMismatch when bytes resent from `offset` differ from those stored;
+            StreamMoved if the stream kept moving.
         """
         parser = self.parser(job)
-        key = (job.id, job.created_at, run, stream)
         for attempt in range(_ATTEMPTS):
+            key = (job.id, job.created_at, run, stream)
             # The stream as this process last wrote it, if it did; the write checks the
-            # offset under the database's lock, so a stale one only costs a retry. Any
-            # answer but a plain append is decided on a fresh read.
+            # run and the offset under the database's lock, so a stale one only costs a
+            # retry. Any answer but a plain append is decided on a fresh read.
             snapshot = self._streams.get(key) if attempt == 0 else None
             if snapshot is not None and offset is not None and offset != snapshot.state.offset:
                 snapshot = None
             if snapshot is None:
-                snapshot = self._storage.read_stream(job, run, stream)
+                try:
+                    snapshot = self._storage.read_stream(job, run, stream)
+                except DefinitionsChanged:
+                    job, parser = self._job_again(job)
+                    continue
             have = snapshot.state.offset
             if offset is not None and offset > have:
                 raise OffsetGap(stream, offset, have)
@@ -133,9 +138,8 @@ class Ingestor:
             try:
                 stored = self._storage.append_chunk(job, snapshot.run, write)
             except DefinitionsChanged:
-                # A re-parse reached the run after the job was read: parse with the new.
-                job = self._storage.get_job(job.name)
-                parser = self.parser(job)
+                self._streams.discard(key)
+                job, parser = self._job_again(job)
                 continue
             except (StreamMoved, RunEnded):
                 self._streams.discard(key)
@@ -153,6 +157,13 @@ class Ingestor:
                 sum(result.timeouts.values()),
             )
         raise StreamMoved(f"stream {stream!r} kept moving; send the chunk again")
+
+    def _job_again(self, job: Job) -> tuple[Job, Parser]:
+        """The job of `job`'s name as stored now, and its parser: `job` was re-parsed, or
+        deleted and perhaps created again, since it was read (the storage said so, and
+        forgot it). Raises: JobNotFound if there is none now."""
+        fresh = self._storage.get_job(job.name)
+        return fresh, self.parser(fresh)
 
     def _check_overlap(self, job: Job, run: str, stream: str, sent: bytes, offset: int) -> None:
         """Raises OverlapMismatch unless `sent`, resent from `offset`, is what the stream
@@ -174,11 +185,16 @@ class Ingestor:
         Ending an ended run again with the same status changes nothing.
 
         Raises:
-            RunNotFound; RunEnded if it ended with another status.
+            JobNotFound (deleted meanwhile), RunNotFound; RunEnded if it ended with
+            another status.
         """
         parser = self.parser(job)
         for _ in range(_ATTEMPTS):
-            snapshot = self._storage.read_run_streams(job, run)
+            try:
+                snapshot = self._storage.read_run_streams(job, run)
+            except DefinitionsChanged:
+                job, parser = self._job_again(job)
+                continue
             if snapshot.run.status is not RunStatus.IN_PROGRESS:
                 if snapshot.run.status is status:
                     return self._storage.get_run(job, run)
@@ -213,8 +229,7 @@ class Ingestor:
                     job, snapshot.run, status, failure_reason, now, flushes, seen
                 )
             except DefinitionsChanged:
-                job = self._storage.get_job(job.name)
-                parser = self.parser(job)
+                job, parser = self._job_again(job)
                 continue
             except (StreamMoved, RunEnded):
                 continue  # read again: a chunk landed, or another request ended the run

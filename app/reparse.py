@@ -134,7 +134,8 @@ class RunReplay:
 def reparse_run(storage: Storage, ingestor: Ingestor, job: Job, run: str) -> bool:
     """Re-parse one run with the job's definitions. False if there was nothing to do.
 
-    Raises: RunNotFound; StreamMoved or ReparseMismatch as the storage and replay do.
+    Raises: JobNotFound, RunNotFound (deleted meanwhile); StreamMoved or ReparseMismatch
+    as the storage and replay do.
     """
     run_log = storage.read_run_log(job, run)
     replay = RunReplay(ingestor.parser(job))
@@ -183,7 +184,7 @@ class Reparser:
                 continue
             try:
                 done += reparse_run(self._storage, self._ingestor, job, run_name)
-            except (RunNotFound, StreamMoved):
+            except (JobNotFound, RunNotFound, StreamMoved):
                 continue  # deleted, or it kept moving: the next pass sees
             except ReparseMismatch:
                 log.exception("could not re-parse run %r of job %r", run_name, job_name)

@@ -182,6 +182,13 @@ class Storage(abc.ABC):
     A run's objective value follows its job's strategy: the last value of the objective
     metric (`latest`), its minimum (`min`) or maximum (`max`).
 
+    Deleted meanwhile: a `Job` or `Run` record is its row as read, and the row may be
+    deleted since, its id even given to a newer job or run (SQLite reuses ids). A record
+    is the stored one only if its id and creation time both match: writes check both in
+    their own transaction, so nothing is written with a deleted job's definitions or
+    into a deleted run's successor; a method given a job or run deleted meanwhile raises
+    JobNotFound or RunNotFound, never a driver error.
+
     Errors: methods raise the `app.errors` classes named in their docstrings; a driver
     error that is none of those propagates as it is (a bug or an outage, not user input).
     """
@@ -206,7 +213,7 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def job_overview(self, job: Job, include_in_progress: bool = False) -> JobOverview:
-        """Run counts by status and the best run (see `best_run`)."""
+        """Run counts by status and the best run (see `best_run`). Raises: JobNotFound."""
 
     # Runs.
 
@@ -224,7 +231,7 @@ class Storage(abc.ABC):
             ingest_token: given the new run's id, the hash of its ingest token to keep
                 (None: no token).
 
-        Raises: RunExists.
+        Raises: RunExists; JobNotFound if the job was deleted since it was read.
         """
 
     @abc.abstractmethod
@@ -262,20 +269,23 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def read_stream(self, job: Job, run: str, stream: str) -> StreamSnapshot:
-        """Raises: RunNotFound."""
+        """Raises: RunNotFound; DefinitionsChanged if `job` was deleted since it was read
+        (read the job of its name again)."""
 
     @abc.abstractmethod
     def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> ChunkStored:
         """Store a parsed chunk: points, summaries, raw bytes and the stream's new state.
 
         Raises:
-            StreamMoved: the stream's offset is no longer `write.expected_offset`.
+            StreamMoved: the stream's offset is no longer `write.expected_offset`, or
+                the run was deleted since it was read.
             RunEnded: the run ended since it was read.
+            DefinitionsChanged: `job` was re-parsed, or deleted, since it was read.
         """
 
     @abc.abstractmethod
     def read_run_streams(self, job: Job, run: str) -> RunSnapshot:
-        """Raises: RunNotFound."""
+        """Raises: RunNotFound; DefinitionsChanged as `read_stream`."""
 
     @abc.abstractmethod
     def end_run(
@@ -298,6 +308,7 @@ class Storage(abc.ABC):
         Raises:
             StreamMoved: a stream moved or appeared since it was read.
             RunEnded: the run ended since it was read.
+            DefinitionsChanged: as `append_chunk`.
         """
 
     @abc.abstractmethod
@@ -342,14 +353,17 @@ class Storage(abc.ABC):
         stream that the caller already parsed, read under the run's lock).
 
         Returns: False, changing nothing, when the run's points already come from the
-        job's definitions or the job was re-parsed again since `job` was read.
+        job's definitions, the job was re-parsed again since `job` was read, or the run
+        was deleted.
+
+        Raises: JobNotFound if the job was deleted.
         """
 
     # The tuning service.
 
     @abc.abstractmethod
     def job_state(self, job: Job) -> JobState:
-        """The job's status and completion, read fresh (a `Job` never changes)."""
+        """The job's status and completion, read fresh. Raises: JobNotFound."""
 
     @abc.abstractmethod
     def set_job_state(self, job: Job, expected: Sequence[JobStatus], state: JobState) -> bool:
@@ -375,8 +389,14 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def renew_lease(self, job: Job, run: str, worker: str, lease_seconds: float) -> Run:
-        """Extend an in-progress run's lease; the run as it is now (with any stop
-        request). Raises: RunNotFound."""
+        """Extend an in-progress run's lease, held by `worker`; the run as it is now
+        (with any stop request). An ended run is returned as it is.
+
+        Raises:
+            RunNotFound.
+            NotLeased: no worker was ever given the run (a heartbeat gives none).
+            LeaseHeld: another worker holds the run.
+        """
 
     @abc.abstractmethod
     def request_stop(self, job: Job, run: str | None, reason: str, cause: StopCause) -> list[str]:

@@ -132,7 +132,8 @@ class Tuner:
         return PlannedRun(run_hyperparameters(job, chosen), name)
 
     def heartbeat(self, job: Job, run: str, worker: str) -> Run:
-        """Extend the run's lease; the run, with any stop request."""
+        """Extend the run's lease, which `worker` must hold; the run, with any stop
+        request. Raises: RunNotFound, NotLeased, LeaseHeld."""
         return self._storage.renew_lease(job, run, worker, self.lease_seconds)
 
     def reap(self) -> list[tuple[str, str]]:

@@ -316,3 +316,43 @@ def test_a_restarted_service_goes_on_with_the_search_where_it_was(database_url):
 
     assert [run for run, _lr in given] == ["run-0001", "run-0002", "run-0003", "run-0004"]
     assert [lr for _run, lr in given] == uninterrupted
+
+
+def test_a_heartbeat_from_a_worker_not_holding_the_lease_is_refused_naming_the_holder(
+    api, make_search_job, lease
+):
+    make_search_job()
+    run = lease("w")["lease"]["run"]
+
+    refused = api.post(f"/v1/jobs/tune/runs/{run}/heartbeat", json={"worker": "w2"})
+
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "error": "lease_held",
+        "message": f"run {run!r} is leased to worker 'w', not to 'w2'",
+        "run": run,
+        "worker": "w2",
+        "holder": "w",
+    }
+    assert api.get(f"/v1/jobs/tune/runs/{run}").json()["worker"] == "w"
+    beat = api.post(f"/v1/jobs/tune/runs/{run}/heartbeat", json={"worker": "w"})
+    assert beat.json() == {"status": "InProgress", "stop_requested": None}
+
+
+def test_a_heartbeat_cannot_give_a_lease_to_a_run_no_worker_leased(api, make_job, make_run):
+    make_job()
+    make_run(name="shipped")  # as `logmetrics run` makes one: no worker, no lease
+
+    refused = api.post("/v1/jobs/gan/runs/shipped/heartbeat", json={"worker": "stray"})
+
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "error": "not_leased",
+        "message": (
+            "run 'shipped' has no lease: it was not started by a worker, so 'stray' cannot "
+            "send its heartbeats"
+        ),
+        "run": "shipped",
+        "worker": "stray",
+    }
+    assert api.get("/v1/jobs/gan/runs/shipped").json()["worker"] is None

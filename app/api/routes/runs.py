@@ -107,12 +107,15 @@ def complete_run(
 
 
 @router.post(
-    "/{run}/heartbeat", dependencies=[CanIngest], responses=schemas.error_responses(404, 422)
+    "/{run}/heartbeat",
+    dependencies=[CanIngest],
+    responses=schemas.error_responses(404, 409, 422),
 )
 def create_heartbeat(
     job: JobDep, run: RunName, body: schemas.HeartbeatCreate, tuner: TunerDep
 ) -> schemas.HeartbeatPublic:
-    """A worker is alive and running the run: its lease goes on; the answer says whether
-    the service asks the run to stop."""
+    """The worker holding the run's lease is alive: the lease goes on; the answer says
+    whether the service asks the run to stop. Another worker, or a run no worker
+    leased, is refused (409)."""
     found = tuner.heartbeat(job, run, body.worker)
     return schemas.HeartbeatPublic(status=found.status, stop_requested=found.stop_reason)

@@ -20,7 +20,7 @@ from app.errors import DefinitionsChanged, RunEnded, StreamMoved
 from app.records import Job, MetricSummary, RejectionExample, Run, RunStatus
 from app.storage.base import ChunkWrite
 from app.storage.schema import runs, streams
-from app.storage.sql.rows import summary_of
+from app.storage.sql.rows import summary_of, to_datetime
 from app.storage.sql.statements import IngestStatements
 from app.summaries import by_metric, empty_summary, fold, objective_value
 
@@ -34,14 +34,24 @@ def lock_run(conn: Connection, sql: IngestStatements, job: Job, run: Run) -> str
     """Lock the run's row for this transaction; returns the reason the service asked
     the run to stop, if it has.
 
+    `job` and `run` are checked to be those stored, not ones deleted since whose ids
+    a newer job or run took (their creation times tell), so no chunk parsed with a
+    deleted job's definitions or from a deleted stream's state is ever stored.
+
     Raises:
+        StreamMoved: the run was deleted since it was read (a fresh read says so).
         RunEnded: the run has ended since it was read.
-        DefinitionsChanged: the run's points come from newer definitions than `job`'s.
+        DefinitionsChanged: the run's points come from newer definitions than `job`'s,
+            or `job` was deleted and its id taken by a job created since.
     """
     row: Sequence[Any] | None = sql.lock_run.execute(conn, {"run_id": run.id}).first()
-    if row is None:  # deleted since it was read: a fresh read says so
+    if row is None:
         raise StreamMoved(f"run {run.name!r} is gone")
-    status, stop_reason, version = row
+    status, stop_reason, version, run_created, job_id, job_created = row
+    if (job_id, to_datetime(job_created)) != (job.id, job.created_at):
+        raise DefinitionsChanged(f"job {job.name!r} was deleted and created again")
+    if to_datetime(run_created) != run.created_at:
+        raise StreamMoved(f"run {run.name!r} was deleted and created again")
     if version > job.definitions_version:
         raise DefinitionsChanged(f"job {job.name!r} was re-parsed with new definitions")
     if status != RunStatus.IN_PROGRESS.value:

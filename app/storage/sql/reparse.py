@@ -20,6 +20,7 @@ from typing import Any
 import zstandard
 from sqlalchemy import Connection, delete, func, select, update
 
+from app.errors import JobNotFound
 from app.records import DefinitionsVersion, Job, ReparseProgress, Run, RunStatus
 from app.storage.base import DefinitionsSpec, Replay, RunLog, StoredChunk
 from app.storage.schema import chunks, job_definitions, jobs, points, run_metrics, runs, streams
@@ -47,8 +48,12 @@ def replace_definitions(conn: Connection, job: Job, spec: DefinitionsSpec) -> in
     """Keep the job's current definitions in its history and put `spec` in their place.
 
     Returns: the new definitions version.
+
+    Raises: JobNotFound if the job was deleted (its id perhaps taken by a newer job).
     """
-    current = conn.execute(select(jobs).where(jobs.c.id == job.id).with_for_update()).one()
+    current = conn.execute(select(jobs).where(jobs.c.id == job.id).with_for_update()).first()
+    if current is None or to_datetime(current.created_at) != job.created_at:
+        raise JobNotFound(job.name)
     conn.execute(
         job_definitions.insert().values(
             job_id=job.id,
@@ -185,17 +190,26 @@ def replace_run_points(
 
     Locks the run's row, gives `replay` the chunks beyond `seen`, and stores every write
     it returns. Returns False, changing nothing, if the run's points already come from
-    the job's definitions or the job was re-parsed again since `job` was read.
+    the job's definitions, the job was re-parsed again since `job` was read, or the run
+    was deleted.
+
+    Raises: JobNotFound if the job was deleted (its id perhaps taken by a newer job).
     """
     row = conn.execute(
-        select(runs.c.definitions_version, runs.c.status)
+        select(runs.c.definitions_version, runs.c.status, runs.c.created_at)
         .where(runs.c.id == run.id)
         .with_for_update()
     ).first()
-    current = conn.execute(select(jobs.c.definitions_version).where(jobs.c.id == job.id)).scalar()
-    if row is None or row.definitions_version >= job.definitions_version:
+    current = conn.execute(
+        select(jobs.c.definitions_version, jobs.c.created_at).where(jobs.c.id == job.id)
+    ).first()
+    if current is None or to_datetime(current.created_at) != job.created_at:
+        raise JobNotFound(job.name)
+    if row is None or to_datetime(row.created_at) != run.created_at:
         return False
-    if current != job.definitions_version:
+    if row.definitions_version >= job.definitions_version:
+        return False
+    if current.definitions_version != job.definitions_version:
         return False
     # The run may have ended since it was read: the replay then parses its last lines.
     locked = dataclasses.replace(run, status=RunStatus(row.status))

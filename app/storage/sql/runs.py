@@ -19,6 +19,7 @@ from app.storage.sql.rows import (
     job_of,
     run_of,
     summary_of,
+    to_datetime,
 )
 
 __all__ = [
@@ -26,8 +27,10 @@ __all__ = [
     "get_job",
     "insert_job",
     "insert_run",
+    "is_current",
     "list_jobs",
     "list_runs",
+    "lock_job",
     "run_counts",
     "run_row",
     "summaries",
@@ -59,6 +62,26 @@ def get_job(conn: Connection, name: str) -> Job:
     if row is None:
         raise JobNotFound(name)
     return job_of(row)
+
+
+def is_current(conn: Connection, job: Job) -> bool:
+    """Whether `job` is still the job of its name: not deleted, and its id not taken
+    by a job created since (SQLite gives a deleted row's id to the next one)."""
+    created = conn.execute(select(jobs.c.created_at).where(jobs.c.id == job.id)).scalar()
+    return created is not None and to_datetime(created) == job.created_at
+
+
+def lock_job(conn: Connection, job: Job, *, share: bool = False) -> None:
+    """Lock the job's row for this transaction (`share`: against deletes and re-parses
+    only), so what is written next belongs to the job as `job` holds it.
+
+    Raises: JobNotFound if it was deleted (its id perhaps taken by a newer job).
+    """
+    created = conn.execute(
+        select(jobs.c.created_at).where(jobs.c.id == job.id).with_for_update(read=share)
+    ).scalar()
+    if created is None or to_datetime(created) != job.created_at:
+        raise JobNotFound(job.name)
 
 
 def list_jobs(conn: Connection) -> list[Job]:

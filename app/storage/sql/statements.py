@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect as SqlDialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
-from app.storage.schema import chunks, points, run_metrics, runs, streams
+from app.storage.schema import chunks, jobs, points, run_metrics, runs, streams
 from app.storage.sql.rows import SUMMARY_COLUMNS
 
 __all__ = ["IngestStatements", "Prepared"]
@@ -76,10 +76,22 @@ class IngestStatements:
         def prepare(statement: ClauseElement) -> Prepared:
             return Prepared(statement, dialect)
 
+        # The run's row, locked, with what tells it and its job from any that later
+        # take their ids (SQLite gives a deleted row's id to the next one): their
+        # creation times. The job's row is read, not locked: chunks of its other runs
+        # go on meanwhile.
         self.lock_run = prepare(
-            select(runs.c.status, runs.c.stop_reason, runs.c.definitions_version)
+            select(
+                runs.c.status,
+                runs.c.stop_reason,
+                runs.c.definitions_version,
+                runs.c.created_at,
+                runs.c.job_id,
+                jobs.c.created_at,
+            )
+            .join(jobs, jobs.c.id == runs.c.job_id)
             .where(runs.c.id == bindparam("run_id"))
-            .with_for_update()
+            .with_for_update(of=runs)
         )
         self.stream_id = prepare(
             select(streams.c.id).where(

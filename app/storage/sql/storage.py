@@ -127,9 +127,11 @@ class SqlStorage(Storage):
         )
 
     def get_job(self, name: str) -> Job:
-        # Every request names its job, and a job never changes once created: found
-        # jobs are kept a few seconds (so what another process deletes one day is
-        # forgotten soon), missing ones are always looked up.
+        # Every request names its job: found jobs are kept a few seconds, missing ones
+        # always looked up. A kept job may have been re-parsed, or deleted and created
+        # again, by another process: every write checks the job it is given against
+        # the stored one (id and creation time), in its own transaction, and refuses
+        # a stale one (`DefinitionsChanged`, `JobNotFound`), forgetting it here.
         cached = self._jobs.get(name)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
@@ -141,18 +143,38 @@ class SqlStorage(Storage):
         return job
 
     def delete_job(self, job: Job) -> None:
-        with self._db.write() as conn:
-            gone = conn.execute(delete(jobs).where(jobs.c.id == job.id)).rowcount
-        # Other processes may hold it for up to _JOB_CACHE_SECONDS; every write of theirs
-        # to it then fails on the missing row.
-        self._jobs.pop(job.name, None)
-        if gone != 1:
-            raise JobNotFound(job.name)
+        try:
+            with self._db.write() as conn:
+                runs_.lock_job(conn, job)
+                conn.execute(delete(jobs).where(jobs.c.id == job.id))
+        finally:
+            # Other processes may hold it for up to _JOB_CACHE_SECONDS; every write of
+            # theirs to it is then refused.
+            self._forget(job)
+
+    def _forget(self, job: Job) -> None:
+        """Drop `job` from the kept jobs (a newer one kept under its name stays)."""
+        kept = self._jobs.get(job.name, (0.0, None))[1]
+        if kept is not None and kept.id == job.id and kept.created_at == job.created_at:
+            self._jobs.pop(job.name, None)
+
+    def _stale(self, conn: Connection, job: Job) -> bool:
+        """Whether `job` is no longer the stored job of its name; a stale one is forgotten."""
+        if runs_.is_current(conn, job):
+            return False
+        self._forget(job)
+        return True
 
     def list_jobs(self) -> list[JobOverview]:
         with self._db.read() as conn:
             found = runs_.list_jobs(conn)
-        return [self.job_overview(job) for job in found]
+        overviews = []
+        for job in found:
+            try:
+                overviews.append(self.job_overview(job))
+            except JobNotFound:
+                continue  # deleted since the list was read
+        return overviews
 
     def job_overview(self, job: Job, include_in_progress: bool = False) -> JobOverview:
         statuses = [RunStatus.COMPLETED, RunStatus.STOPPED]
@@ -179,6 +201,7 @@ class SqlStorage(Storage):
             created = now()
             try:
                 with self._db.write(on_conflict=lambda _: RunExists(job.name, name or "")) as conn:
+                    self._lock_current(conn, job)
                     run_id, run_name = runs_.insert_run(
                         conn, job, name, hyperparameters, created, ingest_token
                     )
@@ -199,6 +222,15 @@ class SqlStorage(Storage):
                 objective_value=None,
             )
         raise RunExists(job.name, "run-*")
+
+    def _lock_current(self, conn: Connection, job: Job) -> None:
+        """Lock the job against deletes for this write. Raises: JobNotFound, forgetting
+        `job`, if it was deleted (a newer job of its name is looked up afresh next)."""
+        try:
+            runs_.lock_job(conn, job, share=True)
+        except JobNotFound:
+            self._forget(job)
+            raise
 
     def delete_run(self, job: Job, name: str) -> None:
         with self._db.write() as conn:
@@ -243,7 +275,7 @@ class SqlStorage(Storage):
 
     def read_stream(self, job: Job, run: str, stream: str) -> StreamSnapshot:
         with self._db.read() as conn:
-            row = runs_.run_row(conn, job, run)
+            row = self._ingest_run_row(conn, job, run)
             state_row = conn.execute(
                 select(streams).where(streams.c.run_id == row.id, streams.c.name == stream)
             ).first()
@@ -252,7 +284,7 @@ class SqlStorage(Storage):
 
     def read_run_streams(self, job: Job, run: str) -> RunSnapshot:
         with self._db.read() as conn:
-            row = runs_.run_row(conn, job, run)
+            row = self._ingest_run_row(conn, job, run)
             stream_rows = conn.execute(select(streams).where(streams.c.run_id == row.id)).all()
         return RunSnapshot(
             run_of(row, job),
@@ -263,6 +295,14 @@ class SqlStorage(Storage):
                 if s.partial_timestamp is not None
             },
         )
+
+    def _ingest_run_row(self, conn: Connection, job: Job, run: str) -> Any:
+        """The run's row, for a write to come. Raises: RunNotFound; DefinitionsChanged
+        when `job` was deleted since it was read (a newer job of its name may hold a run
+        of that name: the caller reads the job again)."""
+        if self._stale(conn, job):
+            raise DefinitionsChanged(f"job {job.name!r} was deleted since it was read")
+        return runs_.run_row(conn, job, run)
 
     def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> ChunkStored:
         # Compressed here, on the caller's thread: the writer's thread only writes.
@@ -282,7 +322,7 @@ class SqlStorage(Storage):
                 with self._db.write() as conn:
                     stop_reason = store(conn)
         except DefinitionsChanged:
-            self._jobs.pop(job.name, None)  # so that the caller reads the new definitions
+            self._forget(job)  # so that the caller reads the new definitions
             raise
         state = write.state
         return ChunkStored(
@@ -312,7 +352,7 @@ class SqlStorage(Storage):
                     )
                 ingest.end_run(conn, run, status, failure_reason, ended_at)
         except DefinitionsChanged:
-            self._jobs.pop(job.name, None)
+            self._forget(job)
             raise
         return self.get_run(job, run.name)
 
@@ -332,9 +372,11 @@ class SqlStorage(Storage):
     # Re-parse.
 
     def replace_definitions(self, job: Job, spec: DefinitionsSpec) -> Job:
-        with self._db.write() as conn:
-            reparse.replace_definitions(conn, job, spec)
-        self._jobs.pop(job.name, None)
+        try:
+            with self._db.write() as conn:
+                reparse.replace_definitions(conn, job, spec)
+        finally:
+            self._jobs.pop(job.name, None)
         return self.get_job(job.name)
 
     def definitions_history(self, job: Job) -> list[DefinitionsVersion]:
@@ -357,10 +399,14 @@ class SqlStorage(Storage):
     def replace_run_points(
         self, job: Job, run: Run, seen: Mapping[str, int], replay: Replay
     ) -> bool:
-        with self._db.write() as conn:
-            return reparse.replace_run_points(
-                conn, self._statements, job, run, seen, replay, self._rejections_kept
-            )
+        try:
+            with self._db.write() as conn:
+                return reparse.replace_run_points(
+                    conn, self._statements, job, run, seen, replay, self._rejections_kept
+                )
+        except JobNotFound:
+            self._forget(job)
+            raise
 
     # The tuning service.
 
@@ -415,8 +461,7 @@ class SqlStorage(Storage):
 
     def renew_lease(self, job: Job, run: str, worker: str, lease_seconds: float) -> Run:
         with self._db.write() as conn:
-            found = run_of(runs_.run_row(conn, job, run), job)
-            return tuning.renew_lease(conn, job, found, worker, now() + lease_seconds)
+            return tuning.renew_lease(conn, job, run, worker, now() + lease_seconds)
 
     def request_stop(self, job: Job, run: str | None, reason: str, cause: StopCause) -> list[str]:
         with self._db.write() as conn:

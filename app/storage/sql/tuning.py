@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, select, update
 
+from app.errors import JobNotFound, LeaseHeld, NotLeased, RunNotFound
 from app.records import Job, JobState, JobStatus, ObjectiveCurve, Run, RunStatus, StopCause
 from app.storage.base import LeasePlan
 from app.storage.schema import jobs, points, run_metrics, runs
@@ -35,7 +36,10 @@ __all__ = [
 
 
 def job_state(conn: Connection, job: Job) -> JobState:
-    row = conn.execute(select(jobs).where(jobs.c.id == job.id)).one()
+    """Raises: JobNotFound if the job was deleted."""
+    row = conn.execute(select(jobs).where(jobs.c.id == job.id)).first()
+    if row is None:
+        raise JobNotFound(job.name)
     return job_state_of(row)
 
 
@@ -114,14 +118,27 @@ def lease_run(
     return None, [job_id for job_id in wanted if job_id not in held]
 
 
-def renew_lease(conn: Connection, job: Job, run: Run, worker: str, lease_until: float) -> Run:
-    """Extend an in-progress run's lease (the worker that holds it is alive)."""
-    conn.execute(
-        update(runs)
-        .where(runs.c.id == run.id, runs.c.status == RunStatus.IN_PROGRESS.value)
-        .values(worker=worker, lease_expires_at=lease_until)
-    )
-    return _run(conn, job, run.id)
+def renew_lease(conn: Connection, job: Job, run: str, worker: str, lease_until: float) -> Run:
+    """Extend an in-progress run's lease, if `worker` holds it (it is alive). The run's
+    row is locked first, so no other heartbeat or lease comes between check and write.
+
+    Raises: RunNotFound; NotLeased; LeaseHeld.
+    """
+    if "\x00" in run:
+        raise RunNotFound(job.name, run)
+    row = conn.execute(
+        select(runs).where(runs.c.job_id == job.id, runs.c.name == run).with_for_update()
+    ).first()
+    if row is None:
+        raise RunNotFound(job.name, run)
+    if row.worker is None:
+        raise NotLeased(run, worker)
+    if row.worker != worker:
+        raise LeaseHeld(run, worker, row.worker)
+    if row.status != RunStatus.IN_PROGRESS.value:
+        return run_of(row, job)  # ended: the worker learns so from the answer
+    conn.execute(update(runs).where(runs.c.id == row.id).values(lease_expires_at=lease_until))
+    return _run(conn, job, row.id)
 
 
 def request_stop(conn: Connection, job: Job, run: Run | None, reason: str, cause: str) -> list[str]:
@@ -211,5 +228,6 @@ def tallies(conn: Connection, job: Job) -> dict[str, int]:
 
 
 def _run(conn: Connection, job: Job, run_id: int) -> Run:
+    """A run this transaction has just written (so it exists)."""
     row: Row[Any] = conn.execute(select(runs).where(runs.c.id == run_id)).one()
     return run_of(row, job)
