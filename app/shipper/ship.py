@@ -8,12 +8,13 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from app.client import ServiceClient, ServiceError, ServiceUnavailable
+from app.shipper.environment import inherited_environment
 from app.shipper.process import Echo, Outcome, run_command
 from app.shipper.sender import Sender, SenderSettings
 from app.shipper.spool import Spool
@@ -55,18 +56,21 @@ def ship(
     give_up_after: float = 3600.0,
     spill_dir: str | None = None,
     echo: Callable[[str], Echo] | None = None,
+    secret_env: Iterable[str] = (),
 ) -> Shipped:
     """Create a run, run `command` with the run's hyperparameters, ship its output, end it.
 
     Hyperparameters reach the command as SageMaker delivers them: a hyperparameters.json
     in a fresh `SM_INPUT_CONFIG_DIR`, and `SM_HPS`. The job's environment and `environment`
-    are set for it too. If the service asks the run to stop (its job was stopped), the
-    command gets SIGTERM, then SIGKILL, and the run ends Stopped.
+    are set for it too; this process's credentials are not (see `ship_run`). If the
+    service asks the run to stop (its job was stopped), the command gets SIGTERM, then
+    SIGKILL, and the run ends Stopped.
 
     Args:
         give_up_after: how long to keep retrying an unreachable service, before the
             command starts and again after it ends; unsent bytes are then saved to files.
         echo: given the run's name, how to show the command's output (default: as is).
+        secret_env: more variables of this process the command must not inherit.
     """
     job_info = _retrying(lambda: client.get_job(job), give_up_after)
     run = _retrying(
@@ -87,6 +91,7 @@ def ship(
             give_up_after=give_up_after,
             spill_dir=spill_dir,
             echo=echo,
+            secret_env=secret_env,
         )
     finally:
         if token:
@@ -108,20 +113,27 @@ def ship_run(
     stop_grace: float = 10.0,
     new_session: bool = False,
     cwd: str | None = None,
+    secret_env: Iterable[str] = (),
 ) -> Shipped:
     """Run `command` as the existing run `run` of `job` (each as the API shows it: a
     name, an environment, hyperparameters), ship its output, and end the run.
+
+    The command inherits this process's environment without its credentials: every
+    `LOGMETRICS_*` variable (the admin token above all) and those `secret_env` names are
+    withheld. It holds no token of the service at all: this process ships its output.
 
     Args:
         stop: set to stop the command (SIGTERM, then SIGKILL after `stop_grace`): the
             run then ends Stopped with the signal's reason. The service's requests to
             stop, in its answers to chunks, set it too.
+        secret_env: names (or shell patterns, `AWS_*`) of more variables that hold
+            secrets of this process, withheld from the command.
     """
     job_name, run_name = job["name"], run["name"]
     stop = stop or StopSignal()
     config_dir = tempfile.mkdtemp(prefix="logmetrics-config-")
     try:
-        child_environment = _environment(job, run, config_dir, environment or {})
+        child_environment = _environment(job, run, config_dir, environment or {}, secret_env)
         spools = {"stdout": Spool(spill_dir=spill_dir), "stderr": Spool(spill_dir=spill_dir)}
         sender = Sender(client, job_name, run_name, spools, settings, stop)
         sender.start()
@@ -189,11 +201,16 @@ def _ending(outcome: Outcome) -> tuple[str, str | None]:
 
 
 def _environment(
-    job: Mapping[str, Any], run: Mapping[str, Any], config_dir: str, extra: Mapping[str, str]
+    job: Mapping[str, Any],
+    run: Mapping[str, Any],
+    config_dir: str,
+    extra: Mapping[str, str],
+    secret_env: Iterable[str],
 ) -> dict[str, str]:
     hyperparameters = run["hyperparameters"]
     (Path(config_dir) / "hyperparameters.json").write_text(json.dumps(hyperparameters))
-    environment = dict(os.environ)
+    # The job's environment and `extra` come after: what the job's author sets is theirs.
+    environment = inherited_environment(os.environ, secret_env)
     environment.setdefault("PYTHONUNBUFFERED", "1")  # a Python trainer's lines arrive live
     environment.update(job.get("environment", {}))
     environment.update(extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -277,3 +278,30 @@ def test_a_hyperparameter_that_is_not_utf8_is_refused_before_any_run(service):
     assert done.returncode == 2
     assert "is not UTF-8 text" in done.stderr.decode()
     assert get(service.url, "/runs").json()["runs"] == []
+
+
+def test_the_command_gets_neither_the_admin_token_nor_a_named_secret(start_service):
+    admin = "admin-token-0123456789"
+    service = start_service(api_tokens=f"admin:{admin}")
+    headers = {"Authorization": f"Bearer {admin}"}
+    body = {"name": "toy", "objective": {"MetricName": "loss", "Type": "Minimize"}}
+    body["metric_definitions"] = LOSS
+    assert httpx.post(f"{service.url}/v1/jobs", json=body, headers=headers).status_code == 201
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LOGMETRICS_")}
+    environment.update(LOGMETRICS_TOKEN=admin, DEPLOY_KEY="deploy-key-0123", KEEP_ME="ordinary")
+
+    done = ship(
+        service.url,
+        python("import json, os; print(json.dumps(sorted(os.environ)))"),
+        *("--secret-env", "DEPLOY_KEY", "--name", "first"),
+        env=environment,
+    )
+
+    assert done.returncode == 0, done.stderr  # the token in the environment was used...
+    seen = json.loads(done.stdout)
+    assert [name for name in ("LOGMETRICS_TOKEN", "DEPLOY_KEY") if name in seen] == []
+    assert {"KEEP_ME", "LOGMETRICS_JOB", "LOGMETRICS_RUN", "SM_HPS"} <= set(seen)
+    stored = httpx.get(
+        f"{service.url}/v1/jobs/toy/runs/first/logs", params={"stream": "stdout"}, headers=headers
+    )
+    assert stored.content == done.stdout  # ...and the run's log holds no trace of it
