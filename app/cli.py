@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from app.script_mode import Sharing
+
 __all__ = ["build_parser", "main", "timestamped"]
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -21,6 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if hasattr(args, "token_file"):
+        try:
+            args.token = _token(args.token, args.token_file)
+        except ValueError as exc:
+            parser.error(str(exc))
     if args.command == "serve":
         return _serve(args)
     if args.command == "db":
@@ -83,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a training command as a run of a job, shipping its output",
         usage=(
             "logmetrics run --job JOB [--name RUN] [--hp KEY=VALUE ...] [--url URL] "
-            "[--token TOKEN] [--give-up-after SECONDS] -- COMMAND ..."
+            "[--token TOKEN | --token-file PATH] [--secret-env NAME ...] "
+            "[--give-up-after SECONDS] -- COMMAND ..."
         ),
     )
     run.add_argument("--job", required=True, help="the job the run belongs to")
@@ -99,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to retry an unreachable service (default: an hour)",
     )
+    _add_secret_env(run)
     run.add_argument("training_command", nargs=argparse.REMAINDER)
 
     demo = commands.add_parser(
@@ -148,6 +157,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=10.0,
         metavar="SECONDS",
         help="from SIGTERM to SIGKILL when a run is stopped (default 10)",
+    )
+    _add_secret_env(worker)
+    worker.add_argument(
+        "--data-root",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="a folder training jobs may read (repeatable): file:// input channels and a "
+        "local sagemaker_submit_directory must lie inside one, symlinks and '..' resolved; "
+        "a channel is mounted read-only in Docker mode. Default: none, so such jobs fail",
+    )
+    worker.add_argument(
+        "--max-source-bytes",
+        type=_positive,
+        default=Sharing().max_source_bytes,
+        metavar="BYTES",
+        help="the most a sourcedir.tar.gz may unpack to (default 1 GiB)",
+    )
+    worker.add_argument(
+        "--max-source-files",
+        type=_positive,
+        default=Sharing().max_source_files,
+        metavar="N",
+        help="the most entries a sourcedir.tar.gz may hold (default 100000)",
     )
 
     jobs = commands.add_parser("jobs", help="list the jobs, with status and best run")
@@ -235,11 +269,61 @@ def _add_url(command: argparse.ArgumentParser) -> None:
         default=os.environ.get("LOGMETRICS_URL", DEFAULT_URL),
         help=f"the service (default: LOGMETRICS_URL or {DEFAULT_URL})",
     )
-    command.add_argument(
+    tokens = command.add_mutually_exclusive_group()
+    tokens.add_argument(
         "--token",
-        default=os.environ.get("LOGMETRICS_TOKEN"),
-        help="an admin token, when the service has access control on (default: LOGMETRICS_TOKEN)",
+        help="an admin token, when the service has access control on (default: "
+        "LOGMETRICS_TOKEN). It shows in `ps` to every user of the machine: prefer "
+        "LOGMETRICS_TOKEN or --token-file",
     )
+    tokens.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="PATH",
+        help="read the admin token from the first line of this file instead",
+    )
+
+
+def _add_secret_env(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--secret-env",
+        action="append",
+        default=[],
+        type=_secret_pattern,
+        metavar="NAME",
+        help="a variable of this process that holds a secret, withheld from training "
+        "commands (repeatable; shell patterns such as 'AWS_*' too). Every LOGMETRICS_* "
+        "variable, the admin token's among them, is withheld already",
+    )
+
+
+def _secret_pattern(text: str) -> str:
+    from app.shipper.environment import secret_pattern_problem
+
+    problem = secret_pattern_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
+    return text
+
+
+def _token(given: str | None, path: Path | None) -> str | None:
+    """The admin token: `--token`, else the first line of `--token-file`, else
+    LOGMETRICS_TOKEN, else none.
+
+    Raises:
+        ValueError: the file cannot be read, or its first line is empty.
+    """
+    if path is None:
+        return given or os.environ.get("LOGMETRICS_TOKEN") or None
+    try:
+        with path.open(encoding="utf-8") as file:
+            token = file.readline().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValueError(f"--token-file {str(path)!r}: cannot read it: {reason}") from exc
+    if not token:
+        raise ValueError(f"--token-file {str(path)!r}: its first line is empty")
+    return token
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -297,6 +381,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             name=args.name,
             hyperparameters=hyperparameters,
             give_up_after=args.give_up_after,
+            secret_env=args.secret_env,
         )
     except (ServiceError, ServiceUnavailable) as exc:
         print(f"logmetrics: {exc}", file=sys.stderr)
@@ -383,6 +468,11 @@ def _worker(args: argparse.Namespace) -> int:
             print(f"logmetrics: --image takes NAME=COMMAND, got {item!r}", file=sys.stderr)
             return 2
         images[name] = command
+    data_roots = tuple(root.resolve() for root in args.data_root)
+    for given, root in zip(args.data_root, data_roots, strict=True):
+        if not root.is_dir():
+            print(f"logmetrics: --data-root {str(given)!r} is not a folder", file=sys.stderr)
+            return 2
     client = ServiceClient(args.url, token=args.token)
     worker = Worker(
         client,
@@ -394,6 +484,8 @@ def _worker(args: argparse.Namespace) -> int:
             poll_seconds=args.poll,
             stop_grace=args.stop_grace,
             images=images,
+            secret_env=tuple(args.secret_env),
+            sharing=Sharing(data_roots, args.max_source_bytes, args.max_source_files),
         ),
     )
     try:

@@ -9,8 +9,17 @@ In this order, as SageMaker itself would run it:
    folder and run as `python PROGRAM --name value ...`, with the toolkit's environment.
 2. An image the worker maps to a command (`logmetrics worker --image NAME=COMMAND`).
 3. Where a Docker engine answers, the image itself, as SageMaker runs a bring-your-own
-   container: `docker run IMAGE train`, with the `/opt/ml` layout mounted.
+   container: `docker run ... -- IMAGE train`, with the `/opt/ml` layout mounted.
 4. Otherwise nothing can run: `Unrunnable` says what was missing and how to fix it.
+
+A training job is a tenant's text, and the worker's disk is not the tenant's: a local path
+it names (a `file://` input channel, a `sagemaker_submit_directory` folder, `file://` URL or
+archive) is used only if it resolves, symlinks and `..` followed, inside a folder the
+worker shares (`Sharing.data_roots`, `logmetrics worker --data-root`; none by default).
+A channel is the tenant's data and the submit directory its code, so both follow one
+rule. The entry point must lie inside the submitted code, an archive is unpacked within
+bounds, and the image must be an image reference. Whatever is refused fails the run with
+the reason before anything starts.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -28,7 +38,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-__all__ = ["Launch", "Unrunnable", "docker_available", "docker_command", "launch"]
+from app.images import image_reference_problem
+
+__all__ = ["Launch", "Sharing", "Unrunnable", "docker_available", "docker_command", "launch"]
+
+# A SageMaker ChannelName ([A-Za-z0-9.-_]+): it becomes a folder of /opt/ml/input/data
+# and part of a variable's name, so nothing else may reach `docker run -v` or the
+# environment, whatever the API in front let through.
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class Unrunnable(Exception):
@@ -42,6 +59,21 @@ class Launch:
     cwd: str | None
 
 
+@dataclass(frozen=True)
+class Sharing:
+    """What of the worker's disk a training job may use.
+
+    `data_roots`: folders (resolved, symlinks followed) under which `file://` channels
+    and a local `sagemaker_submit_directory` may lie; none shares nothing.
+    `max_source_bytes`, `max_source_files`: the most a `sourcedir.tar.gz` may unpack to,
+    in bytes of its files and in entries, checked entry by entry as it is read.
+    """
+
+    data_roots: tuple[Path, ...] = ()
+    max_source_bytes: int = 1 << 30
+    max_source_files: int = 100_000
+
+
 def launch(
     hyperparameters: Mapping[str, str],
     training_image: str | None,
@@ -49,20 +81,37 @@ def launch(
     images: Mapping[str, str],
     workdir: Path,
     environment: Mapping[str, str] | None = None,
+    sharing: Sharing | None = None,
 ) -> Launch:
     """How to run a training job in `workdir` (a fresh folder of the worker's).
 
-    Raises: Unrunnable.
+    Args:
+        channels: input channels by name, `file://` URLs.
+        images: the images this worker maps to commands.
+        environment: the training job definition's, for a container.
+        sharing: what of this worker's disk the job may use (default: nothing).
+
+    Raises:
+        Unrunnable: nothing here can run it, or it names what it may not use: a channel
+            or submit directory outside the data roots, an entry point outside its
+            code, an archive over the bounds, an image that is no image reference.
     """
+    sharing = sharing or Sharing()
+    # Every mode exposes the channels (SM_CHANNEL_<NAME>, or a mount): checked once, first.
+    folders = {}
+    for name, uri in sorted(channels.items()):
+        if not _CHANNEL_NAME.fullmatch(name) or name in (".", ".."):
+            raise Unrunnable(f"input channel name {name[:80]!r} is not a SageMaker ChannelName")
+        folders[name] = _shared(f"input channel {name!r} at", uri, sharing)
     program = _plain(hyperparameters.get("sagemaker_program"))
     if program is not None:
-        return _script_mode(program, hyperparameters, channels, workdir)
-    toolkit = _toolkit_environment(hyperparameters, channels, workdir)
+        return _script_mode(program, hyperparameters, folders, workdir, sharing)
+    toolkit = _toolkit_environment(hyperparameters, folders, workdir)
     if training_image is not None and training_image in images:
         return Launch(shlex.split(images[training_image]), toolkit, None)
     if training_image and docker_available():
         command = docker_command(
-            training_image, hyperparameters, channels, workdir, environment or {}
+            training_image, hyperparameters, folders, workdir, environment or {}
         )
         return Launch(command, {}, None)
     raise Unrunnable(
@@ -76,14 +125,35 @@ def launch(
 def docker_command(
     image: str,
     hyperparameters: Mapping[str, str],
-    channels: Mapping[str, str],
+    channels: Mapping[str, Path],
     workdir: Path,
     environment: Mapping[str, str],
 ) -> list[str]:
-    """`docker run IMAGE train` as SageMaker runs a bring-your-own container: the
-    hyperparameters in /opt/ml/input/config, each `file://` channel read-only at
-    /opt/ml/input/data/NAME, the model and output folders writable, the training job
-    definition's environment set."""
+    """`docker run ... -- IMAGE train` as SageMaker runs a bring-your-own container.
+
+    The hyperparameters go in /opt/ml/input/config, each channel's folder is mounted
+    read-only at /opt/ml/input/data/NAME, the model and output folders are writable, and
+    the training job definition's environment is set. `--` ends docker's options, so
+    nothing after it (the image, the tenant's text) is read as one.
+
+    Args:
+        channels: input channels by name, each a folder `launch` has checked is shared.
+
+    Raises:
+        Unrunnable: `image` is not an image reference, or a channel's path cannot be
+            written in `-v` (it holds a `:` or a `,`).
+    """
+    problem = image_reference_problem(image)
+    if problem is not None:
+        # Job creation refuses such an image too; a job stored before it did, or a
+        # service of another version, must not put text where docker reads options.
+        raise Unrunnable(f"training image {image[:300]!r} {problem}")
+    for name, folder in channels.items():
+        if ":" in str(folder) or "," in str(folder):
+            raise Unrunnable(
+                f"input channel {name!r}: {str(folder)!r} holds ':' or ',', which docker -v "
+                "would read as the mount's own fields"
+            )
     root = workdir / "opt_ml"
     config = root / "input" / "config"
     config.mkdir(parents=True, exist_ok=True)
@@ -94,11 +164,11 @@ def docker_command(
         json.dumps({name: {"TrainingInputMode": "File"} for name in channels})
     )
     command = ["docker", "run", "--rm", "-v", f"{root}:/opt/ml"]
-    for name, uri in sorted(channels.items()):
-        command += ["-v", f"{unquote(urlparse(uri).path)}:/opt/ml/input/data/{name}:ro"]
+    for name, folder in sorted(channels.items()):
+        command += ["-v", f"{folder}:/opt/ml/input/data/{name}:ro"]
     for key, value in sorted(environment.items()):
         command += ["-e", f"{key}={value}"]
-    return [*command, image, "train"]
+    return [*command, "--", image, "train"]
 
 
 @functools.cache
@@ -114,7 +184,11 @@ def docker_available() -> bool:
 
 
 def _script_mode(
-    program: str, hyperparameters: Mapping[str, str], channels: Mapping[str, str], workdir: Path
+    program: str,
+    hyperparameters: Mapping[str, str],
+    channels: Mapping[str, Path],
+    workdir: Path,
+    sharing: Sharing,
 ) -> Launch:
     source = _plain(hyperparameters.get("sagemaker_submit_directory"))
     code = workdir / "code"
@@ -125,19 +199,33 @@ def _script_mode(
             f"sagemaker_submit_directory {source!r} is in S3, which this worker cannot read: "
             "use a folder or a file:// URL the worker can reach"
         )
-    path = Path(unquote(urlparse(source).path)) if source.startswith("file://") else Path(source)
+    entry = Path(program)
+    # Checked before anything is copied; the copy is checked again below, for symlinks.
+    if entry.is_absolute() or ".." in entry.parts or program.startswith("-") or not program:
+        raise Unrunnable(
+            f"sagemaker_program {program!r} must be a relative path inside "
+            "sagemaker_submit_directory, without '..' (and not beginning with '-')"
+        )
+    path = _shared("sagemaker_submit_directory", source, sharing)
     try:
         if path.is_dir():
-            shutil.copytree(path, code)
+            # Symlinks are copied as symlinks: the worker reads nothing outside the
+            # shared folder on the job's behalf.
+            shutil.copytree(path, code, symlinks=True)
         elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
-            code.mkdir(parents=True)
-            with tarfile.open(path) as archive:
-                archive.extractall(code, filter="data")
+            _unpack(path, code, sharing)
         else:
             raise Unrunnable(f"sagemaker_submit_directory {source!r}: no such folder or .tar.gz")
     except (OSError, tarfile.TarError) as exc:
         raise Unrunnable(f"cannot unpack sagemaker_submit_directory {source!r}: {exc}") from exc
-    if not (code / program).is_file():
+    inside = code.resolve()
+    target = (code / entry).resolve()
+    if not target.is_relative_to(inside):
+        raise Unrunnable(
+            f"sagemaker_program {program!r} leads outside sagemaker_submit_directory "
+            "(through a symlink)"
+        )
+    if not target.is_file():
         raise Unrunnable(f"sagemaker_program {program!r} is not in {source!r}")
     arguments = []
     for name, value in hyperparameters.items():
@@ -149,8 +237,68 @@ def _script_mode(
     return Launch([sys.executable, program, *arguments], environment, str(code))
 
 
+def _shared(what: str, given: str, sharing: Sharing) -> Path:
+    """The folder or file `given` (a `file://` URL or a path) names, symlinks and `..`
+    resolved, if it lies inside one of the worker's data roots.
+
+    Raises:
+        Unrunnable: it is not a local path, does not exist, or is not shared.
+    """
+    if given.startswith("file:"):
+        url = urlparse(given)
+        if url.netloc not in ("", "localhost"):
+            raise Unrunnable(f"{what} {given!r} names host {url.netloc!r}: only local paths")
+        text = unquote(url.path)
+    else:
+        text = given
+    try:
+        found = Path(text).resolve()
+        if any(found.is_relative_to(root.resolve()) for root in sharing.data_roots):
+            # strict, once inside: a path that does not exist yet could be made later, or
+            # by docker -v (as root), somewhere no check saw.
+            return found.resolve(strict=True)
+    except (OSError, ValueError, RuntimeError) as exc:  # missing, NUL, symlink loop
+        raise Unrunnable(f"{what} {given!r} cannot be read on this worker: {exc}") from exc
+    # Said the same whether the path exists or not: a tenant learns nothing of the disk.
+    shared = ", ".join(str(root) for root in sharing.data_roots) or "none"
+    raise Unrunnable(
+        f"{what} {given!r} is {str(found)!r}, outside the folders this worker shares "
+        f"(its --data-root folders: {shared})"
+    )
+
+
+def _unpack(archive: Path, code: Path, sharing: Sharing) -> None:
+    """Extract a `sourcedir.tar.gz` into `code`, entry by entry, within the bounds.
+
+    Each entry's size is read from its header before its bytes are, so an archive that
+    would unpack to more than `max_source_bytes`, or hold more than `max_source_files`
+    entries, is refused having written at most the bound. tarfile's "data" filter refuses
+    absolute names, `..`, links that lead outside `code`, and device files.
+
+    Raises:
+        Unrunnable: over a bound. tarfile.TarError, OSError: a broken archive.
+    """
+    code.mkdir(parents=True)
+    files = size = 0
+    with tarfile.open(archive) as tar:
+        for entry in tar:  # reads one header at a time, as the entries are extracted
+            files += 1
+            size += entry.size if entry.isreg() else 0
+            if files > sharing.max_source_files:
+                raise Unrunnable(
+                    f"sagemaker_submit_directory {str(archive)!r} holds more than "
+                    f"{sharing.max_source_files} entries (this worker's --max-source-files)"
+                )
+            if size > sharing.max_source_bytes:
+                raise Unrunnable(
+                    f"sagemaker_submit_directory {str(archive)!r} unpacks to more than "
+                    f"{sharing.max_source_bytes} bytes (this worker's --max-source-bytes)"
+                )
+            tar.extract(entry, code, filter="data")
+
+
 def _toolkit_environment(
-    hyperparameters: Mapping[str, str], channels: Mapping[str, str], workdir: Path
+    hyperparameters: Mapping[str, str], channels: Mapping[str, Path], workdir: Path
 ) -> dict[str, str]:
     """The SageMaker training toolkit's variables (besides SM_HPS and the config folder,
     which the shipper sets for every run)."""
@@ -167,8 +315,8 @@ def _toolkit_environment(
     }
     for name, value in user.items():
         environment[f"SM_HP_{name.upper()}"] = value
-    for name, uri in channels.items():
-        environment[f"SM_CHANNEL_{name.upper()}"] = unquote(urlparse(uri).path)
+    for name, folder in channels.items():
+        environment[f"SM_CHANNEL_{name.upper()}"] = str(folder)
     environment["SM_TRAINING_ENV"] = json.dumps(
         {
             "hyperparameters": user,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.client import ServiceClient, ServiceError, ServiceUnavailable
-from app.script_mode import Launch, Unrunnable, launch
+from app.script_mode import Launch, Sharing, Unrunnable, launch
 from app.shipper import Shipped, StopSignal, ship_run
 from app.shipper.process import Echo
 
@@ -41,7 +41,10 @@ def default_worker_name() -> str:
 class WorkerSettings:
     """`jobs`: only these jobs (None: any). `exit_when_idle`: exit once no job has a run
     for this worker and none of its runs is going on. `poll_seconds`: how often an idle
-    slot asks again. `stop_grace`: from SIGTERM to SIGKILL of a command being stopped."""
+    slot asks again. `stop_grace`: from SIGTERM to SIGKILL of a command being stopped.
+    `secret_env`: variables of the worker (names or patterns such as `AWS_*`) that hold
+    secrets, withheld from every command besides the `LOGMETRICS_*` ones. `sharing`: what
+    of this machine's disk a training job may use (`--data-root`; nothing by default)."""
 
     name: str
     jobs: tuple[str, ...] | None = None
@@ -52,6 +55,8 @@ class WorkerSettings:
     give_up_after: float = 3600.0
     # Training images this worker can run, each as a command (`--image NAME=COMMAND`).
     images: Mapping[str, str] = field(default_factory=dict)
+    secret_env: tuple[str, ...] = ()
+    sharing: Sharing = field(default_factory=Sharing)
 
 
 class Worker:
@@ -167,6 +172,7 @@ class Worker:
                     # must not kill the runs before it has told the service.
                     new_session=True,
                     cwd=how.cwd,
+                    secret_env=self.settings.secret_env,
                 )
         except (ServiceError, ServiceUnavailable) as exc:
             log.error("logmetrics worker: %s of %s: %s", run, job, exc)
@@ -195,6 +201,7 @@ class Worker:
                 self.settings.images,
                 workdir,
                 lease["environment"],
+                self.settings.sharing,
             )
         except Unrunnable as exc:
             return str(exc)

@@ -32,8 +32,71 @@ def test_every_option_of_every_command_has_help(name):
 
 def test_run_usage_names_every_option():
     usage = _subcommands()["run"].format_usage()
-    for option in ("--job", "--name", "--hp", "--url", "--token", "--give-up-after"):
+    for option in (
+        "--job",
+        "--name",
+        "--hp",
+        "--url",
+        "--token",
+        "--token-file",
+        "--secret-env",
+        "--give-up-after",
+    ):
         assert option in usage
+
+
+def test_the_token_option_warns_that_it_shows_in_ps():
+    (token,) = [a for a in _subcommands()["worker"]._actions if "--token" in a.option_strings]
+    assert "It shows in `ps` to every user of the machine" in token.help
+
+
+def logmetrics(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=60, **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (None, "--token-file '{path}': cannot read it: No such file or directory"),
+        ("", "--token-file '{path}': its first line is empty"),
+        ("   \nadmin-token-0123456789\n", "--token-file '{path}': its first line is empty"),
+        (b"\xff\xfe", "--token-file '{path}': cannot read it: 'utf-8' codec can't decode"),
+    ],
+)
+def test_a_token_file_that_gives_no_token_is_a_clear_error(tmp_path, content, error):
+    path = tmp_path / "token"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    for command in ("worker", "jobs"):
+        done = logmetrics(command, "--url", "http://127.0.0.1:9", "--token-file", str(path))
+        assert done.returncode == 2
+        assert f"logmetrics: error: {error.format(path=path)}" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_a_token_comes_from_the_option_or_the_file_not_both(tmp_path):
+    done = logmetrics("worker", "--token", "x" * 20, "--token-file", str(tmp_path / "t"))
+    assert done.returncode == 2
+    assert "argument --token-file: not allowed with argument --token" in done.stderr
+
+
+def test_a_secret_is_named_by_a_variable_name_or_pattern():
+    done = logmetrics("worker", "--secret-env", "AWS_[A-Z]*")
+    assert done.returncode == 2
+    assert (
+        "argument --secret-env: 'AWS_[A-Z]*': give a variable's name, or a pattern with * and ? "
+        "such as AWS_*"
+    ) in done.stderr
+
+
+def test_a_data_root_must_be_a_folder(tmp_path):
+    done = logmetrics("worker", "--url", "http://127.0.0.1:9", "--data-root", str(tmp_path / "no"))
+    assert done.returncode == 2
+    assert done.stderr == f"logmetrics: --data-root '{tmp_path / 'no'}' is not a folder\n"
 
 
 def test_serve_says_where_it_listens_what_database_it_opened_and_whether_tokens_are_on(tmp_path):

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import shutil
+import subprocess
 import sys
 import tarfile
+from pathlib import Path
 
 import pytest
 
-from app.script_mode import Unrunnable, docker_command, launch
+from app.script_mode import Sharing, Unrunnable, docker_command, launch
 
 HYPERPARAMETERS = {
     "lr": "0.01",
@@ -24,10 +29,11 @@ def test_script_mode_runs_the_program_with_the_toolkits_arguments(tmp_path):
     code = tmp_path / "src"
     code.mkdir()
     (code / "train.py").write_text("print('hi')\n")
+    (tmp_path / "data").mkdir()
     given = {**HYPERPARAMETERS, "sagemaker_submit_directory": f'"file://{code}"'}
     channels = {"train": f"file://{tmp_path}/data"}
 
-    found = launch(given, "image", channels, {}, tmp_path / "run")
+    found = launch(given, "image", channels, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
 
     assert found.command == [
         sys.executable,
@@ -61,7 +67,7 @@ def test_script_mode_unpacks_a_sourcedir_archive(tmp_path):
         tar.addfile(entry, io.BytesIO(body))
     given = {**HYPERPARAMETERS, "sagemaker_submit_directory": f"file://{archive}"}
 
-    found = launch(given, None, {}, {}, tmp_path / "run")
+    found = launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
 
     assert (tmp_path / "run" / "code" / "train.py").read_text() == "print('packed')\n"
     assert found.command[:2] == [sys.executable, "train.py"]
@@ -71,16 +77,18 @@ def test_script_mode_unpacks_a_sourcedir_archive(tmp_path):
     ("source", "reason"),
     [
         ("s3://bucket/sourcedir.tar.gz", "is in S3, which this worker cannot read"),
-        ("/nonexistent/folder", "no such folder or .tar.gz"),
+        ("{root}/nonexistent", "cannot be read on this worker"),
+        ("{root}/notes.txt", "no such folder or .tar.gz"),
         (None, "script mode needs the hyperparameter sagemaker_submit_directory"),
     ],
 )
 def test_script_mode_says_what_it_cannot_reach(tmp_path, source, reason):
+    (tmp_path / "notes.txt").write_text("not code")
     given = dict(HYPERPARAMETERS)
     if source is not None:
-        given["sagemaker_submit_directory"] = source
+        given["sagemaker_submit_directory"] = source.format(root=tmp_path)
     with pytest.raises(Unrunnable, match=reason):
-        launch(given, None, {}, {}, tmp_path / "run")
+        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
 
 
 def test_a_mapped_image_runs_its_command_with_the_toolkits_environment(tmp_path):
@@ -95,7 +103,7 @@ def test_a_container_runs_as_sagemaker_runs_one(tmp_path):
     command = docker_command(
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/byo:2",
         {"lr": "0.1"},
-        {"train": "file:///data/train"},
+        {"train": Path("/data/train")},
         tmp_path,
         {"SM_LOG_LEVEL": "20"},
     )
@@ -109,6 +117,7 @@ def test_a_container_runs_as_sagemaker_runs_one(tmp_path):
         "/data/train:/opt/ml/input/data/train:ro",
         "-e",
         "SM_LOG_LEVEL=20",
+        "--",  # docker reads no option after it: the image is never one
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/byo:2",
         "train",
     ]
@@ -125,4 +134,205 @@ def test_a_broken_archive_is_a_reason_not_a_crash(tmp_path):
     archive.write_bytes(b"not a tar file")
     given = {**HYPERPARAMETERS, "sagemaker_submit_directory": str(archive)}
     with pytest.raises(Unrunnable, match="cannot unpack sagemaker_submit_directory"):
-        launch(given, None, {}, {}, tmp_path / "run")
+        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
+
+
+# What a training job may use of the worker's disk: only what lies in a data root.
+
+
+@pytest.fixture
+def shared(tmp_path):
+    """A data root holding a channel's folder and script-mode code, a folder outside it,
+    and a symlink in the root that leads out."""
+    root = tmp_path / "shared"
+    (root / "data").mkdir(parents=True)
+    (root / "code").mkdir()
+    (root / "code" / "train.py").write_text("print('hi')\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "train.py").write_text("print('not yours')\n")
+    (root / "way-out").symlink_to(outside)
+    return root
+
+
+def image_mode(channels, sharing):
+    """Launch as a mapped image, the mode that only exposes the channels."""
+    return launch({"lr": "0.1"}, "my/image:1", channels, {"my/image:1": "train"}, *sharing)
+
+
+OUTSIDE_CHANNELS = [
+    ("file:///", "'/', outside the folders this worker shares"),
+    ("file:///var/run/docker.sock", "'{docker}', outside the folders"),
+    ("file://{root}/data/../../outside", "'{tmp}/outside', outside the folders"),
+    ("file://{root}/way-out", "'{tmp}/outside', outside the folders"),
+    ("file://{root}/data/%2E%2E/%2E%2E/outside", "'{tmp}/outside', outside the folders"),
+    ("file://{root}/missing", "cannot be read on this worker"),
+    ("file://elsewhere/{root}/data", "names host 'elsewhere': only local paths"),
+]
+
+
+@pytest.mark.parametrize(("uri", "reason"), OUTSIDE_CHANNELS)
+def test_a_channel_outside_the_data_roots_is_refused_in_every_mode(
+    tmp_path, shared, monkeypatch, uri, reason
+):
+    docker = os.path.realpath("/var/run/docker.sock")  # /var/run is often a link to /run
+    uri, reason = uri.format(root=shared), reason.format(tmp=tmp_path, docker=docker)
+    code = {"sagemaker_program": "train.py", "sagemaker_submit_directory": str(shared / "code")}
+    sharing = Sharing((shared,))
+    monkeypatch.setattr("app.script_mode.docker_available", lambda: True)
+    for hyperparameters, image, images in [
+        (code, None, {}),  # script mode: SM_CHANNEL_TRAIN
+        ({}, "my/image:1", {"my/image:1": "train"}),  # a mapped image: SM_CHANNEL_TRAIN
+        ({}, "my/image:1", {}),  # docker run -v
+    ]:
+        workdir = tmp_path / "run"
+        with pytest.raises(Unrunnable) as refused:
+            launch(hyperparameters, image, {"train": uri}, images, workdir, None, sharing)
+        assert str(refused.value).startswith(f"input channel 'train' at {uri!r} ")
+        assert reason in str(refused.value)
+        assert not workdir.exists()  # refused before anything was made
+
+
+def test_a_channel_inside_a_data_root_is_exposed_by_its_real_path(tmp_path, shared):
+    (shared / "link").symlink_to(shared / "data")
+    channels = {"train": f"file://{shared}/link"}
+    found = launch({}, "i", channels, {"i": "train"}, tmp_path, None, Sharing((shared,)))
+    assert found.environment["SM_CHANNEL_TRAIN"] == str(shared / "data")
+
+
+def test_without_a_data_root_no_channel_is_shared(tmp_path, shared):
+    with pytest.raises(Unrunnable) as refused:
+        launch({}, "i", {"train": f"file://{shared}/data"}, {"i": "t"}, tmp_path)
+    assert str(refused.value) == (
+        f"input channel 'train' at 'file://{shared}/data' is '{shared}/data', outside the "
+        "folders this worker shares (its --data-root folders: none)"
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["{tmp}/outside", "file://{tmp}/outside", "{root}/way-out", "{root}/code/../../outside"],
+)
+def test_a_submit_directory_outside_the_data_roots_is_refused(tmp_path, shared, source):
+    source = source.format(tmp=tmp_path, root=shared)
+    given = {**HYPERPARAMETERS, "sagemaker_submit_directory": source}
+    with pytest.raises(Unrunnable, match="outside the folders this worker shares"):
+        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((shared,)))
+    assert not (tmp_path / "run" / "code").exists()
+
+
+@pytest.mark.parametrize(
+    ("program", "reason"),
+    [
+        ("{tmp}/outside/train.py", "must be a relative path inside sagemaker_submit_directory"),
+        ("../../../outside/train.py", "must be a relative path inside sagemaker_submit_directory"),
+        ("sub/../../x.py", "must be a relative path inside sagemaker_submit_directory"),
+        ("-c", "must be a relative path inside sagemaker_submit_directory"),
+        ("escape/train.py", "leads outside sagemaker_submit_directory (through a symlink)"),
+        ("escape.py", "leads outside sagemaker_submit_directory (through a symlink)"),
+    ],
+)
+def test_the_program_must_lie_inside_the_submitted_code(tmp_path, shared, program, reason):
+    (shared / "code" / "escape").symlink_to(tmp_path / "outside")
+    (shared / "code" / "escape.py").symlink_to(tmp_path / "outside" / "train.py")
+    given = {
+        "sagemaker_program": json.dumps(program.format(tmp=tmp_path)),
+        "sagemaker_submit_directory": str(shared / "code"),
+    }
+    with pytest.raises(Unrunnable) as refused:
+        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((shared,)))
+    assert reason in str(refused.value)
+
+
+def test_a_program_in_a_subfolder_runs(tmp_path, shared):
+    (shared / "code" / "src").mkdir()
+    (shared / "code" / "src" / "main.py").write_text("print('deep')\n")
+    given = {"sagemaker_program": "src/main.py", "sagemaker_submit_directory": str(shared / "code")}
+    found = launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((shared,)))
+    assert found.command == [sys.executable, "src/main.py"]
+
+
+def sourcedir(path, members):
+    """A sourcedir.tar.gz of (name, bytes) files."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, body in members:
+            entry = tarfile.TarInfo(name)
+            entry.size = len(body)
+            tar.addfile(entry, io.BytesIO(body))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        ({"max_source_files": 3}, "holds more than 3 entries (this worker's --max-source-files)"),
+        (
+            {"max_source_bytes": 2500},
+            "unpacks to more than 2500 bytes (this worker's --max-source-bytes)",
+        ),
+    ],
+)
+def test_an_archive_over_the_bounds_is_refused_as_it_is_read(tmp_path, shared, limits, reason):
+    files = [(f"part{i}.bin", bytes(1000)) for i in range(9)] + [("train.py", b"print(1)\n")]
+    archive = sourcedir(shared / "sourcedir.tar.gz", files)
+    given = {"sagemaker_program": "train.py", "sagemaker_submit_directory": str(archive)}
+    with pytest.raises(Unrunnable, match=re.escape(reason)):
+        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((shared,), **limits))
+    # Checked entry by entry: what was unpacked before the bound stays within it.
+    unpacked = list((tmp_path / "run" / "code").iterdir())
+    assert len(unpacked) <= limits.get("max_source_files", 3)
+    assert sum(f.stat().st_size for f in unpacked) <= limits.get("max_source_bytes", 3000)
+
+
+def test_an_archive_at_the_bounds_unpacks(tmp_path, shared):
+    archive = sourcedir(shared / "sourcedir.tar.gz", [("a.bin", bytes(100)), ("train.py", b"1\n")])
+    given = {"sagemaker_program": "train.py", "sagemaker_submit_directory": str(archive)}
+    sharing = Sharing((shared,), max_source_bytes=102, max_source_files=2)
+    launch(given, None, {}, {}, tmp_path / "run", sharing=sharing)
+    assert (tmp_path / "run" / "code" / "train.py").read_bytes() == b"1\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("../evil.py", "cannot unpack sagemaker_submit_directory"),
+        ("link", "cannot unpack sagemaker_submit_directory"),
+        ("{tmp}/evil.py", "sagemaker_program 'train.py' is not in"),  # unpacked inside
+    ],
+)
+def test_an_archive_cannot_write_outside_its_folder(tmp_path, shared, name, reason):
+    archive = shared / "sourcedir.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        entry = tarfile.TarInfo(name.format(tmp=tmp_path))
+        if name == "link":
+            entry.type, entry.linkname = tarfile.SYMTYPE, str(tmp_path / "outside")
+        tar.addfile(entry, io.BytesIO(b""))
+    given = {"sagemaker_program": "train.py", "sagemaker_submit_directory": str(archive)}
+    with pytest.raises(Unrunnable, match=reason):
+        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((shared,)))
+    assert not (tmp_path / "run" / "evil.py").exists()
+    assert not (tmp_path / "evil.py").exists()
+
+
+@pytest.mark.parametrize("image", ["--privileged", "-v/:/host", "alpine --privileged", "Alpine"])
+def test_a_container_is_refused_an_image_that_is_no_image_reference(tmp_path, monkeypatch, image):
+    monkeypatch.setattr("app.script_mode.docker_available", lambda: True)
+    with pytest.raises(Unrunnable, match=f"^training image {re.escape(repr(image))} "):
+        launch({}, image, {}, {}, tmp_path)
+
+
+def test_docker_mounts_no_path_it_would_misread(tmp_path):
+    with pytest.raises(Unrunnable, match="holds ':' or ','"):
+        docker_command("trainer:1", {}, {"train": Path("/data/a:/etc")}, tmp_path, {})
+
+
+@pytest.mark.skipif(shutil.which("docker") is None, reason="no docker client here")
+def test_dockers_own_client_reads_what_follows_the_double_dash_as_the_image(tmp_path):
+    command = docker_command("trainer:1", {}, {}, tmp_path, {})
+    # Were a tenant's text to reach the image's place, docker's parser would take it as
+    # an image (and refuse it as one) rather than as the option it spells.
+    command[command.index("trainer:1")] = "--privileged"
+    environment = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
+    assert done.returncode == 125
+    assert "invalid reference format" in done.stderr

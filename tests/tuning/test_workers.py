@@ -63,12 +63,13 @@ def start_worker(tmp_path):
     """Start `logmetrics worker`; its output goes to a file (`.output()` reads it)."""
     started = []
 
-    def start(url, *args):
+    def start(url, *args, env=None):
         log = open(tmp_path / f"worker-{len(started)}.log", "w+")  # noqa: SIM115
         worker = subprocess.Popen(
             [sys.executable, "-m", "app", "worker", "--url", url, "--poll", "0.2", *args],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env=env,
         )
         worker.output = lambda: Path(log.name).read_text()
         started.append((worker, log))
@@ -92,8 +93,9 @@ def wait_for(check, timeout=30.0):
     raise AssertionError("timed out")
 
 
-def runs_of(api, job="tune"):
-    return api.get(f"/v1/jobs/{job}/runs", params={"sort_by": "name", "limit": 1000}).json()["runs"]
+def runs_of(api, job="tune", headers=None):
+    params = {"sort_by": "name", "limit": 1000}
+    return api.get(f"/v1/jobs/{job}/runs", params=params, headers=headers).json()["runs"]
 
 
 def test_three_workers_share_a_job_within_its_parallel_limit(service, trainer, start_worker):
@@ -275,3 +277,121 @@ def test_with_access_control_a_worker_needs_an_admin_token(start_service, traine
 
     runs = service.client.get("/v1/jobs/tune/runs", headers=headers).json()["runs"]
     assert [r["status"] for r in runs] == ["Completed", "Completed"]
+
+
+# What a training command sees of its worker: what a run needs, and none of its secrets.
+
+ADMIN = "admin-token-0123456789"
+WORKER_SECRETS = {
+    "LOGMETRICS_TOKEN": ADMIN,
+    "LOGMETRICS_DATABASE_URL": "postgresql+psycopg://logmetrics:db-password-0123@db/logmetrics",
+    "CLOUD_API_KEY": "cloud-key-0123456789",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret-0123456789",
+}
+SHOW_ENVIRONMENT = "import json, os\nprint(json.dumps(dict(os.environ)))\n"
+
+
+def worker_environment(**variables):
+    """This process's environment without any LOGMETRICS_* of its own, plus `variables`."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("LOGMETRICS_")}
+    return {**inherited, "KEEP_ME": "ordinary", **variables}
+
+
+def assert_the_run_saw_only_what_it_needs(api):
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    (run,) = api.get("/v1/jobs/tune/runs?sort_by=name", headers=headers).json()["runs"]
+    assert run["status"] == "Completed", run
+    logged = api.get(
+        f"/v1/jobs/tune/runs/{run['name']}/logs", params={"stream": "stdout"}, headers=headers
+    ).text
+    seen = json.loads(logged)
+    assert sorted(set(WORKER_SECRETS) & set(seen)) == []
+    for secret in WORKER_SECRETS.values():
+        assert secret not in logged
+    assert seen["KEEP_ME"] == "ordinary"  # what is no secret passes: PATH, CUDA_*, ...
+    assert seen["SM_LOG_LEVEL"] == "20"  # the job's environment
+    assert (seen["LOGMETRICS_JOB"], seen["LOGMETRICS_RUN"]) == ("tune", run["name"])
+    assert json.loads(seen["SM_HPS"])["lr"] == run["hyperparameters"]["lr"]
+    config = Path(seen["SM_INPUT_CONFIG_DIR"]).name
+    assert config.startswith("logmetrics-config-")
+    assert seen["PYTHONUNBUFFERED"] == "1"
+    return seen
+
+
+def test_a_command_gets_none_of_its_workers_secrets(start_service, start_worker):
+    service = start_service(api_tokens=f"admin:{ADMIN}")
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    body = search_job_body(
+        command=[sys.executable, "-c", SHOW_ENVIRONMENT],
+        resource_limits={"max_number_of_training_jobs": 1},
+    )
+    body["environment"] = {"SM_LOG_LEVEL": "20"}
+    assert service.client.post("/v1/jobs", json=body, headers=headers).status_code == 201
+
+    worker = start_worker(
+        service.url,
+        *("--job", "tune", "--secret-env", "CLOUD_API_KEY", "--secret-env", "AWS_*"),
+        env=worker_environment(**WORKER_SECRETS),
+    )
+    assert worker.wait(timeout=60) == 0, worker.output()
+
+    assert_the_run_saw_only_what_it_needs(service.client)
+
+
+def test_a_script_mode_program_gets_none_of_its_workers_secrets(
+    start_service, start_worker, tmp_path
+):
+    service = start_service(api_tokens=f"admin:{ADMIN}")
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    code = tmp_path / "shared" / "code"
+    code.mkdir(parents=True)
+    (code / "train.py").write_text(SHOW_ENVIRONMENT)
+    body = search_job_body(
+        command=None,
+        training_image="trainer:1",
+        static_hyperparameters={
+            "sagemaker_program": "train.py",
+            "sagemaker_submit_directory": f"file://{code}",
+        },
+        resource_limits={"max_number_of_training_jobs": 1},
+    )
+    body["environment"] = {"SM_LOG_LEVEL": "20"}
+    assert service.client.post("/v1/jobs", json=body, headers=headers).status_code == 201
+
+    worker = start_worker(
+        service.url,
+        *("--job", "tune", "--data-root", str(tmp_path / "shared")),
+        *("--secret-env", "CLOUD_API_KEY", "--secret-env", "AWS_*"),
+        env=worker_environment(**WORKER_SECRETS),
+    )
+    assert worker.wait(timeout=60) == 0, worker.output()
+
+    seen = assert_the_run_saw_only_what_it_needs(service.client)
+    assert Path(seen["SM_MODULE_DIR"]).name == "code"  # it did run in script mode
+
+
+def test_a_worker_reads_its_token_from_a_file_and_shows_it_nowhere(
+    start_service, start_worker, tmp_path
+):
+    service = start_service(api_tokens=f"admin:{ADMIN}")
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    body = search_job_body(
+        command=[sys.executable, "-c", "import time; time.sleep(1); print('acc=0.5;')"],
+        resource_limits={"max_number_of_training_jobs": 1},
+    )
+    assert service.client.post("/v1/jobs", json=body, headers=headers).status_code == 201
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(f"  {ADMIN}  \nsecond line ignored\n")
+
+    worker = start_worker(
+        service.url, "--job", "tune", "--token-file", str(token_file), env=worker_environment()
+    )
+    # Read while the worker is surely alive: its run is going on.
+    wait_for(lambda: runs_of(service.client, headers=headers))
+    argv = Path(f"/proc/{worker.pid}/cmdline").read_bytes().split(b"\0")
+    assert worker.wait(timeout=60) == 0, worker.output()
+
+    assert b"--token-file" in argv
+    assert not any(ADMIN.encode() in part for part in argv)
+    runs = service.client.get("/v1/jobs/tune/runs?sort_by=name", headers=headers).json()["runs"]
+    assert [r["status"] for r in runs] == ["Completed"]
