@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.script_mode import Sharing, Unrunnable, docker_command, launch
+from tests.sagemaker.conftest import tuning_request
 
 HYPERPARAMETERS = {
     "lr": "0.01",
@@ -336,3 +337,39 @@ def test_dockers_own_client_reads_what_follows_the_double_dash_as_the_image(tmp_
     done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
     assert done.returncode == 125
     assert "invalid reference format" in done.stderr
+
+
+def test_a_worker_fails_a_training_job_whose_channel_it_does_not_share(
+    service, sagemaker, tmp_path, shared
+):
+    (shared / "code" / "train.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'w')\n")
+    request = tuning_request(
+        ResourceLimits={"MaxNumberOfTrainingJobs": 1, "MaxParallelTrainingJobs": 1}
+    )
+    definition = request["TrainingJobDefinition"]
+    definition["StaticHyperParameters"].update(
+        sagemaker_program='"train.py"', sagemaker_submit_directory=f'"{shared / "code"}"'
+    )
+    s3 = {"S3DataType": "S3Prefix", "S3Uri": f"file://{shared}/data/../../outside"}
+    definition["InputDataConfig"] = [{"ChannelName": "train", "DataSource": {"S3DataSource": s3}}]
+    sagemaker.create_hyper_parameter_tuning_job(**request)
+
+    worker = ["worker", "--url", service.url, "--poll", "0.2", "--job", "toy"]
+    done = subprocess.run(
+        [sys.executable, "-m", "app", *worker, "--data-root", str(shared)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    (job,) = sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="toy"
+    )["TrainingJobSummaries"]
+    assert (job["TrainingJobStatus"], job["FailureReason"]) == (
+        "Failed",
+        f"input channel 'train' at 'file://{shared}/data/../../outside' is "
+        f"'{tmp_path}/outside', outside the folders this worker shares (its --data-root "
+        f"folders: {shared})",
+    )
+    assert not (tmp_path / "ran").exists()  # refused before anything started
