@@ -76,7 +76,19 @@ def test_the_curl_walk_through_answers_as_written(service):
 def test_the_boto3_script_runs_as_written(service, tmp_path):
     (script,) = [code for kind, code in _BLOCK.findall(section("From boto3")) if kind == "python"]
     worker = subprocess.Popen(
-        [sys.executable, "-m", "app", "worker", "--url", service.url, "--poll", "0.2"],
+        # The script's code folder lies in its working folder, which the worker shares.
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "worker",
+            "--url",
+            service.url,
+            "--poll",
+            "0.2",
+            "--data-root",
+            str(tmp_path),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
