@@ -33,6 +33,8 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 _READ_ONLY = ("Describe", "List")
 _DEFAULT_REGION = "us-east-1"
 _REGION = re.compile(r"[a-z0-9-]{1,32}")
+# SageMaker's input shapes nest a dozen levels at most.
+_MAX_DEPTH = 32
 
 
 def parse_credentials(text: str | None) -> dict[str, tuple[str, str]]:
@@ -91,6 +93,16 @@ async def sagemaker(request: Request) -> JSONResponse:
         return _error("SerializationException", "The request body is not JSON.", status=400)
     if not isinstance(given, dict):
         return _error("SerializationException", "The request body is not a JSON object.", 400)
+    if _deeper_than(given, _MAX_DEPTH):
+        # json.loads reads nearly a thousand levels; the checks below recurse.
+        return _error(
+            "SerializationException",
+            f"The request body nests JSON more than {_MAX_DEPTH} levels deep.",
+            status=400,
+        )
+    # AWS's JSON protocol reads a member given as null as one left out (botocore never
+    # sends one); the operations read `body.get(member, default)` on that promise.
+    given = _without_nulls(given)
     unstorable = _unstorable(given, "")
     if unstorable is not None:
         return _error("ValidationException", unstorable, status=400)
@@ -137,6 +149,29 @@ def _authenticate(request: Request, headers: Mapping[str, str], body: bytes) -> 
 def _region(claimed: str) -> str:
     """The region for ARNs: the scope's, if it is one an ARN can hold."""
     return claimed if _REGION.fullmatch(claimed) else _DEFAULT_REGION
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays in `value` nest more than `limit` levels (no recursion)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        if children and depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _without_nulls(value: Any) -> Any:
+    """`value` with every object member that is null left out, at any depth."""
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
 
 
 def _unstorable(value: Any, where: str) -> str | None:

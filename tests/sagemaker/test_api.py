@@ -426,8 +426,19 @@ def test_the_endpoint_can_come_from_the_environment(service, monkeypatch):
             b'"MaxNumberOfTrainingJobs": 1e400}}}',
             "ValidationException",
         ),
+        # Deep enough for json.loads, too deep for the checks that recurse (a 500 before).
+        (b'{"a": ' + b"[" * 900 + b"]" * 900 + b"}", "SerializationException"),
     ],
-    ids=["deep", "not-an-object", "not-utf8", "nul", "surrogate", "wrong-type", "infinity"],
+    ids=[
+        "deep",
+        "not-an-object",
+        "not-utf8",
+        "nul",
+        "surrogate",
+        "wrong-type",
+        "infinity",
+        "nested-900",
+    ],
 )
 def test_hostile_bodies_get_a_clear_error_never_a_5xx(service, body, code):
     answer = httpx.post(
@@ -436,6 +447,34 @@ def test_hostile_bodies_get_a_clear_error_never_a_5xx(service, body, code):
         content=body,
     )
     assert (answer.status_code, answer.json()["__type"]) == (400, code)
+
+
+def test_a_member_given_as_null_is_one_left_out(service, sagemaker):
+    # botocore never sends null; any client may, and the operations read defaults (a 500
+    # for MaxResults, SortBy and CreationTimeAfter before).
+    sagemaker.create_hyper_parameter_tuning_job(**tuning_request())
+    for target, body in [
+        (
+            "ListHyperParameterTuningJobs",
+            {"MaxResults": None, "SortBy": None, "CreationTimeAfter": None, "NextToken": None},
+        ),
+        ("ListTrainingJobs", {"MaxResults": None, "SortBy": None, "CreationTimeBefore": None}),
+        (
+            "ListTrainingJobsForHyperParameterTuningJob",
+            {"HyperParameterTuningJobName": "toy", "SortBy": None, "MaxResults": None},
+        ),
+    ]:
+        answer = httpx.post(
+            service.url + "/", headers={"X-Amz-Target": f"SageMaker.{target}"}, json=body
+        )
+        assert answer.status_code == 200, (target, answer.text)
+    answer = httpx.post(
+        service.url + "/",
+        headers={"X-Amz-Target": "SageMaker.DescribeHyperParameterTuningJob"},
+        json={"HyperParameterTuningJobName": None},
+    )
+    assert (answer.status_code, answer.json()["__type"]) == (400, "ValidationException")
+    assert "Value null at 'hyperParameterTuningJobName'" in answer.json()["message"]
 
 
 def test_a_region_no_arn_can_hold_is_not_put_in_one(service):

@@ -1,0 +1,288 @@
+"""Hostile requests to SageMaker's API (`POST /`), headers as well as bodies, against the
+service as a real process, with access control off and on: no answer is a 5xx, every
+refusal is AWS's JSON error shape (`__type`, `message`), and the process is alive at the
+end.
+
+Headers are what a client can put on the wire: the target repeated, joined with a comma
+or garbled, odd content types, garbage and half-right SigV4 Authorization headers, dates
+outside any calendar, and Latin-1 bytes past ASCII. Some requests are signed by botocore
+with a configured key and then have headers added, so the fuzz reaches the signature
+check and the operations behind it, not only the first refusal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from app.sagemaker.model import OPERATIONS
+from app.service_process import ServiceProcess
+from tests.sagemaker.conftest import tuning_request
+
+pytestmark = pytest.mark.slow
+
+KEY, SECRET = "AKIDFUZZ", "fuzz-secret"
+JSON_11 = "application/x-amz-json-1.1"
+
+
+@pytest.fixture(scope="module", params=["open", "guarded"])
+def process(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
+    folder: Path = tmp_path_factory.mktemp(f"sagemaker-fuzz-{request.param}")
+    service = ServiceProcess(f"sqlite:///{folder / 'fuzz.db'}", folder / "service.log")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LOGMETRICS_")}
+    if request.param == "guarded":
+        environment["LOGMETRICS_AWS_CREDENTIALS"] = f"admin:{KEY}:{SECRET}"
+    service.start(environment)
+    body = json.dumps(tuning_request("victim")).encode()
+    create = sign(service.url, "SageMaker.CreateHyperParameterTuningJob", body)
+    answer = httpx.post(service.url + "/", content=body, headers=create, timeout=120)
+    assert answer.status_code == 200, answer.text
+    yield service
+    alive = service.process is not None and service.process.poll() is None
+    service.stop()
+    assert alive, "the service died"
+
+
+def sign(url: str, target: str, body: bytes) -> list[tuple[str, bytes]]:
+    """Headers botocore signs for `target` with the configured key (Host left to httpx)."""
+    request = AWSRequest(
+        method="POST",
+        url=url + "/",
+        data=body,
+        headers={"X-Amz-Target": target, "Content-Type": JSON_11},
+    )
+    SigV4Auth(Credentials(KEY, SECRET), "sagemaker", "eu-west-1").add_auth(request)
+    return [(name, value.encode("latin-1")) for name, value in request.headers.items()]
+
+
+def header_value(raw: bytes) -> bytes:
+    """What h11 lets a client send as a header value: no controls but tab, no CR or LF,
+    no whitespace at either end; bytes past ASCII stay (Latin-1 on the wire)."""
+    kept = bytes(b if b == 0x09 or 0x20 <= b <= 0x7E or b >= 0x80 else 0x3F for b in raw)
+    return kept.strip(b" \t")
+
+
+HOSTILE_TEXT = st.one_of(
+    st.text(st.characters(codec=None, exclude_categories=()), max_size=20),
+    st.sampled_from(["\ud800", "a\x00b", "", " " * 300, "--privileged", "-1", "9" * 40]),
+)
+VALUE = st.one_of(
+    HOSTILE_TEXT,
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+    st.lists(HOSTILE_TEXT, max_size=2),
+    st.dictionaries(HOSTILE_TEXT, HOSTILE_TEXT, max_size=2),
+)
+MEMBERS = st.sampled_from(
+    [
+        "HyperParameterTuningJobName",
+        "TrainingJobName",
+        "NextToken",
+        "MaxResults",
+        "SortBy",
+        "SortOrder",
+        "NameContains",
+        "StatusEquals",
+        "CreationTimeAfter",
+    ]
+)
+
+
+def _hostile_tuning_job(draw: st.DrawFn) -> dict[str, object]:
+    request = tuning_request(draw(st.sampled_from(["victim", "fuzzed"])))
+    definition = request["TrainingJobDefinition"]
+    where = draw(st.sampled_from(["image", "range", "static", "environment"]))
+    value = draw(VALUE)
+    if where == "image":
+        definition["AlgorithmSpecification"]["TrainingImage"] = value
+    elif where == "range":
+        ranges = request["HyperParameterTuningJobConfig"]["ParameterRanges"]
+        ranges["ContinuousParameterRanges"][0][draw(st.sampled_from(["MinValue", "MaxValue"]))] = (
+            value
+        )
+    elif where == "static":
+        definition["StaticHyperParameters"] = {"epochs": value}
+    else:
+        definition["Environment"] = {"SM_X": value}
+    return request
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> bytes:
+    kind = draw(st.sampled_from(["members", "tuning-job", "bytes", "nested"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=200))
+    if kind == "nested":  # up to what json.loads reads, and past it
+        depth = draw(st.integers(min_value=1, max_value=1100))
+        member = draw(MEMBERS)
+        return f'{{"{member}": {"[" * depth}{"]" * depth}}}'.encode()
+    if kind == "tuning-job":
+        body: object = _hostile_tuning_job(draw)
+    else:
+        body = draw(st.dictionaries(MEMBERS, VALUE, max_size=4))
+    # \ud800 goes as a JSON escape, as any client may send it.
+    return json.dumps(body).encode()
+
+
+TARGETS = st.one_of(
+    st.sampled_from([f"SageMaker.{operation}" for operation in OPERATIONS]),
+    st.sampled_from(
+        [
+            "SageMaker.DescribeHyperParameterTuningJob,SageMaker.DeleteHyperParameterTuningJob",
+            "SageMaker.",
+            "SageMaker",
+            ".DeleteHyperParameterTuningJob",
+            "sagemaker.ListTrainingJobs",
+            "SageMaker.CreateEndpoint",
+        ]
+    ),
+    st.binary(max_size=40).map(lambda raw: raw.decode("latin-1")),
+)
+AUTHORIZATIONS = st.one_of(
+    st.binary(max_size=80).map(lambda raw: raw.decode("latin-1")),
+    st.builds(
+        lambda scope, headers, signature: (
+            f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders={headers}, Signature={signature}"
+        ),
+        st.sampled_from(
+            [
+                f"{KEY}/20261206/eu-west-1/sagemaker/aws4_request",
+                f"{KEY}/20261206/eu-west-1/logs/aws4_request",
+                "AKIDNOBODY/20261206/Not_A:Region!/sagemaker/aws4_request",
+                f"{KEY}/x/y",
+                f"{KEY}//////",
+            ]
+        ),
+        st.sampled_from(
+            [
+                "host",
+                "content-type;host;x-amz-target",
+                "content-type;host;x-amz-date;x-amz-target",
+                "host;x-amz-date;missing-header",
+                ";;;",
+            ]
+        ),
+        st.sampled_from(["0" * 64, "f" * 64, "0" * 63]),
+    ),
+)
+ONE_TARGET = st.sampled_from([f"SageMaker.{operation}" for operation in OPERATIONS]).map(
+    lambda target: [target]
+)
+
+
+def headers(
+    targets: st.SearchStrategy[list[str]], authorization: st.SearchStrategy[str | None]
+) -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {
+            "targets": targets,
+            "content_type": st.one_of(
+                st.none(),
+                st.sampled_from([JSON_11, "application/json", "text/plain; charset=utf-16", ""]),
+                st.binary(max_size=30).map(lambda raw: raw.decode("latin-1")),
+            ),
+            "authorization": authorization,
+            "date": st.one_of(
+                st.none(),
+                st.sampled_from(
+                    ["20261206T000000Z", "99991231T235959Z", "00000000T000000Z", "now"]
+                ),
+                st.binary(max_size=20).map(lambda raw: raw.decode("latin-1")),
+            ),
+            "sha256": st.one_of(st.none(), st.sampled_from(["UNSIGNED-PAYLOAD", "0" * 64, "\xe9"])),
+        }
+    )
+
+
+# Mostly one operation, so that the fuzz gets past the target to what follows it.
+HEADERS = headers(
+    st.one_of(ONE_TARGET, ONE_TARGET, st.lists(TARGETS, max_size=3)),
+    st.one_of(st.none(), AUTHORIZATIONS),
+)
+# Added to a signed request: mostly no second target, so the signature check is reached.
+# A second Authorization header joins the signed one, which is then no SigV4 header.
+ADDED_HEADERS = headers(
+    st.one_of(st.just([]), st.just([]), st.lists(TARGETS, max_size=2)),
+    st.one_of(st.none(), st.none(), st.none(), AUTHORIZATIONS),
+)
+
+
+def hostile_headers(given: dict) -> list[tuple[str, bytes]]:
+    headers: list[tuple[str, bytes]] = [
+        ("X-Amz-Target", header_value(t.encode("latin-1"))) for t in given["targets"]
+    ]
+    for name, key in [
+        ("Content-Type", "content_type"),
+        ("Authorization", "authorization"),
+        ("X-Amz-Date", "date"),
+        ("X-Amz-Content-Sha256", "sha256"),
+    ]:
+        if given[key] is not None:
+            headers.append((name, header_value(given[key].encode("latin-1"))))
+    return headers
+
+
+def check(answer: httpx.Response, request: object) -> None:
+    assert answer.status_code < 500, (request, answer.status_code, answer.text)
+    found = answer.json()
+    assert isinstance(found, dict), (request, answer.text)
+    if answer.status_code != 200:
+        assert isinstance(found.get("__type"), str) and "message" in found, (request, found)
+    # What the fuzz reached (pytest --hypothesis-show-statistics).
+    event(f"{answer.status_code} {found.get('__type', 'served')}")
+
+
+FUZZ = settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@FUZZ
+@given(body=bodies(), headers=HEADERS)
+def test_hostile_headers_and_bodies_get_an_aws_error_never_a_5xx(process, body, headers):
+    sent = hostile_headers(headers)
+    with httpx.Client(base_url=process.url, timeout=120) as client:
+        check(client.post("/", content=body, headers=sent), (sent, body))
+
+
+@FUZZ
+@given(
+    target=st.sampled_from([f"SageMaker.{operation}" for operation in OPERATIONS]),
+    body=bodies(),
+    extra=ADDED_HEADERS,
+    where=st.sampled_from(["before", "after"]),
+)
+def test_signed_requests_with_hostile_headers_added_get_an_aws_error_never_a_5xx(
+    process, target, body, extra, where
+):
+    signed = sign(process.url, target, body)
+    added = hostile_headers(extra)
+    sent = [*added, *signed] if where == "before" else [*signed, *added]
+    with httpx.Client(base_url=process.url, timeout=120) as client:
+        answer = client.post("/", content=body, headers=sent)
+        check(answer, (sent, body))
+        if any(name == "X-Amz-Target" for name, _ in added):
+            # A second target is never served, signed or not.
+            assert answer.status_code == 400, (sent, body, answer.text)
+        # The job the fuzz may not delete is still there.
+        if target != "SageMaker.DeleteHyperParameterTuningJob":
+            described = {"HyperParameterTuningJobName": "victim"}
+            payload = json.dumps(described).encode()
+            probe = sign(process.url, "SageMaker.DescribeHyperParameterTuningJob", payload)
+            assert client.post("/", content=payload, headers=probe).status_code == 200
