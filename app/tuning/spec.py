@@ -171,11 +171,14 @@ class ContinuousRange(_Spec):
         return self
 
     def value_at(self, share: float) -> float:
-        """The value `share` of the way through the range on its scale, within the range.
+        """The value `share` of the way along the range's scale, within the range.
 
         Args:
-            share: from 0 (MinValue) to 1 (MaxValue); a uniform draw gives a uniform
-                sample on the range's scale.
+            share: from 0 to 1; a uniform draw gives a uniform sample on the scale. The
+                scale runs from MinValue to MaxValue, in x (Linear, Auto) or log(x)
+                (Logarithmic); ReverseLogarithmic's is log(1 - x), which runs from
+                MaxValue to MinValue. That is the order Random's sampler has always
+                drawn in, so a seed picks the values it picked before.
 
         Returns: a finite number in [MinValue, MaxValue]. Linear ranges are interpolated
             as low * (1 - share) + high * share, which cannot overflow where
@@ -185,7 +188,7 @@ class ContinuousRange(_Spec):
         if self.scaling_type is Scaling.LOGARITHMIC:
             value = math.exp(_between(math.log(low), math.log(high), share))
         elif self.scaling_type is Scaling.REVERSE_LOGARITHMIC:
-            value = 1 - math.exp(_between(math.log1p(-high), math.log1p(-low), 1 - share))
+            value = 1 - math.exp(_between(math.log1p(-high), math.log1p(-low), share))
         else:
             value = _between(low, high, share)
         return min(max(value, low), high)

@@ -17,7 +17,7 @@ from app.tuning.spec import (
     parse_integer,
     parse_number,
 )
-from app.tuning.suggest import suggest
+from app.tuning.suggest import _sample_continuous, suggest
 
 
 def search(**ranges):
@@ -107,6 +107,18 @@ def test_value_at_spreads_as_the_samplers_do():
     assert reverse.value_at(0.5) == pytest.approx(1 - math.sqrt(0.1 * 0.001))
     draws = [linear.value_at(random.Random(seed).random()) for seed in range(100)]
     assert all(math.isfinite(v) for v in draws)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "scaling"),
+    [(0.001, 0.1, "Linear"), (1e-5, 10, "Logarithmic"), (0.9, 0.999, "ReverseLogarithmic")],
+)
+def test_value_at_a_draw_is_what_random_search_drew_from_it(low, high, scaling):
+    # So that the sampler can use value_at and a seed still picks the values it did.
+    spread = ContinuousRange(name="x", min_value=low, max_value=high, scaling_type=scaling)
+    for seed in range(50):
+        drawn = _sample_continuous(spread, random.Random(seed))
+        assert spread.value_at(random.Random(seed).random()) == pytest.approx(drawn, rel=1e-12)
 
 
 NOT_INTEGERS = ["٣", "1_0", " 3", "3 ", "3.0", "0x10", "", "+", "三", "1e3", "\u0661\u0662"]
