@@ -31,6 +31,7 @@ __all__ = [
     "list_jobs",
     "list_runs",
     "lock_job",
+    "lock_job_runs",
     "run_counts",
     "run_row",
     "summaries",
@@ -82,6 +83,18 @@ def lock_job(conn: Connection, job: Job, *, share: bool = False) -> None:
     ).scalar()
     if created is None or to_datetime(created) != job.created_at:
         raise JobNotFound(job.name)
+
+
+def lock_job_runs(conn: Connection, job: Job) -> None:
+    """Lock the job's runs, in id order, before the job itself is locked to be deleted.
+
+    A chunk's write locks its run, then may take a share of its job's row (PostgreSQL
+    checks the run's foreign key when it updates the run's objective value): a delete
+    that locked the job first, then cascaded to the runs, deadlocked with it.
+    """
+    conn.execute(
+        select(runs.c.id).where(runs.c.job_id == job.id).order_by(runs.c.id).with_for_update()
+    ).all()
 
 
 def list_jobs(conn: Connection) -> list[Job]:

@@ -145,6 +145,7 @@ class SqlStorage(Storage):
     def delete_job(self, job: Job) -> None:
         try:
             with self._db.write() as conn:
+                runs_.lock_job_runs(conn, job)
                 runs_.lock_job(conn, job)
                 conn.execute(delete(jobs).where(jobs.c.id == job.id))
         finally:
