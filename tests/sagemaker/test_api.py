@@ -103,7 +103,8 @@ def test_a_script_mode_tuning_job_runs_and_reports_its_best_training_job(
         },
     }
 
-    run_worker(service.url, "--job", "toy")
+    # The code folder and the channel lie under tmp_path, which the worker must share.
+    run_worker(service.url, "--job", "toy", "--data-root", str(tmp_path))
 
     described = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="toy")
     assert described["HyperParameterTuningJobStatus"] == "Completed"

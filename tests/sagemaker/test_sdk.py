@@ -31,7 +31,7 @@ def test_the_sdk_reads_a_tuning_job_and_its_best_training_job(service, sdk, tmp_
     )
     client = boto.client("sagemaker", endpoint_url=service.url)
     client.create_hyper_parameter_tuning_job(**script_mode(tuning_request(), code_folder(tmp_path)))
-    run_worker(service.url, "--job", "toy")
+    run_worker(service.url, "--job", "toy", "--data-root", str(tmp_path))  # the code folder
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
