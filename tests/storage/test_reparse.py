@@ -189,3 +189,24 @@ def test_the_reparser_does_every_run_and_reports_progress(backend, ingestor):
     assert backend.runs_to_reparse(10) == []
     assert backend.reparse_progress(job).done
     assert [backend.get_run(job, run).objective_value for run in ("a", "b", "c")] == [16.0] * 3
+
+
+def test_a_process_that_kept_a_deleted_job_reparses_nothing_into_its_successor(
+    backend, ingestor, open_backend
+):
+    old = backend.create_job(spec("typo", TYPO))
+    backend.create_run(old, "a", {})
+    start_reparse(backend, old, FIXED)
+    other = open_backend()  # another service process, which keeps the re-parsed job
+    other.get_job("typo")
+    backend.delete_job(backend.get_job("typo"))
+    new = backend.create_job(spec("typo", TYPO))
+    backend.create_run(new, "a", {})
+    ship(ingestor, new, "a", CHUNKS[:1])
+    new = start_reparse(backend, new, FIXED[:2])  # no `real`, unlike the deleted job's
+
+    reparser = Reparser(other, Ingestor(other, ParserLimits()))
+    done = [reparser.work(), reparser.work()]
+
+    assert done == [0, 1]  # the kept job is refused and forgotten; then the new one
+    assert sorted(m.name for m in backend.get_run(new, "a").metrics) == ["GAN_loss", "loss"]

@@ -130,8 +130,9 @@ class SqlStorage(Storage):
         # Every request names its job: found jobs are kept a few seconds, missing ones
         # always looked up. A kept job may have been re-parsed, or deleted and created
         # again, by another process: every write checks the job it is given against
-        # the stored one (id and creation time), in its own transaction, and refuses
-        # a stale one (`DefinitionsChanged`, `JobNotFound`), forgetting it here.
+        # the stored one (id and creation time) in its own transaction and refuses a
+        # stale one (`DefinitionsChanged`, `JobNotFound`); a read that finds no run
+        # checks it too. A stale job is forgotten here, so the next request reads anew.
         cached = self._jobs.get(name)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
@@ -243,7 +244,7 @@ class SqlStorage(Storage):
 
     def run_id(self, job: Job, name: str) -> int:
         with self._db.read() as conn:
-            return int(runs_.run_row(conn, job, name).id)
+            return int(self._run_row(conn, job, name).id)
 
     def run_token_hash(self, run_id: int) -> str | None:
         with self._db.read() as conn:
@@ -254,7 +255,7 @@ class SqlStorage(Storage):
 
     def get_run(self, job: Job, name: str) -> Run:
         with self._db.read() as conn:
-            row = runs_.run_row(conn, job, name)
+            row = self._run_row(conn, job, name)
             found = runs_.summaries(conn, [row.id])
             stream_rows = conn.execute(
                 select(streams).where(streams.c.run_id == row.id).order_by(streams.c.name)
@@ -296,6 +297,15 @@ class SqlStorage(Storage):
                 if s.partial_timestamp is not None
             },
         )
+
+    def _run_row(self, conn: Connection, job: Job, run: str) -> Any:
+        """The run's row. Raises: RunNotFound; a `job` deleted since it was read is then
+        forgotten, so the next request finds a newer job of its name, if there is one."""
+        try:
+            return runs_.run_row(conn, job, run)
+        except RunNotFound:
+            self._stale(conn, job)
+            raise
 
     def _ingest_run_row(self, conn: Connection, job: Job, run: str) -> Any:
         """The run's row, for a write to come. Raises: RunNotFound; DefinitionsChanged
@@ -466,7 +476,7 @@ class SqlStorage(Storage):
 
     def request_stop(self, job: Job, run: str | None, reason: str, cause: StopCause) -> list[str]:
         with self._db.write() as conn:
-            found = run_of(runs_.run_row(conn, job, run), job) if run is not None else None
+            found = run_of(self._run_row(conn, job, run), job) if run is not None else None
             return tuning.request_stop(conn, job, found, reason, cause.value)
 
     def open_search_jobs(self, jobs: Sequence[str] | None) -> int:
@@ -508,7 +518,7 @@ class SqlStorage(Storage):
         self, job: Job, run: str, metric: str, after: int, limit: int
     ) -> tuple[list[SeriesPoint], int | None]:
         with self._db.read() as conn:
-            row = runs_.run_row(conn, job, run)
+            row = self._run_row(conn, job, run)
             return reads.metric_series(conn, row.id, metric, after, limit)
 
     def job_series(self, job: Job, metric: str, max_points: int, limit: int) -> list[RunSeries]:
@@ -525,7 +535,7 @@ class SqlStorage(Storage):
         tail: int | None = None,
     ) -> LogRange:
         with self._db.read() as conn:
-            row = runs_.run_row(conn, job, run)
+            row = self._run_row(conn, job, run)
             found = conn.execute(
                 select(streams.c.id, streams.c.next_offset).where(
                     streams.c.run_id == row.id, streams.c.name == stream
