@@ -26,7 +26,6 @@ from optuna.distributions import (
 from optuna.trial import TrialState, create_trial
 
 from app.tuning.spec import (
-    ContinuousRange,
     IntegerRange,
     Scaling,
     SearchSpec,
@@ -95,20 +94,13 @@ def _random(search: SearchSpec, rng: random.Random) -> dict[str, str]:
     ranges = search.parameter_ranges
     values = {r.name: rng.choice(r.values) for r in ranges.categorical}
     values.update({r.name: str(_sample_integer(r, rng)) for r in ranges.integer})
-    values.update({r.name: f"{_sample_continuous(r, rng):.6g}" for r in ranges.continuous})
+    values.update(
+        {
+            r.name: _continuous_text(r.value_at(rng.random()), r.min_value, r.max_value)
+            for r in ranges.continuous
+        }
+    )
     return values
-
-
-def _sample_continuous(r: ContinuousRange, rng: random.Random) -> float:
-    """Uniform on the range's scale. Auto reads as Linear. Logarithmic is uniform in
-    log(x); ReverseLogarithmic is uniform in log(1 - x), which spreads samples out near 1
-    (SageMaker's definition)."""
-    low, high = r.min_value, r.max_value
-    if r.scaling_type is Scaling.LOGARITHMIC:
-        return math.exp(rng.uniform(math.log(low), math.log(high)))
-    if r.scaling_type is Scaling.REVERSE_LOGARITHMIC:
-        return 1 - math.exp(rng.uniform(math.log(1 - high), math.log(1 - low)))
-    return rng.uniform(low, high)
 
 
 def _sample_integer(r: IntegerRange, rng: random.Random) -> int:
@@ -161,7 +153,7 @@ def _bayesian(
                 continue  # not a run of this search's ranges (started by hand, say)
             study.add_trial(_frozen(params, distributions, trial.outcome))
         asked = study.ask(distributions)
-    return {name: _text(value) for name, value in asked.params.items()}
+    return {name: _text(value, distributions[name]) for name, value in asked.params.items()}
 
 
 def _frozen(
@@ -203,7 +195,15 @@ def _params(
     return params
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
+def _text(value: Any, distribution: BaseDistribution) -> str:
+    if isinstance(distribution, FloatDistribution):
+        return _continuous_text(value, distribution.low, distribution.high)
     return str(value)
+
+
+def _continuous_text(value: float, low: float, high: float) -> str:
+    """Six significant digits, as a person writes a learning rate, unless they read back
+    outside the range (one narrower than its sixth digit): then every digit, which never
+    does. A value outside its range would also drop the run from TPE's history."""
+    short = f"{value:.6g}"
+    return short if low <= float(short) <= high else repr(value)

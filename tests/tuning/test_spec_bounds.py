@@ -17,7 +17,7 @@ from app.tuning.spec import (
     parse_integer,
     parse_number,
 )
-from app.tuning.suggest import _sample_continuous, suggest
+from app.tuning.suggest import suggest
 
 
 def search(**ranges):
@@ -114,10 +114,17 @@ def test_value_at_spreads_as_the_samplers_do():
     [(0.001, 0.1, "Linear"), (1e-5, 10, "Logarithmic"), (0.9, 0.999, "ReverseLogarithmic")],
 )
 def test_value_at_a_draw_is_what_random_search_drew_from_it(low, high, scaling):
-    # So that the sampler can use value_at and a seed still picks the values it did.
+    # Random search now samples with value_at; a seed still picks the values it did when
+    # it drew with rng.uniform on the range's scale (these three lines).
     spread = ContinuousRange(name="x", min_value=low, max_value=high, scaling_type=scaling)
     for seed in range(50):
-        drawn = _sample_continuous(spread, random.Random(seed))
+        rng = random.Random(seed)
+        if scaling == "Logarithmic":
+            drawn = math.exp(rng.uniform(math.log(low), math.log(high)))
+        elif scaling == "ReverseLogarithmic":
+            drawn = 1 - math.exp(rng.uniform(math.log(1 - high), math.log(1 - low)))
+        else:
+            drawn = rng.uniform(low, high)
         assert spread.value_at(random.Random(seed).random()) == pytest.approx(drawn, rel=1e-12)
 
 

@@ -162,3 +162,27 @@ def test_bayesian_search_ignores_runs_outside_its_ranges_and_failed_runs():
     assert suggest(search, 10, [*history, *strays], maximize=True) == suggest(
         search, 10, [*history, trial("sgd", 0.5, None)], maximize=True
     )
+
+
+NARROW = {
+    "ContinuousParameterRanges": [
+        {"Name": "lr", "MinValue": 0.12345671, "MaxValue": 0.12345679},
+        {"Name": "wd", "MinValue": 0.001, "MaxValue": 0.002},
+    ]
+}
+
+
+def test_a_range_narrower_than_six_digits_gets_every_digit_and_a_wide_one_six():
+    # `.6g` alone wrote every lr here as 0.123457, outside the range.
+    for strategy in ("Random", "Bayesian"):
+        search = spec(
+            strategy=strategy,
+            resource_limits={"max_number_of_training_jobs": 20},
+            parameter_ranges=NARROW,
+        )
+        history = []
+        for index in range(12):
+            values = suggest(search, index, history, maximize=True)
+            assert 0.12345671 <= float(values["lr"]) <= 0.12345679, (strategy, values)
+            assert values["wd"] == f"{float(values['wd']):.6g}", (strategy, values)
+            history.append(Trial(values, TrialOutcome(finished=True, value=float(index))))
