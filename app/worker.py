@@ -28,6 +28,8 @@ from app.shipper.process import Echo
 __all__ = ["Worker", "WorkerSettings", "default_worker_name"]
 
 log = logging.getLogger("logmetrics.worker")
+# A heartbeat refused with one of these means the run's lease is not this worker's.
+_NOT_HELD = ("lease_held", "not_leased")
 
 MAX_RUNTIME_REASON = "MaxRuntimeExceeded: the run ran longer than {seconds} s"
 WORKER_STOPPED_REASON = "the worker was stopped"
@@ -229,6 +231,10 @@ class Worker:
                 log.warning("logmetrics worker: heartbeat of %s: %s", lease["run"], exc)
                 continue
             except ServiceError as exc:
+                if exc.status == 404 or exc.body.get("error") in _NOT_HELD:
+                    # Deleted, or another worker's: nothing the command does counts now.
+                    stop.set(f"the run is no longer this worker's: {exc}")
+                    return
                 log.warning("logmetrics worker: heartbeat of %s refused: %s", lease["run"], exc)
                 continue
             if answer.get("stop_requested"):

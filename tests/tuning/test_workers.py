@@ -149,6 +149,27 @@ def test_a_killed_worker_leaves_a_run_that_fails_as_worker_lost(
     )
 
 
+def test_a_worker_stops_the_command_of_a_run_deleted_under_it(start_service, trainer, start_worker):
+    command, notes = trainer
+    service = start_service(lease_seconds=1.0)
+    api = service.client
+    assert api.post("/v1/jobs", json=search_job_body(command=command(60))).status_code == 201
+    start_worker(service.url, "--job", "tune", "--stop-grace", "0.5")
+    (started,) = wait_for(lambda: read_notes(notes))
+
+    assert api.delete(f"/v1/jobs/tune/runs/{started['run']}").status_code == 204
+
+    def gone():
+        try:
+            os.kill(started["pid"], 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    # The next heartbeat is a 404: the command is stopped, not left to run its 60 s.
+    assert wait_for(gone, 20)
+
+
 def test_a_run_past_its_maximum_runtime_is_stopped(service, trainer, start_worker):
     command, notes = trainer
     api = service.client
