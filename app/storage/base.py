@@ -152,13 +152,20 @@ class ChunkStored(NamedTuple):
 
 @dataclass(frozen=True)
 class RunQuery:
-    """A leaderboard page: `sort_by` objective | created_at | name, `order` asc | desc."""
+    """A leaderboard page: `sort_by` objective | created_at | name, `order` asc | desc.
+
+    By objective, `ranked` says which runs are ranked: with statuses given, the runs with
+    one of them and a value come first, in `order`, then every other run, oldest first
+    (the API's leaderboard); with none, only runs with a value are listed, by value.
+    `statuses` filters either way.
+    """
 
     sort_by: str = "objective"
     order: str = "desc"
     statuses: tuple[RunStatus, ...] = ()
     limit: int = 100
     cursor: str | None = None
+    ranked: tuple[RunStatus, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,34 @@ def test_paging_gives_every_run_once_in_order(backend, sweep, sort_by, order, li
     assert pages == -(-len(seen) // limit)
 
 
+RANKED_ORDERS = {
+    # Completed and stopped runs with a value are ranked; then the rest, oldest first.
+    "asc": ["lr-0-01", "lr-0-03", "lr-0-1", "lr-0-001", "lr-1", "lr-0-3"],
+    "desc": ["lr-0-1", "lr-0-01", "lr-0-03", "lr-0-001", "lr-1", "lr-0-3"],
+}
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4, 100])
+@pytest.mark.parametrize("order", list(RANKED_ORDERS))
+def test_ranked_runs_come_first_then_the_others_oldest_first(backend, sweep, order, limit):
+    seen, cursor = [], None
+    while True:
+        query = RunQuery("objective", order, (), limit, cursor, ranked=(COMPLETED, STOPPED))
+        page = backend.list_runs(sweep, query)
+        seen += names(page)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert seen == RANKED_ORDERS[order]
+
+
+def test_ranked_runs_filtered_by_status_keep_their_sections(backend, sweep):
+    query = RunQuery("objective", "asc", (COMPLETED, FAILED), ranked=(COMPLETED, STOPPED))
+
+    assert names(backend.list_runs(sweep, query)) == ["lr-0-01", "lr-0-1", "lr-0-001", "lr-1"]
+
+
 def test_listed_runs_carry_their_summaries(backend, sweep):
     page = backend.list_runs(sweep, RunQuery(sort_by="name", order="desc", limit=3))
 

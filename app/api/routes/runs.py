@@ -19,7 +19,7 @@ from app.auth import hash_token, new_run_token
 from app.diagnostics import unmatched_hints
 from app.errors import JobEnded, SearchStartsRuns
 from app.jobs import run_hyperparameters
-from app.objective import best_first_order
+from app.objective import best_first_order, qualifying_statuses
 from app.records import JobStatus, RunStatus
 from app.storage import RunQuery
 
@@ -70,9 +70,16 @@ def read_runs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> schemas.RunsPublic:
-    """The leaderboard: runs sorted by objective (best first), creation or name."""
+    """The leaderboard: by objective the runs `/best` ranks, then the rest; or by name or age."""
     default = best_first_order(job.objective_type) if sort_by == "objective" else "asc"
-    query = RunQuery(sort_by, order or default, tuple(status or ()), limit, cursor)
+    query = RunQuery(
+        sort_by,
+        order or default,
+        tuple(status or ()),
+        limit,
+        cursor,
+        ranked=qualifying_statuses(include_in_progress=False),
+    )
     page = storage.list_runs(job, query)
     return schemas.RunsPublic(
         runs=[run_public(r, job) for r in page.runs], next_cursor=page.next_cursor

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, case, func, insert, or_, select, update
 
 from app.errors import JobNotFound, RunNotFound
 from app.records import Job, MetricSummary, Run, RunStatus
@@ -182,20 +182,36 @@ def summaries(conn: Connection, run_ids: Sequence[int]) -> dict[int, tuple[Metri
 
 def list_runs(conn: Connection, job: Job, query: RunQuery) -> RunPage:
     descending = query.order == "desc"
-    if query.sort_by == "objective":
-        keys = [runs.c.objective_value, runs.c.created_at, runs.c.id]
-        types: tuple[type, ...] = (float, float, int)
-        ascending_ties = True  # ties: earliest created first, whatever the order
-    elif query.sort_by == "created_at":
-        keys, types, ascending_ties = [runs.c.created_at, runs.c.id], (float, int), False
+    keys: list[Any]
+    computed: list[Any] = []  # keys that are no column, selected for the cursor
+    if query.sort_by == "objective" and query.ranked:
+        # Ranked runs first (section 0), by value; then the others (section 1), whose
+        # value reads 0 so that they tie on it and go oldest first.
+        is_ranked = and_(
+            runs.c.status.in_([s.value for s in query.ranked]),
+            runs.c.objective_value.is_not(None),
+        )
+        section = case((is_ranked, 0), else_=1).label("section")
+        value = case((is_ranked, runs.c.objective_value), else_=0.0).label("ranked_value")
+        computed = [section, value]
+        keys = [*computed, runs.c.created_at, runs.c.id]
+        types: tuple[type, ...] = (int, float, float, int)
+        directions = [False, descending, False, False]
     else:
-        keys, types, ascending_ties = [runs.c.name], (str,), False
-    statement = select(runs).where(runs.c.job_id == job.id)
-    if query.sort_by == "objective":
+        if query.sort_by == "objective":
+            keys = [runs.c.objective_value, runs.c.created_at, runs.c.id]
+            types = (float, float, int)
+            ascending_ties = True  # ties: earliest created first, whatever the order
+        elif query.sort_by == "created_at":
+            keys, types, ascending_ties = [runs.c.created_at, runs.c.id], (float, int), False
+        else:
+            keys, types, ascending_ties = [runs.c.name], (str,), False
+        directions = [descending] + [descending and not ascending_ties] * (len(keys) - 1)
+    statement = select(runs, *computed).where(runs.c.job_id == job.id)
+    if query.sort_by == "objective" and not computed:
         statement = statement.where(runs.c.objective_value.is_not(None))
     if query.statuses:
         statement = statement.where(runs.c.status.in_([s.value for s in query.statuses]))
-    directions = [descending] + [descending and not ascending_ties] * (len(keys) - 1)
     if query.cursor is not None:
         after = decode_cursor(query.cursor, types)
         statement = statement.where(_after(keys, directions, after))
