@@ -18,6 +18,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The dashboard's browser tests drive Debian's Chromium: Playwright cannot download its own.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping, Sequence
 
 from app.errors import InvalidInput, InvalidObjective, InvalidRunSpec
-from app.images import training_image_problem
 from app.parsing import LogFormat, MetricDefinition, compile_definitions
+from app.protocol.images import training_image_problem
+from app.protocol.search import SearchSpec
 from app.records import Job
 from app.storage import JobSpec
-from app.tuning.spec import SearchSpec
 
 __all__ = [
     "MAX_ENVIRONMENT",

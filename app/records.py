@@ -152,7 +152,7 @@ class MetricDefinition:
 @dataclass(frozen=True)
 class Job:
     """A job as created or last re-parsed (its status lives in `JobState`). `search` is
-    the search the service runs for it (`app.tuning.spec.SearchSpec` as JSON), if any.
+    the search the service runs for it (`app.protocol.search.SearchSpec` as JSON), if any.
 
     Only a re-parse changes a job: its objective and metric definitions, which it
     replaces at once, counting `definitions_version` up."""

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from app.service_process import ServiceProcess
+from app.clients.service_process import ServiceProcess
 from bench.sections import replace_section
 
 __all__ = ["FleetResult", "chunk_body", "main", "run_fleet"]

@@ -15,7 +15,7 @@ from types import TracebackType
 
 import httpx
 
-from app.service_process import ServiceProcess
+from app.clients.service_process import ServiceProcess
 
 __all__ = ["Service"]
 

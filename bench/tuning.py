@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from app.tuning.spec import SearchSpec
+from app.protocol.search import SearchSpec
 from app.tuning.suggest import Trial, TrialOutcome, suggest
 from bench.sections import replace_section
 

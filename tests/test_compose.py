@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from app.cli import build_parser
+from app.clients.sweep import load_spec
 from app.config import Settings
 from app.main import create_app
-from app.sweep import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -84,7 +84,7 @@ def test_the_database_lives_on_the_named_volume():
 def test_every_environment_variable_is_one_the_code_reads():
     settings = {f"LOGMETRICS_{name.upper()}" for name in Settings.model_fields}
     client = {"LOGMETRICS_URL"}  # read by `logmetrics run` and `logmetrics sweep`
-    assert "LOGMETRICS_URL" in (ROOT / "app" / "cli.py").read_text()
+    assert "LOGMETRICS_URL" in (ROOT / "app" / "cli" / "options.py").read_text()
     for service in SERVICES.values():
         for name in service.get("environment", {}):
             assert name in settings | client, name

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.service_process import ServiceProcess
+from app.clients.service_process import ServiceProcess
 
 JOB = {
     "name": "j",

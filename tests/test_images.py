@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.images import image_reference_problem
+from app.protocol.images import image_reference_problem
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,8 @@ from app.jobs import NAME_PATTERN
 from app.objective import ObjectiveStatus, ObjectiveType, Strategy
 from app.parsing import LogFormat, MetricDefinition
 from app.presets import Presets
+from app.protocol.search import SearchSpec
 from app.records import JobStatus, RunStatus
-from app.tuning.spec import SearchSpec
 
 __all__ = [
     "ChunkAccepted",

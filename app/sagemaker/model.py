@@ -18,7 +18,7 @@ from typing import Any
 
 import regex
 
-from app.images import image_reference_problem
+from app.protocol.images import image_reference_problem
 
 __all__ = ["MODEL_PATH", "OPERATIONS", "Model", "load_model"]
 

@@ -18,10 +18,10 @@ from app.errors import InvalidInput, JobEnded, JobExists, JobNotFound, RunNotFou
 from app.jobs import OBJECTIVE_HYPERPARAMETER, job_spec
 from app.objective import ObjectiveStatus, Strategy, job_counters, objective_status
 from app.parsing import LogFormat, MetricDefinition
+from app.protocol.search import SearchSpec, parse_integer, parse_number
 from app.records import Job, JobOverview, JobStatus, Run, RunStatus, StopCause
 from app.sagemaker import paging
 from app.storage import Storage
-from app.tuning.spec import SearchSpec, parse_integer, parse_number
 from app.tuning.tuner import Tuner, search_of
 
 __all__ = ["SageMakerError", "SageMakerOperations"]

@@ -50,7 +50,7 @@ jobs = Table(
     Column("metric_definitions", JSON, nullable=False),  # [[name, regex(, log_format)], ...]
     Column("environment", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
-    # The search the service runs for the job (app.tuning.spec), or NULL for a job that
+    # The search the service runs for the job (app.protocol.search), or NULL for a job that
     # only watches runs started elsewhere.
     Column("search", JSON),
     # The job's status (InProgress, Completed, Failed, Stopping, Stopped) changes; the

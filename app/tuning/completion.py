@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from app.tuning.spec import SearchSpec
+from app.protocol.search import SearchSpec
 
 __all__ = [
     "CONVERGENCE_MIN_RUNS",

@@ -25,7 +25,7 @@ from optuna.distributions import (
 )
 from optuna.trial import TrialState, create_trial
 
-from app.tuning.spec import (
+from app.protocol.search import (
     IntegerRange,
     Scaling,
     SearchSpec,

@@ -21,6 +21,7 @@ from app.errors import JobEnded, JobNotFound, RunEnded, RunNotFound
 from app.ingest import Ingestor
 from app.jobs import run_hyperparameters
 from app.objective import ObjectiveType, qualifying_statuses
+from app.protocol.search import EarlyStopping, SearchSpec, SearchStrategy
 from app.records import (
     ENDED_JOB_STATUSES,
     Job,
@@ -34,7 +35,6 @@ from app.records import (
 )
 from app.storage import PlannedRun, Storage
 from app.tuning.completion import EndedRun, completion
-from app.tuning.spec import EarlyStopping, SearchSpec, SearchStrategy
 from app.tuning.stopping import MedianPoint, hyperband_rule, median_curve, median_rule
 from app.tuning.suggest import Trial, TrialOutcome, suggest
 

@@ -23,9 +23,9 @@ from app.parsing import LogFormat
 from app.parsing.definitions import rendering_of
 from app.parsing.framing import LineFramer
 from app.parsing.lines import CLEANED
+from app.protocol.search import EarlyStopping
 from app.records import Job, JobStatus, MetricSummary, Run, RunStatus
 from app.storage import RunQuery, Storage
-from app.tuning.spec import EarlyStopping
 from app.tuning.tuner import runs_pending, search_of
 from app.web.auth import ViewerDep
 from app.web.leaderboard import Leaderboard, build_leaderboard, compare_hyperparameters

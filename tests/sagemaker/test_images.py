@@ -8,7 +8,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from app.images import image_reference_problem, training_image_problem
+from app.protocol.images import image_reference_problem, training_image_problem
 from tests.sagemaker.conftest import tuning_request
 from tests.tuning.conftest import search_job_body
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.script_mode import Sharing, Unrunnable, docker_command, launch
+from app.clients.script_mode import Sharing, Unrunnable, docker_command, launch
 from tests.sagemaker.conftest import tuning_request
 
 HYPERPARAMETERS = {
@@ -180,7 +180,7 @@ def test_a_channel_outside_the_data_roots_is_refused_in_every_mode(
     uri, reason = uri.format(root=shared), reason.format(tmp=tmp_path, docker=docker)
     code = {"sagemaker_program": "train.py", "sagemaker_submit_directory": str(shared / "code")}
     sharing = Sharing((shared,))
-    monkeypatch.setattr("app.script_mode.docker_available", lambda: True)
+    monkeypatch.setattr("app.clients.script_mode.docker_available", lambda: True)
     for hyperparameters, image, images in [
         (code, None, {}),  # script mode: SM_CHANNEL_TRAIN
         ({}, "my/image:1", {"my/image:1": "train"}),  # a mapped image: SM_CHANNEL_TRAIN
@@ -317,7 +317,7 @@ def test_an_archive_cannot_write_outside_its_folder(tmp_path, shared, name, reas
 
 @pytest.mark.parametrize("image", ["--privileged", "-v/:/host", "alpine --privileged", "Alpine"])
 def test_a_container_is_refused_an_image_that_is_no_image_reference(tmp_path, monkeypatch, image):
-    monkeypatch.setattr("app.script_mode.docker_available", lambda: True)
+    monkeypatch.setattr("app.clients.script_mode.docker_available", lambda: True)
     with pytest.raises(Unrunnable, match=f"^training image {re.escape(repr(image))} "):
         launch({}, image, {}, {}, tmp_path)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.service_process import ServiceProcess
+from app.clients.service_process import ServiceProcess
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.service_process import ServiceProcess
+from app.clients.service_process import ServiceProcess
 
 pytestmark = pytest.mark.slow
 

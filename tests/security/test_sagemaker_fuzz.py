@@ -25,8 +25,8 @@ from botocore.credentials import Credentials
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from app.clients.service_process import ServiceProcess
 from app.sagemaker.model import OPERATIONS
-from app.service_process import ServiceProcess
 from tests.sagemaker.conftest import tuning_request
 
 pytestmark = pytest.mark.slow

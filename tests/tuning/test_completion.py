@@ -1,7 +1,7 @@
 """Completion criteria: the target, the best not improving, convergence."""
 
+from app.protocol.search import SearchSpec
 from app.tuning.completion import EndedRun, completion
-from app.tuning.spec import SearchSpec
 
 
 def search(**criteria):

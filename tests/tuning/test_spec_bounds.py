@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.tuning.spec import (
+from app.protocol.search import (
     ContinuousRange,
     IntegerRange,
     SearchSpec,

@@ -3,7 +3,7 @@ scale, and Bayesian suggestions from the runs so far."""
 
 import math
 
-from app.tuning.spec import SearchSpec
+from app.protocol.search import SearchSpec
 from app.tuning.suggest import Trial, TrialOutcome, startup_trials, suggest
 
 

@@ -26,8 +26,8 @@ import uvicorn
 import yaml
 from playwright.sync_api import sync_playwright
 
+from app.clients.demo import DEFAULT_SPEC, run_demo
 from app.config import Settings
-from app.demo import DEFAULT_SPEC, run_demo
 from app.main import create_app
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 

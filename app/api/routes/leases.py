@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app.api import schemas
 from app.api.deps import CanManage, StorageDep, TokensDep, TunerDep
 from app.auth import hash_token, new_run_token
-from app.tuning.spec import SearchSpec
+from app.protocol.search import SearchSpec
 
 router = APIRouter(prefix="/v1/leases", tags=["workers"])
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.shipper.service import RestartableService
+from tests.clients.shipper.service import RestartableService
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.cli import timestamped
-from app.client import ServiceClient
-from app.service_process import ServiceProcess
-from app.sweep import Sweep, format_report, load_spec
+from app.clients.client import ServiceClient
+from app.clients.service_process import ServiceProcess
+from app.clients.sweep import Sweep, format_report, load_spec, timestamped
 
 __all__ = ["run_demo"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: app/clients/demo.py
 DEFAULT_SPEC = ROOT / "trainer" / "sweep.yaml"
 
 

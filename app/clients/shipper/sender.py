@@ -8,9 +8,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.client import ServiceClient, ServiceError, ServiceUnavailable
-from app.shipper.spool import Spool
-from app.shipper.stop import StopSignal
+from app.clients.client import ServiceClient, ServiceError, ServiceUnavailable
+from app.clients.shipper.spool import Spool
+from app.clients.shipper.stop import StopSignal
 
 __all__ = ["Sender", "SenderSettings"]
 

@@ -1,6 +1,6 @@
 """The spool keeps unacknowledged bytes in order, in memory and then in a file."""
 
-from app.shipper import Spool
+from app.clients.shipper import Spool
 
 
 def test_bytes_come_back_in_order_with_their_offsets():

@@ -1,21 +1,22 @@
 """A sweep file: the job to create, with its search, in the API's own vocabulary.
 
 It is the body of `POST /v1/jobs` as YAML (or JSON): the job's name, objective, metric
-definitions (or a preset's name) and environment, and `search` (`app.tuning.spec`).
+definitions (or a preset's name) and environment, and `search` (`app.protocol.search`).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
-from app.tuning.spec import SearchSpec
+from app.protocol.search import SearchSpec
 
-__all__ = ["SweepSpec", "SweepSpecError", "load_spec"]
+__all__ = ["SweepSpec", "SweepSpecError", "load_spec", "timestamped"]
 
 
 class SweepSpecError(Exception):
@@ -66,3 +67,9 @@ def load_spec(path: str | Path) -> SweepSpec:
 
 def _kind(path: str | Path) -> str:
     return "JSON" if str(path).endswith(".json") else "YAML"
+
+
+def timestamped(name: str) -> str:
+    """`name` with the date and time appended, still a valid job name: a sweep or the
+    demo can then run again on the same database."""
+    return f"{name}-{datetime.now():%Y%m%d-%H%M%S}"

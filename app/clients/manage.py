@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.client import ServiceClient, ServiceError
+from app.clients.client import ServiceClient, ServiceError
 
 __all__ = ["print_best", "print_jobs", "print_leaderboard", "reparse", "write_export"]
 

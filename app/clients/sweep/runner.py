@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from app.client import ServiceClient, ServiceError
-from app.shipper.process import Echo, raw_echo
-from app.sweep.spec import SweepSpec
-from app.worker import Worker, WorkerSettings, default_worker_name
+from app.clients.client import ServiceClient, ServiceError
+from app.clients.shipper.process import Echo, raw_echo
+from app.clients.sweep.spec import SweepSpec
+from app.clients.worker import Worker, WorkerSettings, default_worker_name
 
 __all__ = ["Sweep", "SweepResult", "format_report"]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from app.client import ServiceClient
-from app.sweep import Sweep, format_report, load_spec
+from app.clients.client import ServiceClient
+from app.clients.sweep import Sweep, format_report, load_spec
 
-SPEC = Path(__file__).resolve().parents[2] / "trainer" / "sweep.yaml"
+SPEC = Path(__file__).resolve().parents[3] / "trainer" / "sweep.yaml"
 
 
 @pytest.mark.slow

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.client import ServiceClient, ServiceError, ServiceUnavailable
-from app.shipper.environment import inherited_environment
-from app.shipper.process import Echo, Outcome, run_command
-from app.shipper.sender import Sender, SenderSettings
-from app.shipper.spool import Spool
-from app.shipper.stop import StopSignal
+from app.clients.client import ServiceClient, ServiceError, ServiceUnavailable
+from app.clients.shipper.environment import inherited_environment
+from app.clients.shipper.process import Echo, Outcome, run_command
+from app.clients.shipper.sender import Sender, SenderSettings
+from app.clients.shipper.spool import Spool
+from app.clients.shipper.stop import StopSignal
 
 __all__ = ["Shipped", "ship", "ship_run"]
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from app.images import image_reference_problem
+from app.protocol.images import image_reference_problem
 
 __all__ = ["Launch", "Sharing", "Unrunnable", "docker_available", "docker_command", "launch"]
 

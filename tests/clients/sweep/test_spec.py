@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.sweep import SweepSpecError, load_spec
+from app.clients.sweep import SweepSpecError, load_spec
 
 BASE = """
 name: toy

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from app.shipper.spool import Spool
-from app.shipper.stop import StopSignal
+from app.clients.shipper.spool import Spool
+from app.clients.shipper.stop import StopSignal
 
 __all__ = ["Echo", "Outcome", "raw_echo", "run_command"]
 

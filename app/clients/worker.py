@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.client import ServiceClient, ServiceError, ServiceUnavailable
-from app.script_mode import Launch, Sharing, Unrunnable, launch
-from app.shipper import Shipped, StopSignal, ship_run
-from app.shipper.process import Echo
+from app.clients.client import ServiceClient, ServiceError, ServiceUnavailable
+from app.clients.script_mode import Launch, Sharing, Unrunnable, launch
+from app.clients.shipper import Shipped, StopSignal, ship_run
+from app.clients.shipper.process import Echo
 
 __all__ = ["Worker", "WorkerSettings", "default_worker_name"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.service_process import ServiceProcess
+from app.clients.service_process import ServiceProcess
 
 RUNS = 12
 STREAMS = ("stdout", "stderr", "algo-2-stdout")

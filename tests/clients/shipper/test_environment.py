@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.shipper.environment import inherited_environment, secret_pattern_problem
+from app.clients.shipper.environment import inherited_environment, secret_pattern_problem
 
 WORKER = {
     "PATH": "/usr/bin",

@@ -3,8 +3,8 @@
 import sys
 import textwrap
 
-from app.client import ServiceClient
-from app.sweep import Sweep, SweepSpec, format_report
+from app.clients.client import ServiceClient
+from app.clients.sweep import Sweep, SweepSpec, format_report
 
 TRAINER = textwrap.dedent(
     """
