@@ -70,6 +70,7 @@ def start_worker(tmp_path):
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
+            cwd=tmp_path,  # where it saves output it could not send
         )
         worker.output = lambda: Path(log.name).read_text()
         started.append((worker, log))
