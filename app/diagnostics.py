@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from app.parsing import LogFormat
 from app.parsing.framing import LineFramer
 from app.parsing.hints import hint_literals, lines_holding, unmatched_hint
 from app.records import Job, Run
@@ -39,7 +38,7 @@ def unmatched_hints(storage: Storage, job: Job, run: Run) -> dict[str, str]:
 
 def _lines(storage: Storage, job: Job, run: Run) -> Iterator[bytes]:
     left = HINT_SCAN_BYTES
-    framer = LineFramer(LogFormat(job.log_format))
+    framer = LineFramer(job.log_format)
     for stream in run.streams:
         if left <= 0:
             return

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from app.errors import DefinitionsChanged, OffsetGap, OverlapMismatch, RunEnded, StreamMoved
-from app.parsing import LogFormat, Parser, ParserLimits, compile_definitions
+from app.parsing import Parser, ParserLimits, compile_definitions
 from app.records import Job, Run, RunStatus
 from app.storage import ChunkWrite, Storage, StreamSnapshot
 
@@ -63,7 +63,7 @@ class Ingestor:
         with self._lock:
             parser = self._parsers.get(key)
         if parser is None:
-            log_format = LogFormat(job.log_format)
+            log_format = job.log_format
             parser = Parser(
                 compile_definitions(job.metric_definitions, log_format),
                 log_format,

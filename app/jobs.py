@@ -10,7 +10,7 @@ from app.errors import InvalidInput, InvalidObjective, InvalidRunSpec
 from app.parsing import LogFormat, MetricDefinition, compile_definitions
 from app.protocol.images import training_image_problem
 from app.protocol.search import SearchSpec
-from app.records import Job
+from app.records import Job, ObjectiveType, Strategy
 from app.storage import JobSpec
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "NAME_PATTERN",
     "OBJECTIVE_HYPERPARAMETER",
     "job_spec",
+    "objective_kind",
     "run_hyperparameters",
 ]
 
@@ -55,19 +56,32 @@ def job_spec(
     """
     compiled = compile_definitions(definitions, log_format)
     check_objective(objective_metric, [definition.name for definition in compiled])
+    kind, chosen = objective_kind(objective_type, strategy)
     _check_environment(environment)
     if search is not None and search.training_image:
         _check_training_image(search.training_image)
     return JobSpec(
         name=name,
         objective_metric=objective_metric,
-        objective_type=objective_type,
-        objective_strategy=strategy,
-        log_format=log_format.value,
+        objective_type=kind,
+        objective_strategy=chosen,
+        log_format=log_format,
         metric_definitions=tuple(definitions),
         environment=dict(environment),
         search=search.model_dump(mode="json") if search is not None else None,
     )
+
+
+def objective_kind(objective_type: str, strategy: str) -> tuple[ObjectiveType, Strategy]:
+    """The objective's type and strategy as the records hold them. The faces' schemas
+    admit only these values; a caller passing another gets InvalidObjective."""
+    try:
+        return ObjectiveType(objective_type), Strategy(strategy)
+    except ValueError:
+        raise InvalidObjective(
+            f"objective type {objective_type!r} or strategy {strategy!r} is not one of "
+            f"{[t.value for t in ObjectiveType]} and {[s.value for s in Strategy]}"
+        ) from None
 
 
 def check_objective(objective_metric: str, names: Sequence[str]) -> None:

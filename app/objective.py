@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 from typing import NamedTuple
 
-from app.records import Job, JobOverview, Run, RunStatus
-from app.storage.base import RunQuery
+# ObjectiveType and Strategy are the records' own (a Job holds them); named here too, where
+# the rules about the objective live.
+from app.records import Job, JobOverview, ObjectiveType, Run, RunStatus, Strategy
+from app.storage.records import RunQuery, SortOrder
 
 __all__ = [
     "JobCounters",
@@ -21,19 +23,6 @@ __all__ = [
 ]
 
 
-class ObjectiveType(enum.StrEnum):
-    MAXIMIZE = "Maximize"
-    MINIMIZE = "Minimize"
-
-
-class Strategy(enum.StrEnum):
-    """Which of a run's values of the objective metric is its objective value."""
-
-    LATEST = "latest"  # the last value emitted, as SageMaker AMT does
-    MIN = "min"
-    MAX = "max"
-
-
 class ObjectiveStatus(enum.StrEnum):
     """AMT's ObjectiveStatus of a training job's final objective metric."""
 
@@ -42,9 +31,9 @@ class ObjectiveStatus(enum.StrEnum):
     FAILED = "Failed"
 
 
-def best_first_order(objective_type: str) -> str:
+def best_first_order(objective_type: ObjectiveType) -> SortOrder:
     """The leaderboard order that puts the best run first."""
-    return "desc" if objective_type == ObjectiveType.MAXIMIZE else "asc"
+    return "desc" if objective_type is ObjectiveType.MAXIMIZE else "asc"
 
 
 def qualifying_statuses(include_in_progress: bool) -> tuple[RunStatus, ...]:

@@ -21,6 +21,7 @@ __all__ = [
     "MetricDefinition",
     "MetricSummary",
     "ObjectiveCurve",
+    "ObjectiveType",
     "Point",
     "Rejection",
     "RejectionExample",
@@ -28,8 +29,10 @@ __all__ = [
     "Run",
     "RunSeries",
     "RunStatus",
+    "SeriesPage",
     "SeriesPoint",
     "StopCause",
+    "Strategy",
     "StreamInfo",
     "StreamState",
     "make_point",
@@ -127,6 +130,21 @@ class JobState:
     ended_at: datetime | None = None
 
 
+class ObjectiveType(enum.StrEnum):
+    """Whether the best run's objective value is the highest or the lowest."""
+
+    MAXIMIZE = "Maximize"
+    MINIMIZE = "Minimize"
+
+
+class Strategy(enum.StrEnum):
+    """Which of a run's values of the objective metric is its objective value."""
+
+    LATEST = "latest"  # the last value emitted, as SageMaker AMT does
+    MIN = "min"
+    MAX = "max"
+
+
 class LogFormat(enum.StrEnum):
     """How a job's log bytes are cut into lines and how a line is rendered for matching.
 
@@ -160,9 +178,9 @@ class Job:
     id: int
     name: str
     objective_metric: str
-    objective_type: str
-    objective_strategy: str
-    log_format: str
+    objective_type: ObjectiveType
+    objective_strategy: Strategy
+    log_format: LogFormat
     metric_definitions: tuple[MetricDefinition, ...]
     environment: Mapping[str, str]
     created_at: datetime
@@ -182,8 +200,8 @@ class DefinitionsVersion:
 
     version: int
     objective_metric: str
-    objective_type: str
-    objective_strategy: str
+    objective_type: ObjectiveType
+    objective_strategy: Strategy
     metric_definitions: tuple[MetricDefinition, ...]
     replaced_at: datetime | None
 
@@ -274,6 +292,14 @@ class SeriesPoint(NamedTuple):
     stream: str
     line: int
     offset: int
+
+
+class SeriesPage(NamedTuple):
+    """A page of one metric's points, and the sequence number to read on after (None on
+    the last page)."""
+
+    points: list[SeriesPoint]
+    after: int | None
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,11 @@ from dataclasses import replace
 
 from app.errors import JobNotFound, RunNotFound, StreamMoved
 from app.ingest import Ingestor
-from app.jobs import check_objective
-from app.parsing import LogFormat, MetricDefinition, Parser, compile_definitions
+from app.jobs import check_objective, objective_kind
+from app.parsing import MetricDefinition, Parser, compile_definitions
 from app.records import Job, RunStatus, StreamState
-from app.storage.base import ChunkWrite, DefinitionsSpec, RunLog, Storage
+from app.storage.base import Storage
+from app.storage.records import ChunkWrite, DefinitionsSpec, RunLog
 
 __all__ = ["ReparseMismatch", "Reparser", "RunReplay", "reparse_run", "start_reparse"]
 
@@ -51,13 +52,16 @@ def start_reparse(
         InvalidMetricDefinition: a definition breaks a rule.
         InvalidObjective: the objective metric is not one of the definitions.
     """
-    compiled = compile_definitions(definitions, LogFormat(job.log_format))
+    compiled = compile_definitions(definitions, job.log_format)
     metric = objective_metric or job.objective_metric
     check_objective(metric, [definition.name for definition in compiled])
+    kind, chosen = objective_kind(
+        objective_type or job.objective_type, strategy or job.objective_strategy
+    )
     spec = DefinitionsSpec(
         objective_metric=metric,
-        objective_type=objective_type or job.objective_type,
-        objective_strategy=strategy or job.objective_strategy,
+        objective_type=kind,
+        objective_strategy=chosen,
         metric_definitions=tuple(definitions),
     )
     return storage.replace_definitions(job, spec)

@@ -1,6 +1,7 @@
 """Where jobs, runs, points and raw logs are kept."""
 
-from app.storage.base import (
+from app.storage.base import Storage
+from app.storage.records import (
     ChunkStored,
     ChunkWrite,
     JobSpec,
@@ -9,7 +10,6 @@ from app.storage.base import (
     RunPage,
     RunQuery,
     RunSnapshot,
-    Storage,
     StreamSnapshot,
 )
 from app.storage.sql import SqlStorage

@@ -1,12 +1,11 @@
-"""The storage contract every backend fulfils."""
+"""The storage contract every backend fulfils; the records it takes and gives are in
+`app.storage.records`."""
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
 
 from app.records import (
     DefinitionsVersion,
@@ -15,163 +14,29 @@ from app.records import (
     JobState,
     JobStatus,
     LogRange,
-    MetricDefinition,
     ObjectiveCurve,
-    Point,
-    Rejection,
     ReparseProgress,
     Run,
     RunSeries,
     RunStatus,
-    SeriesPoint,
+    SeriesPage,
     StopCause,
-    StreamInfo,
-    StreamState,
+)
+from app.storage.records import (
+    ChunkStored,
+    ChunkWrite,
+    DefinitionsSpec,
+    JobSpec,
+    LeasePlan,
+    Replay,
+    RunLog,
+    RunPage,
+    RunQuery,
+    RunSnapshot,
+    StreamSnapshot,
 )
 
-__all__ = [
-    "ChunkStored",
-    "ChunkWrite",
-    "JobSpec",
-    "LeasePlan",
-    "PlannedRun",
-    "RunPage",
-    "RunQuery",
-    "RunSnapshot",
-    "Storage",
-    "StreamSnapshot",
-]
-
-
-class PlannedRun(NamedTuple):
-    """The next run of a search: its hyperparameters, and its name (None: `run-NNNN`)."""
-
-    hyperparameters: Mapping[str, str]
-    name: str | None = None
-
-
-LeasePlan = Callable[[Job, JobState, Sequence[Run]], PlannedRun | None]
-"""Given a job, its state and its runs (oldest first), the next run, or None when the
-job has no run to start now."""
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A job to create, already validated."""
-
-    name: str
-    objective_metric: str
-    objective_type: str  # Maximize | Minimize
-    objective_strategy: str  # latest | min | max
-    log_format: str
-    metric_definitions: tuple[MetricDefinition, ...]
-    environment: Mapping[str, str]
-    search: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class StreamSnapshot:
-    """A stream as read before parsing a chunk for it; `state` is fresh for a new stream."""
-
-    run: Run
-    state: StreamState
-
-
-@dataclass(frozen=True)
-class RunSnapshot:
-    """A run with the parsing state of each of its streams, and when each stream's held
-    partial line last got bytes (the time its points take if the run ends first)."""
-
-    run: Run
-    streams: Mapping[str, StreamState]
-    partial_times: Mapping[str, datetime]
-
-
-@dataclass(frozen=True)
-class ChunkWrite:
-    """What parsing a chunk (or the end of a stream) produced, to be stored at once.
-
-    `expected_offset` is the stream's offset the parse started from; `data` holds the
-    raw bytes to keep, which start at `expected_offset`.
-    """
-
-    stream: str
-    expected_offset: int
-    state: StreamState
-    data: bytes
-    points: Sequence[Point]
-    rejections: Sequence[Rejection]
-    rejected: Mapping[str, int]
-    timeouts: Mapping[str, int]
-    timestamp: datetime
-
-
-@dataclass(frozen=True)
-class DefinitionsSpec:
-    """A job's new objective and metric definitions for a re-parse, already validated."""
-
-    objective_metric: str
-    objective_type: str  # Maximize | Minimize
-    objective_strategy: str  # latest | min | max
-    metric_definitions: tuple[MetricDefinition, ...]
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """A chunk of raw log as stored, with the time its points were given."""
-
-    stream: str
-    offset: int
-    data: bytes
-    timestamp: datetime
-
-
-@dataclass(frozen=True)
-class RunLog:
-    """What a re-parse reads of a run: its stored chunks, each stream's in offset order
-    and the streams merged by chunk time, and each stream's state as stored."""
-
-    run: Run
-    chunks: tuple[StoredChunk, ...]
-    streams: Mapping[str, StreamState]
-
-
-Replay = Callable[[RunLog], Sequence[ChunkWrite]]
-"""Given a run's chunks that came after those a re-parse already parsed (read under the
-run's lock), every write of the re-parse, in order: each chunk's points, then, for an
-ended run, each stream's last line. Raises ReparseMismatch if the states disagree."""
-
-
-class ChunkStored(NamedTuple):
-    """A stored chunk: the stream's new position, and why the service asked the run to
-    stop, if it has (the answer to the chunk tells the run's sender)."""
-
-    stream: StreamInfo
-    stop_reason: str | None
-
-
-@dataclass(frozen=True)
-class RunQuery:
-    """A leaderboard page: `sort_by` objective | created_at | name, `order` asc | desc.
-
-    By objective, `ranked` says which runs are ranked: with statuses given, the runs with
-    one of them and a value come first, in `order`, then every other run, oldest first
-    (the API's leaderboard); with none, only runs with a value are listed, by value.
-    `statuses` filters either way.
-    """
-
-    sort_by: str = "objective"
-    order: str = "desc"
-    statuses: tuple[RunStatus, ...] = ()
-    limit: int = 100
-    cursor: str | None = None
-    ranked: tuple[RunStatus, ...] = ()
-
-
-@dataclass(frozen=True)
-class RunPage:
-    runs: tuple[Run, ...]
-    next_cursor: str | None
+__all__ = ["Storage"]
 
 
 class Storage(abc.ABC):
@@ -439,11 +304,11 @@ class Storage(abc.ABC):
     # Reads.
 
     @abc.abstractmethod
-    def metric_series(
-        self, job: Job, run: str, metric: str, after: int, limit: int
-    ) -> tuple[list[SeriesPoint], int | None]:
+    def metric_series(self, job: Job, run: str, metric: str, after: int, limit: int) -> SeriesPage:
         """Points of one metric with seq > `after`, in arrival order, and the seq to
         continue after (None on the last page). An unknown metric has no points.
+
+        Returns: a SeriesPage; it unpacks as `(points, after)`.
 
         Raises: RunNotFound.
         """

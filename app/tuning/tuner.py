@@ -307,4 +307,4 @@ def _earlier(
 
 
 def _maximize(job: Job) -> bool:
-    return job.objective_type == ObjectiveType.MAXIMIZE
+    return job.objective_type is ObjectiveType.MAXIMIZE

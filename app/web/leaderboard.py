@@ -101,7 +101,7 @@ def build_leaderboard(
     rows += [Row(None, run, UNRANKED_COLOR, False) for run in unranked]
     tuned, fixed = _split_hyperparameters([row.run for row in rows])
     shown = {m.name for row in rows for m in row.run.metrics if m.last is not None}
-    if job.objective_strategy == Strategy.LATEST:
+    if job.objective_strategy is Strategy.LATEST:
         shown.discard(job.objective_metric)  # its final value is the objective column
     metrics = tuple(name for name in job.metric_names if name in shown)
     return Leaderboard(tuple(rows), tuned, fixed, metrics)

@@ -19,7 +19,6 @@ from app.api.deps import PresetsDep, StorageDep, TunerDep
 from app.diagnostics import unmatched_hints
 from app.errors import NotFound
 from app.objective import ranking_query
-from app.parsing import LogFormat
 from app.parsing.definitions import rendering_of
 from app.parsing.framing import LineFramer
 from app.parsing.lines import CLEANED
@@ -159,8 +158,7 @@ def read_run_page(
         "finals": _in_definition_order(found_job, found.metrics),
         "hints": unmatched_hints(storage, found_job, found),
         "renderings": {
-            d.name: rendering_of(d, LogFormat(found_job.log_format))
-            for d in found_job.metric_definitions
+            d.name: rendering_of(d, found_job.log_format) for d in found_job.metric_definitions
         },
         "state": _run_state(found_job, found),
         "nav": "jobs",
@@ -252,7 +250,7 @@ def _run_state(job: Job, run: Run) -> dict[str, Any]:
         },
         # The parser's own rules, so that the log's tail is cut and cleaned as it is.
         "line_rules": {
-            "cr_ends": LineFramer(LogFormat(job.log_format)).cr_ends,
+            "cr_ends": LineFramer(job.log_format).cr_ends,
             "cleaned": CLEANED,
         },
     }

@@ -13,7 +13,7 @@ import pytest
 from app.errors import DefinitionsChanged, JobNotFound, StreamMoved
 from app.records import MetricDefinition, Point, StreamState
 from app.storage import ChunkWrite, JobSpec
-from app.storage.base import DefinitionsSpec, RunLog
+from app.storage.records import DefinitionsSpec, RunLog
 
 from .factories import chunk
 

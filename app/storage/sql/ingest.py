@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select, update
 
 from app.errors import DefinitionsChanged, RunEnded, StreamMoved
 from app.records import Job, MetricSummary, RejectionExample, Run, RunStatus
-from app.storage.base import ChunkWrite
+from app.storage.records import ChunkWrite
 from app.storage.schema import runs, streams
 from app.storage.sql.rows import summary_of, to_datetime
 from app.storage.sql.statements import IngestStatements

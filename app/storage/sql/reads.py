@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, case, func, literal, select
 
-from app.records import Job, RunSeries, RunStatus, SeriesPoint
+from app.records import Job, RunSeries, RunStatus, SeriesPage, SeriesPoint
 from app.storage.schema import points, run_metrics, runs, streams
 from app.storage.sql.rows import to_datetime
 
 __all__ = ["job_series", "metric_series"]
 
 
-def metric_series(
-    conn: Connection, run_id: int, metric: str, after: int, limit: int
-) -> tuple[list[SeriesPoint], int | None]:
+def metric_series(conn: Connection, run_id: int, metric: str, after: int, limit: int) -> SeriesPage:
     if "\x00" in metric:
-        return [], None
+        return SeriesPage([], None)
     metric_id = conn.execute(
         select(run_metrics.c.id).where(run_metrics.c.run_id == run_id, run_metrics.c.name == metric)
     ).scalar()
     if metric_id is None:
-        return [], None
+        return SeriesPage([], None)
     found = conn.execute(
         select(points, streams.c.name.label("stream"))
         .join(streams, streams.c.id == points.c.stream_id)
@@ -33,7 +31,7 @@ def metric_series(
         SeriesPoint(p.step, p.value, to_datetime(p.timestamp), p.stream, p.line, p.offset)
         for p in page
     ]
-    return series, (page[-1].seq if len(found) > limit else None)
+    return SeriesPage(series, page[-1].seq if len(found) > limit else None)
 
 
 def job_series(

@@ -21,8 +21,16 @@ import zstandard
 from sqlalchemy import Connection, delete, func, select, update
 
 from app.errors import JobNotFound
-from app.records import DefinitionsVersion, Job, ReparseProgress, Run, RunStatus
-from app.storage.base import DefinitionsSpec, Replay, RunLog, StoredChunk
+from app.records import (
+    DefinitionsVersion,
+    Job,
+    ObjectiveType,
+    ReparseProgress,
+    Run,
+    RunStatus,
+    Strategy,
+)
+from app.storage.records import DefinitionsSpec, Replay, RunLog, StoredChunk
 from app.storage.schema import chunks, job_definitions, jobs, points, run_metrics, runs, streams
 from app.storage.sql.ingest import store_parsed
 from app.storage.sql.rows import (
@@ -91,8 +99,8 @@ def definitions_history(conn: Connection, job: Job) -> list[DefinitionsVersion]:
         DefinitionsVersion(
             row.version,
             row.objective_metric,
-            row.objective_type,
-            row.objective_strategy,
+            ObjectiveType(row.objective_type),
+            Strategy(row.objective_strategy),
             definitions_from_row(row.metric_definitions),
             to_datetime(row.replaced_at),
         )

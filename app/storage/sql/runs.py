@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, case, func, insert, or_, select, update
 
 from app.errors import JobNotFound, RunNotFound
-from app.records import Job, MetricSummary, Run, RunStatus
-from app.storage.base import JobSpec, RunPage, RunQuery
+from app.records import Job, MetricSummary, ObjectiveType, Run, RunStatus
 from app.storage.cursors import decode_cursor, encode_cursor
+from app.storage.records import JobSpec, RunPage, RunQuery
 from app.storage.schema import jobs, run_metrics, runs
 from app.storage.sql.rows import (
     SUMMARY_SELECT,
@@ -204,7 +204,7 @@ def list_runs(conn: Connection, job: Job, query: RunQuery) -> RunPage:
             ascending_ties = True  # ties: earliest created first, whatever the order
         elif query.sort_by == "created_at":
             keys, types, ascending_ties = [runs.c.created_at, runs.c.id], (float, int), False
-        else:
+        else:  # "name": RunQuery refuses any other key
             keys, types, ascending_ties = [runs.c.name], (str,), False
         directions = [descending] + [descending and not ascending_ties] * (len(keys) - 1)
     statement = select(runs, *computed).where(runs.c.job_id == job.id)
@@ -238,7 +238,7 @@ def best_run(conn: Connection, job: Job, statuses: Sequence[RunStatus]) -> Run |
             value.is_not(None),
         )
         .order_by(
-            value.desc() if job.objective_type == "Maximize" else value.asc(),
+            value.desc() if job.objective_type is ObjectiveType.MAXIMIZE else value.asc(),
             runs.c.created_at.asc(),
             runs.c.id.asc(),
         )

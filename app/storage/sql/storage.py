@@ -35,12 +35,14 @@ from app.records import (
     Run,
     RunSeries,
     RunStatus,
-    SeriesPoint,
+    SeriesPage,
     StopCause,
     StreamInfo,
     StreamState,
 )
-from app.storage.base import (
+from app.storage.base import Storage
+from app.storage.migrations import upgrade
+from app.storage.records import (
     ChunkStored,
     ChunkWrite,
     DefinitionsSpec,
@@ -51,10 +53,8 @@ from app.storage.base import (
     RunPage,
     RunQuery,
     RunSnapshot,
-    Storage,
     StreamSnapshot,
 )
-from app.storage.migrations import upgrade
 from app.storage.schema import jobs, runs, streams
 from app.storage.sql import ingest, reads, reparse, tuning
 from app.storage.sql import runs as runs_
@@ -514,9 +514,7 @@ class SqlStorage(Storage):
 
     # Reads.
 
-    def metric_series(
-        self, job: Job, run: str, metric: str, after: int, limit: int
-    ) -> tuple[list[SeriesPoint], int | None]:
+    def metric_series(self, job: Job, run: str, metric: str, after: int, limit: int) -> SeriesPage:
         with self._db.read() as conn:
             row = self._run_row(conn, job, run)
             return reads.metric_series(conn, row.id, metric, after, limit)

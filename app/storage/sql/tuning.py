@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Row, and_, func, select, update
 
 from app.errors import JobNotFound, LeaseHeld, NotLeased, RunNotFound
 from app.records import Job, JobState, JobStatus, ObjectiveCurve, Run, RunStatus, StopCause
-from app.storage.base import LeasePlan
+from app.storage.records import LeasePlan
 from app.storage.schema import jobs, points, run_metrics, runs
 from app.storage.sql.rows import job_of, job_state_of, run_of
 from app.storage.sql.runs import insert_run
