@@ -124,17 +124,7 @@ class Ingestor:
             share = self.limits.cpu_budget(len(fresh)) - self.limits.cpu_floor
             budget = share + (self.limits.cpu_floor if credit is None else credit)
             result = parser.feed(snapshot.state, fresh, budget)
-            write = ChunkWrite(
-                stream=stream,
-                expected_offset=have,
-                state=result.state,
-                data=fresh,
-                points=result.points,
-                rejections=result.rejections,
-                rejected=result.rejected,
-                timeouts=result.timeouts,
-                timestamp=timestamp or datetime.now(UTC),
-            )
+            write = ChunkWrite.parsed(stream, have, result, fresh, timestamp or datetime.now(UTC))
             try:
                 stored = self._storage.append_chunk(job, snapshot.run, write)
             except DefinitionsChanged:
@@ -209,20 +199,9 @@ class Ingestor:
                 if not state.partial_length:
                     continue
                 result = parser.finish(state)
-                flushes.append(
-                    ChunkWrite(
-                        stream=stream,
-                        expected_offset=state.offset,
-                        state=result.state,
-                        data=b"",
-                        points=result.points,
-                        rejections=result.rejections,
-                        rejected=result.rejected,
-                        timeouts=result.timeouts,
-                        # The time its last bytes came, as for any other line.
-                        timestamp=snapshot.partial_times.get(stream, now),
-                    )
-                )
+                # Its points get the time its last bytes came, as any other line's do.
+                at = snapshot.partial_times.get(stream, now)
+                flushes.append(ChunkWrite.parsed(stream, state.offset, result, b"", at))
             seen = {stream: state.offset for stream, state in snapshot.streams.items()}
             try:
                 return self._storage.end_run(

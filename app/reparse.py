@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
 
 from app.errors import JobNotFound, RunNotFound, StreamMoved
 from app.ingest import Ingestor
@@ -91,17 +90,7 @@ class RunReplay:
             result = self._parser.feed(state, chunk.data)
             self._states[chunk.stream] = result.state
             self._writes.append(
-                ChunkWrite(
-                    stream=chunk.stream,
-                    expected_offset=state.offset,
-                    state=result.state,
-                    data=b"",
-                    points=result.points,
-                    rejections=result.rejections,
-                    rejected=result.rejected,
-                    timeouts=result.timeouts,
-                    timestamp=chunk.timestamp,
-                )
+                ChunkWrite.parsed(chunk.stream, state.offset, result, b"", chunk.timestamp)
             )
 
     def complete(self, run_log: RunLog) -> list[ChunkWrite]:
@@ -119,15 +108,7 @@ class RunReplay:
                 # The time its last bytes came, as when the run ended.
                 last = next(w for w in reversed(self._writes) if w.stream == stream)
                 self._writes.append(
-                    replace(
-                        last,
-                        expected_offset=state.offset,
-                        state=result.state,
-                        points=result.points,
-                        rejections=result.rejections,
-                        rejected=result.rejected,
-                        timeouts=result.timeouts,
-                    )
+                    ChunkWrite.parsed(stream, state.offset, result, b"", last.timestamp)
                 )
         for stream, stored in run_log.streams.items():
             if self._states.get(stream, StreamState()) != stored:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, NamedTuple, get_args
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from app.records import (
     Job,
@@ -22,6 +22,9 @@ from app.records import (
     StreamInfo,
     StreamState,
 )
+
+if TYPE_CHECKING:
+    from app.parsing import ChunkResult
 
 __all__ = [
     "ChunkStored",
@@ -110,6 +113,24 @@ class ChunkWrite:
     rejected: Mapping[str, int]
     timeouts: Mapping[str, int]
     timestamp: datetime
+
+    @classmethod
+    def parsed(
+        cls, stream: str, expected_offset: int, result: ChunkResult, data: bytes, at: datetime
+    ) -> ChunkWrite:
+        """The write of what the parser made of a chunk (`data`, b"" when the bytes are
+        stored already) fed from `expected_offset`, its points timed `at`."""
+        return cls(
+            stream=stream,
+            expected_offset=expected_offset,
+            state=result.state,
+            data=data,
+            points=result.points,
+            rejections=result.rejections,
+            rejected=result.rejected,
+            timeouts=result.timeouts,
+            timestamp=at,
+        )
 
 
 @dataclass(frozen=True)
