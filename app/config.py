@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     presets_dir: Path | None = Field(
         None, description="Folder of metric-definition presets (default: the repo's metric_defs/)."
     )
-    scanner: Literal["auto", "hyperscan", "regex", "none"] = Field(
-        "auto", description="How the parser picks candidate lines (`none`: every line)."
+    scanner: Literal["auto", "hyperscan", "find", "regex", "none"] = Field(
+        "auto",
+        description="How the parser picks candidate lines: `hyperscan`, `find` (bytes.find "
+        "per literal), `auto` (hyperscan where it runs), `none` (every line); `regex` is the "
+        "old name of `find`, taken for one release.",
     )

@@ -79,7 +79,7 @@ class Parser:
             log_format: how bytes are cut into lines (and cleaned, for definitions that
                 do not ask for another rendering).
             limits: per-line bounds; defaults as in `ParserLimits`.
-            scanner: `auto`, `hyperscan` or `regex` to pick candidate lines with a
+            scanner: `auto`, `hyperscan` or `find` to pick candidate lines with a
                 literal scan, or `none` to search every definition on every line.
         """
         self.definitions = tuple(definitions)

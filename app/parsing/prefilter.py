@@ -110,16 +110,16 @@ def build_scanner(literals: Sequence[Literal], engine: str = "auto") -> LiteralS
 
     Args:
         literals: what to look for; at least one.
-        engine: `hyperscan`, `regex` (no accelerator: `bytes.find` per literal; the name
-            is kept from when it was one `re` alternation) or `auto` (hyperscan when
-            installed and usable on this CPU).
+        engine: `hyperscan`, `find` (no accelerator: `bytes.find` per literal) or `auto`
+            (hyperscan when installed and usable on this CPU). `regex` is the old name
+            of `find` (from when it was one `re` alternation), taken for one release.
 
     Raises:
         ValueError: for an unknown engine, or `hyperscan` where it is not installed.
     """
-    if engine not in ("auto", "hyperscan", "regex"):
+    if engine not in ("auto", "hyperscan", "find", "regex"):
         raise ValueError(f"unknown literal scanner {engine!r}")
-    if engine == "regex" or (engine == "auto" and hyperscan is None):
+    if engine in ("find", "regex") or (engine == "auto" and hyperscan is None):
         return FindScanner(literals)
     if hyperscan is None:
         raise ValueError("the hyperscan scanner was asked for, but hyperscan is not installed")

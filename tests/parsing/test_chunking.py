@@ -39,7 +39,7 @@ LOG = (
     b"Loss = 3;"
 )
 LIMITS = ParserLimits(max_line_bytes=48)
-SCANNERS = ["auto", "regex", "none"] if hyperscan_available() else ["regex", "none"]
+SCANNERS = ["auto", "find", "none"] if hyperscan_available() else ["find", "none"]
 
 
 def run(chunks, log_format=LogFormat.TEXT, scanner="auto"):

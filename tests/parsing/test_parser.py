@@ -29,7 +29,7 @@ XGBOOST_AUC = MetricDefinition(
     "validation:auc",
     r".*\[[0-9]+\].*#011validation-auc:([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?).*",
 )
-SCANNERS = ["auto", "regex", "none"]
+SCANNERS = ["auto", "find", "none"]
 
 
 def found(definitions, log, log_format=LogFormat.TEXT, scanner="auto", **limits):

@@ -59,7 +59,7 @@ def test_dirty_lines_are_the_lines_holding_a_control_byte_but_tab(pieces):
     assert dirty_lines(hay) == expected
 
 
-@pytest.mark.parametrize("engine", ["auto", "regex"])
+@pytest.mark.parametrize("engine", ["auto", "find"])
 def test_definitions_searched_over_the_whole_region_are_left_out_of_the_screen(engine):
     definitions = compile_definitions(
         [
@@ -79,3 +79,10 @@ def test_definitions_searched_over_the_whole_region_are_left_out_of_the_screen(e
     assert screened({0}) == {0: [2], 7: [1, 2], 13: [1, 2], 26: [1, 2]}
     assert screened({0, 2}) == {7: [1], 13: [1], 26: [1]}
     assert screened({0, 1, 2}) == {}
+
+
+def test_the_find_scanner_is_named_find_and_still_answers_to_regex_for_a_release():
+    assert isinstance(build_scanner(LITERALS, "find"), FindScanner)
+    assert isinstance(build_scanner(LITERALS, "regex"), FindScanner)
+    with pytest.raises(ValueError, match="unknown literal scanner 'bytes'"):
+        build_scanner(LITERALS, "bytes")
