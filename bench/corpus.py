@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.definitions import BENCH_DEFINITIONS
-from bench.naive import naive_parse
 from bench.selfcheck import CAPTURES
+from tests.parsing.naive import naive_parse
 
 __all__ = ["SPARSE_DENSITY", "CorpusKind", "generate"]
 

@@ -17,9 +17,9 @@ import httpx
 
 from app.parsing import MetricDefinition, Parser
 from bench.inprocess import Corpus, parse_in_chunks
-from bench.points import PointRow
 from bench.service import Service
 from bench.timing import Rate, chunk_label
+from tests.parsing.naive import PointRow
 
 __all__ = [
     "Concurrent",

@@ -16,9 +16,8 @@ from app.parsing import (
     number_points,
 )
 from app.records import Point, StreamState
-from bench.naive import NaiveResult, naive_parse
-from bench.points import PointRow, rows_of
 from bench.timing import Rate, chunk_label, timed_cpu
+from tests.parsing.naive import NaiveResult, PointRow, naive_parse, rows_of
 
 __all__ = ["Corpus", "Parsed", "parse_in_chunks", "time_in_process", "time_naive"]
 

@@ -1,16 +1,13 @@
-"""Points as plain rows, and the check that two ways of parsing found the same ones."""
+"""The check that two ways of parsing found the same points (as the oracle's rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.records import Point
+from tests.parsing.naive import PointRow
 
-__all__ = ["Difference", "PointRow", "compare_points", "rows_of"]
-
-# (metric, value, step, line, offset): a stored point's identity, offset included.
-PointRow = tuple[str, float, int, int, int]
+__all__ = ["Difference", "compare_points"]
 
 
 @dataclass(frozen=True)
@@ -30,15 +27,6 @@ class Difference:
             f"first difference at #{self.index + 1}: expected {self.expected}, "
             f"found {self.found}"
         )
-
-
-def rows_of(points: Iterable[Point]) -> list[PointRow]:
-    """Numbered parser points as rows (every `step` must be set)."""
-    rows = []
-    for point in points:
-        assert point.step is not None, "number the points first"
-        rows.append((point.metric, point.value, point.step, point.line, point.offset))
-    return rows
 
 
 def compare_points(expected: Sequence[PointRow], found: Sequence[PointRow]) -> list[Difference]:

@@ -21,13 +21,14 @@ from bench.definitions import BENCH_DEFINITIONS, OBJECTIVE
 from bench.http_ingest import concurrent_ingest, create_job, ingest_run, memory_growth
 from bench.inprocess import Corpus, Parsed, time_in_process, time_naive
 from bench.machine import describe_machine, load_average
-from bench.points import PointRow, compare_points
+from bench.points import compare_points
 from bench.results import CorpusStats, Equality, Results
 from bench.ripgrep import ripgrep_available, time_ripgrep
 from bench.scale import prepare_scale_database, time_reads
 from bench.selfcheck import run_selfcheck
 from bench.service import Service
 from bench.timing import chunk_label
+from tests.parsing.naive import PointRow
 
 __all__ = ["run_benchmark"]
 

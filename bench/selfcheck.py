@@ -14,8 +14,8 @@ from pathlib import Path
 
 from app.parsing import LogFormat, MetricDefinition, parse_log
 from bench.definitions import BENCH_DEFINITIONS, preset_definitions
-from bench.naive import naive_parse
-from bench.points import PointRow, compare_points, rows_of
+from bench.points import compare_points
+from tests.parsing.naive import PointRow, naive_parse, rows_of
 
 __all__ = ["CAPTURES", "SelfCheck", "run_selfcheck"]
 

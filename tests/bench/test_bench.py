@@ -14,11 +14,11 @@ from bench.corpus import CorpusKind, generate
 from bench.definitions import BENCH_DEFINITIONS, OBJECTIVE
 from bench.http_ingest import create_job, ingest_run
 from bench.inprocess import Corpus, parse_in_chunks
-from bench.naive import naive_parse
-from bench.points import compare_points, rows_of
+from bench.points import compare_points
 from bench.scale import fill_jobs, fill_jobs_through_storage
 from bench.selfcheck import run_selfcheck
 from bench.service import Service
+from tests.parsing.naive import naive_parse, rows_of
 
 SCANNERS = ["auto", "regex", "none"] + (["hyperscan"] if hyperscan_available() else [])
 

@@ -1,10 +1,11 @@
 """Every parsing path against the naive oracle, on generated logs and definitions.
 
-The oracle (bench/naive.py) is written from the parsing contract alone: every line,
-every definition, `regex.search`. The parser takes other roads (a literal scan picks
-the lines worth searching, line-bound regexes run once over a region of lines, chunks
-split anywhere hold a partial line, two renderings share one framing), and each must
-give exactly the oracle's points, in the oracle's order, with its line count.
+The oracle (tests/parsing/naive.py, also the benchmark's baseline) is written from the
+parsing contract alone: every line, every definition, `regex.search`. The parser takes
+other roads (a literal scan picks the lines worth searching, line-bound regexes run once
+over a region of lines, chunks split anywhere hold a partial line, two renderings share
+one framing), and each must give exactly the oracle's points, in the oracle's order,
+with its line count.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from app.parsing import (
 )
 from app.parsing.prefilter import hyperscan_available
 from app.records import Point, StreamState
-from bench.naive import naive_parse
-from bench.points import PointRow, rows_of
+from tests.parsing.naive import PointRow, naive_parse, rows_of
 
 SCANNERS = ["none", "regex", "auto"] + (["hyperscan"] if hyperscan_available() else [])
 # The defaults but the clocks: a time-out would make a point depend on the machine's

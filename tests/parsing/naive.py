@@ -1,7 +1,10 @@
-"""The naive baseline: every line, every definition, `regex.search`.
+"""The naive oracle: every line, every definition, `regex.search`.
 
-Written from the parsing contract (README), not from `app.parsing`, so that comparing
-its points with the service's checks both: it shares only the value rules
+The tests' oracle (tests/parsing/test_differential.py), and the benchmark's baseline and
+yardstick (`python -m bench` times it, and every faster way of parsing must find its
+points): one parser, owned by the tests. Written from the parsing contract (README), not
+from `app.parsing`, so that comparing its points with the service's checks both: it
+shares only the value rules
 (`parse_value`, `parse_step`). Lines end at `\\n`, `\\r\\n` or a lone `\\r` (text) or
 at `\\n` only (cloudwatch); each is cut to its first `max_line_bytes` bytes between
 characters, decoded as UTF-8 with U+FFFD for bad bytes, and cleaned (text: ANSI CSI
@@ -11,16 +14,19 @@ and OSC sequences and C0 controls but tab removed; cloudwatch: controls as `#ooo
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import regex
 
 from app.parsing import LogFormat, MetricDefinition
 from app.parsing.values import parse_step, parse_value
-from bench.points import PointRow
+from app.records import Point
 
-__all__ = ["NaiveResult", "naive_parse"]
+__all__ = ["NaiveResult", "PointRow", "naive_parse", "rows_of"]
+
+# (metric, value, step, line, offset): a stored point's identity, offset included.
+PointRow = tuple[str, float, int, int, int]
 
 _TEXT_JUNK = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: ESC [ parameters intermediates final
@@ -87,6 +93,15 @@ def naive_parse(
                 step = counts[definition.name]
             points.append((definition.name, value, step, number, start))
     return NaiveResult(number, points)
+
+
+def rows_of(points: Iterable[Point]) -> list[PointRow]:
+    """Numbered parser points as the oracle's rows (every `step` must be set)."""
+    rows = []
+    for point in points:
+        assert point.step is not None, "number the points first"
+        rows.append((point.metric, point.value, point.step, point.line, point.offset))
+    return rows
 
 
 def _compile(definition: MetricDefinition, log_format: LogFormat) -> _Definition:
