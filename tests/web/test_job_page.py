@@ -84,6 +84,38 @@ def test_hovering_a_line_names_its_run_and_clicking_opens_it(api, browse):
     assert tab.errors == []
 
 
+def test_a_lines_tooltip_marks_the_best_run_and_ranks_the_others(api, browse):
+    create_sweep(api)
+    best = api.get("/v1/jobs/sweep/best").json()["name"]
+    ranks = {
+        row["name"]: i
+        for i, row in enumerate(api.get("/v1/jobs/sweep/runs?sort_by=objective").json()["runs"], 1)
+    }
+    tab = browse("/jobs/sweep")
+    tab.wait_ready()
+    box = tab.page.locator("#series-chart .u-over").bounding_box()
+    tip = tab.page.locator("#series-chart .tooltip")
+
+    # Down the plot at three quarters of its width: every run's line that reaches it.
+    titles = {}
+    best_mark_colour = None
+    x = box["x"] + box["width"] * 0.75
+    for y in range(int(box["y"]) + 2, int(box["y"] + box["height"]), 3):
+        tab.page.mouse.move(x, y)
+        if not tip.is_visible():
+            continue
+        title = tip.locator("div").first
+        titles[title.locator("b").inner_text()] = title.inner_text()
+        if tip.locator(".best-mark").count():
+            best_mark_colour = tip.locator(".best-mark").evaluate("e => getComputedStyle(e).color")
+    assert titles[best] == f"{best} ★ best rank 1"
+    others = [name for name in titles if name != best]
+    assert others
+    assert all(titles[name] == f"{name} rank {ranks[name]}" for name in others)
+    assert best_mark_colour == "rgb(255, 169, 77)"  # app.css's --best-on-dark
+    assert tab.errors == []
+
+
 def test_another_metric_can_be_charted(api, browse):
     create_sweep(api)
     tab = browse("/jobs/sweep")
@@ -110,6 +142,8 @@ def test_the_scatter_has_a_chart_per_tuned_hyperparameter(api, browse):
     ranked = len(api.get("/v1/jobs/sweep/runs?sort_by=objective").json()["runs"])
     # optimizer (categorical) and lr (log) vary; epochs and task are the same in every run.
     assert plots == [["optimizer", ranked], ["lr", ranked]]
+    headings = tab.page.locator("#scatter-grid .scatter-cell h3").all_inner_texts()
+    assert headings == ["optimizer categorical", "lr log"]
     assert "epochs=8" in tab.page.inner_text(".fixed-hps")
     assert tab.errors == []
 

@@ -44,6 +44,16 @@ def test_every_metric_with_points_has_a_chart(api, browse):
     assert charts[0][0] == OBJECTIVE  # the objective first, then the definitions' order
     assert {name: points for name, _series, points in charts} == counts
     assert all(series == 1 for _name, series, _points in charts)
+    headings = tab.page.eval_on_selector_all(
+        "#metric-charts .chart-cell",
+        "cells => cells.map(c => [c.classList.contains('objective'), "
+        "c.querySelector('h3 code').textContent, c.querySelector('h3 .muted').textContent])",
+    )
+    assert [objective for objective, _name, _count in headings] == [True] + [False] * (
+        len(charts) - 1
+    )
+    assert [name for _objective, name, _count in headings] == [name for name, *_ in charts]
+    assert all(count.startswith(f"{counts[name]} points · last ") for _o, name, count in headings)
     assert tab.errors == []
     tab.shoot("run-page")
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+
+from app.web.templating import STATIC_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -115,4 +118,74 @@ def test_a_jobs_definitions_open_in_the_tester(api, browse, make_job):
         d["metric_name"] if "metric_name" in d else d["name"]
         for d in api.get("/v1/jobs/gan").json()["metric_definitions"]
     ]
+    assert tab.errors == []
+
+
+def stylesheet_colour(name):
+    """A colour custom property of app.css, as the browser computes it: rgb(r, g, b)."""
+    css = (STATIC_DIR / "css" / "app.css").read_text()
+    found = re.search(rf"^\s*{re.escape(name)}:\s*#([0-9a-f]{{6}});", css, re.MULTILINE)
+    assert found, name
+    red, green, blue = bytes.fromhex(found[1])
+    return f"rgb({red}, {green}, {blue})"
+
+
+def test_markup_in_names_captures_and_logs_is_shown_as_text(api, browse):
+    markup = "<img src=x onerror=window.pwned=1>"
+    definitions = [{"Name": f"loss{markup}", "Regex": r"loss=(.+?);"}]
+    log = f"loss=0.5; {markup}\nloss={markup};\n"
+    expected = api.post("/v1/parse", json={"metric_definitions": definitions, "log": log}).json()
+    [reason] = [r["reason"] for r in expected["rejections"]]
+
+    tab = browse("/tester")
+    tab.wait_ready()
+    parse_in_page(tab, log, definitions)
+    tab.page.wait_for_function(
+        "document.querySelectorAll('#rejections-table tbody tr[data-line]').length === 1"
+    )
+
+    assert tab.page.evaluate("window.pwned") is None
+    assert tab.page.locator("main img").count() == 0
+    assert markup in tab.page.inner_text("#highlighted-log")
+    assert marked_text(tab, "data-rejections", 0) == markup
+    chip = tab.page.locator("#metric-chips .metric-chip")
+    assert " ".join(chip.inner_text().split()) == f"loss{markup} 1 1 rejected"
+    points = tab.page.eval_on_selector_all(
+        "#points-table tbody tr",
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent))",
+    )
+    assert points == [[f"loss{markup}", "1", "0.5", "1"]]
+    rejections = tab.page.eval_on_selector_all(
+        "#rejections-table tbody tr",
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent))",
+    )
+    assert rejections == [[f"loss{markup}", "2", json.dumps(markup), reason]]
+    # The reason is read as text in its cell (not drawn as the run page's reason badge).
+    assert tab.page.eval_on_selector(
+        "#rejections-table tbody td:last-child", "c => c.scrollWidth <= c.clientWidth"
+    )
+    # Each metric in its colour of the stylesheet's palette (--metric-1, ...).
+    colour = stylesheet_colour("--metric-1")
+    swatches = tab.page.eval_on_selector_all(
+        "#metric-chips .swatch, #points-table .swatch",
+        "els => els.map(e => getComputedStyle(e).backgroundColor)",
+    )
+    assert swatches == [colour, colour]
+    underline = tab.page.eval_on_selector(
+        "#highlighted-log mark.hit", "e => getComputedStyle(e).boxShadow"
+    )
+    assert underline.startswith(colour)
+    assert tab.errors == []
+
+
+def test_a_log_without_points_says_so_in_the_tables(browse):
+    tab = browse("/tester")
+    tab.wait_ready()
+    parse_in_page(tab, "nothing to see\n", [{"Name": "loss", "Regex": r"loss=(\S+)"}])
+    tab.page.wait_for_function("document.querySelector('#points-count').textContent === '0'")
+
+    assert tab.page.inner_text("#points-table tbody") == "no points: no regex matched a number"
+    assert tab.page.inner_text("#rejections-table tbody") == "none"
+    chips = " ".join(tab.page.text_content("#metric-chips").split())
+    assert chips == "loss 0 · no match"
     assert tab.errors == []

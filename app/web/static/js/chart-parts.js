@@ -3,12 +3,14 @@
 // element carries `data-series` (the series uPlot holds) and `data-points`.
 
 /* global uPlot */
+import { element } from "./dom.js";
 import { number } from "./format.js";
+import { cssVar } from "./theme.js";
 
 export const AXIS = {
-  stroke: "#6a7382",
-  grid: { stroke: "#eef0f3", width: 1 },
-  ticks: { stroke: "#e2e5ea", width: 1, size: 4 },
+  stroke: cssVar("--chart-axis"),
+  grid: { stroke: cssVar("--chart-grid"), width: 1 },
+  ticks: { stroke: cssVar("--chart-tick"), width: 1, size: 4 },
   font: "11px system-ui, sans-serif",
   labelFont: "600 11.5px system-ui, sans-serif",
 };
@@ -35,14 +37,15 @@ export function size(element) {
   return { width: Math.max(element.clientWidth, 200), height: Math.max(element.clientHeight, 120) };
 }
 
+// A tooltip over the plot. `show(lines, left, top)`: `lines` is a list of lines, each a
+// list of nodes and text (see tipBold, tipMuted).
 export function tooltip(plot) {
-  const tip = document.createElement("div");
-  tip.className = "tooltip";
+  const tip = element("div", "tooltip");
   tip.hidden = true;
   plot.over.appendChild(tip);
   return {
-    show(html, left, top) {
-      tip.innerHTML = html;
+    show(lines, left, top) {
+      tip.replaceChildren(...lines.map((parts) => element("div", "", ...parts)));
       tip.hidden = false;
       const width = tip.offsetWidth;
       const height = tip.offsetHeight;
@@ -55,6 +58,9 @@ export function tooltip(plot) {
     },
   };
 }
+
+export const tipBold = (text) => element("b", "", text);
+export const tipMuted = (text) => element("span", "muted", text);
 
 // A click that was not the end of a drag-to-zoom.
 export function onClick(plot, handler) {

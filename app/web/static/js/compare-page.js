@@ -2,10 +2,11 @@
 // in its colour of the page's palette (--compare-1 ... --compare-6).
 
 import { enc, getJSON } from "./api.js";
-import { chartStatus } from "./chart-parts.js";
-import { number, escapeHTML } from "./format.js";
+import { chartStatus, tipBold, tipMuted } from "./chart-parts.js";
+import { number } from "./format.js";
 import { LinesChart } from "./lines-chart.js";
 import { pageState } from "./live.js";
+import { cssVar } from "./theme.js";
 
 const PAGE = 100000; // the API's largest page of points
 const MAX_PAGES = 10; // a million points a run and metric is more than a chart can show
@@ -14,8 +15,7 @@ const PALETTE = 6;
 const state = pageState();
 const grid = document.getElementById("compare-charts");
 const cellTemplate = document.getElementById("compare-chart");
-const root = getComputedStyle(document.documentElement);
-const colors = state.runs.map((_, i) => root.getPropertyValue(`--compare-${(i % PALETTE) + 1}`).trim());
+const colors = state.runs.map((_, i) => cssVar(`--compare-${(i % PALETTE) + 1}`));
 
 // Every point of a run's metric, in arrival order, a page at a time.
 async function readSeries(run, metric) {
@@ -65,9 +65,11 @@ async function drawMetric(metric) {
   const chart = new LinesChart(element, {
     xLabel: "step",
     yLabel: metric,
-    describe: (line, j) =>
-      `<b>${escapeHTML(line.name)}</b><br>step ${line.xs[j]} · ${escapeHTML(metric)} <b>${number(line.ys[j])}</b>` +
-      `<br><span class="muted">${line.count} points · click to open</span>`,
+    describe: (line, j) => [
+      [tipBold(line.name)],
+      [`step ${line.xs[j]} · ${metric} `, tipBold(number(line.ys[j]))],
+      [tipMuted(`${line.count} points · click to open`)],
+    ],
     onOpen: (name) => (location.href = `/jobs/${enc(state.job)}/runs/${enc(name)}`),
   });
   chart.setLines(lines);

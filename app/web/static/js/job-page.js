@@ -2,14 +2,17 @@
 // against each tuned hyperparameter, and live updates while runs are in progress.
 
 import { enc, getJSON } from "./api.js";
-import { chartStatus } from "./chart-parts.js";
+import { chartStatus, tipBold, tipMuted } from "./chart-parts.js";
+import { element, fromTemplate } from "./dom.js";
 import { LinesChart } from "./lines-chart.js";
 import { scatterChart } from "./scatter-chart.js";
-import { escapeHTML, number } from "./format.js";
+import { number } from "./format.js";
 import { onUpdate, pageState, startLive } from "./live.js";
+import { cssVar } from "./theme.js";
 import "./table-sort.js";
 
-const UNRANKED = "#adb5bd";
+const UNRANKED = cssVar("--unranked");
+const MEDIAN_COLOR = cssVar("--text");
 // Points per run the service thins each run to: ~100,000 in all, 100 to 2,000 a run
 // (200 runs: 500 each, about one per pixel column of the chart).
 const maxPoints = (runs) => Math.min(2000, Math.max(100, Math.floor(100000 / Math.max(runs, 1))));
@@ -24,18 +27,27 @@ const openRun = (name) => {
   if (name !== MEDIAN) location.href = `/jobs/${enc(state.job)}/runs/${enc(name)}`;
 };
 
+// A run's name in a tooltip, marked when it is the best run, with its rank.
+function runTitle(run) {
+  const title = [tipBold(run.name)];
+  if (run.best) title.push(" ", element("span", "best-mark", "★ best"));
+  if (run.rank) title.push(" ", tipMuted(`rank ${run.rank}`));
+  return title;
+}
+
+function describeLine(line, j) {
+  const value = [`step ${line.xs[j]} · ${metricSelect.value} `, tipBold(number(line.ys[j]))];
+  if (line.median) {
+    return [[tipBold("median"), " ", tipMuted("of the runs' running averages")], value, [tipMuted("early stopping stops a run below it (above, minimizing)")]];
+  }
+  const drawn = line.count > line.xs.length ? `, ${line.xs.length} drawn` : "";
+  return [runTitle(line), value, [tipMuted(`${line.count} points${drawn} · ${line.status} · click to open`)]];
+}
+
 const seriesChart = new LinesChart(seriesElement, {
   xLabel: "step",
   yLabel: metricSelect.value,
-  describe: (line, j) =>
-    line.median
-      ? `<b>median</b> <span class="muted">of the runs' running averages</span><br>` +
-        `step ${line.xs[j]} · ${escapeHTML(metricSelect.value)} <b>${number(line.ys[j])}</b><br>` +
-        `<span class="muted">early stopping stops a run below it (above, minimizing)</span>`
-      : `<b>${escapeHTML(line.name)}</b>${line.best ? ' <span style="color:#ffa94d">★ best</span>' : ""}` +
-    `${line.rank ? ` <span class="muted">rank ${line.rank}</span>` : ""}<br>` +
-    `step ${line.xs[j]} · ${escapeHTML(metricSelect.value)} <b>${number(line.ys[j])}</b><br>` +
-    `<span class="muted">${line.count} points${line.count > line.xs.length ? `, ${line.xs.length} drawn` : ""} · ${line.status} · click to open</span>`,
+  describe: describeLine,
   onOpen: openRun,
 });
 
@@ -89,7 +101,7 @@ async function loadSeries() {
     lines.push({
       name: MEDIAN,
       median: true,
-      color: getComputedStyle(document.documentElement).getPropertyValue("--text").trim(),
+      color: MEDIAN_COLOR,
       width: 2,
       dash: [2, 3],
       status: "",
@@ -131,25 +143,25 @@ function drawScatter() {
   }
   note.hidden = false;
   for (const hp of state.tuned) {
-    const cell = document.createElement("div");
-    cell.className = "scatter-cell";
-    cell.innerHTML = `<h3>${escapeHTML(hp.name)} <span class="muted">${hp.scale}</span></h3><div class="plot" data-hyperparameter="${escapeHTML(hp.name)}"></div>`;
+    const cell = fromTemplate("scatter-chart");
+    cell.querySelector(".hyperparameter-name").textContent = hp.name;
+    cell.querySelector(".scale").textContent = hp.scale;
+    const plot = cell.querySelector(".plot");
+    plot.dataset.hyperparameter = hp.name;
     scatterGrid.append(cell);
     const points = ranked
       .filter((run) => run.hyperparameters[hp.name] !== undefined)
       .map((run) => ({ name: run.name, color: run.color, best: run.best, x: run.hyperparameters[hp.name], y: run.objective, rank: run.rank }))
       .sort((a, b) => drawOrder(a) - drawOrder(b));
     if (!points.length) {
-      chartStatus(cell.querySelector(".plot"), `No ranked run has a value of ${hp.name}.`, "empty");
+      chartStatus(plot, `No ranked run has a value of ${hp.name}.`, "empty");
       continue;
     }
-    scatterChart(cell.querySelector(".plot"), {
+    scatterChart(plot, {
       scale: hp.scale,
       categories: hp.categories,
       points,
-      describe: (p) =>
-        `<b>${escapeHTML(p.name)}</b>${p.best ? ' <span style="color:#ffa94d">★ best</span>' : ""} <span class="muted">rank ${p.rank}</span><br>` +
-        `${escapeHTML(hp.name)} = ${escapeHTML(p.x)}<br>${escapeHTML(objective)} <b>${number(p.y)}</b>`,
+      describe: (p) => [runTitle(p), [`${hp.name} = ${p.x}`], [`${objective} `, tipBold(number(p.y))]],
       onOpen: openRun,
     });
   }

@@ -3,13 +3,17 @@
 
 /* global uPlot */
 import { AXIS, HOVER_PX, label, lowerBound, observeSize, onClick, overlayCanvas, range, size, tooltip } from "./chart-parts.js";
+import { cssVar } from "./theme.js";
+
+const FADE = cssVar("--chart-fade"); // over the other lines while one is hovered
+const HOVER_FILL = cssVar("--card");
 
 // Lines of many runs. `lines`: [{name, color, width, dash, xs, ys}], xs ascending.
 export class LinesChart {
   constructor(element, { xLabel, yLabel, logY = false, describe, onOpen }) {
     this.element = element;
     this.options = { xLabel, yLabel, logY };
-    this.describe = describe; // (line, index) -> tooltip HTML
+    this.describe = describe; // (line, index) -> the tooltip's lines (chart-parts.js's tooltip)
     this.onOpen = onOpen;
     this.lines = [];
     this.plot = null;
@@ -123,7 +127,7 @@ export class LinesChart {
     if (!ctx || !this.hover) return;
     const u = this.plot;
     const line = this.lines[this.hover.line];
-    ctx.fillStyle = "rgba(255, 255, 255, 0.55)"; // fades the other lines
+    ctx.fillStyle = FADE;
     ctx.fillRect(0, 0, u.over.clientWidth, u.over.clientHeight);
     ctx.beginPath();
     line.xs.forEach((x, j) => {
@@ -138,7 +142,7 @@ export class LinesChart {
     const py = u.valToPos(line.ys[this.hover.point], "y");
     ctx.beginPath();
     ctx.arc(px, py, 4.5, 0, 2 * Math.PI);
-    ctx.fillStyle = "#fff";
+    ctx.fillStyle = HOVER_FILL;
     ctx.fill();
     ctx.lineWidth = 2;
     ctx.stroke();

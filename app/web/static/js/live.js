@@ -1,5 +1,5 @@
 // Keeps a page current without a reload: fetches the page again and swaps the parts
-// marked `data-region` whose HTML changed, then tells the page's scripts (`onUpdate`).
+// marked `data-region` whose content changed, then tells the page's scripts (`onUpdate`).
 // A page with a state (a job, a run) polls only while its state says something is live
 // (a run in progress, a search not ended): every `data-poll` ms of <body>, 2 s unless
 // set; an idle one not at all. A page without (the jobs list) polls every `data-poll` ms
@@ -7,7 +7,9 @@
 
 const LIVE_INTERVAL = 2000;
 const listeners = [];
-const lastHTML = new Map();
+// Region name -> the region as the service last sent it: what the page shows now may differ
+// (scripts sort tables, tick boxes), so a change is told from the service's copies.
+const lastSent = new Map();
 let timer = null;
 
 export function onUpdate(listener) {
@@ -42,6 +44,12 @@ function schedule() {
   if (every > 0) timer = setTimeout(refresh, every);
 }
 
+// Whether two regions hold the same nodes (their own attributes aside).
+function sameContent(a, b) {
+  if (!a || a.childNodes.length !== b.childNodes.length) return false;
+  return [...a.childNodes].every((child, i) => child.isEqualNode(b.childNodes[i]));
+}
+
 export async function refresh() {
   if (document.hidden) return schedule();
   let online = true;
@@ -53,9 +61,10 @@ export async function refresh() {
     for (const element of fresh.querySelectorAll("[data-region]")) {
       const name = element.dataset.region;
       const current = document.querySelector(`[data-region="${name}"]`);
-      if (!current || lastHTML.get(name) === element.innerHTML) continue;
-      lastHTML.set(name, element.innerHTML);
-      current.innerHTML = element.innerHTML;
+      if (!current || sameContent(lastSent.get(name), element)) continue;
+      lastSent.set(name, element);
+      // The service's own escaped markup, parsed by DOMParser (whose scripts never run).
+      current.replaceChildren(...document.importNode(element, true).childNodes);
       changed.push(name);
     }
   } catch {
@@ -74,7 +83,7 @@ export async function refresh() {
 
 export function startLive() {
   for (const element of document.querySelectorAll("[data-region]")) {
-    lastHTML.set(element.dataset.region, element.innerHTML);
+    lastSent.set(element.dataset.region, element.cloneNode(true));
   }
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) refresh();

@@ -2,13 +2,14 @@
 // thousands of points stay quick (uPlot draws one min/max segment per pixel column).
 
 /* global uPlot */
-import { AXIS, label, tooltip } from "./chart-parts.js";
-import { escapeHTML, number, time } from "./format.js";
+import { AXIS, label, tipBold, tooltip } from "./chart-parts.js";
+import { number, time } from "./format.js";
 
 const METRIC_HEIGHT = 210;
 
 // One run's metric over step or over time. `xs` ascending.
 export class MetricChart {
+  // `color`: #rrggbb (the fill under the line is it with an alpha appended).
   constructor(element, { name, color, axis }) {
     this.element = element;
     this.name = name;
@@ -80,10 +81,6 @@ export class MetricChart {
     if (value == null) return this.tip.hide();
     const x = u.data[0][i];
     const at = this.axis === "time" ? time(x) : `step ${x}`;
-    this.tip.show(
-      `${escapeHTML(at)} · ${escapeHTML(this.name)} <b>${number(value)}</b>`,
-      u.valToPos(x, "x"),
-      u.valToPos(value, "y"),
-    );
+    this.tip.show([[`${at} · ${this.name} `, tipBold(number(value))]], u.valToPos(x, "x"), u.valToPos(value, "y"));
   }
 }

@@ -2,14 +2,16 @@
 // stream with the lines that produced points highlighted, live while the run is in progress.
 
 import { enc, getJSON, request } from "./api.js";
+import { fromTemplate } from "./dom.js";
 import { MetricChart } from "./metric-chart.js";
-import { escapeHTML, number } from "./format.js";
+import { number } from "./format.js";
 import { onUpdate, pageState, startLive } from "./live.js";
+import { cssVar } from "./theme.js";
 
 const PAGE = 100000; // the API's largest page of points
 const MAX_POINTS = 1000000; // per metric; uPlot draws one min/max segment per pixel column
-const OBJECTIVE_COLOR = "#e8590c";
-const METRIC_COLOR = "#1c5fc9";
+const OBJECTIVE_COLOR = cssVar("--chart-objective");
+const METRIC_COLOR = cssVar("--chart-metric");
 const LF = 10;
 const CR = 13;
 
@@ -40,10 +42,12 @@ function mark(point, metric) {
 function metricEntry(name) {
   if (metrics.has(name)) return metrics.get(name);
   const objective = name === state.objective;
-  const cell = document.createElement("div");
-  cell.className = "chart-cell" + (objective ? " objective" : "");
-  cell.innerHTML = `<h3><code>${escapeHTML(name)}</code><span class="muted"></span></h3><div class="plot" data-metric="${escapeHTML(name)}"></div>`;
-  const entry = { steps: [], values: [], times: [], cell, chart: new MetricChart(cell.querySelector(".plot"), { name, color: objective ? OBJECTIVE_COLOR : METRIC_COLOR, axis }) };
+  const cell = fromTemplate("metric-chart");
+  cell.classList.toggle("objective", objective);
+  cell.querySelector(".metric-name").textContent = name;
+  const plot = cell.querySelector(".plot");
+  plot.dataset.metric = name;
+  const entry = { steps: [], values: [], times: [], cell, chart: new MetricChart(plot, { name, color: objective ? OBJECTIVE_COLOR : METRIC_COLOR, axis }) };
   metrics.set(name, entry);
   // Keep the job's definition order, the objective first.
   const order = Object.keys(state.metrics).sort((a, b) => (b === state.objective) - (a === state.objective));
@@ -76,7 +80,7 @@ function draw(name, entry, count) {
   const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b] || a - b);
   const last = entry.values[entry.values.length - 1];
   const capped = count > entry.values.length ? ` · first ${entry.values.length} of ${count}` : "";
-  entry.cell.querySelector("h3 .muted").textContent = `${entry.values.length} points · last ${number(last)}${capped}`;
+  entry.cell.querySelector(".metric-count").textContent = `${entry.values.length} points · last ${number(last)}${capped}`;
   entry.chart.setData(order.map((i) => xs[i]), order.map((i) => entry.values[i]), axis);
 }
 

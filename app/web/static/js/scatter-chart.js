@@ -3,8 +3,13 @@
 
 /* global uPlot */
 import { AXIS, HOVER_PX, label, observeSize, onClick, range, size, tooltip } from "./chart-parts.js";
+import { cssVar } from "./theme.js";
 
-// One point per run. `points`: [{name, color, x, y, label}]; scale: linear | log | categorical.
+const BEST_OUTLINE = cssVar("--best-outline");
+
+// One point per run. `points`: [{name, color, x, y, label}], colours #rrggbb (the fill is the
+// colour with an alpha appended); scale: linear | log | categorical. `describe(point)`: the
+// tooltip's lines (chart-parts.js's tooltip).
 export function scatterChart(element, { scale, categories, points, describe, onOpen }) {
   const categorical = scale === "categorical";
   const xOf = (point, index) => (categorical ? categories.indexOf(point.x) + jitter(index) : Number(point.x));
@@ -37,7 +42,7 @@ export function scatterChart(element, { scale, categories, points, describe, onO
       {},
       ...points.map((point) => ({
         label: point.name,
-        stroke: point.best ? "#7a2e05" : point.color,
+        stroke: point.best ? BEST_OUTLINE : point.color,
         fill: point.color + "d0",
         width: point.best ? 2 : 1,
         paths: uPlot.paths.points(),

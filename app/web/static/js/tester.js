@@ -2,13 +2,15 @@
 // and rejected capture's span highlighted in the lines as the definitions saw them.
 
 import { ApiError, enc, getJSON, postJSON, request } from "./api.js";
-import { escapeHTML, number } from "./format.js";
+import { element, fromTemplate } from "./dom.js";
+import { number } from "./format.js";
+import { cssVar } from "./theme.js";
 
 const MAX_LINES = 5000; // lines drawn; the tables say how many more there are
 const MAX_ROWS = 2000;
 const SAMPLE_BYTES = 1024 * 1024; // of a run's stored log, as the sample to try definitions on
 const SAVED = "logmetrics.tester";
-const PALETTE = ["#2f9e44", "#1c7ed6", "#ae3ec9", "#f08c00", "#0c8599", "#d6336c", "#5c940d", "#6741d9", "#e8590c", "#495057"];
+const PALETTE = Array.from({ length: 10 }, (_, i) => cssVar(`--metric-${i + 1}`)); // a metric's colour, in definition order
 const EXAMPLE = {
   definitions: JSON.stringify(
     [
@@ -104,37 +106,79 @@ function unitOffsets(text) {
   return units;
 }
 
+// A line's text as nodes: plain text, and a <mark> over each piece that spans cover.
 function highlight(text, spans) {
   const units = unitOffsets(text);
   const at = (i) => (units ? units[Math.min(i, units.length - 1)] : i);
   for (const span of spans) [span.from, span.to] = [at(span.start), at(span.end)];
   const edges = [...new Set([0, text.length, ...spans.flatMap((s) => [s.from, s.to])])].sort((x, y) => x - y);
-  let html = "";
+  const nodes = [];
   for (let k = 0; k < edges.length; k++) {
     const [a, b] = [edges[k], edges[k + 1]];
     // An empty capture is a marker between two characters.
-    for (const span of spans) if (span.from === span.to && span.from === a) html += markHTML([span], "");
+    for (const span of spans) if (span.from === span.to && span.from === a) nodes.push(mark([span], ""));
     if (b === undefined) break;
     const covering = spans.filter((s) => s.from <= a && s.to >= b && s.from < s.to);
-    const piece = escapeHTML(text.slice(a, b));
-    html += covering.length ? markHTML(covering, piece) : piece;
+    const piece = text.slice(a, b);
+    nodes.push(covering.length ? mark(covering, piece) : piece);
   }
-  return html;
+  return nodes;
 }
 
-function markHTML(spans, inner) {
+function mark(spans, text) {
   const rejected = spans.some((s) => s.kind === "rejected");
   const points = spans.filter((s) => s.kind === "hit").map((s) => s.index);
   const rejections = spans.filter((s) => s.kind === "rejected").map((s) => s.index);
-  const title = spans.map((s) => s.title).join("\n");
   const color = spans.find((s) => s.kind === "hit")?.color;
-  return (
-    `<mark class="${rejected ? "rejected" : "hit"}${inner ? "" : " empty"}"` +
-    (points.length ? ` data-points="${points.join(" ")}"` : "") +
-    (rejections.length ? ` data-rejections="${rejections.join(" ")}"` : "") +
-    (color ? ` style="--c: ${color}"` : "") +
-    ` title="${escapeHTML(title)}">${inner}</mark>`
-  );
+  const node = element("mark", `${rejected ? "rejected" : "hit"}${text ? "" : " empty"}`, text);
+  if (points.length) node.dataset.points = points.join(" ");
+  if (rejections.length) node.dataset.rejections = rejections.join(" ");
+  if (color) node.style.setProperty("--c", color);
+  node.title = spans.map((s) => s.title).join("\n");
+  return node;
+}
+
+function metricChip(name, counts, color, report) {
+  const none = !counts.points && !counts.rejected;
+  const chip = fromTemplate("metric-chip");
+  chip.classList.toggle("none", none);
+  chip.dataset.metric = name;
+  chip.title = [report ? `matched against the ${report.log_format} rendering: ${report.log_format_reason}` : "", report?.hint ?? (none ? "no line matched this regex" : "")].filter(Boolean).join("\n");
+  chip.querySelector(".swatch").style.background = color;
+  chip.querySelector(".metric-name").textContent = name;
+  chip.querySelector(".points").textContent = counts.points;
+  if (counts.rejected) chip.append(" ", element("span", "bad", `${counts.rejected} rejected`));
+  const rendering = report && report.log_format !== formatSelect.value ? ` · ${report.log_format}` : "";
+  chip.append(rendering + (none ? " · no match" : ""));
+  return chip;
+}
+
+function pointRow(point, color) {
+  const row = fromTemplate("point-row");
+  row.dataset.line = point.line;
+  row.querySelector(".swatch").style.background = color;
+  row.querySelector(".metric-name").textContent = point.metric_name;
+  row.querySelector(".step").textContent = point.step;
+  row.querySelector(".value").textContent = point.value;
+  row.querySelector(".line-number").textContent = point.line;
+  return row;
+}
+
+function rejectionRow(rejection) {
+  const row = fromTemplate("rejection-row");
+  row.dataset.line = rejection.line;
+  row.querySelector(".metric-name").textContent = rejection.metric_name;
+  row.querySelector(".line-number").textContent = rejection.line;
+  row.querySelector(".capture").textContent = rejection.capture === null ? "(time-out)" : JSON.stringify(rejection.capture);
+  row.querySelector(".rejection-reason").textContent = rejection.reason;
+  return row;
+}
+
+// What a table says when it has no rows.
+function emptyRow(text) {
+  const row = fromTemplate("empty-row");
+  row.querySelector("td").textContent = text;
+  return row;
 }
 
 function render(result, names) {
@@ -150,31 +194,24 @@ function render(result, names) {
   });
   const rows = result.texts.slice(0, MAX_LINES).map((text, i) => {
     const spans = byLine.get(i + 1);
-    const body = spans ? highlight(text, spans) : escapeHTML(text);
-    return `<div class="line${spans ? " has-matches" : ""}" data-line="${i + 1}"><span class="ln">${i + 1}</span><span class="text">${body}</span></div>`;
+    const row = element("div", spans ? "line has-matches" : "line", element("span", "ln", i + 1), element("span", "text", ...(spans ? highlight(text, spans) : [text])));
+    row.dataset.line = i + 1;
+    return row;
   });
-  if (result.texts.length > MAX_LINES) rows.push(`<div class="notice">… ${result.texts.length - MAX_LINES} more lines; the tables list their matches.</div>`);
-  if (!result.texts.length) rows.push('<div class="notice">The log is empty.</div>');
-  view.innerHTML = rows.join("");
+  if (result.texts.length > MAX_LINES) rows.push(element("div", "notice", `… ${result.texts.length - MAX_LINES} more lines; the tables list their matches.`));
+  if (!result.texts.length) rows.push(element("div", "notice", "The log is empty."));
+  view.replaceChildren(...rows);
 
   const reports = new Map((result.definitions ?? []).map((d) => [d.metric_name, d]));
   const counts = new Map([...colors.keys()].map((name) => [name, { points: 0, rejected: 0 }]));
   result.points.forEach((p) => counts.get(p.metric_name).points++);
   result.rejections.forEach((r) => (counts.get(r.metric_name) ?? counts.set(r.metric_name, { points: 0, rejected: 0 }).get(r.metric_name)).rejected++);
-  document.getElementById("metric-chips").innerHTML = [...counts]
-    .map(([name, c]) => {
-      const none = !c.points && !c.rejected;
-      const report = reports.get(name);
-      const rendering = report && report.log_format !== formatSelect.value ? ` · ${report.log_format}` : "";
-      const title = [report ? `matched against the ${report.log_format} rendering: ${report.log_format_reason}` : "", report?.hint ?? (none ? "no line matched this regex" : "")].filter(Boolean).join("\n");
-      return `<span class="metric-chip${none ? " none" : ""}" data-metric="${escapeHTML(name)}" title="${escapeHTML(title)}"><span class="swatch" style="background:${colors.get(name)}"></span>${escapeHTML(name)} <b>${c.points}</b>${c.rejected ? ` <span class="bad">${c.rejected} rejected</span>` : ""}${rendering}${none ? " · no match" : ""}</span>`;
-    })
-    .join("");
+  document.getElementById("metric-chips").replaceChildren(...[...counts].map(([name, c]) => metricChip(name, c, colors.get(name), reports.get(name))));
 
-  const pointRows = result.points.slice(0, MAX_ROWS).map((p) => `<tr data-line="${p.line}"><td><span class="swatch" style="background:${colors.get(p.metric_name)}"></span>${escapeHTML(p.metric_name)}</td><td class="num">${p.step}</td><td class="num">${p.value}</td><td class="num">${p.line}</td></tr>`);
-  const rejectionRows = result.rejections.slice(0, MAX_ROWS).map((r) => `<tr data-line="${r.line}"><td>${escapeHTML(r.metric_name)}</td><td class="num">${r.line}</td><td><span class="capture">${r.capture === null ? "(time-out)" : escapeHTML(JSON.stringify(r.capture))}</span></td><td class="muted">${escapeHTML(r.reason)}</td></tr>`);
-  document.querySelector("#points-table tbody").innerHTML = pointRows.join("") || '<tr><td colspan="4" class="muted">no points: no regex matched a number</td></tr>';
-  document.querySelector("#rejections-table tbody").innerHTML = rejectionRows.join("") || '<tr><td colspan="4" class="muted">none</td></tr>';
+  const pointRows = result.points.slice(0, MAX_ROWS).map((p) => pointRow(p, colors.get(p.metric_name)));
+  const rejectionRows = result.rejections.slice(0, MAX_ROWS).map(rejectionRow);
+  document.querySelector("#points-table tbody").replaceChildren(...(pointRows.length ? pointRows : [emptyRow("no points: no regex matched a number")]));
+  document.querySelector("#rejections-table tbody").replaceChildren(...(rejectionRows.length ? rejectionRows : [emptyRow("none")]));
   const hints = (result.definitions ?? []).filter((d) => d.hint);
   const hintList = document.getElementById("hints");
   hintList.replaceChildren(
