@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install chromium postgresql lint test bench demo serve clean
+.PHONY: install node chromium postgresql lint test bench demo serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +14,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-lint: install
+# ESLint for the dashboard's scripts, from npm at package-lock.json's versions.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json | node
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+lint: install $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	node_modules/.bin/eslint app/web/static/js eslint.config.mjs
 
 # The dashboard's browser tests drive Debian's Chromium: Playwright cannot download its own.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # apt waits up to ten minutes for another apt to release the dpkg lock.
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq
+node:
+	@command -v npm >/dev/null || { echo "make: installing Debian's nodejs and npm for ESLint"; $(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && $(APT_INSTALL) nodejs npm; }
 chromium:
 	@command -v chromium >/dev/null || { echo "make: installing Debian's chromium for the browser tests"; $(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && $(APT_INSTALL) chromium; }
 
@@ -47,4 +56,4 @@ serve: install
 	$(BIN)/logmetrics serve
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache
