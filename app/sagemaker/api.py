@@ -7,11 +7,16 @@ with it on, a configured key must have signed (`LOGMETRICS_AWS_CREDENTIALS`), th
 signature must cover `X-Amz-Target`, `Content-Type` and `Host`, and a `read` key may only
 describe and list. The operation is dispatched from the header value the signature
 covers, never from another copy of the header.
+
+Every answer is AWS's: the output shape's JSON, or `{"__type", "message"}` with status 400
+(403 for a signature refused, 500 for a fault of the service). A domain error an operation
+raises is answered here, by `app.sagemaker.errors.ERROR_BY_DOMAIN_ERROR`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -21,11 +26,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from app.config import Settings
+from app.errors import LogmetricsError
+from app.sagemaker.errors import SageMakerError, sagemaker_error
 from app.sagemaker.model import load_model, message
-from app.sagemaker.operations import SageMakerError, SageMakerOperations
+from app.sagemaker.operations import SageMakerOperations
 from app.sagemaker.sigv4 import SignatureError, joined_headers, scope_of, verify
 
 __all__ = ["parse_credentials", "router"]
+
+log = logging.getLogger("logmetrics")
 
 router = APIRouter(include_in_schema=False)
 
@@ -117,6 +126,16 @@ async def sagemaker(request: Request) -> JSONResponse:
         )
     except SageMakerError as exc:
         return _error(exc.code, exc.message, status=400)
+    except LogmetricsError as exc:
+        # The one place domain errors become SageMaker's (never /v1's shape).
+        error = sagemaker_error(exc)
+        return _error(error.code, error.message, status=400)
+    except Exception:
+        # AWS's own answer to a fault of the service, which botocore retries.
+        log.exception("internal error on SageMaker's %s", operation)
+        return _error(
+            "InternalFailure", "internal error; the service log has the details", status=500
+        )
     return JSONResponse(answer, media_type=CONTENT_TYPE)
 
 

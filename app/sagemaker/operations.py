@@ -3,43 +3,32 @@
 One model, two faces: a tuning job is a job with a search, its training jobs are its
 runs; jobs made through `/v1` show here too, and jobs made here show in `/v1`. Each
 operation takes the request's JSON (already checked against the model's input shape) and
-returns the output shape's JSON; `SageMakerError` carries AWS's error code.
+returns the output shape's JSON. Domain errors are left to the face's boundary
+(`app.sagemaker.api`), which answers them as SageMaker does.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from app.errors import InvalidInput, JobEnded, JobExists, JobNotFound, RunNotFound
+from app.errors import JobNotFound, RunNotFound
 from app.jobs import OBJECTIVE_HYPERPARAMETER, job_spec
 from app.objective import ObjectiveStatus, Strategy, job_counters, objective_status
 from app.parsing import LogFormat, MetricDefinition
 from app.protocol.search import SearchSpec, parse_integer, parse_number
 from app.records import Job, JobOverview, JobStatus, Run, RunStatus, StopCause
 from app.sagemaker import paging
+from app.sagemaker.errors import invalid, training_job_not_found
 from app.storage import Storage
 from app.tuning.tuner import Tuner, search_of
 
-__all__ = ["SageMakerError", "SageMakerOperations"]
+__all__ = ["SageMakerOperations"]
 
 _STOPPED_BY_REQUEST = "stopped by StopTrainingJob"
-
-
-class SageMakerError(Exception):
-    """An error as SageMaker answers it: `__type` and `message`."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _invalid(message: str) -> SageMakerError:
-    return SageMakerError("ValidationException", message)
 
 
 class SageMakerOperations:
@@ -67,44 +56,37 @@ class SageMakerOperations:
         definition = body.get("TrainingJobDefinition")
         for unsupported in ("WarmStartConfig", "Autotune", "TrainingJobDefinitions"):
             if body.get(unsupported) is not None:
-                raise _invalid(f"logmetrics does not support {unsupported} (yet).")
+                raise invalid(f"logmetrics does not support {unsupported} (yet).")
         if definition is None:
-            raise _invalid(
+            raise invalid(
                 "TrainingJobDefinition is required (logmetrics runs one training job "
                 "definition per tuning job; TrainingJobDefinitions is not supported)"
             )
         objective = config.get("HyperParameterTuningJobObjective")
         if objective is None:
-            raise _invalid("HyperParameterTuningJobObjective is required.")
+            raise invalid("HyperParameterTuningJobObjective is required.")
         algorithm = definition["AlgorithmSpecification"]
         definitions = [
             MetricDefinition(d["Name"], d["Regex"]) for d in algorithm.get("MetricDefinitions", [])
         ]
         if objective["MetricName"] not in {d.name for d in definitions}:
-            raise _invalid(
+            raise invalid(
                 "A metric is required for this hyperparameter tuning job objective. "
                 "Provide a metric in the metric definitions."
             )
         search = _search(body, config, definition, region)
-        try:
-            spec = job_spec(
-                name=name,
-                objective_metric=objective["MetricName"],
-                objective_type=objective["Type"],
-                strategy=Strategy.LATEST.value,  # AMT: a training job's last value
-                definitions=definitions,
-                # SageMaker's regexes are written against CloudWatch's rendering of lines.
-                log_format=LogFormat.CLOUDWATCH,
-                environment=definition.get("Environment", {}),
-                search=search,
-            )
-            job = self._storage.create_job(spec)
-        except JobExists:
-            raise SageMakerError(
-                "ResourceInUse", f"Hyperparameter tuning job {name!r} already exists."
-            ) from None
-        except InvalidInput as exc:
-            raise _invalid(exc.message) from exc
+        spec = job_spec(
+            name=name,
+            objective_metric=objective["MetricName"],
+            objective_type=objective["Type"],
+            strategy=Strategy.LATEST.value,  # AMT: a training job's last value
+            definitions=definitions,
+            # SageMaker's regexes are written against CloudWatch's rendering of lines.
+            log_format=LogFormat.CLOUDWATCH,
+            environment=definition.get("Environment", {}),
+            search=search,
+        )
+        job = self._storage.create_job(spec)
         return {"HyperParameterTuningJobArn": self._tuning_arn(job, region)}
 
     def describe_tuning_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
@@ -176,7 +158,7 @@ class SageMakerOperations:
         overviews.sort(
             key=keys[sort_by], reverse=body.get("SortOrder", "Descending") == "Descending"
         )
-        page, token = _page(overviews, body)
+        page, token = paging.page(overviews, body)
         answer: dict[str, Any] = {
             "HyperParameterTuningJobSummaries": [self._summary(o, region) for o in page]
         }
@@ -185,30 +167,18 @@ class SageMakerOperations:
         return answer
 
     def stop_tuning_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        job = self._job(body["HyperParameterTuningJobName"])
-        try:
-            self._tuner.stop_job(job)
-        except JobEnded as exc:
-            raise _invalid(
-                f"The hyperparameter tuning job {job.name!r} has already ended "
-                f"({exc.extra['status']}): it cannot be stopped."
-            ) from exc
+        self._tuner.stop_job(self._job(body["HyperParameterTuningJobName"]))
         return {}
 
     def delete_tuning_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         job = self._job(body["HyperParameterTuningJobName"])
         status = self._storage.job_state(job).status
         if status in (JobStatus.IN_PROGRESS, JobStatus.STOPPING):
-            raise _invalid(
+            raise invalid(
                 f"The hyperparameter tuning job {job.name!r} is {status.value}: stop it, "
                 "and let it end, before deleting it."
             )
-        try:
-            self._storage.delete_job(job)
-        except JobNotFound:
-            raise SageMakerError(
-                "ResourceNotFound", f"Amazon SageMaker can't find a tuning job with name {job.name}"
-            ) from None
+        self._storage.delete_job(job)
         return {}
 
     # Training jobs.
@@ -237,7 +207,7 @@ class SageMakerOperations:
             key=keys[body.get("SortBy", "CreationTime")],
             reverse=body.get("SortOrder", "Descending") == "Descending",
         )
-        page, token = _page(found, body)
+        page, token = paging.page(found, body)
         summaries = []
         for _job, run in page:
             summary: dict[str, Any] = {
@@ -276,7 +246,7 @@ class SageMakerOperations:
                 "Status": lambda r: (_training_status(r), r.name),
             }
             runs.sort(key=keys[sort_by], reverse=descending)
-        page, token = _page(runs, body)
+        page, token = paging.page(runs, body)
         answer: dict[str, Any] = {
             "TrainingJobSummaries": [self._training_summary(job, r, region) for r in page]
         }
@@ -342,7 +312,7 @@ class SageMakerOperations:
     def stop_training_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         job, run = self._run(body["TrainingJobName"])
         if run.status is not RunStatus.IN_PROGRESS:
-            raise _invalid(f"The training job {run.name!r} has already ended ({run.status.value}).")
+            raise invalid(f"The training job {run.name!r} has already ended ({run.status.value}).")
         self._storage.request_stop(job, run.name, _STOPPED_BY_REQUEST, StopCause.JOB_STOPPED)
         return {}
 
@@ -431,28 +401,23 @@ class SageMakerOperations:
         return definition
 
     def _job(self, name: str) -> Job:
-        try:
-            return self._storage.get_job(name)
-        except JobNotFound:
-            raise SageMakerError(
-                "ResourceNotFound", f"Amazon SageMaker can't find a tuning job with name {name}"
-            ) from None
+        return self._storage.get_job(name)
 
     def _run(self, name: str) -> tuple[Job, Run]:
         holders = self._storage.jobs_with_run(name)
         if len(holders) > 1:
-            raise _invalid(
+            raise invalid(
                 f"{len(holders)} tuning jobs ({', '.join(holders[:5])}) have a training job "
                 f"named {name!r}; this API cannot tell them apart"
             )
         if not holders:
-            # What SageMaker itself answers for an unknown training job.
-            raise _invalid(f"Requested resource not found: training job {name!r}")
-        job = self._storage.get_job(holders[0])
+            raise training_job_not_found(name)
         try:
-            return job, self._storage.get_run(job, name)
-        except RunNotFound:
-            raise _invalid(f"Requested resource not found: training job {name!r}") from None
+            job = self._storage.get_job(holders[0])
+        except JobNotFound:
+            # Deleted since it was found, and its runs with it.
+            raise RunNotFound(holders[0], name) from None
+        return job, self._storage.get_run(job, name)
 
     def _tuning_arn(self, job: Job, region: str) -> str:
         region = _region_of(job, region)
@@ -517,7 +482,7 @@ def _search(
             f"{'.'.join(str(p) for p in error['loc']) or 'config'}: {error['msg']}"
             for error in exc.errors()
         )
-        raise _invalid(problems) from None
+        raise invalid(problems) from None
 
 
 def _numbers(given: Mapping[str, Any], parse: Callable[[str], float]) -> dict[str, Any]:
@@ -528,7 +493,7 @@ def _numbers(given: Mapping[str, Any], parse: Callable[[str], float]) -> dict[st
         try:
             found[key] = parse(given[key])
         except ValueError as exc:
-            raise _invalid(f"{given['Name']}: {key} {exc}") from None
+            raise invalid(f"{given['Name']}: {key} {exc}") from None
     return found
 
 
@@ -599,14 +564,6 @@ def _secondary_status(run: Run) -> str:
     ):
         return "MaxRuntimeExceeded"
     return run.status.value
-
-
-def _page(items: Sequence[Any], body: Mapping[str, Any]) -> tuple[Sequence[Any], str | None]:
-    """A page of `items` from the request's NextToken and MaxResults, as SageMaker pages."""
-    try:
-        return paging.page(items, body)
-    except paging.InvalidToken:
-        raise _invalid("Invalid pagination token") from None
 
 
 def _region_of(job: Job, region: str) -> str:

@@ -2,8 +2,8 @@
 
 A token is the offset of the next page's first item, as base64 of its decimal digits.
 It is read back strictly: a token this service could not have issued (not base64, not
-the digits of an offset, negative, past the list's end) is refused, never read as some
-other offset.
+the digits of an offset, negative, past the list's end) is refused, as SageMaker refuses
+it, never read as some other offset.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import binascii
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
+
+from app.sagemaker.errors import SageMakerError
 
 __all__ = ["InvalidToken", "page"]
 
@@ -24,8 +26,12 @@ _OFFSET = re.compile(r"[1-9][0-9]{0,9}")
 T = TypeVar("T")
 
 
-class InvalidToken(ValueError):
-    """A NextToken the service did not issue."""
+class InvalidToken(SageMakerError):
+    """A NextToken the service did not issue: SageMaker's ValidationException."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__("ValidationException", "Invalid pagination token")
+        self.token = token
 
 
 def page(items: Sequence[T], body: Mapping[str, Any]) -> tuple[Sequence[T], str | None]:
