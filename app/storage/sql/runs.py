@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, case, delete, func, insert, or_, select, update
 
 from app.errors import JobNotFound, RunNotFound
 from app.records import Job, MetricSummary, ObjectiveType, Run, RunStatus
 from app.storage.cursors import decode_cursor, encode_cursor
 from app.storage.records import JobSpec, RunPage, RunQuery
-from app.storage.schema import jobs, run_metrics, runs
+from app.storage.schema import jobs, run_metrics, runs, streams
 from app.storage.sql.rows import (
     SUMMARY_SELECT,
     definitions_to_row,
@@ -24,16 +24,22 @@ from app.storage.sql.rows import (
 
 __all__ = [
     "best_run",
+    "delete_job",
+    "delete_run",
     "get_job",
     "insert_job",
     "insert_run",
     "is_current",
+    "job_runs",
+    "jobs_with_run",
     "list_jobs",
     "list_runs",
     "lock_job",
     "lock_job_runs",
     "run_counts",
     "run_row",
+    "run_token_hash",
+    "stream_rows",
     "summaries",
 ]
 
@@ -161,6 +167,53 @@ def run_row(conn: Connection, job: Job, name: str) -> Row[Any]:
     if row is None:
         raise RunNotFound(job.name, name)
     return row
+
+
+def delete_job(conn: Connection, job: Job) -> None:
+    """Delete the job, its runs and all they hold; its runs are locked first, then the
+    job, in the order a chunk's write takes them (no deadlock with one)."""
+    lock_job_runs(conn, job)
+    lock_job(conn, job)
+    conn.execute(delete(jobs).where(jobs.c.id == job.id))
+
+
+def delete_run(conn: Connection, job: Job, name: str) -> None:
+    """Raises: RunNotFound."""
+    gone = conn.execute(delete(runs).where(runs.c.job_id == job.id, runs.c.name == name)).rowcount
+    if gone != 1:
+        raise RunNotFound(job.name, name)
+
+
+def run_token_hash(conn: Connection, run_id: int) -> str | None:
+    stored: str | None = conn.execute(
+        select(runs.c.ingest_token_hash).where(runs.c.id == run_id)
+    ).scalar()
+    return stored
+
+
+def stream_rows(conn: Connection, run_id: int, name: str | None = None) -> list[Row[Any]]:
+    """The run's streams by name, or the one named `name` (none if it has no such)."""
+    statement = select(streams).where(streams.c.run_id == run_id)
+    if name is not None:
+        statement = statement.where(streams.c.name == name)
+    return list(conn.execute(statement.order_by(streams.c.name)).all())
+
+
+def jobs_with_run(conn: Connection, run: str) -> list[str]:
+    """The names of the jobs that have a run named `run`, oldest first."""
+    found = conn.execute(
+        select(jobs.c.name)
+        .join(runs, runs.c.job_id == jobs.c.id)
+        .where(runs.c.name == run)
+        .order_by(jobs.c.id)
+    )
+    return list(found.scalars())
+
+
+def job_runs(conn: Connection, job: Job) -> list[Run]:
+    """Every run of the job, oldest first, without summaries."""
+    rows = conn.execute(select(runs).where(runs.c.job_id == job.id).order_by(runs.c.id))
+    return [run_of(row, job) for row in rows]
 
 
 def summaries(conn: Connection, run_ids: Sequence[int]) -> dict[int, tuple[MetricSummary, ...]]:
