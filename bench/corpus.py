@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.definitions import BENCH_DEFINITIONS
+from bench.definitions import BENCH_DEFINITIONS, REFERENCE_TRAINER_LINES
 from bench.selfcheck import CAPTURES
 from tests.parsing.naive import naive_parse
 
@@ -114,7 +114,7 @@ def _metric_families() -> dict[str, list[_Template]]:
             template = _classify(record)
             if template.metric_lines:
                 families.setdefault(family, []).append(template)
-    families["reference-trainer"] = [_classify(r) for r in _REFERENCE_LINES]
+    families["reference-trainer"] = [_classify(r) for r in REFERENCE_TRAINER_LINES]
     families["perf"] = [_classify(r) for r in _PERF_LINES]
     return families
 
@@ -144,16 +144,6 @@ def _records(log: bytes) -> list[bytes]:
     return [piece + b"\n" for piece in ended] + ([last + b"\n"] if last else [])
 
 
-_REFERENCE_LINES = (
-    b"2026-11-23 01:51:36,725 INFO epoch=1; train_loss=1.367568; val_loss=0.444448; "
-    b"val_accuracy=0.866667; val_f1=0.861071; val_precision=0.878200; val_recall=0.864974; "
-    b"val_roc_auc=0.987079; lr=0.003;\n",
-    b"2026-11-23 01:51:37,102 INFO epoch=2; train_loss=0.541231; val_loss=0.398812; "
-    b"val_accuracy=0.902778; val_f1=0.901544; val_precision=0.905512; val_recall=0.902101; "
-    b"val_roc_auc=0.991201; lr=0.0029;\n",
-    b"2026-11-23 01:51:36,311 DEBUG epoch=1; batch=12; batch_loss=1.204455;\n",
-    b"2026-11-23 01:51:36,402 DEBUG epoch=1; batch=13; batch_loss=1.187201;\n",
-)
 _PERF_LINES = (
     b"[perf] 2026-11-23 01:51:36 | step 1200 | throughput: 1523.4 samples/s | "
     b"gpu_mem=10240MiB | ppl: 12.53\n",

@@ -9,10 +9,11 @@ layer would store for the same points (summaries: count, last, min, max; the obj
 the last `val_accuracy`). `fill_jobs_through_storage` fills the same jobs through the
 storage API, point by point, and tests/bench checks that both give the same rows.
 
-Each run gets the reference trainer's epoch lines: 8 points a line (epoch, losses,
-validation scores, lr), `points_per_run` points in all, and no raw log bytes. Nine runs
-in ten are Completed; the rest Failed, Stopped or still InProgress, as in a real sweep.
-The service is started on the file afterwards, with its own defaults.
+Each run gets the reference trainer's epoch lines: a point a line of each name the
+reference-trainer preset finds in one (epoch, losses, validation scores, lr),
+`points_per_run` points in all, and no raw log bytes. Nine runs in ten are Completed;
+the rest Failed, Stopped or still InProgress, as in a real sweep. The service is started
+on the file afterwards, with its own defaults.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sqlalchemy import Connection, Table, create_engine, func, insert, select
 
 from app.records import Job, Point, RunStatus, StreamState
 from app.storage import ChunkWrite, JobSpec, SqlStorage, schema
-from bench.definitions import preset_definitions
+from bench.definitions import epoch_line_metrics, preset_definitions
 from bench.service import Service
 
 __all__ = [
@@ -49,17 +50,9 @@ __all__ = [
     "time_reads",
 ]
 
-# What one reference-trainer epoch line reports, in its order.
-SCALE_METRICS = (
-    "epoch",
-    "train_loss",
-    "val_loss",
-    "val_accuracy",
-    "val_f1",
-    "val_precision",
-    "val_recall",
-    "lr",
-)
+# What one reference-trainer epoch line reports, in its order (metric_defs/ names them).
+SCALE_METRICS = epoch_line_metrics()
+_OBJECTIVE = "val_accuracy"
 _LINE_BYTES = 190  # about one epoch line's length, for the points' offsets
 _BATCH = 50_000  # points held before the rows are inserted
 _STATUSES = (
@@ -133,7 +126,7 @@ def _plan(rng: random.Random, size: int, epochs: int) -> Iterator[_PlannedRun]:
         hyperparameters = {
             "lr": f"{10 ** rng.uniform(-4, -1):.6g}",
             "optimizer": rng.choice(("adam", "adamw", "sgd")),
-            "_tuning_objective_metric": "val_accuracy",
+            "_tuning_objective_metric": _OBJECTIVE,
         }
         points = _epoch_points(rng, epochs)
         yield _PlannedRun(f"run-{number:05d}", hyperparameters, points, _status(rng))
@@ -144,7 +137,7 @@ def _create_job(storage: SqlStorage, size: int) -> Job:
     return storage.create_job(
         JobSpec(
             name=scale_job(size),
-            objective_metric="val_accuracy",
+            objective_metric=_OBJECTIVE,
             objective_type="Maximize",
             objective_strategy="latest",
             log_format="text",
@@ -418,27 +411,24 @@ def _current_schema() -> list[tuple[str, str, str | None]]:
 
 
 def _epoch_points(rng: random.Random, epochs: int) -> list[Point]:
+    """Each epoch line's points: the epoch, a falling loss (val_loss a little above
+    train_loss), a decaying lr, and validation scores around a rising accuracy."""
     points = []
     loss, accuracy, lr = 2.0 + rng.random(), 0.3 + 0.2 * rng.random(), 10 ** rng.uniform(-4, -1)
     for epoch in range(1, epochs + 1):
         loss *= 0.97 + 0.02 * rng.random()
         accuracy += (1 - accuracy) * 0.05 * rng.random()
         lr *= 0.99
-        values = (
-            float(epoch),
-            loss,
-            loss * (1.05 + 0.1 * rng.random()),
-            accuracy,
-            accuracy - 0.01 * rng.random(),
-            accuracy + 0.01 * rng.random(),
-            accuracy - 0.02 * rng.random(),
-            lr,
-        )
+        known = {"epoch": float(epoch), "train_loss": loss, _OBJECTIVE: accuracy, "lr": lr}
         offset = (epoch - 1) * _LINE_BYTES
-        points.extend(
-            Point(metric, round(value, 6), None, epoch, offset)
-            for metric, value in zip(SCALE_METRICS, values, strict=True)
-        )
+        for metric in SCALE_METRICS:
+            if metric in known:
+                value = known[metric]
+            elif "loss" in metric:
+                value = loss * (1.05 + 0.1 * rng.random())
+            else:
+                value = accuracy + 0.02 * (rng.random() - 0.5)
+            points.append(Point(metric, round(value, 6), None, epoch, offset))
     return points
 
 
