@@ -35,7 +35,7 @@ def job_public(overview: JobOverview) -> schemas.JobPublic:
     search = search_of(job)
     progress = None
     if search is not None:
-        progress = schemas.SearchProgress(
+        progress = schemas.SearchProgressPublic(
             started=tallies.get("started", 0),
             max_runs=search.max_training_jobs(),
             pending=runs_pending(overview),
@@ -51,14 +51,14 @@ def job_public(overview: JobOverview) -> schemas.JobPublic:
         search=search,
         search_progress=progress,
         completion=completion_public(state),
-        training_job_status_counters=schemas.TrainingJobStatusCounters(
+        training_job_status_counters=schemas.TrainingJobStatusCountersPublic(
             completed=counters.completed,
             in_progress=counters.in_progress,
             retryable_error=0,
             non_retryable_error=counters.failed,
             stopped=counters.stopped,
         ),
-        objective_status_counters=schemas.ObjectiveStatusCounters(
+        objective_status_counters=schemas.ObjectiveStatusCountersPublic(
             succeeded=counters.objective_succeeded,
             pending=counters.objective_pending,
             failed=counters.objective_failed,
@@ -75,7 +75,7 @@ def job_public(overview: JobOverview) -> schemas.JobPublic:
         created_at=job.created_at,
         run_counts=dict(overview.run_counts),
         best_run=(
-            schemas.BestRunBrief(name=best.name, objective_value=best.objective_value)
+            schemas.BestRunPublic(name=best.name, objective_value=best.objective_value)
             if best is not None and best.objective_value is not None
             else None
         ),
@@ -137,7 +137,7 @@ def run_detail_public(
         name = definition.name
         summary = by_name.get(name)
         diagnostics.append(
-            schemas.MetricDiagnostics(
+            schemas.MetricDiagnosticsPublic(
                 metric_name=name,
                 log_format=rendering_of(definition, log_format),
                 hint=(hints or {}).get(name),
@@ -178,13 +178,13 @@ def _run_fields(run: Run, job: Job) -> dict[str, object]:
         "created_at": run.created_at,
         "ended_at": run.ended_at,
         "hyperparameters": dict(run.hyperparameters),
-        "objective": schemas.RunObjective(
+        "objective": schemas.RunObjectivePublic(
             metric_name=run.objective_metric,
             value=run.objective_value,
             status=objective_status(run),
         ),
         "final_metrics": [
-            schemas.FinalMetric(metric_name=m.name, value=m.last, timestamp=m.last_timestamp)
+            schemas.FinalMetricPublic(metric_name=m.name, value=m.last, timestamp=m.last_timestamp)
             for m in summaries
             if m.last is not None and m.last_timestamp is not None
         ],

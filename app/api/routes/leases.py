@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1/leases", tags=["workers"])
 @router.post("", dependencies=[CanManage], responses=schemas.error_responses(422))
 def create_lease(
     body: schemas.LeaseCreate, tuner: TunerDep, storage: StorageDep, tokens: TokensDep
-) -> schemas.LeaseAnswer:
+) -> schemas.LeaseAnswerPublic:
     """A worker asks for work: the next run of a job's search, leased to it, or none."""
     issued: list[str] = []
 
@@ -26,9 +26,9 @@ def create_lease(
     lease = tuner.lease(body.worker, body.jobs, ingest_token if tokens.enabled else None)
     open_jobs = storage.open_search_jobs(body.jobs)
     if lease is None:
-        return schemas.LeaseAnswer(lease=None, jobs_in_progress=open_jobs)
+        return schemas.LeaseAnswerPublic(lease=None, jobs_in_progress=open_jobs)
     job, run, search = lease.job, lease.run, lease.search
-    return schemas.LeaseAnswer(
+    return schemas.LeaseAnswerPublic(
         lease=schemas.LeasePublic(
             job=job.name,
             run=run.name,

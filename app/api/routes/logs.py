@@ -115,7 +115,7 @@ async def create_log_chunk(
             "Default: when the chunk arrives."
         ),
     ] = None,
-) -> schemas.ChunkAccepted:
+) -> schemas.ChunkPublic:
     """Append raw log bytes (any content type, chunked transfer works) to a run's stream."""
     body = await _read_body(request, settings.max_chunk_bytes)
     appended = await pool.run(ingestor.append, job, run, stream, body, offset, timestamp)
@@ -123,7 +123,7 @@ async def create_log_chunk(
     stop = appended.stop_reason
     if stop is None and appended.objective_points and job.search is not None:
         stop = await pool.run(tuner.after_points, job, run)
-    return schemas.ChunkAccepted(
+    return schemas.ChunkPublic(
         stream=appended.stream,
         next_offset=appended.next_offset,
         lines=appended.lines,

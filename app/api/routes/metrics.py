@@ -29,7 +29,7 @@ def read_metric_series(
     return schemas.SeriesPublic(
         metric_name=metric,
         points=[
-            schemas.SeriesPoint(
+            schemas.SeriesPointPublic(
                 step=p.step,
                 value=p.value,
                 timestamp=p.timestamp,

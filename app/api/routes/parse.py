@@ -27,7 +27,7 @@ async def create_parse(
     return schemas.ParsePublic(
         lines=parsed.lines,
         points=[
-            schemas.ParsedPoint(
+            schemas.ParsedPointPublic(
                 metric_name=p.metric,
                 value=p.value,
                 step=_numbered(p.step),
@@ -37,14 +37,14 @@ async def create_parse(
             for p, span in zip(parsed.points, parsed.point_spans, strict=True)
         ],
         rejections=[
-            schemas.ParsedRejection(
+            schemas.ParsedRejectionPublic(
                 metric_name=r.metric, line=r.line, capture=r.capture, reason=r.reason, span=span
             )
             for r, span in zip(parsed.rejections, parsed.rejection_spans, strict=True)
         ],
         texts=list(parsed.texts),
         definitions=[
-            schemas.ParsedDefinition(
+            schemas.ParsedDefinitionPublic(
                 metric_name=name,
                 log_format=report.rendering,
                 log_format_reason=report.rendering_reason,

@@ -36,7 +36,7 @@ RunName = str
 )
 def create_run(
     job: JobDep, body: schemas.RunCreate, storage: StorageDep, tokens: TokensDep
-) -> schemas.RunCreated:
+) -> schemas.RunCreatedPublic:
     """Start a run of the job with its hyperparameters (and its ingest token, if tokens are on)."""
     if job.search is not None:
         raise SearchStartsRuns(job.name)
@@ -53,7 +53,7 @@ def create_run(
     run = storage.create_run(
         job, body.name, hyperparameters, ingest_token if tokens.enabled else None
     )
-    return schemas.RunCreated(
+    return schemas.RunCreatedPublic(
         **run_detail_public(run, job).model_dump(), ingest_token=issued[-1] if issued else None
     )
 
@@ -105,7 +105,7 @@ def delete_run(job: JobDep, run: RunName, storage: StorageDep) -> None:
     "/{run}/complete", dependencies=[CanIngest], responses=schemas.error_responses(404, 409, 422)
 )
 def complete_run(
-    job: JobDep, run: RunName, body: schemas.RunComplete, tuner: TunerDep, storage: StorageDep
+    job: JobDep, run: RunName, body: schemas.RunUpdate, tuner: TunerDep, storage: StorageDep
 ) -> schemas.RunDetailPublic:
     """End a run: parse each stream's held last line and set its status. A run the
     service asked to stop that did not complete ends Stopped, with the service's reason."""

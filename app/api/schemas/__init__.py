@@ -2,24 +2,28 @@
 are (`common` holds the base of request bodies and the error body, `definitions` the
 metric definitions and objective that jobs, dry runs, re-parses and presets share).
 
-Families by suffix: `...Create` is what a client sends to make a thing, `...Public` what
-the API returns. Requests accept SageMaker's spelling of keys too (`Name`, `Regex`,
-`MetricName`, `Type`); responses use one spelling, snake_case. Routes name the bodies
-through this package (`schemas.JobPublic`), which re-exports them all.
+One family of names, by suffix: `...Create` is a body a client sends to make a thing (a
+job, a run, a lease, a heartbeat, a dry run, a re-parse), or a part of one
+(`ObjectiveCreate`); `...Update` one that changes a thing (`RunUpdate` ends a run);
+`...Public` what the API returns, and `...sPublic` a list of them (`JobsPublic`; AMT's
+`...CountersPublic` and `MetricDiagnosticsPublic` are one thing each, plural in name).
+Requests accept SageMaker's spelling of keys too (`Name`, `Regex`, `MetricName`,
+`Type`); responses use one spelling, snake_case. Routes name the bodies through this
+package (`schemas.JobPublic`), which re-exports them all.
 """
 
 from __future__ import annotations
 
 from app.api.schemas.common import ErrorPublic, error_responses
 from app.api.schemas.definitions import (
-    MetricDefinitionIn,
+    MetricDefinitionCreate,
     MetricDefinitionPublic,
-    ObjectiveIn,
+    ObjectiveCreate,
     ObjectivePublic,
     definitions_of,
 )
 from app.api.schemas.jobs import (
-    BestRunBrief,
+    BestRunPublic,
     CompletionPublic,
     JobCreate,
     JobPublic,
@@ -27,18 +31,23 @@ from app.api.schemas.jobs import (
     JobStatePublic,
     MedianCurvePublic,
     MedianPointPublic,
-    ObjectiveStatusCounters,
-    SearchProgress,
-    TrainingJobStatusCounters,
+    ObjectiveStatusCountersPublic,
+    SearchProgressPublic,
+    TrainingJobStatusCountersPublic,
 )
-from app.api.schemas.leases import LeaseAnswer, LeaseCreate, LeasePublic
-from app.api.schemas.logs import ChunkAccepted
-from app.api.schemas.metrics import JobSeriesPublic, RunSeriesPublic, SeriesPoint, SeriesPublic
+from app.api.schemas.leases import LeaseAnswerPublic, LeaseCreate, LeasePublic
+from app.api.schemas.logs import ChunkPublic
+from app.api.schemas.metrics import (
+    JobSeriesPublic,
+    RunSeriesPublic,
+    SeriesPointPublic,
+    SeriesPublic,
+)
 from app.api.schemas.parse import (
     ParseCreate,
-    ParsedDefinition,
-    ParsedPoint,
-    ParsedRejection,
+    ParsedDefinitionPublic,
+    ParsedPointPublic,
+    ParsedRejectionPublic,
     ParsePublic,
 )
 from app.api.schemas.presets import PresetPublic, PresetsPublic
@@ -49,29 +58,29 @@ from app.api.schemas.reparse import (
     ReparsePublic,
 )
 from app.api.schemas.runs import (
-    FinalMetric,
+    FinalMetricPublic,
     HeartbeatCreate,
     HeartbeatPublic,
-    MetricDiagnostics,
+    MetricDiagnosticsPublic,
     RejectionPublic,
-    RunComplete,
     RunCreate,
-    RunCreated,
+    RunCreatedPublic,
     RunDetailPublic,
-    RunObjective,
+    RunObjectivePublic,
     RunPublic,
     RunsPublic,
+    RunUpdate,
     StreamPublic,
 )
 
 __all__ = [
-    "BestRunBrief",
-    "ChunkAccepted",
+    "BestRunPublic",
+    "ChunkPublic",
     "CompletionPublic",
     "DefinitionsHistoryPublic",
     "DefinitionsVersionPublic",
     "ErrorPublic",
-    "FinalMetric",
+    "FinalMetricPublic",
     "HeartbeatCreate",
     "HeartbeatPublic",
     "JobCreate",
@@ -79,40 +88,40 @@ __all__ = [
     "JobSeriesPublic",
     "JobStatePublic",
     "JobsPublic",
-    "LeaseAnswer",
+    "LeaseAnswerPublic",
     "LeaseCreate",
     "LeasePublic",
     "MedianCurvePublic",
     "MedianPointPublic",
-    "MetricDefinitionIn",
+    "MetricDefinitionCreate",
     "MetricDefinitionPublic",
-    "MetricDiagnostics",
-    "ObjectiveIn",
+    "MetricDiagnosticsPublic",
+    "ObjectiveCreate",
     "ObjectivePublic",
-    "ObjectiveStatusCounters",
+    "ObjectiveStatusCountersPublic",
     "ParseCreate",
     "ParsePublic",
-    "ParsedDefinition",
-    "ParsedPoint",
-    "ParsedRejection",
+    "ParsedDefinitionPublic",
+    "ParsedPointPublic",
+    "ParsedRejectionPublic",
     "PresetPublic",
     "PresetsPublic",
     "RejectionPublic",
     "ReparseCreate",
     "ReparsePublic",
-    "RunComplete",
     "RunCreate",
-    "RunCreated",
+    "RunCreatedPublic",
     "RunDetailPublic",
-    "RunObjective",
+    "RunObjectivePublic",
     "RunPublic",
     "RunSeriesPublic",
+    "RunUpdate",
     "RunsPublic",
-    "SearchProgress",
-    "SeriesPoint",
+    "SearchProgressPublic",
+    "SeriesPointPublic",
     "SeriesPublic",
     "StreamPublic",
-    "TrainingJobStatusCounters",
+    "TrainingJobStatusCountersPublic",
     "definitions_of",
     "error_responses",
 ]

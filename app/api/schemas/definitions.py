@@ -15,15 +15,15 @@ from app.presets import Presets
 
 __all__ = [
     "Definitions",
-    "MetricDefinitionIn",
+    "MetricDefinitionCreate",
     "MetricDefinitionPublic",
-    "ObjectiveIn",
+    "ObjectiveCreate",
     "ObjectivePublic",
     "definitions_of",
 ]
 
 
-class MetricDefinitionIn(RequestBody):
+class MetricDefinitionCreate(RequestBody):
     name: str = Field(
         validation_alias=AliasChoices("name", "Name"),
         examples=["loss"],
@@ -45,7 +45,7 @@ class MetricDefinitionIn(RequestBody):
     )
 
 
-class ObjectiveIn(RequestBody):
+class ObjectiveCreate(RequestBody):
     metric_name: str = Field(
         validation_alias=AliasChoices("metric_name", "MetricName"),
         description="One of the job's metric definitions.",
@@ -67,7 +67,7 @@ def _definitions_shape(value: Any) -> str:
 # Named regexes, or a preset's name: validated as the one its shape says, so a typo in a
 # definition is reported once, not also as "not a string".
 Definitions = Annotated[
-    Annotated[list[MetricDefinitionIn], Tag("definitions")] | Annotated[str, Tag("preset")],
+    Annotated[list[MetricDefinitionCreate], Tag("definitions")] | Annotated[str, Tag("preset")],
     Discriminator(_definitions_shape),
 ]
 
@@ -87,7 +87,7 @@ class ObjectivePublic(BaseModel):
 
 
 def definitions_of(
-    given: list[MetricDefinitionIn] | str, presets: Presets
+    given: list[MetricDefinitionCreate] | str, presets: Presets
 ) -> tuple[MetricDefinition, ...]:
     """The definitions a request gives, or those of the preset it names."""
     if isinstance(given, str):

@@ -11,7 +11,7 @@ from app.api.schemas.common import RequestBody
 from app.api.schemas.definitions import (
     Definitions,
     MetricDefinitionPublic,
-    ObjectiveIn,
+    ObjectiveCreate,
     ObjectivePublic,
 )
 from app.jobs import NAME_PATTERN
@@ -20,7 +20,7 @@ from app.protocol.search import SearchSpec
 from app.records import JobStatus
 
 __all__ = [
-    "BestRunBrief",
+    "BestRunPublic",
     "CompletionPublic",
     "JobCreate",
     "JobPublic",
@@ -28,9 +28,9 @@ __all__ = [
     "JobsPublic",
     "MedianCurvePublic",
     "MedianPointPublic",
-    "ObjectiveStatusCounters",
-    "SearchProgress",
-    "TrainingJobStatusCounters",
+    "ObjectiveStatusCountersPublic",
+    "SearchProgressPublic",
+    "TrainingJobStatusCountersPublic",
 ]
 
 
@@ -42,7 +42,7 @@ class JobCreate(RequestBody):
         description="The job's name: 1 to 63 letters, digits and hyphens, starting and ending "
         "with a letter or digit.",
     )
-    objective: ObjectiveIn = Field(
+    objective: ObjectiveCreate = Field(
         description="The metric that ranks the runs, and whether to maximize or minimize it."
     )
     metric_definitions: Definitions = Field(
@@ -71,7 +71,7 @@ class JobCreate(RequestBody):
     )
 
 
-class BestRunBrief(BaseModel):
+class BestRunPublic(BaseModel):
     name: str = Field(description="The best run's name.")
     objective_value: float = Field(description="Its objective value.")
 
@@ -87,7 +87,7 @@ class CompletionPublic(BaseModel):
     at: datetime | None = Field(description="When the criterion was met.")
 
 
-class TrainingJobStatusCounters(BaseModel):
+class TrainingJobStatusCountersPublic(BaseModel):
     """AMT's counters of a tuning job's training jobs."""
 
     completed: int = Field(description="Runs that completed.")
@@ -99,13 +99,13 @@ class TrainingJobStatusCounters(BaseModel):
     stopped: int = Field(description="Runs that were stopped.")
 
 
-class ObjectiveStatusCounters(BaseModel):
+class ObjectiveStatusCountersPublic(BaseModel):
     succeeded: int = Field(description="Runs that ended with an objective value.")
     pending: int = Field(description="Runs in progress.")
     failed: int = Field(description="Runs that ended without an objective value.")
 
 
-class SearchProgress(BaseModel):
+class SearchProgressPublic(BaseModel):
     started: int = Field(description="Runs the search has started.")
     max_runs: int = Field(description="Runs it may start in all.")
     pending: int = Field(description="Runs it has yet to start (unless a criterion ends it).")
@@ -135,7 +135,7 @@ class JobPublic(BaseModel):
     created_at: datetime = Field(description="When the job was created.")
     ended_at: datetime | None = Field(description="When the job ended; null while it has not.")
     run_counts: dict[str, int] = Field(description="The job's runs by status.")
-    best_run: BestRunBrief | None = Field(
+    best_run: BestRunPublic | None = Field(
         description="The best completed or stopped run so far; null while none has an objective "
         "value."
     )
@@ -143,17 +143,17 @@ class JobPublic(BaseModel):
         description="The search the service runs for the job; null for a job whose runs are "
         "started elsewhere."
     )
-    search_progress: SearchProgress | None = Field(
+    search_progress: SearchProgressPublic | None = Field(
         description="How far the search has come; null without a search."
     )
     completion: CompletionPublic | None = Field(
         description="The completion criterion the search met, and when; null while it has met "
         "none, and for a job without a search."
     )
-    training_job_status_counters: TrainingJobStatusCounters = Field(
+    training_job_status_counters: TrainingJobStatusCountersPublic = Field(
         description="AMT's counts of the runs by status."
     )
-    objective_status_counters: ObjectiveStatusCounters = Field(
+    objective_status_counters: ObjectiveStatusCountersPublic = Field(
         description="AMT's counts of the runs by whether their objective value is known."
     )
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.api.schemas.common import RequestBody
 
-__all__ = ["LeaseAnswer", "LeaseCreate", "LeasePublic"]
+__all__ = ["LeaseAnswerPublic", "LeaseCreate", "LeasePublic"]
 
 
 class LeaseCreate(RequestBody):
@@ -48,7 +48,8 @@ class LeasePublic(BaseModel):
     )
 
 
-class LeaseAnswer(BaseModel):
+# The answer to `POST /v1/leases`: a lease, or none, and whether any may come.
+class LeaseAnswerPublic(BaseModel):
     lease: LeasePublic | None = Field(
         description="The run to start, and how; null when no job has a run to start now."
     )

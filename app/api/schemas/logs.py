@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ChunkAccepted"]
+__all__ = ["ChunkPublic"]
 
 
-class ChunkAccepted(BaseModel):
+# What became of a chunk the service appended to a stream.
+class ChunkPublic(BaseModel):
     stream: str = Field(description="The stream the chunk was appended to.")
     next_offset: int = Field(description="The stream's length in bytes: where to send from next.")
     lines: int = Field(description="Lines this chunk completed.")

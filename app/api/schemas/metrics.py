@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from app.records import RunStatus
 
-__all__ = ["JobSeriesPublic", "RunSeriesPublic", "SeriesPoint", "SeriesPublic"]
+__all__ = ["JobSeriesPublic", "RunSeriesPublic", "SeriesPointPublic", "SeriesPublic"]
 
 
-class SeriesPoint(BaseModel):
+class SeriesPointPublic(BaseModel):
     step: int = Field(description="The point's step.")
     value: float = Field(description="The value.")
     timestamp: datetime = Field(
@@ -26,7 +26,7 @@ class SeriesPoint(BaseModel):
 
 class SeriesPublic(BaseModel):
     metric_name: str = Field(description="The metric.")
-    points: list[SeriesPoint] = Field(description="Points in arrival order.")
+    points: list[SeriesPointPublic] = Field(description="Points in arrival order.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last."
     )

@@ -9,7 +9,13 @@ from app.api.schemas.common import RequestBody
 from app.api.schemas.definitions import Definitions
 from app.parsing import LogFormat
 
-__all__ = ["ParseCreate", "ParsePublic", "ParsedDefinition", "ParsedPoint", "ParsedRejection"]
+__all__ = [
+    "ParseCreate",
+    "ParsePublic",
+    "ParsedDefinitionPublic",
+    "ParsedPointPublic",
+    "ParsedRejectionPublic",
+]
 
 
 class ParseCreate(RequestBody):
@@ -24,7 +30,7 @@ class ParseCreate(RequestBody):
     )
 
 
-class ParsedPoint(BaseModel):
+class ParsedPointPublic(BaseModel):
     metric_name: str = Field(description="The metric.")
     value: float = Field(description="The value.")
     step: int = Field(
@@ -38,7 +44,7 @@ class ParsedPoint(BaseModel):
     )
 
 
-class ParsedRejection(BaseModel):
+class ParsedRejectionPublic(BaseModel):
     metric_name: str = Field(description="The metric.")
     line: int = Field(description="The 1-based line number.")
     capture: str | None = Field(description="What the value group captured; null for a time-out.")
@@ -50,7 +56,7 @@ class ParsedRejection(BaseModel):
     )
 
 
-class ParsedDefinition(BaseModel):
+class ParsedDefinitionPublic(BaseModel):
     metric_name: str = Field(description="The definition's name.")
     log_format: LogFormat = Field(description="The rendering its regex was matched against.")
     log_format_reason: str = Field(description="Why that rendering.")
@@ -62,13 +68,15 @@ class ParsedDefinition(BaseModel):
 
 class ParsePublic(BaseModel):
     lines: int = Field(description="Lines in the log.")
-    points: list[ParsedPoint] = Field(description="Every point, in line order, steps numbered.")
-    rejections: list[ParsedRejection] = Field(
+    points: list[ParsedPointPublic] = Field(
+        description="Every point, in line order, steps numbered."
+    )
+    rejections: list[ParsedRejectionPublic] = Field(
         description="Every match whose capture was not a number, and every time-out."
     )
     texts: list[str] = Field(
         description="Each line as the definitions saw it: decoded, cleaned, cut at the limit."
     )
-    definitions: list[ParsedDefinition] = Field(
+    definitions: list[ParsedDefinitionPublic] = Field(
         description="How each definition saw the log, in order."
     )

@@ -11,7 +11,7 @@ from app.api.schemas.common import RequestBody
 from app.api.schemas.definitions import (
     Definitions,
     MetricDefinitionPublic,
-    ObjectiveIn,
+    ObjectiveCreate,
     ObjectivePublic,
 )
 
@@ -28,7 +28,7 @@ class ReparseCreate(RequestBody):
         validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
         description="The job's new named regexes (all of them), or the name of a preset.",
     )
-    objective: ObjectiveIn | None = Field(
+    objective: ObjectiveCreate | None = Field(
         None,
         validation_alias=AliasChoices("objective", "Objective"),
         description="A new objective; by default the job keeps its own, which must then be "

@@ -15,17 +15,17 @@ from app.parsing import LogFormat
 from app.records import RunStatus
 
 __all__ = [
-    "FinalMetric",
+    "FinalMetricPublic",
     "HeartbeatCreate",
     "HeartbeatPublic",
-    "MetricDiagnostics",
+    "MetricDiagnosticsPublic",
     "RejectionPublic",
-    "RunComplete",
     "RunCreate",
-    "RunCreated",
+    "RunCreatedPublic",
     "RunDetailPublic",
-    "RunObjective",
+    "RunObjectivePublic",
     "RunPublic",
+    "RunUpdate",
     "RunsPublic",
     "StreamPublic",
 ]
@@ -46,7 +46,8 @@ class RunCreate(RequestBody):
     )
 
 
-class RunComplete(RequestBody):
+# How a run ended: the body of `POST .../runs/{run}/complete`.
+class RunUpdate(RequestBody):
     status: Literal["Completed", "Failed", "Stopped"] = Field(
         description="Completed, Failed or Stopped."
     )
@@ -69,7 +70,7 @@ class HeartbeatPublic(BaseModel):
     )
 
 
-class RunObjective(BaseModel):
+class RunObjectivePublic(BaseModel):
     metric_name: str = Field(description="The objective metric.")
     value: float | None = Field(
         description="The run's objective value; null until the metric has a point."
@@ -79,7 +80,7 @@ class RunObjective(BaseModel):
     )
 
 
-class FinalMetric(BaseModel):
+class FinalMetricPublic(BaseModel):
     """A metric's last value by arrival (AMT's FinalMetricDataList entry)."""
 
     metric_name: str = Field(description="The metric's name.")
@@ -101,7 +102,7 @@ class RejectionPublic(BaseModel):
     reason: str = Field(description="Why no point was made.")
 
 
-class MetricDiagnostics(BaseModel):
+class MetricDiagnosticsPublic(BaseModel):
     metric_name: str = Field(description="The metric's name.")
     log_format: LogFormat = Field(description="The rendering its regex is matched against.")
     hint: str | None = Field(
@@ -130,22 +131,23 @@ class RunPublic(BaseModel):
     created_at: datetime = Field(description="When the run was created.")
     ended_at: datetime | None = Field(description="When the run ended; null while it has not.")
     hyperparameters: dict[str, str] = Field(description="The run's hyperparameters, as text.")
-    objective: RunObjective = Field(
+    objective: RunObjectivePublic = Field(
         description="The run's objective value and AMT's status for it."
     )
-    final_metrics: list[FinalMetric] = Field(
+    final_metrics: list[FinalMetricPublic] = Field(
         description="Each metric's last value (AMT's FinalMetricDataList)."
     )
 
 
 class RunDetailPublic(RunPublic):
     streams: list[StreamPublic] = Field(description="The run's log streams.")
-    diagnostics: list[MetricDiagnostics] = Field(
+    diagnostics: list[MetricDiagnosticsPublic] = Field(
         description="Per metric definition: why the metric has the points it has."
     )
 
 
-class RunCreated(RunDetailPublic):
+# The answer to `POST /v1/jobs/{job}/runs`: the new run, and its token this once.
+class RunCreatedPublic(RunDetailPublic):
     ingest_token: str | None = Field(
         description=(
             "A token that may only post this run's logs and complete it, shown this once; null "
