@@ -363,6 +363,11 @@ def time_reads(service: Service, sizes: Sequence[int], repeats: int) -> list[Sca
                         f"/v1/jobs/{job}/runs/{run}/metrics/val_loss"
                     ),
                 ),
+                (
+                    # The job page's chart: each of the first 200 runs thinned to 500 points.
+                    f"job chart ({_OBJECTIVE}, 200 runs)",
+                    lambda job=job: client.get(f"/v1/jobs/{job}/series/{_OBJECTIVE}"),
+                ),
                 ("job overview", lambda job=job: client.get(f"/v1/jobs/{job}")),
             ]
             for what, send in requests:
