@@ -1,60 +1,24 @@
-"""Shared fixtures: a fresh database file per test, a real HTTP service, factories."""
+"""Shared fixtures: a fresh database file per test, a real HTTP service, factories.
+
+The service runs in this process (tests/service.py).
+"""
 
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app.config import Settings
-from app.main import create_app
 from app.storage import SqlStorage
 from tests.postgres import PostgresUnavailable, fresh_database, postgres_server
 from tests.samples import GAN_DEFINITIONS
-
-
-@dataclass
-class Service:
-    """A running service: its base URL, a client for it, and its settings."""
-
-    url: str
-    client: httpx.Client
-    settings: Settings
-
-
-@contextmanager
-def running_service(settings: Settings) -> Iterator[Service]:
-    """Serve `create_app(settings)` with uvicorn on a free loopback port."""
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the service did not start")
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=url, timeout=60) as client:
-            yield Service(url, client, settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+from tests.service import Service, running_service
 
 
 @pytest.fixture
@@ -72,20 +36,15 @@ def storage(database_url: str) -> Iterator[SqlStorage]:
 @pytest.fixture
 def start_service(database_url: str) -> Iterator[Callable[..., Service]]:
     """Start a service with settings overrides: `start_service(max_chunk_bytes=10)`."""
-    stack: list[Any] = []
+    with ExitStack() as stack:
 
-    def start(**overrides: Any) -> Service:
-        settings = Settings(
-            **{"database_url": database_url, "sqlite_synchronous": "NORMAL", **overrides}
-        )
-        context = running_service(settings)
-        service = context.__enter__()
-        stack.append(context)
-        return service
+        def start(**overrides: Any) -> Service:
+            settings = Settings(
+                **{"database_url": database_url, "sqlite_synchronous": "NORMAL", **overrides}
+            )
+            return stack.enter_context(running_service(settings))
 
-    yield start
-    for context in reversed(stack):
-        context.__exit__(None, None, None)
+        yield start
 
 
 @pytest.fixture

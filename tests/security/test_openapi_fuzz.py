@@ -17,8 +17,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import Service
 from tests.samples import GAN_LINE
+from tests.service import Service
 
 pytestmark = pytest.mark.slow
 

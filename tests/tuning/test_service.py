@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import running_service
+from tests.service import running_service
 from tests.tuning.conftest import search_job_body
 
 # Three earlier runs' acc at steps 1 to 5; running averages at step 4: 0.65, 0.75, 0.85.
