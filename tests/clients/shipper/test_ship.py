@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from tests.clients.shipper.service import logmetrics
+from tests.clients.shipper.conftest import logmetrics
 
 LOSS = [{"Name": "loss", "Regex": r"loss=(\S+);"}]
 
