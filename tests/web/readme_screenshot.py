@@ -12,23 +12,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-import uvicorn
 import yaml
 from playwright.sync_api import sync_playwright
 
 from app.clients.demo import DEFAULT_SPEC, run_demo
 from app.config import Settings
-from app.main import create_app
+from tests.service import running_service
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,9 +40,9 @@ def main() -> int:
         os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
         if run_demo(spec, database_url) != 0:
             return 1
-        with serving(database_url) as url:
-            job = httpx.get(f"{url}/v1/jobs", timeout=30).json()["jobs"][0]["name"]
-            shoot(f"{url}/jobs/{job}", args.output)
+        with running_service(Settings(database_url=database_url)) as service:
+            job = service.client.get("/v1/jobs").json()["jobs"][0]["name"]
+            shoot(f"{service.url}/jobs/{job}", args.output)
     print(f"wrote {args.output}")
     return 0
 
@@ -62,27 +55,6 @@ def _spec(folder: Path, runs: int | None) -> Path:
     path = folder / "sweep.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
-
-
-@contextmanager
-def serving(database_url: str) -> Iterator[str]:
-    """The service on a free loopback port, in this process; yields its URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(Settings(database_url=database_url)), log_level="warning")
-    )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "the service did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 def shoot(url: str, output: Path) -> None:
