@@ -32,10 +32,10 @@ from tests.parsing.naive import PointRow
 
 __all__ = ["run_benchmark"]
 
-# `auto` is hyperscan where installed; `regex` the path without it. (`none`, every
+# `auto` is hyperscan where installed; `find` the path without it. (`none`, every
 # definition on every line, runs at a third of the naive baseline's speed, because each
 # search with a time-out reads the CPU clock twice: too slow to time on 50 MB.)
-SCANNERS = ("auto", "regex")
+SCANNERS = ("auto", "find")
 _JOB = "bench"
 
 

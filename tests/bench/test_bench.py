@@ -20,7 +20,7 @@ from bench.selfcheck import run_selfcheck
 from bench.service import Service
 from tests.parsing.naive import naive_parse, rows_of
 
-SCANNERS = ["auto", "regex", "none"] + (["hyperscan"] if hyperscan_available() else [])
+SCANNERS = ["auto", "find", "none"] + (["hyperscan"] if hyperscan_available() else [])
 
 
 @pytest.fixture(scope="module")

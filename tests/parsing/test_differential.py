@@ -30,7 +30,7 @@ from app.parsing.prefilter import hyperscan_available
 from app.records import Point, StreamState
 from tests.parsing.naive import PointRow, naive_parse, rows_of
 
-SCANNERS = ["none", "regex", "auto"] + (["hyperscan"] if hyperscan_available() else [])
+SCANNERS = ["none", "find", "auto"] + (["hyperscan"] if hyperscan_available() else [])
 # The defaults but the clocks: a time-out would make a point depend on the machine's
 # load, so a search may take seconds (the generated regexes need microseconds), and a
 # definition's CPU budget per chunk a minute. Each parse also checks that nothing timed out.
