@@ -109,7 +109,7 @@ class Settings(BaseSettings):
         None, description="Turns access control on: a file of role:token lines."
     )
     presets_dir: Path | None = Field(
-        None, description="Folder of metric-definition presets (default: the repo's metric_defs/)."
+        None, description="Folder of metric-definition presets (default: those shipped with the package)."
     )
     scanner: Literal["auto", "hyperscan", "find", "regex", "none"] = Field(
         "auto",

@@ -12,8 +12,9 @@ from app.parsing import MetricDefinition, compile_definitions
 
 __all__ = ["DEFAULT_PRESETS_DIR", "Preset", "Presets", "load_presets"]
 
-# The repository's metric_defs/, next to the `app` package.
-DEFAULT_PRESETS_DIR = Path(__file__).resolve().parent.parent / "metric_defs"
+# Shipped inside the package (the checkout's top-level metric_defs/ is a link to it), so
+# an installed service finds its presets with no path setting.
+DEFAULT_PRESETS_DIR = Path(__file__).resolve().parent / "metric_defs"
 
 
 @dataclass(frozen=True)
