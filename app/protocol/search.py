@@ -1,8 +1,10 @@
 """A tuning job's search, in SageMaker AMT's vocabulary: the strategy, the parameter
 ranges, the limits, early stopping, the completion criteria and what a run executes.
 
-Keys are accepted in snake_case and in SageMaker's spelling (`MaxNumberOfTrainingJobs`);
-a search is stored as `model_dump()` (snake_case) and read back with `model_validate`.
+Keys are accepted in snake_case and in SageMaker's spelling (`MaxNumberOfTrainingJobs`),
+generated from the snake_case name where SageMaker's is its PascalCase and written out
+where SageMaker names the key otherwise (`TrainingJobEarlyStoppingType`). A search is
+stored as `model_dump()` (snake_case) and read back with `model_validate`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    AliasGenerator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_pascal
 
 __all__ = [
     "MAX_GRID",
@@ -44,12 +55,20 @@ _INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,4000}")
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-def _alias(*names: str) -> Any:
-    return AliasChoices(*names)
+def _pascal_too(field: str) -> AliasChoices:
+    """A key's snake_case name and SageMaker's spelling of it (`max_value`, `MaxValue`)."""
+    return AliasChoices(field, to_pascal(field))
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # Every key in both spellings; a field whose SageMaker name is another word
+    # (`early_stopping`, `TrainingJobEarlyStoppingType`) names both itself.
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        frozen=True,
+        alias_generator=AliasGenerator(validation_alias=_pascal_too),
+    )
 
 
 class SearchStrategy(enum.StrEnum):
@@ -73,13 +92,11 @@ class Scaling(enum.StrEnum):
 
 class CategoricalRange(_Spec):
     name: str = Field(
-        validation_alias=_alias("name", "Name"),
         min_length=1,
         max_length=256,
         description="The hyperparameter's name.",
     )
     values: list[Annotated[str, Field(max_length=256)]] = Field(
-        validation_alias=_alias("values", "Values"),
         min_length=1,
         max_length=30,
         description="The values to choose from (1 to 30), as text.",
@@ -97,22 +114,18 @@ class CategoricalRange(_Spec):
 
 class IntegerRange(_Spec):
     name: str = Field(
-        validation_alias=_alias("name", "Name"),
         min_length=1,
         max_length=256,
         description="The hyperparameter's name.",
     )
     min_value: int = Field(
-        validation_alias=_alias("min_value", "MinValue"),
         description="The smallest value, inclusive.",
     )
     max_value: int = Field(
-        validation_alias=_alias("max_value", "MaxValue"),
         description="The largest value, inclusive.",
     )
     scaling_type: Scaling = Field(
         Scaling.AUTO,
-        validation_alias=_alias("scaling_type", "ScalingType"),
         description="How values are spread: Auto (as Linear), Linear or Logarithmic.",
     )
 
@@ -131,22 +144,18 @@ class IntegerRange(_Spec):
 
 class ContinuousRange(_Spec):
     name: str = Field(
-        validation_alias=_alias("name", "Name"),
         min_length=1,
         max_length=256,
         description="The hyperparameter's name.",
     )
     min_value: float = Field(
-        validation_alias=_alias("min_value", "MinValue"),
         description="The smallest value, inclusive.",
     )
     max_value: float = Field(
-        validation_alias=_alias("max_value", "MaxValue"),
         description="The largest value, inclusive.",
     )
     scaling_type: Scaling = Field(
         Scaling.AUTO,
-        validation_alias=_alias("scaling_type", "ScalingType"),
         description="How values are spread: Auto (as Linear), Linear, Logarithmic or "
         "ReverseLogarithmic.",
     )
@@ -199,19 +208,19 @@ class ParameterRanges(_Spec):
 
     categorical: list[CategoricalRange] = Field(
         default_factory=list,
-        validation_alias=_alias("categorical", "CategoricalParameterRanges"),
+        validation_alias=AliasChoices("categorical", "CategoricalParameterRanges"),
         max_length=30,
         description="Hyperparameters chosen from a list of values.",
     )
     integer: list[IntegerRange] = Field(
         default_factory=list,
-        validation_alias=_alias("integer", "IntegerParameterRanges"),
+        validation_alias=AliasChoices("integer", "IntegerParameterRanges"),
         max_length=30,
         description="Integer hyperparameters chosen in a range.",
     )
     continuous: list[ContinuousRange] = Field(
         default_factory=list,
-        validation_alias=_alias("continuous", "ContinuousParameterRanges"),
+        validation_alias=AliasChoices("continuous", "ContinuousParameterRanges"),
         max_length=30,
         description="Real hyperparameters chosen in a range.",
     )
@@ -229,20 +238,17 @@ class ResourceLimits(_Spec):
         None,
         ge=1,
         le=MAX_TRAINING_JOBS,
-        validation_alias=_alias("max_number_of_training_jobs", "MaxNumberOfTrainingJobs"),
         description="Runs to start in all; Grid defaults to the grid's size.",
     )
     max_parallel_training_jobs: int = Field(
         1,
         ge=1,
         le=MAX_PARALLEL,
-        validation_alias=_alias("max_parallel_training_jobs", "MaxParallelTrainingJobs"),
         description="Runs in progress at once, across all workers.",
     )
     max_runtime_in_seconds: int | None = Field(
         None,
         ge=1,
-        validation_alias=_alias("max_runtime_in_seconds", "MaxRuntimeInSeconds"),
         description="Per run: a worker stops a run that runs longer (Stopped, MaxRuntimeExceeded).",
     )
 
@@ -250,9 +256,6 @@ class ResourceLimits(_Spec):
 class NotImproving(_Spec):
     max_number_of_training_jobs_not_improving: int = Field(
         ge=3,
-        validation_alias=_alias(
-            "max_number_of_training_jobs_not_improving", "MaxNumberOfTrainingJobsNotImproving"
-        ),
         description="How many runs in a row (3 or more) may fail to improve on the best objective "
         "value.",
     )
@@ -262,7 +265,6 @@ class ConvergenceDetected(_Spec):
     complete_on_convergence: str = Field(
         "Enabled",
         pattern="^(Enabled|Disabled)$",
-        validation_alias=_alias("complete_on_convergence", "CompleteOnConvergence"),
         description="`Enabled` to end the search on convergence, `Disabled` not to.",
     )
 
@@ -270,19 +272,16 @@ class ConvergenceDetected(_Spec):
 class CompletionCriteria(_Spec):
     target_objective_metric_value: float | None = Field(
         None,
-        validation_alias=_alias("target_objective_metric_value", "TargetObjectiveMetricValue"),
         description="The search ends once a run's objective value reaches this (at or above it "
         "for Maximize, at or below for Minimize).",
     )
     best_objective_not_improving: NotImproving | None = Field(
         None,
-        validation_alias=_alias("best_objective_not_improving", "BestObjectiveNotImproving"),
         description="The search ends once this many runs in a row have not improved on the best "
         "objective value.",
     )
     convergence_detected: ConvergenceDetected | None = Field(
         None,
-        validation_alias=_alias("convergence_detected", "ConvergenceDetected"),
         description="The search ends once it sees the best objective value converge (see the "
         "README for the rule).",
     )
@@ -299,13 +298,11 @@ class HyperbandConfig(_Spec):
     min_resource: int = Field(
         1,
         ge=1,
-        validation_alias=_alias("min_resource", "MinResource"),
         description="The fewest objective points (epochs) a run gets before it may be stopped.",
     )
     max_resource: int | None = Field(
         None,
         ge=1,
-        validation_alias=_alias("max_resource", "MaxResource"),
         description="The most objective points (epochs) a run gets; by default the static "
         "`epochs`-like hyperparameter.",
     )
@@ -317,63 +314,58 @@ class SearchSpec(_Spec):
 
     strategy: SearchStrategy = Field(
         SearchStrategy.BAYESIAN,
-        validation_alias=_alias("strategy", "Strategy"),
         description="Random, Grid, Bayesian (default) or Hyperband.",
     )
     parameter_ranges: ParameterRanges = Field(
         default_factory=ParameterRanges,
-        validation_alias=_alias("parameter_ranges", "ParameterRanges"),
         description="The hyperparameters the search chooses, and their ranges.",
     )
     static_hyperparameters: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
-        validation_alias=_alias("static_hyperparameters", "StaticHyperParameters"),
+        validation_alias=AliasChoices("static_hyperparameters", "StaticHyperParameters"),
         max_length=100,
         description="Hyperparameters every run gets unchanged (at most 100).",
     )
     resource_limits: ResourceLimits = Field(
         default_factory=ResourceLimits,
-        validation_alias=_alias("resource_limits", "ResourceLimits"),
         description="How many runs in all and at once, and how long each may run.",
     )
     random_seed: int = Field(
         0,
         ge=0,
         le=2**31 - 1,
-        validation_alias=_alias("random_seed", "RandomSeed"),
         description="Random and Grid depend only on it and the run's index.",
     )
     early_stopping: EarlyStopping = Field(
         EarlyStopping.OFF,
-        validation_alias=_alias("early_stopping", "TrainingJobEarlyStoppingType"),
+        validation_alias=AliasChoices("early_stopping", "TrainingJobEarlyStoppingType"),
         description="Off, or Auto: AMT's median rule stops runs doing worse than earlier ones.",
     )
     completion_criteria: CompletionCriteria = Field(
         default_factory=CompletionCriteria,
-        validation_alias=_alias("completion_criteria", "TuningJobCompletionCriteria"),
+        validation_alias=AliasChoices("completion_criteria", "TuningJobCompletionCriteria"),
         description="When the search ends before its last run.",
     )
     hyperband: HyperbandConfig = Field(
         default_factory=HyperbandConfig,
-        validation_alias=_alias("hyperband", "HyperbandStrategyConfig"),
+        validation_alias=AliasChoices("hyperband", "HyperbandStrategyConfig"),
         description="Hyperband's least and most resource per run.",
     )
     command: list[Annotated[str, Field(min_length=1, max_length=4096)]] | None = Field(
         None,
         min_length=1,
         max_length=256,
-        validation_alias=_alias("command", "Command"),
         description="The argv a worker runs for each run.",
     )
     training_image: str | None = Field(
         None,
         max_length=255,
-        validation_alias=_alias("training_image", "TrainingImage"),
         description="Without a command: the image SageMaker would run. A worker runs it in "
         "script mode (the sagemaker_program hyperparameter), or as its --image option maps it.",
     )
     sagemaker: dict[str, Any] | None = Field(
         None,
+        validation_alias="sagemaker",  # SageMaker's own keys inside; no `Sagemaker` spelling
         description="For a job created through SageMaker's API: the request's tuning config, "
         "training job definition and region, as given (DescribeHyperParameterTuningJob "
         "echoes them).",

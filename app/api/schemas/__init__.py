@@ -7,9 +7,10 @@ job, a run, a lease, a heartbeat, a dry run, a re-parse), or a part of one
 (`ObjectiveCreate`); `...Update` one that changes a thing (`RunUpdate` ends a run);
 `...Public` what the API returns, and `...sPublic` a list of them (`JobsPublic`; AMT's
 `...CountersPublic` and `MetricDiagnosticsPublic` are one thing each, plural in name).
-Requests accept SageMaker's spelling of keys too (`Name`, `Regex`, `MetricName`,
-`Type`); responses use one spelling, snake_case. Routes name the bodies through this
-package (`schemas.JobPublic`), which re-exports them all.
+Requests accept SageMaker's spelling of keys too (`Name`, `Regex`, `MetricName`, `Type`)
+where the table in `tests/api/test_request_spellings.py` says; responses use one
+spelling, snake_case. Routes name the bodies through this package (`schemas.JobPublic`),
+which re-exports them all.
 """
 
 from __future__ import annotations

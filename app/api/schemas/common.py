@@ -1,7 +1,10 @@
-"""What every schema module shares: the base of request bodies, and the error body.
+"""What every schema module shares: the bases of request bodies, and the error body.
 
 A request body refuses keys it does not know, and strings that UTF-8 or a database
-text column cannot store, except in free-text fields (see `RequestBody`).
+text column cannot store, except in free-text fields (see `RequestBody`). Where a body
+speaks SageMaker's language it accepts SageMaker's spelling of each key as well
+(`log_format` or `LogFormat`): all of a `SageMakerBody`'s keys, or one field that says
+`validation_alias=pascal_too(...)`.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_pascal
 
-__all__ = ["ErrorPublic", "RequestBody", "error_responses"]
+__all__ = ["ErrorPublic", "RequestBody", "SageMakerBody", "error_responses", "pascal_too"]
 
 
 # Free text that comes from a log (a run's last stderr line, a dry run's sample): data,
@@ -38,6 +42,18 @@ class RequestBody(BaseModel):
                 for key, value in data.items()
             }
         return data
+
+
+def pascal_too(field: str) -> AliasChoices:
+    """A key's snake_case name and SageMaker's spelling of it (`metric_name`, `MetricName`)."""
+    return AliasChoices(field, to_pascal(field))
+
+
+class SageMakerBody(RequestBody):
+    """A request body, or a part of one, that takes every key in SageMaker's spelling as
+    well (`MetricName` for `metric_name`)."""
+
+    model_config = ConfigDict(alias_generator=AliasGenerator(validation_alias=pascal_too))
 
 
 def _unstorable(text: str) -> str | None:

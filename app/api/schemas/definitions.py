@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, Discriminator, Field, Tag
+from pydantic import BaseModel, Discriminator, Field, Tag
 
-from app.api.schemas.common import RequestBody
+from app.api.schemas.common import SageMakerBody
 from app.objective import ObjectiveType, Strategy
 from app.parsing import LogFormat, MetricDefinition
 from app.presets import Presets
@@ -23,21 +23,18 @@ __all__ = [
 ]
 
 
-class MetricDefinitionCreate(RequestBody):
+class MetricDefinitionCreate(SageMakerBody):
     name: str = Field(
-        validation_alias=AliasChoices("name", "Name"),
         examples=["loss"],
         description="The metric's name: 1 to 255 characters, unique in the job.",
     )
     regex: str = Field(
-        validation_alias=AliasChoices("regex", "Regex"),
         examples=["Loss = (.*?);"],
         description="A regex of the `regex` module, 1 to 500 characters, with at least one group: "
         "the named group `value`, else the first, is the value.",
     )
     log_format: LogFormat | None = Field(
         None,
-        validation_alias=AliasChoices("log_format", "LogFormat"),
         description="The rendering this regex is matched against, whatever the job's log "
         "format: `cloudwatch` shows control characters as `#011` and the like, `text` "
         "removes them. By default a regex that names a CloudWatch escape (`#011`) gets "
@@ -45,17 +42,11 @@ class MetricDefinitionCreate(RequestBody):
     )
 
 
-class ObjectiveCreate(RequestBody):
-    metric_name: str = Field(
-        validation_alias=AliasChoices("metric_name", "MetricName"),
-        description="One of the job's metric definitions.",
-    )
-    type: ObjectiveType = Field(
-        validation_alias=AliasChoices("type", "Type"), description="Maximize or Minimize."
-    )
+class ObjectiveCreate(SageMakerBody):
+    metric_name: str = Field(description="One of the job's metric definitions.")
+    type: ObjectiveType = Field(description="Maximize or Minimize.")
     strategy: Strategy = Field(
         Strategy.LATEST,
-        validation_alias=AliasChoices("strategy", "Strategy"),
         description="Which value of the metric counts: the last one (AMT), the min or the max.",
     )
 

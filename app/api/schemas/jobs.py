@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from app.api.schemas.common import RequestBody
+from app.api.schemas.common import RequestBody, pascal_too
 from app.api.schemas.definitions import (
     Definitions,
     MetricDefinitionPublic,
@@ -46,7 +46,7 @@ class JobCreate(RequestBody):
         description="The metric that ranks the runs, and whether to maximize or minimize it."
     )
     metric_definitions: Definitions = Field(
-        validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
+        validation_alias=pascal_too("metric_definitions"),
         description=(
             "0 to 40 named regexes (the named group `value`, else group 1, is the value), "
             "or the name of a preset (GET /v1/presets)."

@@ -3,9 +3,9 @@ rendering they saw (`routes/parse.py`)."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from app.api.schemas.common import RequestBody
+from app.api.schemas.common import RequestBody, pascal_too
 from app.api.schemas.definitions import Definitions
 from app.parsing import LogFormat
 
@@ -20,7 +20,7 @@ __all__ = [
 
 class ParseCreate(RequestBody):
     metric_definitions: Definitions = Field(
-        validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
+        validation_alias=pascal_too("metric_definitions"),
         description="Named regexes, or the name of a preset.",
     )
     log: str = Field(description="The log text to try the definitions on.")

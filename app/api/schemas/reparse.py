@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from app.api.schemas.common import RequestBody
+from app.api.schemas.common import SageMakerBody
 from app.api.schemas.definitions import (
     Definitions,
     MetricDefinitionPublic,
@@ -23,14 +23,12 @@ __all__ = [
 ]
 
 
-class ReparseCreate(RequestBody):
+class ReparseCreate(SageMakerBody):
     metric_definitions: Definitions = Field(
-        validation_alias=AliasChoices("metric_definitions", "MetricDefinitions"),
         description="The job's new named regexes (all of them), or the name of a preset.",
     )
     objective: ObjectiveCreate | None = Field(
         None,
-        validation_alias=AliasChoices("objective", "Objective"),
         description="A new objective; by default the job keeps its own, which must then be "
         "among the new definitions.",
     )

@@ -1,0 +1,208 @@
+"""Request bodies accept the keys they always have: snake_case everywhere, SageMaker's
+PascalCase where the table below says so, and nothing else.
+
+Most of the PascalCase spellings are generated (`alias_generator`), a few are written by
+hand (`StaticHyperParameters`, `TrainingJobEarlyStoppingType`, ...). The table was taken
+from the hand-written aliases before any was generated; it is the contract, so a
+generator that adds a spelling (`LogFormat` for a job's `log_format`, `Sagemaker`) or
+loses one fails here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+from pydantic import AliasChoices, BaseModel, ValidationError
+from pydantic.alias_generators import to_camel, to_pascal
+
+from app.api import schemas
+from app.api.schemas.common import RequestBody
+from app.protocol import search
+
+BOTH = "both"  # snake_case and to_pascal's spelling of it
+
+SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
+    schemas.MetricDefinitionCreate: {"name": BOTH, "regex": BOTH, "log_format": BOTH},
+    schemas.ObjectiveCreate: {"metric_name": BOTH, "type": BOTH, "strategy": BOTH},
+    schemas.JobCreate: {
+        "name": {"name"},
+        "objective": {"objective"},
+        "metric_definitions": BOTH,
+        "log_format": {"log_format"},
+        "environment": {"environment"},
+        "search": {"search"},
+    },
+    schemas.RunCreate: {"name": {"name"}, "hyperparameters": {"hyperparameters"}},
+    schemas.RunUpdate: {"status": {"status"}, "failure_reason": {"failure_reason"}},
+    schemas.HeartbeatCreate: {"worker": {"worker"}},
+    schemas.LeaseCreate: {"worker": {"worker"}, "jobs": {"jobs"}},
+    schemas.ParseCreate: {
+        "metric_definitions": BOTH,
+        "log": {"log"},
+        "log_format": {"log_format"},
+    },
+    schemas.ReparseCreate: {"metric_definitions": BOTH, "objective": BOTH},
+    search.CategoricalRange: {"name": BOTH, "values": BOTH},
+    search.IntegerRange: {"name": BOTH, "min_value": BOTH, "max_value": BOTH, "scaling_type": BOTH},
+    search.ContinuousRange: {
+        "name": BOTH,
+        "min_value": BOTH,
+        "max_value": BOTH,
+        "scaling_type": BOTH,
+    },
+    search.ParameterRanges: {
+        "categorical": {"categorical", "CategoricalParameterRanges"},
+        "integer": {"integer", "IntegerParameterRanges"},
+        "continuous": {"continuous", "ContinuousParameterRanges"},
+    },
+    search.ResourceLimits: {
+        "max_number_of_training_jobs": BOTH,
+        "max_parallel_training_jobs": BOTH,
+        "max_runtime_in_seconds": BOTH,
+    },
+    search.NotImproving: {"max_number_of_training_jobs_not_improving": BOTH},
+    search.ConvergenceDetected: {"complete_on_convergence": BOTH},
+    search.CompletionCriteria: {
+        "target_objective_metric_value": BOTH,
+        "best_objective_not_improving": BOTH,
+        "convergence_detected": BOTH,
+    },
+    search.HyperbandConfig: {"min_resource": BOTH, "max_resource": BOTH},
+    search.SearchSpec: {
+        "strategy": BOTH,
+        "parameter_ranges": BOTH,
+        "static_hyperparameters": {"static_hyperparameters", "StaticHyperParameters"},
+        "resource_limits": BOTH,
+        "random_seed": BOTH,
+        "early_stopping": {"early_stopping", "TrainingJobEarlyStoppingType"},
+        "completion_criteria": {"completion_criteria", "TuningJobCompletionCriteria"},
+        "hyperband": {"hyperband", "HyperbandStrategyConfig"},
+        "command": BOTH,
+        "training_image": BOTH,
+        "sagemaker": {"sagemaker"},
+    },
+}
+
+_DEFINITION = {"name": "loss", "regex": "loss=(.*)", "log_format": "text"}
+_OBJECTIVE = {"metric_name": "loss", "type": "Minimize", "strategy": "min"}
+_CATEGORICAL = {"name": "optimizer", "values": ["adam", "sgd"]}
+_INTEGER = {"name": "layers", "min_value": 1, "max_value": 4, "scaling_type": "Linear"}
+_CONTINUOUS = {"name": "lr", "min_value": 0.001, "max_value": 0.1, "scaling_type": "Logarithmic"}
+_RANGES = {"categorical": [_CATEGORICAL], "integer": [_INTEGER], "continuous": [_CONTINUOUS]}
+_LIMITS = {
+    "max_number_of_training_jobs": 9,
+    "max_parallel_training_jobs": 2,
+    "max_runtime_in_seconds": 60,
+}
+_NOT_IMPROVING = {"max_number_of_training_jobs_not_improving": 3}
+_CONVERGENCE = {"complete_on_convergence": "Disabled"}
+_CRITERIA = {
+    "target_objective_metric_value": 0.1,
+    "best_objective_not_improving": _NOT_IMPROVING,
+    "convergence_detected": _CONVERGENCE,
+}
+_HYPERBAND = {"min_resource": 1, "max_resource": 9}
+_SEARCH = {
+    "strategy": "Hyperband",
+    "parameter_ranges": _RANGES,
+    "static_hyperparameters": {"epochs": 9},
+    "resource_limits": _LIMITS,
+    "random_seed": 7,
+    "early_stopping": "Off",
+    "completion_criteria": _CRITERIA,
+    "hyperband": _HYPERBAND,
+    "command": ["python", "train.py"],
+    "training_image": "trainer:latest",
+    "sagemaker": {"Region": "us-east-1"},
+}
+
+# A valid body of each model, with every field given (snake_case).
+BODIES: dict[type[BaseModel], dict[str, Any]] = {
+    schemas.MetricDefinitionCreate: _DEFINITION,
+    schemas.ObjectiveCreate: _OBJECTIVE,
+    schemas.JobCreate: {
+        "name": "gan",
+        "objective": _OBJECTIVE,
+        "metric_definitions": [_DEFINITION],
+        "log_format": "cloudwatch",
+        "environment": {"SEED": "1"},
+        "search": _SEARCH,
+    },
+    schemas.RunCreate: {"name": "run-0001", "hyperparameters": {"lr": 0.1}},
+    schemas.RunUpdate: {"status": "Failed", "failure_reason": "out of memory"},
+    schemas.HeartbeatCreate: {"worker": "host:1"},
+    schemas.LeaseCreate: {"worker": "host:1", "jobs": ["gan"]},
+    schemas.ParseCreate: {"metric_definitions": "pytorch", "log": "loss=1", "log_format": "text"},
+    schemas.ReparseCreate: {"metric_definitions": [_DEFINITION], "objective": _OBJECTIVE},
+    search.CategoricalRange: _CATEGORICAL,
+    search.IntegerRange: _INTEGER,
+    search.ContinuousRange: _CONTINUOUS,
+    search.ParameterRanges: _RANGES,
+    search.ResourceLimits: _LIMITS,
+    search.NotImproving: _NOT_IMPROVING,
+    search.ConvergenceDetected: _CONVERGENCE,
+    search.CompletionCriteria: _CRITERIA,
+    search.HyperbandConfig: _HYPERBAND,
+    search.SearchSpec: _SEARCH,
+}
+
+
+def accepted(model: type[BaseModel], field: str) -> set[str]:
+    given = SPELLINGS[model][field]
+    return {field, to_pascal(field)} if given == BOTH else set(given)
+
+
+def request_models() -> set[type[BaseModel]]:
+    """Every model that refuses unknown keys: each request body and each part of a search."""
+    found = set()
+    for module in (schemas, search):
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, BaseModel)
+                and value.model_config.get("extra") == "forbid"
+                and value.model_fields
+            ):
+                found.add(value)
+    return found
+
+
+def test_the_table_names_every_request_model_and_all_its_fields():
+    assert {m.__name__ for m in request_models()} == {m.__name__ for m in SPELLINGS}
+    assert set(BODIES) == set(SPELLINGS)
+    for model, fields in SPELLINGS.items():
+        assert set(fields) == set(model.model_fields), model.__name__
+        assert set(BODIES[model]) == set(model.model_fields), model.__name__
+
+
+def test_each_model_holds_exactly_the_spellings_of_the_table():
+    for model in SPELLINGS:
+        assert issubclass(model, RequestBody) or model.__module__ == search.__name__
+        for field, info in model.model_fields.items():
+            alias = info.validation_alias
+            choices = alias.choices if isinstance(alias, AliasChoices) else [alias or field]
+            held = {choice for choice in choices if isinstance(choice, str)}
+            assert held | {field} == accepted(model, field), (model.__name__, field)
+            assert len(held) == len(choices), (model.__name__, field)  # no AliasPath
+
+
+@pytest.mark.parametrize("model", list(SPELLINGS), ids=lambda m: m.__name__)
+def test_every_field_is_accepted_in_each_of_its_spellings(model: type[BaseModel]):
+    body = BODIES[model]
+    expected = model.model_validate(body)
+    for field in body:
+        for key in accepted(model, field):
+            renamed = {(key if k == field else k): v for k, v in body.items()}
+            assert model.model_validate(renamed) == expected, (field, key)
+
+
+@pytest.mark.parametrize("model", list(SPELLINGS), ids=lambda m: m.__name__)
+def test_no_other_spelling_of_a_field_is_accepted(model: type[BaseModel]):
+    body = BODIES[model]
+    for field in body:
+        for key in {to_pascal(field), to_camel(field), field.upper()} - accepted(model, field):
+            renamed = {(key if k == field else k): v for k, v in body.items()}
+            with pytest.raises(ValidationError):
+                model.model_validate(renamed)
