@@ -109,7 +109,9 @@ class Settings(BaseSettings):
         None, description="Turns access control on: a file of role:token lines."
     )
     presets_dir: Path | None = Field(
-        None, description="Folder of metric-definition presets (default: those shipped with the package)."
+        None,
+        description="Folder of metric-definition presets (default: those shipped inside "
+        "the package).",
     )
     scanner: Literal["auto", "hyperscan", "find", "regex", "none"] = Field(
         "auto",

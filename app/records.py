@@ -241,7 +241,7 @@ class StreamInfo:
     name: str
     next_offset: int
     lines: int
-    pending_bytes: int
+    partial_length: int  # bytes of its partial line, held until it ends
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def test_a_chunk_that_lands_while_the_run_ends_is_parsed_whole(tmp_path):
 
     assert ended.status is RunStatus.COMPLETED
     assert ended.objective_value == 0.5
-    assert {s.name: s.pending_bytes for s in ended.streams} == {"stdout": 0, "stderr": 0}
+    assert {s.name: s.partial_length for s in ended.streams} == {"stdout": 0, "stderr": 0}
 
 
 def test_a_chunk_to_a_seen_stream_while_the_run_ends_is_parsed_whole(tmp_path):
@@ -58,6 +58,6 @@ def test_a_chunk_to_a_seen_stream_while_the_run_ends_is_parsed_whole(tmp_path):
     storage.close()
 
     assert ended.objective_value == 0.5
-    assert [(s.name, s.next_offset, s.lines, s.pending_bytes) for s in ended.streams] == [
+    assert [(s.name, s.next_offset, s.lines, s.partial_length) for s in ended.streams] == [
         ("stdout", 23, 2, 0)
     ]

@@ -156,7 +156,11 @@ def run_detail_public(
         **_run_fields(run, job),
         streams=[
             schemas.StreamPublic(
-                name=s.name, next_offset=s.next_offset, lines=s.lines, pending_bytes=s.pending_bytes
+                name=s.name,
+                next_offset=s.next_offset,
+                lines=s.lines,
+                partial_length=s.partial_length,
+                pending_bytes=s.partial_length,
             )
             for s in run.streams
         ],

@@ -245,7 +245,11 @@ def _run_state(job: Job, run: Run) -> dict[str, Any]:
         "live": run.status is RunStatus.IN_PROGRESS,
         "metrics": {name: counts[name] for name in job.metric_names if counts.get(name)},
         "streams": {
-            s.name: {"length": s.next_offset, "lines": s.lines, "pending": s.pending_bytes}
+            s.name: {
+                "next_offset": s.next_offset,
+                "lines": s.lines,
+                "partial_length": s.partial_length,
+            }
             for s in run.streams
         },
         # The parser's own rules, so that the log's tail is cut and cleaned as it is.

@@ -28,6 +28,17 @@ def run(make_job, make_run):
     return make_run(name="lr-0-01")
 
 
+def stream_public(name, next_offset, lines, partial_length):
+    """A stream as GET .../runs/{run} shows it; pending_bytes is partial_length's old name."""
+    return {
+        "name": name,
+        "next_offset": next_offset,
+        "lines": lines,
+        "partial_length": partial_length,
+        "pending_bytes": partial_length,
+    }
+
+
 def read_log(api, stream="stdout", run="lr-0-01"):
     response = api.get(f"/v1/jobs/gan/runs/{run}/logs", params={"stream": stream})
     assert response.status_code == 200, response.text
@@ -317,9 +328,9 @@ def test_each_stream_has_its_own_offset_and_held_line(api, run, post_log):
 
     assert gap.json()["expected_offset"] == 35
     assert api.get("/v1/jobs/gan/runs/lr-0-01").json()["streams"] == [
-        {"name": "algo-2-stdout", "next_offset": 38, "lines": 1, "pending_bytes": 0},
-        {"name": "stderr", "next_offset": 24, "lines": 1, "pending_bytes": 0},
-        {"name": "stdout", "next_offset": 45, "lines": 2, "pending_bytes": 0},
+        stream_public("algo-2-stdout", 38, 1, 0),
+        stream_public("stderr", 24, 1, 0),
+        stream_public("stdout", 45, 2, 0),
     ]
     series = api.get("/v1/jobs/gan/runs/lr-0-01/metrics/loss").json()["points"]
     assert [(p["value"], p["stream"], p["line"]) for p in series] == [
@@ -337,7 +348,7 @@ def test_a_streams_last_line_is_held_until_more_bytes_arrive(api, run, post_log)
 
     assert held.json() == {"stream": "stdout", "next_offset": 42, "lines": 1, "points": 1}
     assert api.get("/v1/jobs/gan/runs/lr-0-01").json()["streams"] == [
-        {"name": "stdout", "next_offset": 42, "lines": 1, "pending_bytes": 19}
+        stream_public("stdout", 42, 1, 19)
     ]
 
     ended = post_log("lr-0-01", b"5;\n")
@@ -355,8 +366,8 @@ def test_held_last_lines_are_parsed_when_the_run_completes(api, run, post_log, c
 
     assert (before["objective"]["value"], ended["objective"]["value"]) == (0.75, 0.5)
     assert ended["streams"] == [
-        {"name": "algo-2-stdout", "next_offset": 37, "lines": 1, "pending_bytes": 0},
-        {"name": "stdout", "next_offset": 44, "lines": 2, "pending_bytes": 0},
+        stream_public("algo-2-stdout", 37, 1, 0),
+        stream_public("stdout", 44, 2, 0),
     ]
     series = api.get("/v1/jobs/gan/runs/lr-0-01/metrics/loss").json()["points"]
     assert sorted((p["stream"], p["line"], p["value"]) for p in series) == [
@@ -408,10 +419,8 @@ def test_a_long_held_line_is_matched_on_its_first_bytes(start_service):
     api.post(logs, content=b" acc=0.91\n")
 
     run = api.get("/v1/jobs/gan/runs/lr-0-01").json()
-    assert held == [{"name": "stdout", "next_offset": 123, "lines": 0, "pending_bytes": 123}]
-    assert run["streams"] == [
-        {"name": "stdout", "next_offset": 133, "lines": 1, "pending_bytes": 0}
-    ]
+    assert held == [stream_public("stdout", 123, 0, 123)]
+    assert run["streams"] == [stream_public("stdout", 133, 1, 0)]
     assert [(d["metric_name"], d["points"]) for d in run["diagnostics"]] == [
         ("loss", 1),
         ("acc", 0),

@@ -92,7 +92,12 @@ class StreamPublic(BaseModel):
     name: str = Field(description="The stream's name.")
     next_offset: int = Field(description="Bytes the stream has: where its next chunk starts.")
     lines: int = Field(description="Lines ended so far.")
-    pending_bytes: int = Field(description="Bytes of a last line held until more arrive.")
+    partial_length: int = Field(
+        description="Bytes of the stream's partial line: its last line, held until it ends."
+    )
+    pending_bytes: int = Field(
+        description="Deprecated: partial_length's old name, sent as well for one release."
+    )
 
 
 class RejectionPublic(BaseModel):

@@ -140,7 +140,7 @@ function numberLines(lines, byOffset, info, length) {
     const first = byOffset.get(lines[anchor].offset)[0].line - anchor;
     return lines.map((_, i) => first + i);
   }
-  if (info && info.length === length && lines.length) {
+  if (info && info.next_offset === length && lines.length) {
     const last = info.lines + (lines[lines.length - 1].pending ? 1 : 0);
     return lines.map((_, i) => last - (lines.length - 1 - i));
   }
