@@ -169,7 +169,7 @@ class Ingestor:
                 raise OverlapMismatch(stream, position + differs)
             position += len(piece)
 
-    def end(self, job: Job, run: str, status: RunStatus, failure_reason: str | None) -> Run:
+    def complete(self, job: Job, run: str, status: RunStatus, failure_reason: str | None) -> Run:
         """Parse every stream's held last line and end the run.
 
         Ending an ended run again with the same status changes nothing.
@@ -204,7 +204,7 @@ class Ingestor:
                 flushes.append(ChunkWrite.parsed(stream, state.offset, result, b"", at))
             seen = {stream: state.offset for stream, state in snapshot.streams.items()}
             try:
-                return self._storage.end_run(
+                return self._storage.complete_run(
                     job, snapshot.run, status, failure_reason, now, flushes, seen
                 )
             except DefinitionsChanged:

@@ -282,7 +282,7 @@ def _scale_table(results: Results) -> _Table:
             f"Filled{reused} before the service started: each job created through the "
             "storage API, its runs, streams, summaries and points bulk-loaded with "
             "SQLAlchemy Core inserts into the schema's tables, row for row what "
-            "SqlStorage.append_chunk and end_run store "
+            "SqlStorage.append_chunk and complete_run store "
             "(tests/bench checks it): "
             f"{fill.runs:,} runs, {fill.points:,} points in {fill.seconds:,.1f} s "
             f"({fill.points / fill.seconds:,.0f} points/s). Median ms (95th percentile) over "

@@ -308,7 +308,7 @@ def fill_jobs_through_storage(
     database: Path, sizes: Sequence[int], points_per_run: int, seed: int
 ) -> Fill:
     """What `fill_jobs` does, through the storage API: `create_run`, `append_chunk` with
-    the run's points in one `ChunkWrite`, then `end_run`. The yardstick for the bulk load."""
+    the run's points in one `ChunkWrite`, then `complete_run`. The yardstick for the bulk load."""
     storage = SqlStorage(f"sqlite:///{database}", sqlite_synchronous="OFF")
     rng = random.Random(f"scale-{seed}")
     epochs = max(1, points_per_run // len(SCALE_METRICS))
@@ -335,7 +335,7 @@ def fill_jobs_through_storage(
                     ),
                 )
                 if planned.status is not RunStatus.IN_PROGRESS:
-                    storage.end_run(job, run, planned.status, None, datetime.now(UTC), ())
+                    storage.complete_run(job, run, planned.status, None, datetime.now(UTC), ())
                 total += len(planned.points)
                 total_runs += 1
     finally:

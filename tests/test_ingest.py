@@ -23,12 +23,12 @@ class _ChunkLandsBeforeTheEnd(SqlStorage):
         self.late_chunk: tuple[str, bytes] | None = None
         self.ingestor = Ingestor(self, ParserLimits())
 
-    def end_run(self, job, run, *args, **kwargs):
+    def complete_run(self, job, run, *args, **kwargs):
         if self.late_chunk is not None:
             stream, data = self.late_chunk
             self.late_chunk = None
             self.ingestor.append(job, run.name, stream, data, None, datetime.now(UTC))
-        return super().end_run(job, run, *args, **kwargs)
+        return super().complete_run(job, run, *args, **kwargs)
 
 
 def test_a_chunk_that_lands_while_the_run_ends_is_parsed_whole(tmp_path):
@@ -39,7 +39,7 @@ def test_a_chunk_that_lands_while_the_run_ends_is_parsed_whole(tmp_path):
     # The last chunk ends in a line without a line end, on a stream `complete` never saw.
     storage.late_chunk = ("stderr", b"Loss = 0.5;")
 
-    ended = storage.ingestor.end(job, "run-1", RunStatus.COMPLETED, None)
+    ended = storage.ingestor.complete(job, "run-1", RunStatus.COMPLETED, None)
     storage.close()
 
     assert ended.status is RunStatus.COMPLETED
@@ -54,7 +54,7 @@ def test_a_chunk_to_a_seen_stream_while_the_run_ends_is_parsed_whole(tmp_path):
     storage.ingestor.append(job, "run-1", "stdout", b"Loss = 2.7;\n", None, None)
     storage.late_chunk = ("stdout", b"Loss = 0.5;")
 
-    ended = storage.ingestor.end(job, "run-1", RunStatus.COMPLETED, None)
+    ended = storage.ingestor.complete(job, "run-1", RunStatus.COMPLETED, None)
     storage.close()
 
     assert ended.objective_value == 0.5

@@ -160,7 +160,7 @@ class Storage(abc.ABC):
         """Raises: RunNotFound; DefinitionsChanged as `read_stream`."""
 
     @abc.abstractmethod
-    def end_run(
+    def complete_run(
         self,
         job: Job,
         run: Run,

@@ -142,7 +142,7 @@ class Tuner:
         for job_name, run_name in self._storage.expired_leases():
             try:
                 job = self._storage.get_job(job_name)
-                self._ingestor.end(
+                self._ingestor.complete(
                     job,
                     run_name,
                     RunStatus.FAILED,
@@ -157,14 +157,14 @@ class Tuner:
 
     # Runs.
 
-    def end_run(self, job: Job, run: str, status: RunStatus, reason: str | None) -> Run:
+    def complete_run(self, job: Job, run: str, status: RunStatus, reason: str | None) -> Run:
         """End a run as its worker (or shipper) reports; a run the service asked to stop
         and that did not complete ends Stopped, with the service's reason."""
         if status is not RunStatus.COMPLETED:
             asked = self._storage.get_run(job, run)
             if asked.stop_reason is not None and asked.status is RunStatus.IN_PROGRESS:
                 status, reason = RunStatus.STOPPED, asked.stop_reason
-        ended = self._ingestor.end(job, run, status, reason)
+        ended = self._ingestor.complete(job, run, status, reason)
         self.after_end(job)
         return ended
 

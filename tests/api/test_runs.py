@@ -283,7 +283,7 @@ def test_the_gan_line_gives_every_metric_and_its_diagnostics(api, make_job, make
         {"metric_name": "loss", "value": 16.020744, "timestamp": at},
     ]
     assert run["streams"] == [
-        {"name": "stdout", "next_offset": 190, "lines": 1, "pending_bytes": 0}
+        {"name": "stdout", "next_offset": 190, "lines": 1, "partial_length": 0, "pending_bytes": 0}
     ]
     assert run["diagnostics"] == [
         {

@@ -52,7 +52,7 @@ def test_a_100_mb_line_is_taken_in_bounded_memory(api, run, database_url):
     assert api.post(LOGS, content=b"x" * 4_000_000 + b" Loss = 9;").status_code == 200
     # The line so far is 100 MB long, but only its first 64 KiB (+1) are kept to match.
     stream = api.get("/v1/jobs/gan/runs/run-0001").json()["streams"][0]
-    assert stream["pending_bytes"] == 6 * len(piece) + 4_000_000 + 10
+    assert stream["partial_length"] == 6 * len(piece) + 4_000_000 + 10
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
         (kept,) = db.execute("select length(partial) from streams").fetchone()
     assert kept == 64 * 1024 + 1

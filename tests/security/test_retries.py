@@ -66,7 +66,7 @@ def test_retried_and_overlapping_chunks_store_each_point_once(sends):
             ingestor = Ingestor(storage, ParserLimits())
             for start, end in sends:
                 ingestor.append(job, "run", "stdout", STREAM[start:end], start, WHEN)
-            ingestor.end(job, "run", RunStatus.COMPLETED, None)
+            ingestor.complete(job, "run", RunStatus.COMPLETED, None)
             stored = []
             for definition in DEFINITIONS:
                 series, _ = storage.metric_series(job, "run", definition.name, 0, 1000)

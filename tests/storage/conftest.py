@@ -110,7 +110,7 @@ def make_run(backend: Storage) -> Callable[..., Run]:
                 job, run, chunk(data, StreamState(offset=len(data), lines=len(lines)), points)
             )
         if status is not None:
-            return backend.end_run(job, run, status, None, datetime.now(UTC), ())
+            return backend.complete_run(job, run, status, None, datetime.now(UTC), ())
         return backend.get_run(job, run.name)
 
     return make

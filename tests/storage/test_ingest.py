@@ -84,7 +84,7 @@ def test_append_chunk_answers_the_streams_new_position(backend, make_job, make_r
     )
 
     assert info == ChunkStored(
-        StreamInfo("stdout", next_offset=58, lines=2, pending_bytes=17), stop_reason=None
+        StreamInfo("stdout", next_offset=58, lines=2, partial_length=17), stop_reason=None
     )
 
 
@@ -288,7 +288,7 @@ def test_an_ended_run_takes_no_more_chunks(backend, make_job, make_run):
     job = make_job()
     run = make_run(job)
     backend.append_chunk(job, run, EPOCHS_1_2_WRITE)
-    backend.end_run(job, run, RunStatus.COMPLETED, None, T2, ())
+    backend.complete_run(job, run, RunStatus.COMPLETED, None, T2, ())
 
     with pytest.raises(RunEnded) as refused:
         backend.append_chunk(job, run, STEP_100_EPOCH_4_WRITE)
@@ -325,9 +325,9 @@ def test_a_run_lists_its_streams_by_name(backend, make_job, make_run):
         backend.append_chunk(job, run, chunk(b"x" * state.offset, state, stream=stream))
 
     assert backend.get_run(job, run.name).streams == (
-        StreamInfo("algo-2-stdout", next_offset=41, lines=2, pending_bytes=0),
-        StreamInfo("stderr", next_offset=5, lines=0, pending_bytes=5),
-        StreamInfo("stdout", next_offset=41, lines=2, pending_bytes=0),
+        StreamInfo("algo-2-stdout", next_offset=41, lines=2, partial_length=0),
+        StreamInfo("stderr", next_offset=5, lines=0, partial_length=5),
+        StreamInfo("stdout", next_offset=41, lines=2, partial_length=0),
     )
 
 
@@ -420,7 +420,7 @@ def test_ending_a_run_stores_its_flushed_last_lines_at_once(backend, make_job, m
         timestamp=T2,
     )
 
-    ended = backend.end_run(job, run, RunStatus.COMPLETED, None, T2, [flush])
+    ended = backend.complete_run(job, run, RunStatus.COMPLETED, None, T2, [flush])
 
     assert (ended.status, ended.failure_reason, ended.ended_at, ended.objective_value) == (
         RunStatus.COMPLETED,
@@ -428,7 +428,7 @@ def test_ending_a_run_stores_its_flushed_last_lines_at_once(backend, make_job, m
         T2,
         0.25,
     )
-    assert ended.streams == (StreamInfo("stdout", next_offset=61, lines=3, pending_bytes=0),)
+    assert ended.streams == (StreamInfo("stdout", next_offset=61, lines=3, partial_length=0),)
     assert backend.get_run(job, run.name) == ended
     assert backend.metric_series(job, run.name, "loss", 2, 10) == (
         [SeriesPoint(3, 0.25, T2, "stdout", 3, 41)],
@@ -441,7 +441,7 @@ def test_a_failed_run_keeps_its_failure_reason(backend, make_job, make_run):
     job = make_job()
     run = make_run(job)
 
-    backend.end_run(job, run, RunStatus.FAILED, "CUDA out of memory", T2, ())
+    backend.complete_run(job, run, RunStatus.FAILED, "CUDA out of memory", T2, ())
 
     read = backend.get_run(job, run.name)
     assert (read.status, read.failure_reason, read.ended_at) == (
@@ -454,10 +454,10 @@ def test_a_failed_run_keeps_its_failure_reason(backend, make_job, make_run):
 def test_a_run_ends_only_once(backend, make_job, make_run):
     job = make_job()
     run = make_run(job)
-    backend.end_run(job, run, RunStatus.STOPPED, None, T1, ())
+    backend.complete_run(job, run, RunStatus.STOPPED, None, T1, ())
 
     with pytest.raises(RunEnded):
-        backend.end_run(job, run, RunStatus.COMPLETED, None, T2, ())
+        backend.complete_run(job, run, RunStatus.COMPLETED, None, T2, ())
 
     read = backend.get_run(job, run.name)
     assert (read.status, read.ended_at) == (RunStatus.STOPPED, T1)
@@ -475,7 +475,7 @@ def test_a_run_end_with_a_stale_flush_changes_nothing(backend, make_job, make_ru
     )
 
     with pytest.raises(StreamMoved):
-        backend.end_run(job, run, RunStatus.COMPLETED, None, T2, [stale])
+        backend.complete_run(job, run, RunStatus.COMPLETED, None, T2, [stale])
 
     read = backend.get_run(job, run.name)
     assert (read.status, read.ended_at, read.objective_value) == (RunStatus.IN_PROGRESS, None, 0.5)

@@ -73,7 +73,7 @@ def test_a_reparsed_job_has_what_the_fixed_definitions_give_from_the_start(backe
     for job in (typo, fixed):
         backend.create_run(job, "ended", {})
         ship(ingestor, job, "ended")
-        ingestor.end(job, "ended", RunStatus.COMPLETED, None)
+        ingestor.complete(job, "ended", RunStatus.COMPLETED, None)
         backend.create_run(job, "running", {})
         ship(ingestor, job, "running", CHUNKS[:3])
     assert backend.get_run(typo, "ended").objective_value is None
@@ -102,7 +102,7 @@ def test_a_reparsed_job_has_what_the_fixed_definitions_give_from_the_start(backe
     # The running run goes on with the new definitions, as the other job's does.
     for job in (typo, fixed):
         ship(ingestor, job, "running", CHUNKS[3:], start=3)
-        ingestor.end(job, "running", RunStatus.COMPLETED, None)
+        ingestor.complete(job, "running", RunStatus.COMPLETED, None)
     assert everything(backend, typo, "running") == everything(backend, fixed, "running")
 
 
@@ -133,7 +133,7 @@ def test_a_new_objective_reranks_the_runs(backend, ingestor):
     for run, line in (("a", b"GAN_loss=0.1; Loss = 9.0;\n"), ("b", b"GAN_loss=0.9; Loss = 1.0;\n")):
         backend.create_run(job, run, {})
         ingestor.append(job, run, "stdout", line, None, T0)
-        ingestor.end(job, run, RunStatus.COMPLETED, None)
+        ingestor.complete(job, run, RunStatus.COMPLETED, None)
     assert backend.best_run(job, [RunStatus.COMPLETED]).name == "b"
 
     job = start_reparse(backend, job, FIXED, objective_metric="GAN_loss")

@@ -69,7 +69,7 @@ def test_a_database_of_the_released_version_upgrades_without_loss(tmp_path, firs
     assert [(p.step, p.value, p.line) for p in series] == [(1, 2.5, 1), (2, 1.5, 2)]
     loss = next(m for m in done.metrics if m.name == "loss")
     assert (loss.count, loss.rejected, loss.examples[0].capture) == (2, 1, "oops")
-    assert [(s.name, s.next_offset, s.pending_bytes) for s in held.streams] == [("stdout", 22, 9)]
+    assert [(s.name, s.next_offset, s.partial_length) for s in held.streams] == [("stdout", 22, 9)]
 
 
 def test_the_held_line_of_a_released_database_is_parsed_when_its_run_ends(tmp_path):
@@ -81,7 +81,7 @@ def test_the_held_line_of_a_released_database_is_parsed_when_its_run_ends(tmp_pa
     ingest = Ingestor(storage, ParserLimits())
 
     ingest.append(job, "run-0002", "stdout", b"5;\n", None, None)
-    ended = ingest.end(job, "run-0002", RunStatus.COMPLETED, None)
+    ended = ingest.complete(job, "run-0002", RunStatus.COMPLETED, None)
     storage.close()
 
     assert ended.objective_value == 0.5

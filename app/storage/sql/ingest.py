@@ -24,7 +24,7 @@ from app.storage.sql.rows import summary_of, to_datetime
 from app.storage.sql.statements import IngestStatements
 from app.summaries import by_metric, empty_summary, fold, objective_value
 
-__all__ = ["check_streams_unmoved", "end_run", "lock_run", "store_chunk", "store_parsed"]
+__all__ = ["check_streams_unmoved", "complete_run", "lock_run", "store_chunk", "store_parsed"]
 
 # A stored point's values, in the order `store_parsed` builds them.
 _POINT_ROW = ("run_metric_id", "seq", "step", "value", "timestamp", "stream_id", "line", "offset")
@@ -97,7 +97,7 @@ def store_chunk(
     store_parsed(conn, sql, job, run, stream_id, write, examples_kept)
 
 
-def end_run(
+def complete_run(
     conn: Connection, run: Run, status: RunStatus, failure_reason: str | None, ended_at: datetime
 ) -> None:
     conn.execute(

@@ -330,7 +330,7 @@ class SqlStorage(Storage):
             stop_reason,
         )
 
-    def end_run(
+    def complete_run(
         self,
         job: Job,
         run: Run,
@@ -350,7 +350,7 @@ class SqlStorage(Storage):
                     ingest.store_chunk(
                         conn, self._statements, compressed, job, run, write, self._rejections_kept
                     )
-                ingest.end_run(conn, run, status, failure_reason, ended_at)
+                ingest.complete_run(conn, run, status, failure_reason, ended_at)
         except DefinitionsChanged:
             self._forget(job)
             raise

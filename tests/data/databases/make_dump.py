@@ -39,7 +39,7 @@ def main(out: Path) -> None:
         storage.create_run(job, "run-0001", {"lr": "0.01"})
         ingest.append(job, "run-0001", "stdout", b"GAN_loss=0.5; Loss = 2.5;\n", 0, when)
         ingest.append(job, "run-0001", "stdout", b"Loss = 1.5;\nLoss = oops;\n", None, when)
-        ingest.end(job, "run-0001", RunStatus.COMPLETED, None)
+        ingest.complete(job, "run-0001", RunStatus.COMPLETED, None)
         storage.create_run(job, "run-0002", {"lr": "0.1"})
         ingest.append(job, "run-0002", "stdout", b"Loss = 0.75;\nLoss = 0.", 0, when)
         storage.close()
