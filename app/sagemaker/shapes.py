@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.objective import job_counters, objective_status
-from app.protocol.search import SearchSpec, parse_integer, parse_number
+from app.protocol.ranges import parse_integer, parse_number
+from app.protocol.search import SearchSpec
 from app.records import Job, JobOverview, Run, RunStatus
 from app.sagemaker.errors import invalid
 from app.tuning.tuner import search_of

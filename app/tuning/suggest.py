@@ -25,12 +25,8 @@ from optuna.distributions import (
 )
 from optuna.trial import TrialState, create_trial
 
-from app.protocol.search import (
-    IntegerRange,
-    Scaling,
-    SearchSpec,
-    SearchStrategy,
-)
+from app.protocol.ranges import IntegerRange, Scaling
+from app.protocol.search import SearchSpec, SearchStrategy
 
 __all__ = ["Trial", "TrialOutcome", "startup_trials", "suggest"]
 

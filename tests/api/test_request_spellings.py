@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel, to_pascal
 
 from app.api import schemas
 from app.api.schemas.common import RequestBody
-from app.protocol import search
+from app.protocol import ranges, search
 
 BOTH = "both"  # snake_case and to_pascal's spelling of it
 
@@ -44,15 +44,15 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
         "log_format": {"log_format"},
     },
     schemas.ReparseCreate: {"metric_definitions": BOTH, "objective": BOTH},
-    search.CategoricalRange: {"name": BOTH, "values": BOTH},
-    search.IntegerRange: {"name": BOTH, "min_value": BOTH, "max_value": BOTH, "scaling_type": BOTH},
-    search.ContinuousRange: {
+    ranges.CategoricalRange: {"name": BOTH, "values": BOTH},
+    ranges.IntegerRange: {"name": BOTH, "min_value": BOTH, "max_value": BOTH, "scaling_type": BOTH},
+    ranges.ContinuousRange: {
         "name": BOTH,
         "min_value": BOTH,
         "max_value": BOTH,
         "scaling_type": BOTH,
     },
-    search.ParameterRanges: {
+    ranges.ParameterRanges: {
         "categorical": {"categorical", "CategoricalParameterRanges"},
         "integer": {"integer", "IntegerParameterRanges"},
         "continuous": {"continuous", "ContinuousParameterRanges"},
@@ -136,10 +136,10 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     schemas.LeaseCreate: {"worker": "host:1", "jobs": ["gan"]},
     schemas.ParseCreate: {"metric_definitions": "pytorch", "log": "loss=1", "log_format": "text"},
     schemas.ReparseCreate: {"metric_definitions": [_DEFINITION], "objective": _OBJECTIVE},
-    search.CategoricalRange: _CATEGORICAL,
-    search.IntegerRange: _INTEGER,
-    search.ContinuousRange: _CONTINUOUS,
-    search.ParameterRanges: _RANGES,
+    ranges.CategoricalRange: _CATEGORICAL,
+    ranges.IntegerRange: _INTEGER,
+    ranges.ContinuousRange: _CONTINUOUS,
+    ranges.ParameterRanges: _RANGES,
     search.ResourceLimits: _LIMITS,
     search.NotImproving: _NOT_IMPROVING,
     search.ConvergenceDetected: _CONVERGENCE,
@@ -157,7 +157,7 @@ def accepted(model: type[BaseModel], field: str) -> set[str]:
 def request_models() -> set[type[BaseModel]]:
     """Every model that refuses unknown keys: each request body and each part of a search."""
     found = set()
-    for module in (schemas, search):
+    for module in (schemas, ranges, search):
         for value in vars(module).values():
             if (
                 inspect.isclass(value)
@@ -179,7 +179,10 @@ def test_the_table_names_every_request_model_and_all_its_fields():
 
 def test_each_model_holds_exactly_the_spellings_of_the_table():
     for model in SPELLINGS:
-        assert issubclass(model, RequestBody) or model.__module__ == search.__name__
+        assert issubclass(model, RequestBody) or model.__module__ in (
+            ranges.__name__,
+            search.__name__,
+        )
         for field, info in model.model_fields.items():
             alias = info.validation_alias
             choices = alias.choices if isinstance(alias, AliasChoices) else [alias or field]

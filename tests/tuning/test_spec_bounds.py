@@ -10,13 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.protocol.search import (
-    ContinuousRange,
-    IntegerRange,
-    SearchSpec,
-    parse_integer,
-    parse_number,
-)
+from app.protocol.ranges import ContinuousRange, IntegerRange, parse_integer, parse_number
+from app.protocol.search import SearchSpec
 from app.tuning.suggest import suggest
 
 
