@@ -126,7 +126,7 @@ class Ingestor:
             result = parser.feed(snapshot.state, fresh, budget)
             write = ChunkWrite.parsed(stream, have, result, fresh, timestamp or datetime.now(UTC))
             try:
-                stored = self._storage.append_chunk(job, snapshot.run, write)
+                stop_reason = self._storage.append_chunk(job, snapshot.run, write)
             except DefinitionsChanged:
                 self._streams.discard(key)
                 job, parser = self._job_again(job)
@@ -138,11 +138,11 @@ class Ingestor:
             self._credits.put(key, min(self.limits.cpu_floor, max(0.0, budget - result.cpu_spent)))
             return Appended(
                 stream,
-                stored.stream.next_offset,
+                result.state.offset,
                 result.lines,
                 len(result.points),
                 sum(1 for point in result.points if point.metric == job.objective_metric),
-                stored.stop_reason,
+                stop_reason,
                 len(fresh),
                 sum(result.timeouts.values()),
             )

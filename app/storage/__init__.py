@@ -2,7 +2,6 @@
 
 from app.storage.base import Storage
 from app.storage.records import (
-    ChunkStored,
     ChunkWrite,
     JobSpec,
     LeasePlan,
@@ -15,7 +14,6 @@ from app.storage.records import (
 from app.storage.sql import SqlStorage
 
 __all__ = [
-    "ChunkStored",
     "ChunkWrite",
     "JobSpec",
     "LeasePlan",

@@ -23,7 +23,6 @@ from app.records import (
     StopCause,
 )
 from app.storage.records import (
-    ChunkStored,
     ChunkWrite,
     DefinitionsSpec,
     JobSpec,
@@ -145,8 +144,12 @@ class Storage(abc.ABC):
         (read the job of its name again)."""
 
     @abc.abstractmethod
-    def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> ChunkStored:
-        """Store a parsed chunk: points, summaries, raw bytes and the stream's new state.
+    def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> str | None:
+        """Store a parsed chunk: points, summaries, raw bytes and the stream's new state
+        (`write.state`, which the caller already holds).
+
+        Returns: why the service asked the run to stop, if it has (the answer to the
+            chunk tells the run's sender).
 
         Raises:
             StreamMoved: the stream's offset is no longer `write.expected_offset`, or

@@ -19,7 +19,6 @@ from app.records import (
     Run,
     RunStatus,
     Strategy,
-    StreamInfo,
     StreamState,
 )
 
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from app.parsing import ChunkResult
 
 __all__ = [
-    "ChunkStored",
     "ChunkWrite",
     "DefinitionsSpec",
     "JobSpec",
@@ -171,14 +169,6 @@ Replay = Callable[[RunLog], Sequence[ChunkWrite]]
 """Given a run's chunks that came after those a re-parse already parsed (read under the
 run's lock), every write of the re-parse, in order: each chunk's points, then, for an
 ended run, each stream's last line. Raises ReparseMismatch if the states disagree."""
-
-
-class ChunkStored(NamedTuple):
-    """A stored chunk: the stream's new position, and why the service asked the run to
-    stop, if it has (the answer to the chunk tells the run's sender)."""
-
-    stream: StreamInfo
-    stop_reason: str | None
 
 
 SortKey = Literal["objective", "created_at", "name"]

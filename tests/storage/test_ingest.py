@@ -19,7 +19,7 @@ from app.records import (
     StreamInfo,
     StreamState,
 )
-from app.storage import ChunkStored, JobSpec
+from app.storage import JobSpec
 
 from .factories import GAN_DEFINITIONS, T0, T1, T2, chunk, whole_log
 
@@ -68,12 +68,12 @@ def test_points_are_numbered_by_arrival_and_steps_default_to_that_number(
     )
 
 
-def test_append_chunk_answers_the_streams_new_position(backend, make_job, make_run):
+def test_append_chunk_stores_the_streams_new_position_and_answers_no_stop(backend, make_job, make_run):
     job = make_job()
     run = make_run(job)
     backend.append_chunk(job, run, EPOCHS_1_2_WRITE)
 
-    info = backend.append_chunk(
+    stop_reason = backend.append_chunk(
         job,
         run,
         chunk(
@@ -83,9 +83,9 @@ def test_append_chunk_answers_the_streams_new_position(backend, make_job, make_r
         ),
     )
 
-    assert info == ChunkStored(
-        StreamInfo("stdout", next_offset=58, lines=2, partial_length=17), stop_reason=None
-    )
+    assert stop_reason is None
+    (stream,) = backend.get_run(job, run.name).streams
+    assert stream == StreamInfo("stdout", next_offset=58, lines=2, partial_length=17)
 
 
 def test_summaries_count_and_keep_the_last_min_and_max(backend, make_job, make_run):

@@ -46,7 +46,6 @@ from app.records import (
 from app.storage.base import Storage
 from app.storage.migrations import upgrade
 from app.storage.records import (
-    ChunkStored,
     ChunkWrite,
     DefinitionsSpec,
     JobSpec,
@@ -304,7 +303,7 @@ class SqlStorage(Storage):
             raise DefinitionsChanged(f"job {job.name!r} was deleted since it was read")
         return runs_.run_row(conn, job, run)
 
-    def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> ChunkStored:
+    def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> str | None:
         # Compressed here, on the caller's thread: the writer's thread only writes.
         compressed = self._compressor().compress(write.data) if write.data else b""
 
@@ -324,11 +323,7 @@ class SqlStorage(Storage):
         except DefinitionsChanged:
             self._forget(job)  # so that the caller reads the new definitions
             raise
-        state = write.state
-        return ChunkStored(
-            StreamInfo(write.stream, state.offset, state.lines, state.partial_length),
-            stop_reason,
-        )
+        return stop_reason
 
     def complete_run(
         self,
