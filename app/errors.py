@@ -216,7 +216,7 @@ class NotLeased(Conflict):
 
 
 class StreamMoved(Conflict):
-    """Raised by storage when a stream's offset changed since it was read.
+    """Raised by storage when a stream's next_offset changed since it was read.
 
     Ingest retries on it; a client only sees it if the stream keeps moving under it.
     """

@@ -102,7 +102,7 @@ class Ingestor:
             # run and the offset under the database's lock, so a stale one only costs a
             # retry. Any answer but a plain append is decided on a fresh read.
             snapshot = self._streams.get(key) if attempt == 0 else None
-            if snapshot is not None and offset is not None and offset != snapshot.state.offset:
+            if snapshot is not None and offset is not None and offset != snapshot.state.next_offset:
                 snapshot = None
             if snapshot is None:
                 try:
@@ -110,7 +110,7 @@ class Ingestor:
                 except DefinitionsChanged:
                     job, parser = self._job_again(job)
                     continue
-            have = snapshot.state.offset
+            have = snapshot.state.next_offset
             if offset is not None and offset > have:
                 raise OffsetGap(stream, offset, have)
             if offset is not None and offset < have:
@@ -138,7 +138,7 @@ class Ingestor:
             self._credits.put(key, min(self.limits.cpu_floor, max(0.0, budget - result.cpu_spent)))
             return Appended(
                 stream,
-                result.state.offset,
+                result.state.next_offset,
                 result.lines,
                 len(result.points),
                 sum(1 for point in result.points if point.metric == job.objective_metric),
@@ -201,8 +201,8 @@ class Ingestor:
                 result = parser.finish(state)
                 # Its points get the time its last bytes came, as any other line's do.
                 at = snapshot.partial_times.get(stream, now)
-                flushes.append(ChunkWrite.parsed(stream, state.offset, result, b"", at))
-            seen = {stream: state.offset for stream, state in snapshot.streams.items()}
+                flushes.append(ChunkWrite.parsed(stream, state.next_offset, result, b"", at))
+            seen = {stream: state.next_offset for stream, state in snapshot.streams.items()}
             try:
                 return self._storage.complete_run(
                     job, snapshot.run, status, failure_reason, now, flushes, seen

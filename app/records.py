@@ -49,7 +49,7 @@ class StreamState:
     `\\n` opening the next chunk belongs to its `\\r\\n`.
     """
 
-    offset: int = 0
+    next_offset: int = 0  # the stream's length: where its next chunk starts
     lines: int = 0
     partial: bytes = b""
     partial_length: int = 0

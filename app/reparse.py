@@ -77,20 +77,20 @@ class RunReplay:
     @property
     def seen(self) -> dict[str, int]:
         """How far each stream has been parsed."""
-        return {stream: state.offset for stream, state in self._states.items()}
+        return {stream: state.next_offset for stream, state in self._states.items()}
 
     def feed(self, run_log: RunLog) -> None:
         for chunk in run_log.chunks:
             state = self._states.get(chunk.stream, StreamState())
-            if chunk.offset != state.offset:
+            if chunk.offset != state.next_offset:
                 raise ReparseMismatch(
                     f"stream {chunk.stream!r} has a chunk at {chunk.offset}, "
-                    f"where {state.offset} was expected"
+                    f"where {state.next_offset} was expected"
                 )
             result = self._parser.feed(state, chunk.data)
             self._states[chunk.stream] = result.state
             self._writes.append(
-                ChunkWrite.parsed(chunk.stream, state.offset, result, b"", chunk.timestamp)
+                ChunkWrite.parsed(chunk.stream, state.next_offset, result, b"", chunk.timestamp)
             )
 
     def complete(self, run_log: RunLog) -> list[ChunkWrite]:
@@ -108,7 +108,7 @@ class RunReplay:
                 # The time its last bytes came, as when the run ended.
                 last = next(w for w in reversed(self._writes) if w.stream == stream)
                 self._writes.append(
-                    ChunkWrite.parsed(stream, state.offset, result, b"", last.timestamp)
+                    ChunkWrite.parsed(stream, state.next_offset, result, b"", last.timestamp)
                 )
         for stream, stored in run_log.streams.items():
             if self._states.get(stream, StreamState()) != stored:

@@ -325,7 +325,7 @@ def fill_jobs_through_storage(
                     ChunkWrite(
                         stream="stdout",
                         expected_offset=0,
-                        state=StreamState(offset=epochs * _LINE_BYTES, lines=epochs),
+                        state=StreamState(next_offset=epochs * _LINE_BYTES, lines=epochs),
                         data=b"",
                         points=planned.points,
                         rejections=(),

@@ -137,33 +137,37 @@ class Parser:
                 kept = partial + chunk[pos : pos + self._keep - len(partial)]
                 partial_length += len(chunk) - pos
                 return out.result(
-                    StreamState(state.offset + len(chunk), lines, kept, partial_length), 0
+                    StreamState(state.next_offset + len(chunk), lines, kept, partial_length), 0
                 )
             raw = partial + chunk[pos : min(end, pos + self._keep - len(partial))]
-            self._match_partial(raw, lines + 1, state.offset - partial_length, out)
+            self._match_partial(raw, lines + 1, state.next_offset - partial_length, out)
             lines += 1
             partial, partial_length = b"", 0
             pos = framer.after_end(chunk, end)
 
         region_end = framer.region_end(chunk, pos)
         if region_end > pos:
-            lines += self._parse_region(chunk[pos:region_end], state.offset + pos, lines + 1, out)
+            lines += self._parse_region(
+                chunk[pos:region_end], state.next_offset + pos, lines + 1, out
+            )
         # A `\r` ending the chunk waits for the `\n` that may open the next one.
         skip_lf = framer.ends_with_cr(chunk, region_end) or (state.skip_lf and not chunk)
         if region_end < len(chunk):
             partial = chunk[region_end : region_end + self._keep]
             partial_length = len(chunk) - region_end
-        new_state = StreamState(state.offset + len(chunk), lines, partial, partial_length, skip_lf)
+        new_state = StreamState(
+            state.next_offset + len(chunk), lines, partial, partial_length, skip_lf
+        )
         return out.result(new_state, lines - state.lines, self._merged)
 
     def finish(self, state: StreamState) -> ChunkResult:
         """Parse the line still held at the end of a stream, if any."""
         out = Collector(self.limits.rejections_kept, self.limits.cpu_budget(len(state.partial)))
         if not state.partial_length:
-            return out.result(StreamState(state.offset, state.lines), 0)
-        start = state.offset - state.partial_length
+            return out.result(StreamState(state.next_offset, state.lines), 0)
+        start = state.next_offset - state.partial_length
         self._match_partial(state.partial, state.lines + 1, start, out)
-        return out.result(StreamState(state.offset, state.lines + 1), 1, self._merged)
+        return out.result(StreamState(state.next_offset, state.lines + 1), 1, self._merged)
 
     # Matching.
 

@@ -152,7 +152,7 @@ class Storage(abc.ABC):
             chunk tells the run's sender).
 
         Raises:
-            StreamMoved: the stream's offset is no longer `write.expected_offset`, or
+            StreamMoved: the stream's next_offset is no longer `write.expected_offset`, or
                 the run was deleted since it was read.
             RunEnded: the run ended since it was read.
             DefinitionsChanged: `job` was re-parsed, or deleted, since it was read.

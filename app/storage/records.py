@@ -98,7 +98,7 @@ class RunSnapshot:
 class ChunkWrite:
     """What parsing a chunk (or the end of a stream) produced, to be stored at once.
 
-    `expected_offset` is the stream's offset the parse started from; `data` holds the
+    `expected_offset` is the stream's next_offset the parse started from; `data` holds the
     raw bytes to keep, which start at `expected_offset`.
     """
 

@@ -79,7 +79,7 @@ def test_the_rich_log_gives_what_each_rule_says():
         ("acc", "nan", 10),
         ("loss", "1e999", 11),
     ]
-    assert (lines, state.offset) == (13, len(LOG))
+    assert (lines, state.next_offset) == (13, len(LOG))
 
 
 def test_every_split_in_two_gives_the_same_as_one_chunk():

@@ -225,13 +225,15 @@ def test_the_last_partial_line_is_held_until_the_stream_ends():
     parser = Parser(compile_definitions([LOSS]))
     first = parser.feed(StreamState(), b"Loss = 1;\nLoss = 2")
     assert [p.value for p in first.points] == [1.0]
-    assert first.state == StreamState(offset=18, lines=1, partial=b"Loss = 2", partial_length=8)
+    assert first.state == StreamState(
+        next_offset=18, lines=1, partial=b"Loss = 2", partial_length=8
+    )
     second = parser.feed(first.state, b";")
     assert second.points == ()
     assert second.state.partial == b"Loss = 2;"
     end = parser.finish(second.state)
     assert end.points == (Point("loss", 2.0, None, 2, 10),)
-    assert end.state == StreamState(offset=19, lines=2)
+    assert end.state == StreamState(next_offset=19, lines=2)
 
 
 def test_a_cr_ending_one_chunk_and_a_lf_starting_the_next_are_one_line_end():
@@ -241,7 +243,7 @@ def test_a_cr_ending_one_chunk_and_a_lf_starting_the_next_are_one_line_end():
     assert first.lines == 1
     second = parser.feed(first.state, b"\nLoss = 2;\n")
     assert second.points == (Point("loss", 2.0, None, 2, 11),)
-    assert second.state == StreamState(offset=21, lines=2)
+    assert second.state == StreamState(next_offset=21, lines=2)
 
 
 # 3. Bytes.

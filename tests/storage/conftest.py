@@ -107,7 +107,7 @@ def make_run(backend: Storage) -> Callable[..., Run]:
             ]
             data = b"".join(lines)
             backend.append_chunk(
-                job, run, chunk(data, StreamState(offset=len(data), lines=len(lines)), points)
+                job, run, chunk(data, StreamState(next_offset=len(data), lines=len(lines)), points)
             )
         if status is not None:
             return backend.complete_run(job, run, status, None, datetime.now(UTC), ())

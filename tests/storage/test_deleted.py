@@ -19,7 +19,7 @@ from .factories import chunk
 
 ACC = (MetricDefinition("acc", r"acc=(\S+)"),)
 LOSS = (MetricDefinition("loss", r"loss=(\S+)"),)
-ACC_LINE = chunk(b"acc=0.9\n", StreamState(offset=8, lines=1), [Point("acc", 0.9, None, 1, 0)])
+ACC_LINE = chunk(b"acc=0.9\n", StreamState(next_offset=8, lines=1), [Point("acc", 0.9, None, 1, 0)])
 
 
 def _spec(metric: str, definitions: tuple[MetricDefinition, ...]) -> JobSpec:

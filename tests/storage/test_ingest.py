@@ -26,7 +26,7 @@ from .factories import GAN_DEFINITIONS, T0, T1, T2, chunk, whole_log
 EPOCHS_1_2 = b"epoch 1 Loss = 0.75;\nepoch 2 Loss = 0.5;\n"  # 21 + 20 bytes
 EPOCHS_1_2_WRITE = chunk(
     EPOCHS_1_2,
-    StreamState(offset=41, lines=2),
+    StreamState(next_offset=41, lines=2),
     [Point("loss", 0.75, None, 1, 0), Point("loss", 0.5, None, 2, 21)],
     timestamp=T0,
 )
@@ -34,7 +34,7 @@ EPOCHS_1_2_WRITE = chunk(
 STEP_100_EPOCH_4 = b"step 100 Loss = 0.25;\nepoch 4 Loss = 0.125;\n"  # 22 + 22 bytes
 STEP_100_EPOCH_4_WRITE = chunk(
     STEP_100_EPOCH_4,
-    StreamState(offset=85, lines=4),
+    StreamState(next_offset=85, lines=4),
     [Point("loss", 0.25, 100, 3, 41), Point("loss", 0.125, None, 4, 63)],
     expected_offset=41,
     timestamp=T1,
@@ -43,7 +43,7 @@ STEP_100_EPOCH_4_WRITE = chunk(
 # Epochs 1 and 2, then epoch 3's line without its line end, held by the parser.
 HELD_WRITE = chunk(
     EPOCHS_1_2 + b"epoch 3 Loss = 0.25;",
-    StreamState(offset=61, lines=2, partial=b"epoch 3 Loss = 0.25;", partial_length=20),
+    StreamState(next_offset=61, lines=2, partial=b"epoch 3 Loss = 0.25;", partial_length=20),
     [Point("loss", 0.75, None, 1, 0), Point("loss", 0.5, None, 2, 21)],
 )
 
@@ -68,7 +68,7 @@ def test_points_are_numbered_by_arrival_and_steps_default_to_that_number(
     )
 
 
-def test_append_chunk_stores_the_streams_new_position_and_answers_no_stop(backend, make_job, make_run):
+def test_append_chunk_stores_the_streams_new_position(backend, make_job, make_run):
     job = make_job()
     run = make_run(job)
     backend.append_chunk(job, run, EPOCHS_1_2_WRITE)
@@ -78,7 +78,7 @@ def test_append_chunk_stores_the_streams_new_position_and_answers_no_stop(backen
         run,
         chunk(
             b"epoch 3 Loss = 0.",
-            StreamState(offset=58, lines=2, partial=b"epoch 3 Loss = 0.", partial_length=17),
+            StreamState(next_offset=58, lines=2, partial=b"epoch 3 Loss = 0.", partial_length=17),
             expected_offset=41,
         ),
     )
@@ -112,7 +112,7 @@ def test_each_metric_is_numbered_and_summarized_on_its_own(backend, make_job, ma
         run,
         chunk(
             data,
-            StreamState(offset=67, lines=2),
+            StreamState(next_offset=67, lines=2),
             [
                 Point("GAN_loss", 0.138318, None, 1, 0),
                 Point("loss", 16.020744, None, 1, 0),
@@ -154,7 +154,7 @@ def test_a_metric_is_numbered_across_the_runs_streams(backend, make_job, make_ru
         run,
         chunk(
             b"epoch 1 Loss = 0.75;\n",
-            StreamState(offset=21, lines=1),
+            StreamState(next_offset=21, lines=1),
             [Point("loss", 0.75, None, 1, 0)],
             stream="algo-1-stdout",
         ),
@@ -164,7 +164,7 @@ def test_a_metric_is_numbered_across_the_runs_streams(backend, make_job, make_ru
         run,
         chunk(
             b"epoch 1 Loss = 0.5;\n",
-            StreamState(offset=20, lines=1),
+            StreamState(next_offset=20, lines=1),
             [Point("loss", 0.5, None, 1, 0)],
             stream="algo-2-stdout",
         ),
@@ -193,7 +193,7 @@ def test_the_objective_value_follows_the_jobs_strategy(
         run,
         chunk(
             first,
-            StreamState(offset=24, lines=2),
+            StreamState(next_offset=24, lines=2),
             [Point("loss", 2.0, None, 1, 0), Point("loss", 0.5, None, 2, 12)],
         ),
     )
@@ -202,7 +202,7 @@ def test_the_objective_value_follows_the_jobs_strategy(
         run,
         chunk(
             second,
-            StreamState(offset=62, lines=5),
+            StreamState(next_offset=62, lines=5),
             [
                 Point("loss", 3.0, None, 3, 24),
                 Point("loss", 1.0, None, 4, 36),
@@ -224,7 +224,7 @@ def test_latest_means_last_by_arrival_not_highest_step(backend, make_job, make_r
         run,
         chunk(
             b"step 20 Loss = 0.25;\nstep 10 Loss = 0.5;\n",
-            StreamState(offset=40, lines=2),
+            StreamState(next_offset=40, lines=2),
             [Point("loss", 0.25, 20, 1, 0), Point("loss", 0.5, 10, 2, 21)],
         ),
     )
@@ -241,7 +241,7 @@ def test_other_metrics_leave_the_objective_value_unset(backend, make_job, make_r
         run,
         chunk(
             b"GAN_loss=0.138318;\n",
-            StreamState(offset=19, lines=1),
+            StreamState(next_offset=19, lines=1),
             [Point("GAN_loss", 0.138318, None, 1, 0)],
         ),
     )
@@ -260,13 +260,15 @@ def test_a_chunk_from_a_stale_offset_is_refused_and_changes_nothing(backend, mak
             run,
             chunk(
                 b"epoch 3 Loss = 0.25;\n",
-                StreamState(offset=21, lines=1),
+                StreamState(next_offset=21, lines=1),
                 [Point("loss", 0.25, None, 1, 0)],
                 expected_offset=0,
             ),
         )
 
-    assert backend.read_stream(job, run.name, "stdout").state == StreamState(offset=41, lines=2)
+    assert backend.read_stream(job, run.name, "stdout").state == StreamState(
+        next_offset=41, lines=2
+    )
     assert whole_log(backend, job, run, "stdout") == EPOCHS_1_2
     assert [p.value for p in backend.metric_series(job, run.name, "loss", 0, 10)[0]] == [0.75, 0.5]
     assert backend.get_run(job, run.name).objective_value == 0.5
@@ -278,7 +280,7 @@ def test_a_first_chunk_must_start_a_new_stream_at_offset_zero(backend, make_job,
 
     with pytest.raises(StreamMoved):
         backend.append_chunk(
-            job, run, chunk(b"epoch 3\n", StreamState(offset=49, lines=3), expected_offset=41)
+            job, run, chunk(b"epoch 3\n", StreamState(next_offset=49, lines=3), expected_offset=41)
         )
 
     assert backend.get_run(job, run.name).streams == ()
@@ -301,8 +303,8 @@ def test_an_ended_run_takes_no_more_chunks(backend, make_job, make_run):
 def test_a_streams_parsing_state_reads_back_as_stored(backend, make_job, make_run):
     job = make_job()
     run = make_run(job)
-    held = StreamState(offset=58, lines=2, partial=b"epoch 3 Loss = 0.", partial_length=17)
-    after_cr = StreamState(offset=9, lines=1, skip_lf=True)
+    held = StreamState(next_offset=58, lines=2, partial=b"epoch 3 Loss = 0.", partial_length=17)
+    after_cr = StreamState(next_offset=9, lines=1, skip_lf=True)
     backend.append_chunk(job, run, chunk(EPOCHS_1_2 + b"epoch 3 Loss = 0.", held))
     backend.append_chunk(job, run, chunk(b" 10/100\r", after_cr, stream="stderr"))
 
@@ -318,11 +320,11 @@ def test_a_run_lists_its_streams_by_name(backend, make_job, make_run):
     job = make_job()
     run = make_run(job)
     for stream, state in [
-        ("stdout", StreamState(offset=41, lines=2)),
-        ("stderr", StreamState(offset=5, lines=0, partial=b"Warn:", partial_length=5)),
-        ("algo-2-stdout", StreamState(offset=41, lines=2)),
+        ("stdout", StreamState(next_offset=41, lines=2)),
+        ("stderr", StreamState(next_offset=5, lines=0, partial=b"Warn:", partial_length=5)),
+        ("algo-2-stdout", StreamState(next_offset=41, lines=2)),
     ]:
-        backend.append_chunk(job, run, chunk(b"x" * state.offset, state, stream=stream))
+        backend.append_chunk(job, run, chunk(b"x" * state.next_offset, state, stream=stream))
 
     assert backend.get_run(job, run.name).streams == (
         StreamInfo("algo-2-stdout", next_offset=41, lines=2, partial_length=0),
@@ -341,7 +343,7 @@ def _real_rejections(backend, job, run):
         run,
         chunk(
             b"real 93.3% gen 0.0%\nreal 94.1% gen 0.0%\n",
-            StreamState(offset=40, lines=2),
+            StreamState(next_offset=40, lines=2),
             rejections=[
                 Rejection("real", 1, 0, "93.3%", "not a finite number"),
                 Rejection("real", 2, 20, "94.1%", "not a finite number"),
@@ -354,7 +356,7 @@ def _real_rejections(backend, job, run):
         run,
         chunk(
             b"real 95.0% gen 0.0%\nreal " + b"9" * 20 + b"\n",
-            StreamState(offset=86, lines=4),
+            StreamState(next_offset=86, lines=4),
             rejections=[
                 Rejection("real", 3, 40, "95.0%", "not a finite number"),
                 Rejection("real", 4, 60, None, "timed out"),
@@ -414,7 +416,7 @@ def test_ending_a_run_stores_its_flushed_last_lines_at_once(backend, make_job, m
     backend.append_chunk(job, run, HELD_WRITE)
     flush = chunk(
         b"",
-        StreamState(offset=61, lines=3),
+        StreamState(next_offset=61, lines=3),
         [Point("loss", 0.25, None, 3, 41)],
         expected_offset=61,
         timestamp=T2,
@@ -469,7 +471,7 @@ def test_a_run_end_with_a_stale_flush_changes_nothing(backend, make_job, make_ru
     backend.append_chunk(job, run, HELD_WRITE)
     stale = chunk(
         b"",
-        StreamState(offset=41, lines=2),
+        StreamState(next_offset=41, lines=2),
         [Point("loss", 0.25, None, 3, 41)],
         expected_offset=41,
     )

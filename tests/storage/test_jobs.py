@@ -109,7 +109,9 @@ def test_the_job_list_gives_each_job_its_counts_and_best_run(backend, make_job, 
     backend.append_chunk(
         gan,
         best,
-        chunk(b"Loss = 0.5;\n", StreamState(offset=12, lines=1), [Point("loss", 0.5, None, 1, 0)]),
+        chunk(
+            b"Loss = 0.5;\n", StreamState(next_offset=12, lines=1), [Point("loss", 0.5, None, 1, 0)]
+        ),
     )
     backend.complete_run(gan, best, RunStatus.COMPLETED, None, best.created_at, ())
     make_run(gan, "lr-0-1")

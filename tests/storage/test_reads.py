@@ -24,7 +24,7 @@ def many_chunks(backend, make_job, make_run):
     run = make_run(job)
     offset = 0
     for number, piece in enumerate(MANY_CHUNKS, 1):
-        state = StreamState(offset=offset + len(piece), lines=number)
+        state = StreamState(next_offset=offset + len(piece), lines=number)
         backend.append_chunk(job, run, chunk(piece, state, expected_offset=offset))
         offset += len(piece)
     return job, run
@@ -48,11 +48,11 @@ def test_a_range_of_many_chunks_reads_back_exactly(backend, many_chunks, start, 
 def test_each_stream_keeps_its_own_bytes(backend, make_job, make_run):
     job = make_job()
     run = make_run(job)
-    backend.append_chunk(job, run, chunk(b"Loss = 0.5;\n", StreamState(offset=12, lines=1)))
+    backend.append_chunk(job, run, chunk(b"Loss = 0.5;\n", StreamState(next_offset=12, lines=1)))
     backend.append_chunk(
         job,
         run,
-        chunk(b"UserWarning: lr is high\n", StreamState(offset=24, lines=1), stream="stderr"),
+        chunk(b"UserWarning: lr is high\n", StreamState(next_offset=24, lines=1), stream="stderr"),
     )
 
     assert whole_log(backend, job, run, "stdout") == b"Loss = 0.5;\n"
@@ -62,7 +62,7 @@ def test_each_stream_keeps_its_own_bytes(backend, make_job, make_run):
 def test_an_unknown_stream_has_no_log(backend, make_job, make_run):
     job = make_job()
     run = make_run(job)
-    backend.append_chunk(job, run, chunk(b"Loss = 0.5;\n", StreamState(offset=12, lines=1)))
+    backend.append_chunk(job, run, chunk(b"Loss = 0.5;\n", StreamState(next_offset=12, lines=1)))
 
     with pytest.raises(StreamNotFound):
         backend.read_log(job, run.name, "stderr")
@@ -80,7 +80,7 @@ def five_points(backend, make_job, make_run):
         run,
         chunk(
             FIVE_LOSSES,
-            StreamState(offset=100, lines=5),
+            StreamState(next_offset=100, lines=5),
             [Point("loss", i / 10, None, i, (i - 1) * 20) for i in range(1, 6)],
         ),
     )
@@ -132,7 +132,7 @@ def three_chunks(backend, make_job, make_run):
     run = make_run(job)
     offset = 0
     for number, piece in enumerate(THREE_CHUNKS, 1):
-        state = StreamState(offset=offset + len(piece), lines=number)
+        state = StreamState(next_offset=offset + len(piece), lines=number)
         backend.append_chunk(job, run, chunk(piece, state, expected_offset=offset))
         offset += len(piece)
     return job, run

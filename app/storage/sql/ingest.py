@@ -111,7 +111,7 @@ def _advance_stream(conn: Connection, sql: IngestStatements, run: Run, write: Ch
     """Move the stream from `write.expected_offset` to `write.state`."""
     state = write.state
     values = {
-        "next_offset": state.offset,
+        "next_offset": state.next_offset,
         "lines": state.lines,
         "partial": state.partial,
         "partial_length": state.partial_length,

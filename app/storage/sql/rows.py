@@ -176,7 +176,7 @@ def json_value(stored: Any) -> Any:
 
 def state_of(row: Row[Any]) -> StreamState:
     return StreamState(
-        offset=row.next_offset,
+        next_offset=row.next_offset,
         lines=row.lines,
         partial=bytes(row.partial),
         partial_length=row.partial_length,
