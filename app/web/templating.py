@@ -15,6 +15,8 @@ from fastapi import Depends
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
+from app.records import ObjectiveType
+
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "TemplatesDep", "create_templates"]
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +34,8 @@ def create_templates(signed_in: Callable[[Request], bool]) -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[context])
     env = templates.env
     env.filters.update(number=number, when=when, ago=ago, duration=duration)
-    env.globals.update(asset=asset, vendor_integrity=vendor_integrity)
+    # The records' enums, so that templates compare with them rather than their text.
+    env.globals.update(asset=asset, vendor_integrity=vendor_integrity, ObjectiveType=ObjectiveType)
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "separators": (",", ":")}
     return templates
 
