@@ -25,6 +25,8 @@ __all__ = [
     "compare_hyperparameters",
 ]
 
+# Each run's one colour, for its swatch and its lines alike, is chosen here; app.css's
+# --best and --unranked hold the same two values for the page's own marks.
 BEST_COLOR = "#e8590c"
 UNRANKED_COLOR = "#adb5bd"
 # Ranked runs shade from light (worst) to dark (best): rank reads at a glance in the charts.
