@@ -36,6 +36,7 @@ import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from app.protocol.images import image_reference_problem
@@ -227,10 +228,8 @@ def _script_mode(
         )
     if not target.is_file():
         raise Unrunnable(f"sagemaker_program {program!r} is not in {source!r}")
-    arguments = []
-    for name, value in hyperparameters.items():
-        if not name.startswith("sagemaker_"):
-            arguments += [f"--{name}", value]
+    user = _decoded_hyperparameters(hyperparameters)
+    arguments = [part for name in sorted(user) for part in (f"--{name}", _argument(user[name]))]
     environment = _toolkit_environment(hyperparameters, channels, workdir)
     environment["SM_USER_ENTRY_POINT"] = program
     environment["SM_MODULE_DIR"] = str(code)
@@ -302,7 +301,7 @@ def _toolkit_environment(
 ) -> dict[str, str]:
     """The SageMaker training toolkit's variables (besides SM_HPS and the config folder,
     which the shipper sets for every run)."""
-    user = {k: v for k, v in hyperparameters.items() if not k.startswith("sagemaker_")}
+    user = _decoded_hyperparameters(hyperparameters)
     model, output = workdir / "model", workdir / "output" / "data"
     for folder in (model, output):
         folder.mkdir(parents=True, exist_ok=True)
@@ -314,7 +313,8 @@ def _toolkit_environment(
         "SM_CHANNELS": json.dumps(sorted(channels)),
     }
     for name, value in user.items():
-        environment[f"SM_HP_{name.upper()}"] = value
+        text = value if isinstance(value, str) else json.dumps(value)
+        environment[f"SM_HP_{name.upper()}"] = text
     for name, folder in channels.items():
         environment[f"SM_CHANNEL_{name.upper()}"] = str(folder)
     environment["SM_TRAINING_ENV"] = json.dumps(
@@ -328,6 +328,32 @@ def _toolkit_environment(
         }
     )
     return environment
+
+
+def _decoded_hyperparameters(hyperparameters: Mapping[str, str]) -> dict[str, Any]:
+    """A training job's own hyperparameters (not `sagemaker_*`) as the SageMaker training
+    toolkit reads them: each value JSON-decoded, since the SageMaker SDK JSON-encodes every
+    one it sends (`"\"x\""`, `"0.01"`, `"true"`). A value that is no JSON (a tuned
+    categorical value AMT sends as it is, `adam`) stays text; the toolkit would then keep
+    every value as text, quotes and all, and this one does not.
+    """
+    decoded: dict[str, Any] = {}
+    for name, value in hyperparameters.items():
+        if name.startswith("sagemaker_"):
+            continue
+        try:
+            decoded[name] = json.loads(value)
+        except ValueError:
+            decoded[name] = value
+    return decoded
+
+
+def _argument(value: Any) -> str:
+    """A decoded hyperparameter as the toolkit writes it after `--name`: str() of it (so
+    JSON's true is `True`), a mapping as `k=v,...` in key order."""
+    if isinstance(value, dict):
+        return ",".join(f"{key}={item}" for key, item in sorted(value.items()))
+    return "" if value is None else str(value)
 
 
 def _plain(value: str | None) -> str | None:

@@ -26,6 +26,50 @@ HYPERPARAMETERS = {
 }
 
 
+def test_hyperparameters_the_sdk_json_encoded_arrive_decoded_as_the_toolkit_passes_them(tmp_path):
+    code = tmp_path / "src"
+    code.mkdir()
+    (code / "train.py").write_text("print('hi')\n")
+    given = {
+        "sagemaker_program": '"train.py"',
+        "sagemaker_submit_directory": f'"file://{code}"',
+        "run_tag": '"baseline"',  # the SDK sends every static value JSON-encoded
+        "epochs": "8",
+        "amp": "true",
+        "layers": "[64, 32]",
+        "optimizer": "adam",  # AMT sends a tuned categorical value as it is: no JSON
+        "note": '"two words"',
+    }
+
+    found = launch(given, "image", {}, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
+
+    assert found.command[2:] == [
+        "--amp",
+        "True",
+        "--epochs",
+        "8",
+        "--layers",
+        "[64, 32]",
+        "--note",
+        "two words",
+        "--optimizer",
+        "adam",
+        "--run_tag",
+        "baseline",
+    ]
+    environment = found.environment
+    assert (environment["SM_HP_RUN_TAG"], environment["SM_HP_AMP"]) == ("baseline", "true")
+    assert environment["SM_HP_LAYERS"] == "[64, 32]"
+    assert json.loads(environment["SM_TRAINING_ENV"])["hyperparameters"] == {
+        "run_tag": "baseline",
+        "epochs": 8,
+        "amp": True,
+        "layers": [64, 32],
+        "optimizer": "adam",
+        "note": "two words",
+    }
+
+
 def test_script_mode_runs_the_program_with_the_toolkits_arguments(tmp_path):
     code = tmp_path / "src"
     code.mkdir()
@@ -36,15 +80,16 @@ def test_script_mode_runs_the_program_with_the_toolkits_arguments(tmp_path):
 
     found = launch(given, "image", channels, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
 
+    # As the training toolkit writes them: in name order.
     assert found.command == [
         sys.executable,
         "train.py",
-        "--lr",
-        "0.01",
-        "--epochs",
-        "3",
         "--_tuning_objective_metric",
         "acc",
+        "--epochs",
+        "3",
+        "--lr",
+        "0.01",
     ]
     assert found.cwd == str(tmp_path / "run" / "code")
     assert (tmp_path / "run" / "code" / "train.py").read_text() == "print('hi')\n"
@@ -53,8 +98,8 @@ def test_script_mode_runs_the_program_with_the_toolkits_arguments(tmp_path):
     assert environment["SM_CHANNEL_TRAIN"] == f"{tmp_path}/data"
     assert environment["SM_MODEL_DIR"] == str(tmp_path / "run" / "model")
     assert json.loads(environment["SM_TRAINING_ENV"])["hyperparameters"] == {
-        "lr": "0.01",
-        "epochs": "3",
+        "lr": 0.01,
+        "epochs": 3,
         "_tuning_objective_metric": "acc",
     }
 
