@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 
 from app.errors import InvalidInput, InvalidObjective, InvalidRunSpec
@@ -60,6 +61,10 @@ def job_spec(
     _check_environment(environment)
     if search is not None and search.training_image:
         _check_training_image(search.training_image)
+    if search is not None and search.random_seed is None:
+        # AMT is not deterministic without a seed, and a search without one must not
+        # propose the same points as every other; the one drawn is kept in the job.
+        search = search.model_copy(update={"random_seed": secrets.randbelow(2**31)})
     return JobSpec(
         name=name,
         objective_metric=objective_metric,

@@ -154,11 +154,12 @@ class SearchSpec(SpecModel):
         default_factory=ResourceLimits,
         description="How many runs in all and at once, and how long each may run.",
     )
-    random_seed: int = Field(
-        0,
+    random_seed: int | None = Field(
+        None,
         ge=0,
         le=2**31 - 1,
-        description="Random and Grid depend only on it and the run's index.",
+        description="Random and Grid depend only on it and the run's index. Not given, one "
+        "is drawn when the job is created and kept, so the job can be repeated.",
     )
     early_stopping: EarlyStopping = Field(
         EarlyStopping.OFF,
@@ -287,6 +288,12 @@ class SearchSpec(SpecModel):
             if found >= 1:
                 return found
         return None
+
+    @property
+    def seed(self) -> int:
+        """The seed the samplers use: the job's, which job creation always records (a
+        spec read on its own without one, in a test say, counts as 0)."""
+        return 0 if self.random_seed is None else self.random_seed
 
     def static_text(self) -> dict[str, str]:
         return {k: hyperparameter_text(v) for k, v in self.static_hyperparameters.items()}

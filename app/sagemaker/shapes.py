@@ -102,7 +102,7 @@ def search_spec(
             "MaxParallelTrainingJobs": limits.get("MaxParallelTrainingJobs", 1),
             "MaxRuntimeInSeconds": runtime,
         },
-        "random_seed": config.get("RandomSeed", 0),
+        "random_seed": config.get("RandomSeed"),
         "early_stopping": config.get("TrainingJobEarlyStoppingType", "Off"),
         "completion_criteria": {
             key: criteria[key]

@@ -96,8 +96,10 @@ class TuningJobs:
         config = dict(
             given.get("HyperParameterTuningJobConfig") or tuning_config(job, search, overview)
         )
-        # What AMT fills in when the request leaves it out.
+        # What AMT fills in when the request leaves it out, and the seed drawn for it.
         config.setdefault("TrainingJobEarlyStoppingType", "Off")
+        if search is not None and search.random_seed is not None:
+            config.setdefault("RandomSeed", search.random_seed)
         config["ParameterRanges"] = {
             "IntegerParameterRanges": [],
             "ContinuousParameterRanges": [],

@@ -63,7 +63,7 @@ def suggest(
     elif search.strategy is SearchStrategy.BAYESIAN:
         tuned = _bayesian(search, index, history, maximize)
     else:  # Random, and Hyperband, whose runs are sampled at random and stopped by rungs
-        tuned = _random(search, random.Random(f"{search.random_seed}/{index}"))
+        tuned = _random(search, random.Random(f"{search.seed}/{index}"))
     return {**search.static_text(), **tuned}
 
 
@@ -136,7 +136,7 @@ def _bayesian(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         sampler = optuna.samplers.TPESampler(
-            seed=(search.random_seed * 100_003 + index) % 2**32,
+            seed=(search.seed * 100_003 + index) % 2**32,
             n_startup_trials=startup_trials(search),
             constant_liar=True,
         )

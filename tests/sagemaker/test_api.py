@@ -520,3 +520,15 @@ def test_stopping_a_training_job_asks_its_worker_and_says_why_it_ended(service, 
     )
     status, code, _ = error_of(sagemaker.stop_training_job, TrainingJobName=run)
     assert (status, code) == (400, "ValidationException")
+
+
+def test_a_tuning_job_without_a_random_seed_describes_the_one_drawn(sagemaker):
+    seeds = []
+    for name in ("one", "two"):
+        request = tuning_request(name)
+        del request["HyperParameterTuningJobConfig"]["RandomSeed"]
+        sagemaker.create_hyper_parameter_tuning_job(**request)
+        described = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+        seeds.append(described["HyperParameterTuningJobConfig"]["RandomSeed"])
+
+    assert all(isinstance(seed, int) for seed in seeds) and seeds[0] != seeds[1]

@@ -356,3 +356,18 @@ def test_a_heartbeat_cannot_give_a_lease_to_a_run_no_worker_leased(api, make_job
         "worker": "stray",
     }
     assert api.get("/v1/jobs/gan/runs/shipped").json()["worker"] is None
+
+
+def test_a_search_without_a_seed_draws_one_and_keeps_it(api, make_search_job, lease):
+    # Every job without a seed proposed lr 0.0349257, 0.0758232, ... as seed 0 did.
+    seeds, first_points = [], []
+    for name in ("a", "b", "c"):
+        created = make_search_job(name)
+        seeds.append(created["search"]["random_seed"])
+        assert api.get(f"/v1/jobs/{name}").json()["search"]["random_seed"] == seeds[-1]
+        first_points.append(lease(jobs=[name])["lease"]["hyperparameters"]["lr"])
+    given = make_search_job("given", random_seed=0)
+
+    assert all(isinstance(seed, int) and 0 <= seed < 2**31 for seed in seeds)
+    assert len(set(seeds)) == 3 and len(set(first_points)) == 3
+    assert given["search"]["random_seed"] == 0
