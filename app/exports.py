@@ -10,13 +10,13 @@ import csv
 import io
 import json
 import math
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
 from app.errors import RunNotFound
 from app.objective import objective_status, qualifying_statuses, ranking_query
+from app.protocol.ranges import DECIMAL_TEXT
 from app.records import Job, Run
 from app.storage import RunQuery, Storage
 
@@ -28,7 +28,6 @@ _PAGE = 10_000
 # A spreadsheet reads a cell that begins with one of these as a formula (OWASP's "CSV
 # injection"); a decimal number that begins with a sign is still a number.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def ranked_runs(storage: Storage, job: Job) -> list[Run]:
@@ -148,7 +147,7 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     formula = isinstance(value, str) and value.startswith(_FORMULA_STARTS)
-    return "'" + value if formula and not _NUMBER.fullmatch(value) else value
+    return "'" + value if formula and not DECIMAL_TEXT.fullmatch(value) else value
 
 
 def _json(value: Any) -> Any:

@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.alias_generators import to_pascal
 
 __all__ = [
+    "DECIMAL_TEXT",
     "CategoricalRange",
     "ContinuousRange",
     "IntegerRange",
@@ -35,17 +36,21 @@ __all__ = [
     "hyperparameter_text",
     "parse_integer",
     "parse_number",
+    "pascal_too",
 ]
 
 # Numbers given as text (SageMaker sends a range's bounds as strings): ASCII digits only.
 # int() and float() would also read "٣", "1_0" and " 3", and float() "inf" and "nan",
 # which no training script's argparse takes back the same way.
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,4000}")
-_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A plain decimal number, as written in ASCII: also what the CSV export leaves unescaped
+# and what a chunk's timestamp reads as Unix seconds.
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-def _pascal_too(field: str) -> AliasChoices:
-    """A key's snake_case name and SageMaker's spelling of it (`max_value`, `MaxValue`)."""
+def pascal_too(field: str) -> AliasChoices:
+    """A key's snake_case name and SageMaker's spelling of it (`max_value`, `MaxValue`):
+    the aliases of every model that takes SageMaker's spellings, here and in the API."""
     return AliasChoices(field, to_pascal(field))
 
 
@@ -56,7 +61,7 @@ class SpecModel(BaseModel):
         extra="forbid",
         populate_by_name=True,
         frozen=True,
-        alias_generator=AliasGenerator(validation_alias=_pascal_too),
+        alias_generator=AliasGenerator(validation_alias=pascal_too),
     )
 
 
@@ -248,7 +253,7 @@ def parse_number(text: str) -> float:
         ValueError: anything else ("inf", "nan", "1_0", " 3", other scripts' digits), or a
             number too large for a float ("1e400").
     """
-    if _NUMBER_TEXT.fullmatch(text) is None:
+    if DECIMAL_TEXT.fullmatch(text) is None:
         raise ValueError(
             f"{text[:40]!r} is not a number: give ASCII digits with an optional sign, "
             "decimal point and exponent"

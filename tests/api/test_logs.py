@@ -260,7 +260,16 @@ def test_the_timestamp_is_the_points_time(api, run, post_log, timestamp, expecte
 
 @pytest.mark.parametrize(
     "timestamp",
-    ["yesterday", "253402300800", "1714564800000", "-1", "1e300", "nan", "1969-12-31T23:59:59Z"],
+    [
+        "yesterday",
+        "253402300800",
+        "1714564800000",
+        "-1",
+        "1e300",
+        "nan",
+        "1969-12-31T23:59:59Z",
+        "\u0663",  # an Arabic-Indic 3: Unix seconds are ASCII digits
+    ],
 )
 def test_a_bad_timestamp_is_refused_and_nothing_is_stored(api, run, post_log, timestamp):
     response = post_log("lr-0-01", EPOCHS, timestamp=timestamp)

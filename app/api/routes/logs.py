@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -20,12 +19,12 @@ from app.api.deps import (
     TunerDep,
 )
 from app.errors import ChunkTooLarge
+from app.protocol.ranges import DECIMAL_TEXT
 
 router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}/logs", tags=["logs"])
 
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
-_SECONDS = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _LAST_SECOND = 253402300800  # 10000-01-01T00:00:00Z
 
 
@@ -35,7 +34,7 @@ def _unix_seconds(value: object) -> object:
 
     Raises: ValueError for seconds outside 1970 to 9999 (FastAPI answers it 422).
     """
-    if not isinstance(value, str) or not _SECONDS.fullmatch(value.strip()):
+    if not isinstance(value, str) or not DECIMAL_TEXT.fullmatch(value.strip()):
         return value
     seconds = float(value)
     if not 0 <= seconds < _LAST_SECOND:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_pascal
+from pydantic import AliasGenerator, BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["ErrorPublic", "RequestBody", "SageMakerBody", "error_responses", "pascal_too"]
+from app.protocol.ranges import pascal_too
+
+__all__ = ["ErrorPublic", "RequestBody", "SageMakerBody", "error_responses"]
 
 
 # Free text that comes from a log (a run's last stderr line, a dry run's sample): data,
@@ -42,11 +43,6 @@ class RequestBody(BaseModel):
                 for key, value in data.items()
             }
         return data
-
-
-def pascal_too(field: str) -> AliasChoices:
-    """A key's snake_case name and SageMaker's spelling of it (`metric_name`, `MetricName`)."""
-    return AliasChoices(field, to_pascal(field))
 
 
 class SageMakerBody(RequestBody):

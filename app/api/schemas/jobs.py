@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas.common import RequestBody, pascal_too
+from app.api.schemas.common import RequestBody
 from app.api.schemas.definitions import (
     Definitions,
     MetricDefinitionPublic,
@@ -16,6 +16,7 @@ from app.api.schemas.definitions import (
 )
 from app.jobs import NAME_PATTERN
 from app.parsing import LogFormat
+from app.protocol.ranges import pascal_too
 from app.protocol.search import SearchSpec
 from app.records import JobStatus
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas.common import RequestBody, pascal_too
+from app.api.schemas.common import RequestBody
 from app.api.schemas.definitions import Definitions
 from app.parsing import LogFormat
+from app.protocol.ranges import pascal_too
 
 __all__ = [
     "ParseCreate",
