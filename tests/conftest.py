@@ -17,8 +17,24 @@ import pytest
 from app.config import Settings
 from app.storage import SqlStorage
 from tests.postgres import PostgresUnavailable, fresh_database, postgres_server
+from tests.s3 import S3Server, running_s3
 from tests.samples import GAN_DEFINITIONS
 from tests.service import Service, running_service
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server, one for the whole session (tests/s3.py)."""
+    with running_s3() as server:
+        yield server
+
+
+@pytest.fixture
+def s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """The S3 server, named in this process's environment as a worker's S3 would be."""
+    for key, value in s3_server.environment().items():
+        monkeypatch.setenv(key, value)
+    return s3_server
 
 
 @pytest.fixture

@@ -127,7 +127,10 @@ class Tuner:
         chosen = suggest(search, len(started), history, _maximize(job))
         # A job made through SageMaker's API names its training jobs as AMT does.
         name = None
-        if search.sagemaker is not None:
+        if search.sagemaker is not None and "TrainingJob" in search.sagemaker:
+            # A job CreateTrainingJob made: its one run is that training job.
+            name = job.name
+        elif search.sagemaker is not None:
             name = f"{job.name}-{len(started) + 1:03d}-{secrets.token_hex(4)}"
         return PlannedRun(run_hyperparameters(job, chosen), name)
 
