@@ -35,6 +35,7 @@ __all__ = [
     "Strategy",
     "StreamInfo",
     "StreamState",
+    "Tag",
     "make_point",
 ]
 
@@ -330,3 +331,10 @@ class LogRange:
     stop: int
     length: int
     pieces: Iterator[bytes]
+
+
+class Tag(NamedTuple):
+    """A key and its value that a user attached to a job or a run (SageMaker's tags)."""
+
+    key: str
+    value: str

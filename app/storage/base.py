@@ -21,6 +21,7 @@ from app.records import (
     RunStatus,
     SeriesPage,
     StopCause,
+    Tag,
 )
 from app.storage.records import (
     ChunkWrite,
@@ -303,6 +304,41 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def job_runs(self, job: Job) -> list[Run]:
         """Every run of the job, oldest first, without summaries or streams."""
+
+    # Tags.
+
+    @abc.abstractmethod
+    def tags(self, job: Job, run: str | None = None) -> list[Tag]:
+        """The tags of the job, or of its run named `run`.
+
+        Returns: the tags, by key.
+
+        Raises: JobNotFound (deleted since it was read); RunNotFound.
+        """
+
+    @abc.abstractmethod
+    def add_tags(self, job: Job, run: str | None, tags: Sequence[Tag], most: int) -> list[Tag]:
+        """Attach tags to the job, or to its run named `run`, all or none: a key it holds
+        already takes the new value, and of a key given twice the last value is kept.
+
+        Args:
+            most: how many tags the job or run may hold once they are added.
+
+        Returns: all its tags after, by key.
+
+        Raises:
+            InvalidInput: it would hold more than `most` (nothing is added).
+            JobNotFound: deleted since it was read.
+            RunNotFound.
+        """
+
+    @abc.abstractmethod
+    def delete_tags(self, job: Job, run: str | None, keys: Sequence[str]) -> None:
+        """Remove the tags of those keys from the job, or from its run named `run`; a key
+        it does not hold is no error. A job's and a run's tags also go when it is deleted.
+
+        Raises: JobNotFound (deleted since it was read); RunNotFound.
+        """
 
     # Reads.
 

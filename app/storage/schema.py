@@ -1,4 +1,5 @@
-"""The SQL schema: jobs, their runs, each run's streams, metrics, points and raw chunks.
+"""The SQL schema: jobs, their runs, each run's streams, metrics, points and raw chunks,
+and the tags of jobs and runs.
 
 The one description of the tables; a database gets them through the migrations in
 `app.storage.migrations`, one revision per change made here.
@@ -26,10 +27,12 @@ from sqlalchemy import (
 __all__ = [
     "chunks",
     "job_definitions",
+    "job_tags",
     "jobs",
     "metadata",
     "points",
     "run_metrics",
+    "run_tags",
     "runs",
     "streams",
 ]
@@ -171,5 +174,26 @@ chunks = Table(
     Column("data", LargeBinary, nullable=False),  # zstd-compressed raw bytes
     # The time the chunk's points were given (NULL for chunks stored before 0004).
     Column("timestamp", Float),
+    sqlite_with_rowid=False,
+)
+
+# Tags (SageMaker's AddTags): a job's, and a run's. Two tables rather than one with a
+# nullable run: the key is then each table's primary key, unique as SageMaker's tag keys
+# are on a resource, and each tag goes with what it is attached to (ON DELETE CASCADE).
+job_tags = Table(
+    "job_tags",
+    metadata,
+    Column("job_id", ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(256), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+run_tags = Table(
+    "run_tags",
+    metadata,
+    Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(256), nullable=False),
     sqlite_with_rowid=False,
 )

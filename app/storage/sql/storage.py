@@ -42,6 +42,7 @@ from app.records import (
     StopCause,
     StreamInfo,
     StreamState,
+    Tag,
 )
 from app.storage.base import Storage
 from app.storage.migrations import upgrade
@@ -59,6 +60,7 @@ from app.storage.records import (
 )
 from app.storage.sql import ingest, reads, reparse, tuning
 from app.storage.sql import runs as runs_
+from app.storage.sql import tags as tags_
 from app.storage.sql.batching import GroupCommit
 from app.storage.sql.engine import Database
 from app.storage.sql.logs import log_pieces
@@ -488,6 +490,20 @@ class SqlStorage(Storage):
     def job_runs(self, job: Job) -> list[Run]:
         with self._db.read() as conn:
             return runs_.job_runs(conn, job)
+
+    # Tags.
+
+    def tags(self, job: Job, run: str | None = None) -> list[Tag]:
+        with self._db.read() as conn:
+            return tags_.tags(conn, job, run)
+
+    def add_tags(self, job: Job, run: str | None, tags: Sequence[Tag], most: int) -> list[Tag]:
+        with self._db.write() as conn:
+            return tags_.add_tags(conn, job, run, tags, most)
+
+    def delete_tags(self, job: Job, run: str | None, keys: Sequence[str]) -> None:
+        with self._db.write() as conn:
+            tags_.delete_tags(conn, job, run, keys)
 
     # Reads.
 
