@@ -11,14 +11,16 @@ one file per (endpoint, bucket, key, ETag), so a search of N runs on one worker 
 each object once. A cached file is written whole under a temporary name and renamed into
 place, so slots of one worker and workers sharing one `cache_dir` never read half a file;
 two that miss the same object at the same moment both fetch it, and the last rename wins
-with the same bytes. The cache is never evicted: it grows with the distinct objects
-fetched, and the folder may be emptied at any time, even while jobs run (their files are
-hard links, which outlive the cache's name). Temporary files left by a killed worker
-start with `.partial-` and may be deleted too.
+with the same bytes. An object changed in S3 has a new ETag, so it is fetched anew. The
+cache is never evicted: it grows with the distinct objects and versions fetched, and the
+folder may be emptied at any time, even while jobs run (their files are hard links, which
+outlive the cache's names). Temporary files left by a killed worker start with
+`.partial-` or `.upload-` and may be deleted too.
 
 A channel's file is a hard link to the cached file (a copy where the two lie on different
 file systems), and cached files are read-only, so a training job cannot rewrite the cache
-through its input: a script that must change an input file in place copies it first.
+through its input (a job run as root still could): a script that must change an input
+file in place copies it first.
 Checkpoints are not cached: the job rewrites them, so `download_folder` writes plain
 files of its own.
 """
@@ -210,7 +212,7 @@ class ObjectStore:
         """Write each file under `folder` to `uri/<relative path>` (checkpoints).
 
         Objects for files the folder no longer holds are left in place, as SageMaker's
-        checkpoint upload leaves them.
+        checkpoint upload leaves them; symbolic links are not followed, nor uploaded.
         """
         location = parse_s3_uri(uri)
         base = _folder_key(location.key)
@@ -218,7 +220,8 @@ class ObjectStore:
             if not folder.is_dir():
                 raise NotADirectoryError(errno.ENOTDIR, "no such folder", str(folder))
             for path in sorted(folder.rglob("*")):
-                if path.is_file():
+                # A link's target is not the job's to publish (the worker's own files).
+                if path.is_file() and not path.is_symlink():
                     key = base + path.relative_to(folder).as_posix()
                     self.client.upload_file(str(path), location.bucket, key)
 
@@ -286,11 +289,18 @@ class ObjectStore:
     def _place(self, source: S3Location, etag: str, target: Path) -> None:
         """Link the cached copy of `source` at `etag` to `target`, fetching it on a miss."""
         cached = self._cache_path(source, etag)
-        if not cached.exists():
-            self._download(source, etag, cached, read_only=True)
         with _translated(str(source), "could not be written to disk"):
             target.parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(cached, target)
+            for attempt in (1, 2):
+                if not cached.exists():
+                    self._download(source, etag, cached, read_only=True)
+                try:
+                    _link_or_copy(cached, target)
+                    return
+                except FileNotFoundError:
+                    # The cache was emptied between the fetch and the link: once more.
+                    if attempt == 2:
+                        raise
 
     def _download(self, source: S3Location, etag: str, target: Path, *, read_only: bool) -> None:
         """GET `source` into `target`, whole or not at all (temporary file, then rename).

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
 import stat
 import tarfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -234,6 +236,34 @@ def test_an_unchanged_object_is_fetched_once_and_a_changed_one_again(store, buck
     assert files(first) == {"a.csv": b"first", "b.csv": b"other"}
 
 
+def test_slots_fetching_one_channel_at_once_each_get_all_of_it(store, bucket, put, tmp_path):
+    put({f"data/part-{index}.csv": f"{index}\n".encode() * 50_000 for index in range(4)})
+    expected = {f"part-{index}.csv": f"{index}\n".encode() * 50_000 for index in range(4)}
+
+    with ThreadPoolExecutor(max_workers=4) as slots:
+        dests = list(
+            slots.map(
+                lambda slot: store.fetch_channel(f"s3://{bucket}/data/", tmp_path / f"slot-{slot}"),
+                range(4),
+            )
+        )
+
+    assert [files(dest) for dest in dests] == [expected] * 4
+    assert not [p for p in (tmp_path / "cache").rglob(".partial-*")]
+
+
+def test_an_emptied_cache_leaves_fetched_files_and_fills_again(store, bucket, put, tmp_path):
+    put({"data/a.csv": b"first"})
+    first = store.fetch_channel(f"s3://{bucket}/data/", tmp_path / "run-1")
+    shutil.rmtree(tmp_path / "cache")
+    gets = count_gets(store)
+
+    second = store.fetch_channel(f"s3://{bucket}/data/", tmp_path / "run-2")
+
+    assert files(first) == files(second) == {"a.csv": b"first"}
+    assert gets == ["data/a.csv"]
+
+
 def test_a_fetch_into_a_filled_folder_replaces_its_files(store, bucket, put, tmp_path):
     put({"data/a.csv": b"first"})
     store.fetch_channel(f"s3://{bucket}/data/", tmp_path / "train")
@@ -375,6 +405,20 @@ def test_checkpoints_go_up_and_come_back(s3, store, bucket, put, tmp_path):
     # The job rewrites its checkpoints: they are its own files, not the cache's.
     (restored / "epoch-1.pt").write_bytes(b"two")
     assert not (tmp_path / "cache" / "objects").exists()
+
+
+def test_a_link_in_the_checkpoints_is_not_uploaded(s3, store, bucket, tmp_path):
+    secret = tmp_path / "worker-secret"
+    secret.write_bytes(b"not the job's")
+    checkpoints = tmp_path / "checkpoints"
+    checkpoints.mkdir()
+    (checkpoints / "epoch-1.pt").write_bytes(b"one")
+    (checkpoints / "leak").symlink_to(secret)
+
+    store.upload_folder(checkpoints, f"s3://{bucket}/ckpt/")
+
+    listed = s3.client().list_objects_v2(Bucket=bucket)["Contents"]
+    assert [item["Key"] for item in listed] == ["ckpt/epoch-1.pt"]
 
 
 def test_no_checkpoints_yet_is_an_empty_folder(store, bucket, tmp_path):
