@@ -5,6 +5,11 @@ Keys are accepted in snake_case and in SageMaker's spelling (`MaxNumberOfTrainin
 generated from the snake_case name where SageMaker's is its PascalCase and written out
 where SageMaker names the key otherwise (`TrainingJobEarlyStoppingType`). A search is
 stored as `model_dump()` (snake_case) and read back with `model_validate`.
+
+A search may warm-start from up to five earlier tuning jobs (`warm_start`, AMT's
+WarmStartConfig): the rules that tie a child to its parents need the parents' records and
+live in `app.jobs.check_warm_start`; how the parents' runs steer the child's suggestions
+lives in `app.tuning.suggest`.
 """
 
 from __future__ import annotations
@@ -36,11 +41,14 @@ __all__ = [
     "ResourceLimits",
     "SearchSpec",
     "SearchStrategy",
+    "WarmStart",
+    "WarmStartType",
 ]
 
 MAX_GRID = 10_000
 MAX_TRAINING_JOBS = 10_000
 MAX_PARALLEL = 100
+MAX_PARENTS = 5
 # The static hyperparameters AMT reads Hyperband's MaxResource from when it is not given.
 EPOCH_HYPERPARAMETERS = ("epochs", "num_epochs", "n_epochs", "max_epochs", "num_train_epochs")
 
@@ -55,6 +63,11 @@ class SearchStrategy(enum.StrEnum):
 class EarlyStopping(enum.StrEnum):
     OFF = "Off"
     AUTO = "Auto"
+
+
+class WarmStartType(enum.StrEnum):
+    IDENTICAL_DATA_AND_ALGORITHM = "IdenticalDataAndAlgorithm"
+    TRANSFER_LEARNING = "TransferLearning"
 
 
 class ResourceLimits(SpecModel):
@@ -132,6 +145,42 @@ class HyperbandConfig(SpecModel):
     )
 
 
+class WarmStart(SpecModel):
+    parents: list[Annotated[str, Field(min_length=1, max_length=63)]] = Field(
+        min_length=1,
+        max_length=MAX_PARENTS,
+        validation_alias=AliasChoices("parents", "ParentHyperParameterTuningJobs"),
+        description="The tuning jobs (1 to 5, each ended) whose runs the search starts from; "
+        "AMT's [{HyperParameterTuningJobName: ...}] is taken too.",
+    )
+    type: WarmStartType = Field(
+        validation_alias=AliasChoices("type", "WarmStartType"),
+        description="IdenticalDataAndAlgorithm (the parents ran the same image, command and "
+        "data) or TransferLearning (they may differ).",
+    )
+
+    @field_validator("parents", mode="before")
+    @classmethod
+    def _named(cls, parents: Any) -> Any:
+        # AMT's ParentHyperParameterTuningJobs: [{"HyperParameterTuningJobName": name}].
+        if isinstance(parents, list):
+            return [
+                p["HyperParameterTuningJobName"]
+                if isinstance(p, dict) and set(p) == {"HyperParameterTuningJobName"}
+                else p
+                for p in parents
+            ]
+        return parents
+
+    @field_validator("parents")
+    @classmethod
+    def _once(cls, parents: list[str]) -> list[str]:
+        repeated = sorted({p for p in parents if parents.count(p) > 1})
+        if repeated:
+            raise ValueError(f"warm start names the parent {', '.join(repeated)} more than once")
+        return parents
+
+
 class SearchSpec(SpecModel):
     """How the service searches: it picks each run's hyperparameters when a worker asks
     for work, and a worker runs `command` with them."""
@@ -175,6 +224,12 @@ class SearchSpec(SpecModel):
         default_factory=HyperbandConfig,
         validation_alias=AliasChoices("hyperband", "HyperbandStrategyConfig"),
         description="Hyperband's least and most resource per run.",
+    )
+    warm_start: WarmStart | None = Field(
+        None,
+        validation_alias=AliasChoices("warm_start", "WarmStartConfig"),
+        description="The earlier tuning jobs the search starts from: their runs inform "
+        "Bayesian search, and Random and Grid do not run their points again.",
     )
     command: list[Annotated[str, Field(min_length=1, max_length=4096)]] | None = Field(
         None,
@@ -294,6 +349,11 @@ class SearchSpec(SpecModel):
         """The seed the samplers use: the job's, which job creation always records (a
         spec read on its own without one, in a test say, counts as 0)."""
         return 0 if self.random_seed is None else self.random_seed
+
+    def trains_one_job(self) -> bool:
+        """Whether the job is a lone training job (CreateTrainingJob's, one run), not a
+        tuning job."""
+        return self.sagemaker is not None and "TrainingJob" in self.sagemaker
 
     def static_text(self) -> dict[str, str]:
         return {k: hyperparameter_text(v) for k, v in self.static_hyperparameters.items()}

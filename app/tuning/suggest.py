@@ -5,6 +5,14 @@ first run the search starts) and the history of the runs before it, so that it c
 made again after a restart, in any process: Random and Grid depend on the seed and the
 index alone; Bayesian replays the history into an Optuna study held in memory (the
 database is the study's storage) and asks it for the next point.
+
+A warm-started search is also given its parents' ended runs (`parents`), which never
+change: Bayesian search is told them before its own runs, as complete (or failed) trials;
+Random and Hyperband draw again, from the same seeded stream, a point a parent ran; Grid
+passes over the grid's points a parent ran. A parent's run is mapped onto the child's
+ranges by name; one whose value of a tuned hyperparameter lies outside the child's range
+(or which lacks one) is left out, not clipped: Optuna refuses a trial outside its
+distribution, and clipping would tell it of a point nobody ran.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import itertools
 import math
 import random
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import optuna
@@ -28,10 +36,13 @@ from optuna.trial import TrialState, create_trial
 from app.protocol.ranges import IntegerRange, Scaling
 from app.protocol.search import SearchSpec, SearchStrategy
 
-__all__ = ["Trial", "TrialOutcome", "startup_trials", "suggest"]
+__all__ = ["Trial", "TrialOutcome", "runs_to_start", "startup_trials", "suggest"]
 
 # Each suggestion makes a study in memory; Optuna would log every one of them at INFO.
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+# Draws a Random search makes for one run before it takes a point a parent ran anyway
+# (a space the parents have run nearly all of).
+_MAX_DRAWS = 100
 
 
 class TrialOutcome(NamedTuple):
@@ -49,7 +60,11 @@ class Trial(NamedTuple):
 
 
 def suggest(
-    search: SearchSpec, index: int, history: Sequence[Trial], maximize: bool
+    search: SearchSpec,
+    index: int,
+    history: Sequence[Trial],
+    maximize: bool,
+    parents: Sequence[Trial] = (),
 ) -> dict[str, str]:
     """The hyperparameters of the job's run number `index` (0-based), static ones
     included, as strings.
@@ -57,14 +72,28 @@ def suggest(
     Args:
         history: the runs the search started before this one, oldest first.
         maximize: the objective's direction (Bayesian search only).
+        parents: a warm-started search's parents' ended runs.
+
+    Raises: IndexError for a Grid index at or past `runs_to_start`.
     """
+    ran = _points(search, parents)
     if search.strategy is SearchStrategy.GRID:
-        tuned = _grid_point(search, index)
+        tuned = _grid_point(search, index, ran)
     elif search.strategy is SearchStrategy.BAYESIAN:
-        tuned = _bayesian(search, index, history, maximize)
+        tuned = _bayesian(search, index, [*parents, *history], maximize)
     else:  # Random, and Hyperband, whose runs are sampled at random and stopped by rungs
-        tuned = _random(search, random.Random(f"{search.seed}/{index}"))
+        tuned = _random_unrun(search, random.Random(f"{search.seed}/{index}"), ran)
     return {**search.static_text(), **tuned}
+
+
+def runs_to_start(search: SearchSpec, parents: Sequence[Trial] = ()) -> int:
+    """How many runs the search starts: `max_training_jobs`, but for a warm-started
+    Grid no more than the grid's points that no parent ran."""
+    if search.strategy is not SearchStrategy.GRID or not parents:
+        return search.max_training_jobs()
+    ran = _points(search, parents)
+    unrun = sum(1 for point in _grid(search) if tuple(point.values()) not in ran)
+    return min(search.max_training_jobs(), unrun)
 
 
 def startup_trials(search: SearchSpec) -> int:
@@ -73,17 +102,55 @@ def startup_trials(search: SearchSpec) -> int:
     return max(3, min(10, search.max_training_jobs() // 3))
 
 
-def _grid_point(search: SearchSpec, index: int) -> dict[str, str]:
-    """The grid's combination number `index`: the last range varies fastest."""
+def _grid_point(search: SearchSpec, index: int, ran: set[tuple[str, ...]]) -> dict[str, str]:
+    """The grid's combination number `index`, counting only those no parent ran."""
+    unrun = (point for point in _grid(search) if tuple(point.values()) not in ran)
+    found = next(itertools.islice(unrun, index, None), None)
+    if found is None:
+        raise IndexError(f"the grid has no point number {index} left to run")
+    return found
+
+
+def _grid(search: SearchSpec) -> Iterator[dict[str, str]]:
+    """The grid's combinations in order, the last range varying fastest; each holds the
+    tuned names in `_names` order."""
     ranges = search.parameter_ranges
     axes: list[tuple[str, list[str]]] = [(r.name, list(r.values)) for r in ranges.categorical]
     axes += [
         (r.name, [str(v) for v in range(r.min_value, r.max_value + 1)]) for r in ranges.integer
     ]
-    combination = next(
-        itertools.islice(itertools.product(*(values for _, values in axes)), index, None)
-    )
-    return dict(zip([name for name, _ in axes], combination, strict=True))
+    names = [name for name, _ in axes]
+    for combination in itertools.product(*(values for _, values in axes)):
+        yield dict(zip(names, combination, strict=True))
+
+
+def _names(search: SearchSpec) -> list[str]:
+    """The tuned names in the order every suggestion holds them."""
+    return search.parameter_ranges.names()
+
+
+def _points(search: SearchSpec, parents: Sequence[Trial]) -> set[tuple[str, ...]]:
+    """The points the parents ran, as the values of the search's tuned names in `_names`
+    order; a run without one of those names ran no point of this search."""
+    names = _names(search)
+    found = set()
+    for trial in parents:
+        values = [trial.hyperparameters.get(name) for name in names]
+        if all(value is not None for value in values):
+            found.add(tuple(str(value) for value in values))
+    return found
+
+
+def _random_unrun(
+    search: SearchSpec, rng: random.Random, ran: set[tuple[str, ...]]
+) -> dict[str, str]:
+    """A random point no parent ran: drawn again from the same stream until one is (a
+    parent with the child's seed drew the child's first points)."""
+    for _ in range(_MAX_DRAWS - 1):
+        point = _random(search, rng)
+        if tuple(point[name] for name in _names(search)) not in ran:
+            return point
+    return _random(search, rng)
 
 
 def _random(search: SearchSpec, rng: random.Random) -> dict[str, str]:

@@ -5,6 +5,12 @@ objective values, leases and stop requests), so any number of service processes 
 share the work, and a restart loses nothing. Its decisions are the pure functions of
 `suggest`, `stopping` and `completion`; this module reads their inputs from storage and
 writes their outcomes back.
+
+A warm-started job's parents have ended, so their runs never change: each process reads
+them once, outside any transaction, and keeps them (`_parents`). A lease is planned inside
+the storage's transaction, which must not wait on another connection; a plan that needs
+parents not read yet aborts that transaction (`_ParentsUnread`), and the lease is tried
+again once they are read.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import functools
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,7 +43,7 @@ from app.records import (
 from app.storage import PlannedRun, Storage
 from app.tuning.completion import EndedRun, completion
 from app.tuning.stopping import MedianPoint, hyperband_rule, median_curve, median_rule
-from app.tuning.suggest import Trial, TrialOutcome, suggest
+from app.tuning.suggest import Trial, TrialOutcome, runs_to_start, suggest
 
 __all__ = ["Lease", "Tuner", "runs_pending", "search_of"]
 
@@ -76,6 +83,15 @@ def _parsed(search: str) -> SearchSpec:
     return SearchSpec.model_validate_json(search)
 
 
+class _ParentsUnread(Exception):
+    """A plan needs parents' runs this process has not read: the lease's transaction is
+    abandoned, they are read, and the lease is tried again."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__(", ".join(names))
+        self.names = tuple(names)
+
+
 class Tuner:
     """Thread-safe; one per service process."""
 
@@ -83,6 +99,9 @@ class Tuner:
         self._storage = storage
         self._ingestor = ingestor
         self.lease_seconds = lease_seconds
+        # A warm-started job's parents' ended runs, by parent name (see the module's doc).
+        self._parents: dict[str, tuple[Trial, ...]] = {}
+        self._parents_lock = threading.Lock()
 
     # Workers.
 
@@ -94,7 +113,15 @@ class Tuner:
     ) -> Lease | None:
         """The next run for `worker` from the named jobs (or any), or None."""
         self.reap()
-        leased = self._storage.lease_run(jobs, worker, self.lease_seconds, self._plan, ingest_token)
+        while True:
+            try:
+                leased = self._storage.lease_run(
+                    jobs, worker, self.lease_seconds, self._plan, ingest_token
+                )
+                break
+            except _ParentsUnread as unread:
+                # Each pass reads some parents for good, so this ends.
+                self._read_parents(unread.names)
         if leased is None:
             return None
         job, run = leased
@@ -111,28 +138,49 @@ class Tuner:
         running = sum(1 for run in runs if run.status is RunStatus.IN_PROGRESS)
         if running >= search.resource_limits.max_parallel_training_jobs:
             return None
-        if len(started) >= search.max_training_jobs():
+        names = search.warm_start.parents if search.warm_start else []
+        with self._parents_lock:
+            unread = [name for name in names if name not in self._parents]
+        if unread:
+            raise _ParentsUnread(unread)
+        parents = self.parent_trials(search)
+        if len(started) >= runs_to_start(search, parents):
             return None
-        counted = qualifying_statuses(include_in_progress=False)
-        history = [
-            Trial(
-                run.hyperparameters,
-                TrialOutcome(
-                    run.status is not RunStatus.IN_PROGRESS,
-                    run.objective_value if run.status in counted else None,
-                ),
-            )
-            for run in started
-        ]
-        chosen = suggest(search, len(started), history, _maximize(job))
+        history = [_trial(run) for run in started]
+        chosen = suggest(search, len(started), history, _maximize(job), parents)
         # A job made through SageMaker's API names its training jobs as AMT does.
         name = None
-        if search.sagemaker is not None and "TrainingJob" in search.sagemaker:
+        if search.trains_one_job():
             # A job CreateTrainingJob made: its one run is that training job.
             name = job.name
         elif search.sagemaker is not None:
             name = f"{job.name}-{len(started) + 1:03d}-{secrets.token_hex(4)}"
         return PlannedRun(run_hyperparameters(job, chosen), name)
+
+    def parent_trials(self, search: SearchSpec) -> list[Trial]:
+        """The ended runs of a warm-started search's parents, parent by parent (none for
+        a search without parents; none of a parent deleted before this process read it).
+        Reads the parents this process has not read yet: never call it inside a
+        transaction."""
+        if search.warm_start is None:
+            return []
+        self._read_parents(search.warm_start.parents)
+        with self._parents_lock:
+            return [trial for name in search.warm_start.parents for trial in self._parents[name]]
+
+    def _read_parents(self, names: Sequence[str]) -> None:
+        for name in names:
+            with self._parents_lock:
+                if name in self._parents:
+                    continue
+            try:
+                parent = self._storage.get_job(name)
+                runs = self._storage.job_runs(parent)
+            except JobNotFound:
+                runs = []
+            trials = tuple(_trial(run) for run in runs if run.status is not RunStatus.IN_PROGRESS)
+            with self._parents_lock:
+                self._parents.setdefault(name, trials)
 
     def heartbeat(self, job: Job, run: str, worker: str) -> Run:
         """Extend the run's lease, which `worker` must hold; the run, with any stop
@@ -265,7 +313,7 @@ class Tuner:
                 state = JobState(
                     state.status, completion=(criterion.name, criterion.detail), completed_at=now
                 )
-            elif started >= search.max_training_jobs() and not running:
+            elif started >= runs_to_start(search, self.parent_trials(search)) and not running:
                 detail = f"all {started} runs the search may start have ended"
                 state = JobState(
                     state.status, completion=("MaxNumberOfTrainingJobs", detail), completed_at=now
@@ -283,6 +331,18 @@ def _final(state: JobState, runs: Sequence[Run], now: datetime) -> JobState:
         reason = f"none of the {len(runs)} runs reported a value of the objective metric"
         return JobState(JobStatus.FAILED, reason, state.completion, state.completed_at, now)
     return JobState(JobStatus.COMPLETED, None, state.completion, state.completed_at, now)
+
+
+def _trial(run: Run) -> Trial:
+    """A run as the search is told it: its value counts once it completed or stopped."""
+    counted = qualifying_statuses(include_in_progress=False)
+    return Trial(
+        run.hyperparameters,
+        TrialOutcome(
+            run.status is not RunStatus.IN_PROGRESS,
+            run.objective_value if run.status in counted else None,
+        ),
+    )
 
 
 def _ended(runs: Sequence[Run]) -> list[EndedRun]:

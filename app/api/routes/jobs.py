@@ -9,7 +9,7 @@ from app.api.deps import CanManage, CanRead, JobDep, PresetsDep, StorageDep, Tun
 from app.api.views import completion_public, job_public, run_detail_public
 from app.diagnostics import unmatched_hints
 from app.errors import NoBestRun
-from app.jobs import job_spec
+from app.jobs import check_warm_start, job_spec
 from app.objective import qualifying_statuses
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -32,6 +32,7 @@ def create_job(
         environment=body.environment,
         search=body.search,
     )
+    check_warm_start(storage, spec)
     job = storage.create_job(spec)
     return job_public(storage.job_overview(job))
 
