@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install node chromium postgresql lint test bench demo serve clean
+.PHONY: install sdk3 node chromium postgresql lint test bench demo serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The SageMaker SDK v3 cannot share .venv with v2 (pyproject.toml's dev extra): tests/sdk runs
+# users' v3 scripts with .venv-sdk3's python. Rebuilt when its requirements change.
+SDK3_VENV := .venv-sdk3
+SDK3_STAMP := $(SDK3_VENV)/.installed
+$(SDK3_STAMP): tests/sdk3-requirements.txt
+	$(PYTHON) -m venv $(SDK3_VENV)
+	$(SDK3_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SDK3_VENV)/bin/python -m pip install --quiet -r tests/sdk3-requirements.txt
+	touch $(SDK3_STAMP)
+
+sdk3: $(SDK3_STAMP)
 
 # ESLint for the dashboard's scripts, from npm at package-lock.json's versions.
 NODE_STAMP := node_modules/.installed
@@ -41,7 +53,7 @@ chromium:
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "make: installing Debian's postgresql for the PostgreSQL tests"; $(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && $(APT_INSTALL) postgresql; }
 
-test: lint chromium postgresql
+test: lint sdk3 chromium postgresql
 	$(BIN)/pytest
 
 # Parser, HTTP ingest and ranking at scale; writes bench/RESULTS.md (see bench/README.md).
@@ -56,4 +68,4 @@ serve: install
 	$(BIN)/logmetrics serve
 
 clean:
-	rm -rf $(VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SDK3_VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache
