@@ -1,4 +1,6 @@
-"""The README answers as written: its curl walk-through runs against a live service."""
+"""The README answers as written: its curl walk-through runs against a live service, and
+its boto3 and SageMaker SDK (v2, v3) scripts against a live service, a worker and moto's
+S3 server (their blocks marked `<!-- readme-sdk: ... -->`; see tests/sdk/harness.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,17 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from tests.sagemaker.conftest import sagemaker_client
+from tests.sdk.harness import (
+    README_BUCKET,
+    README_FILES,
+    SDK3_PYTHON,
+    accuracy,
+    model_files,
+    model_json,
+    user_folder,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -74,7 +87,7 @@ def test_the_curl_walk_through_answers_as_written(service):
 
 
 def test_the_boto3_script_runs_as_written(service, tmp_path):
-    (script,) = [code for kind, code in _BLOCK.findall(section("From boto3")) if kind == "python"]
+    script = README_FILES["tune_boto3.py"]
     worker = subprocess.Popen(
         # The script's code folder lies in its working folder, which the worker shares.
         [
@@ -109,6 +122,48 @@ def test_the_boto3_script_runs_as_written(service, tmp_path):
     name, value = name_and_value.split()
     assert re.fullmatch(r"toy-amt-00[1-4]-[0-9a-f]{8}", name)
     assert 0 < float(value) <= 1
+
+
+def printed(out: str, word: str) -> list[list[str]]:
+    """The words after `word` on each line of `out` that starts with it."""
+    return [line.split()[1:] for line in out.splitlines() if line.split()[:1] == [word]]
+
+
+def test_the_sdk_v2_script_runs_as_written(service, s3, tmp_path):
+    with user_folder(service.url, s3, tmp_path / "user") as user:
+        out = user.run("tune_v2.py")
+
+    ((best,),) = printed(out, "best")
+    rows = [line.split() for line in out.splitlines() if " Completed " in line]
+    assert len(rows) == 3, out
+    for name, _, lr, value in rows:  # sorted by name: {tuning job}-001-..., -002-, -003-
+        assert float(value) == accuracy(float(lr)), (name, lr, value)
+    assert [name.rsplit("-", 2)[1] for name, *_ in rows] == ["001", "002", "003"]
+    assert best == max(rows, key=lambda row: float(row[3]))[0]
+    model = f"s3://{README_BUCKET}/{best}/output/model.tar.gz"
+    assert printed(out, "model") == [[model]]
+    best_lr = float(next(row[2] for row in rows if row[0] == best))
+    assert model_files(s3, model)["model.json"] == model_json(best_lr)
+
+
+def test_the_sdk_v3_script_runs_as_written(service, s3, tmp_path):
+    with user_folder(service.url, s3, tmp_path / "user") as user:
+        out = user.run("tune_v3.py", python=SDK3_PYTHON)
+
+    ((trained, status),) = printed(out, "trained")
+    assert re.fullmatch(r"toy-v3-\d{14}", trained) or trained.startswith("toy-v3"), trained
+    assert status == "Completed"
+    ((model,),) = printed(out, "model")
+    assert model.startswith(f"s3://{README_BUCKET}/") and model.endswith("/model.tar.gz")
+    assert model_files(s3, model)["model.json"] == model_json(0.02)
+
+    ((best, value),) = printed(out, "best")
+    described = sagemaker_client(service.url).describe_training_job(TrainingJobName=best)
+    assert described["TrainingJobStatus"] == "Completed"
+    lr = float(described["HyperParameters"]["lr"])
+    assert float(value) == accuracy(lr)
+    best_model = described["ModelArtifacts"]["S3ModelArtifacts"]
+    assert model_files(s3, best_model)["model.json"] == model_json(lr)
 
 
 def test_the_pipe_example_posts_a_trainers_output(service):

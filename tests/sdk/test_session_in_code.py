@@ -1,5 +1,6 @@
-"""The SageMaker Python SDK (v2) on a tuning job here: its analytics data frame, and
-`HyperparameterTuner.attach(...).best_training_job()`."""
+"""The SageMaker Python SDK (v2) in this process, its session given a boto3 client with the
+endpoint in the code (where the other flows of tests/sdk set it outside): the analytics
+data frame, and `HyperparameterTuner.attach(...).best_training_job()`."""
 
 from __future__ import annotations
 

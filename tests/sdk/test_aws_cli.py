@@ -1,0 +1,112 @@
+"""The AWS CLI (`aws sagemaker ...`, v1 from pyproject.toml's dev extra) against the service.
+
+A script-mode tuning job is run by a worker, then each command's JSON output must be what
+boto3 reads from the same operation, with the endpoint
+given as `--endpoint-url` or as `AWS_ENDPOINT_URL_SAGEMAKER`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.sagemaker.conftest import sagemaker_client, tuning_request
+from tests.sagemaker.test_api import code_folder, run_worker, script_mode
+from tests.sdk.harness import aws
+
+TAGS = [{"Key": "team", "Value": "vision"}, {"Key": "project", "Value": "toy"}]
+
+
+def as_printed(answer):
+    """boto3's answer as the CLI prints it: no ResponseMetadata, and timestamps as the
+    service sent them (AWS JSON 1.1: seconds since the epoch), which the CLI v1 keeps."""
+    answer = {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+    return json.loads(json.dumps(answer, default=lambda value: value.timestamp()))
+
+
+@pytest.fixture
+def tuning_job(service, tmp_path):
+    """A completed tuning job `cli` of three training jobs, tagged with TAGS."""
+    client = sagemaker_client(service.url)
+    request = script_mode(tuning_request("cli"), code_folder(tmp_path))
+    client.create_hyper_parameter_tuning_job(**request, Tags=TAGS)
+    run_worker(service.url, "--job", "cli", "--data-root", str(tmp_path))
+    return client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="cli")
+
+
+@pytest.fixture
+def environment(tmp_path):
+    """A user's shell: keys and a region, and a HOME without ~/.aws."""
+    (tmp_path / "home").mkdir()
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path / "home"),
+        "AWS_ACCESS_KEY_ID": "any",
+        "AWS_SECRET_ACCESS_KEY": "any",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }
+
+
+def test_the_cli_lists_and_describes_tuning_and_training_jobs(service, tuning_job, environment):
+    client = sagemaker_client(service.url)
+
+    def cli(*args):
+        return aws("sagemaker", *args, "--endpoint-url", service.url, environment=environment)
+
+    assert tuning_job["HyperParameterTuningJobStatus"] == "Completed"
+    listed = cli("list-hyper-parameter-tuning-jobs")
+    assert listed == as_printed(client.list_hyper_parameter_tuning_jobs())
+    assert [
+        s["HyperParameterTuningJobName"] for s in listed["HyperParameterTuningJobSummaries"]
+    ] == ["cli"]
+    assert cli(
+        "describe-hyper-parameter-tuning-job", "--hyper-parameter-tuning-job-name", "cli"
+    ) == (as_printed(tuning_job))
+    training_jobs = cli(
+        "list-training-jobs-for-hyper-parameter-tuning-job",
+        "--hyper-parameter-tuning-job-name",
+        "cli",
+    )
+    assert training_jobs == as_printed(
+        client.list_training_jobs_for_hyper_parameter_tuning_job(HyperParameterTuningJobName="cli")
+    )
+    summaries = training_jobs["TrainingJobSummaries"]
+    assert len(summaries) == 3
+    for summary in summaries:  # the toy script's last line: acc = 1 - lr / 2
+        lr = float(summary["TunedHyperParameters"]["lr"])
+        assert summary["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == pytest.approx(
+            1 - lr / 2, abs=1e-6
+        )
+    best = tuning_job["BestTrainingJob"]["TrainingJobName"]
+    described = cli("describe-training-job", "--training-job-name", best)
+    assert described == as_printed(client.describe_training_job(TrainingJobName=best))
+    assert described["TrainingJobStatus"] == "Completed"
+    assert described["TuningJobArn"] == tuning_job["HyperParameterTuningJobArn"]
+
+
+def test_the_cli_lists_a_tuning_jobs_tags(service, tuning_job, environment):
+    tags = aws(
+        "sagemaker",
+        "list-tags",
+        "--resource-arn",
+        tuning_job["HyperParameterTuningJobArn"],
+        "--endpoint-url",
+        service.url,
+        environment=environment,
+    )
+    assert tags == {"Tags": TAGS}
+
+
+def test_the_cli_takes_the_endpoint_from_aws_endpoint_url_sagemaker(
+    service, tuning_job, environment
+):
+    described = aws(
+        "sagemaker",
+        "describe-hyper-parameter-tuning-job",
+        "--hyper-parameter-tuning-job-name",
+        "cli",
+        environment={**environment, "AWS_ENDPOINT_URL_SAGEMAKER": service.url},
+    )
+    assert described == as_printed(tuning_job)
