@@ -151,10 +151,11 @@ def test_the_sdk_v3_script_runs_as_written(service, s3, tmp_path):
         out = user.run("tune_v3.py", python=SDK3_PYTHON)
 
     ((trained, status),) = printed(out, "trained")
-    assert re.fullmatch(r"toy-v3-\d{14}", trained) or trained.startswith("toy-v3"), trained
+    assert re.fullmatch(r"toy-v3-\d{14}", trained), trained  # base_job_name and a timestamp
     assert status == "Completed"
-    ((model,),) = printed(out, "model")
-    assert model.startswith(f"s3://{README_BUCKET}/") and model.endswith("/model.tar.gz")
+    # ModelTrainer's default output path: s3://{default bucket}/{base_job_name}.
+    model = f"s3://{README_BUCKET}/toy-v3/{trained}/output/model.tar.gz"
+    assert printed(out, "model") == [[model]]
     assert model_files(s3, model)["model.json"] == model_json(0.02)
 
     ((best, value),) = printed(out, "best")
