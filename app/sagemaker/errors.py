@@ -34,7 +34,9 @@ __all__ = [
     "AwsError",
     "SageMakerError",
     "invalid",
+    "resource_not_found",
     "sagemaker_error",
+    "training_job_exists",
     "training_job_not_found",
 ]
 
@@ -105,3 +107,17 @@ def invalid(message: str) -> SageMakerError:
 def training_job_not_found(name: str) -> SageMakerError:
     """SageMaker's answer for a training job no tuning job holds."""
     return invalid(_TRAINING_JOB_NOT_FOUND.format(run=name))
+
+
+def training_job_exists(arn: str) -> SageMakerError:
+    """SageMaker's answer to a CreateTrainingJob whose name a training job has."""
+    return SageMakerError(
+        "ResourceInUse",
+        "Training job names must be unique within an AWS account and region, and a "
+        f"training job with this name already exists ({arn})",
+    )
+
+
+def resource_not_found(arn: str) -> SageMakerError:
+    """SageMaker's answer to a tag operation on an ARN that names no resource."""
+    return SageMakerError("ResourceNotFound", f"Resource {arn} does not exist.")

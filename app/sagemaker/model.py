@@ -33,6 +33,10 @@ OPERATIONS = (
     "DescribeTrainingJob",
     "ListTrainingJobs",
     "StopTrainingJob",
+    "CreateTrainingJob",
+    "AddTags",
+    "ListTags",
+    "DeleteTags",
 )
 _MAX_REPORTED = 10
 # Where logmetrics takes more than SageMaker: a worker reads local files, so an S3 URI may

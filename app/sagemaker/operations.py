@@ -2,9 +2,10 @@
 
 One model, two faces: a tuning job is a job with a search, its training jobs are its
 runs; jobs made through `/v1` show here too, and jobs made here show in `/v1`. The
-operations live by resource (`tuning_jobs`, `training_jobs`), the translation between
-AMT's shapes and the domain's records in `shapes`, NextToken in `paging`, and the errors
-SageMaker answers in `errors`.
+operations live by resource (`tuning_jobs`, `training_jobs`, `tags`), the translation
+between AMT's shapes and the domain's records in `shapes` and `training_definitions`,
+NextToken in `paging`, and the errors SageMaker answers in `errors`. The tags a Create*
+request gives are kept here, around the resource's own create (`_tagged`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from app.sagemaker.tags import Tags, given_tags
 from app.sagemaker.training_jobs import TrainingJobs
 from app.sagemaker.tuning_jobs import TuningJobs
 from app.storage import Storage
@@ -28,9 +30,12 @@ class SageMakerOperations:
 
     def __init__(self, storage: Storage, tuner: Tuner, account: str) -> None:
         tuning_jobs = TuningJobs(storage, tuner, account)
-        training_jobs = TrainingJobs(storage, account)
+        training_jobs = TrainingJobs(storage, tuner, account)
+        self._tags = Tags(storage, training_jobs, account)
         self.handlers: dict[str, Handler] = {
-            "CreateHyperParameterTuningJob": tuning_jobs.create,
+            "CreateHyperParameterTuningJob": self._tagged(
+                tuning_jobs.create, "HyperParameterTuningJobArn"
+            ),
             "DescribeHyperParameterTuningJob": tuning_jobs.describe,
             "ListHyperParameterTuningJobs": tuning_jobs.list,
             "StopHyperParameterTuningJob": tuning_jobs.stop,
@@ -39,4 +44,20 @@ class SageMakerOperations:
             "DescribeTrainingJob": training_jobs.describe,
             "ListTrainingJobs": training_jobs.list,
             "StopTrainingJob": training_jobs.stop,
+            "CreateTrainingJob": self._tagged(training_jobs.create, "TrainingJobArn"),
+            "AddTags": self._tags.add,
+            "ListTags": self._tags.list,
+            "DeleteTags": self._tags.delete,
         }
+
+    def _tagged(self, create: Handler, arn_member: str) -> Handler:
+        """`create`, keeping the tags its request gives on what it creates (checked first,
+        so a request with tags refused creates nothing)."""
+
+        def create_tagged(body: dict[str, Any], region: str) -> dict[str, Any]:
+            tags = given_tags(body)
+            answer = create(body, region)
+            self._tags.attach(answer[arn_member], tags)
+            return answer
+
+        return create_tagged
