@@ -190,7 +190,7 @@ def check_warm_start(storage: Storage, spec: JobSpec) -> None:
             ) from None
         search = SearchSpec.model_validate(parent.search) if parent.search is not None else None
         if search is None or search.trains_one_job():
-            raise InvalidInput(f"warm start: {name!r} is not a tuning job (it has no search)")
+            raise InvalidInput(f"warm start: {name!r} is not a tuning job")
         status = storage.job_state(parent).status
         if status not in ENDED_JOB_STATUSES:
             raise InvalidInput(

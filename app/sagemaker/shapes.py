@@ -27,6 +27,7 @@ __all__ = [
     "Arns",
     "created_with",
     "hyperparameter_training_job_summary",
+    "is_training_job",
     "resource_limits",
     "search_spec",
     "secondary_status",
@@ -34,6 +35,7 @@ __all__ = [
     "training_status",
     "tuning_config",
     "tuning_job_summary",
+    "warm_start_config",
 ]
 
 # The strategy shown for a job made through `/v1` without a search.
@@ -58,15 +60,40 @@ class Arns:
 
 def created_with(search: SearchSpec | None) -> Mapping[str, Any]:
     """The shapes a tuning job was created with here (HyperParameterTuningJobConfig,
-    TrainingJobDefinition, Region); empty for a job made through `/v1`."""
+    TrainingJobDefinition, Region, WarmStartConfig); empty for a job made through `/v1`."""
     return (search.sagemaker or {}) if search else {}
+
+
+def is_training_job(job: Job) -> bool:
+    """Whether the job is a lone training job (CreateTrainingJob's), which the tuning
+    job operations answer as no tuning job at all."""
+    search = search_of(job)
+    return search is not None and search.trains_one_job()
+
+
+def warm_start_config(search: SearchSpec | None) -> dict[str, Any] | None:
+    """A warm-started job's WarmStartConfig: as given here, or as `/v1` was given it."""
+    if search is None or search.warm_start is None:
+        return None
+    given = created_with(search).get("WarmStartConfig")
+    if given is not None:
+        return dict(given)
+    return {
+        "ParentHyperParameterTuningJobs": [
+            {"HyperParameterTuningJobName": name} for name in search.warm_start.parents
+        ],
+        "WarmStartType": search.warm_start.type.value,
+    }
 
 
 # The request: AMT's shapes to the search.
 
 
 def search_spec(
-    config: Mapping[str, Any], definition: Mapping[str, Any], region: str
+    config: Mapping[str, Any],
+    definition: Mapping[str, Any],
+    region: str,
+    warm_start: Mapping[str, Any] | None = None,
 ) -> SearchSpec:
     """The search a CreateHyperParameterTuningJob asks for.
 
@@ -74,6 +101,7 @@ def search_spec(
         config: its HyperParameterTuningJobConfig.
         definition: its TrainingJobDefinition.
         region: the request's, kept for the tuning job's ARN.
+        warm_start: its WarmStartConfig, if any.
 
     Raises: SageMakerError (ValidationException) for a search the domain refuses.
     """
@@ -122,6 +150,9 @@ def search_spec(
     }
     if hyperband:
         raw["hyperband"] = hyperband
+    if warm_start is not None:
+        raw["warm_start"] = dict(warm_start)
+        raw["sagemaker"]["WarmStartConfig"] = dict(warm_start)
     try:
         return SearchSpec.model_validate(raw)
     except ValidationError as exc:

@@ -11,27 +11,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.jobs import OBJECTIVE_HYPERPARAMETER, job_spec
-from app.objective import Strategy
+from app.errors import JobNotFound
+from app.jobs import OBJECTIVE_HYPERPARAMETER, check_warm_start, job_spec
+from app.objective import ObjectiveType, Strategy, qualifying_statuses
 from app.parsing import LogFormat, MetricDefinition
-from app.records import JobOverview, JobStatus
+from app.protocol.search import SearchSpec, WarmStartType
+from app.records import Job, JobOverview, JobStatus, Run
 from app.sagemaker import paging
 from app.sagemaker.errors import invalid
 from app.sagemaker.shapes import (
     Arns,
     created_with,
     hyperparameter_training_job_summary,
+    is_training_job,
     search_spec,
     training_definition,
     tuning_config,
     tuning_job_summary,
+    warm_start_config,
 )
 from app.storage import Storage
 from app.tuning.tuner import Tuner, search_of
 
 __all__ = ["TuningJobs"]
 
-_UNSUPPORTED = ("WarmStartConfig", "Autotune", "TrainingJobDefinitions")
+_UNSUPPORTED = ("Autotune", "TrainingJobDefinitions")
 
 
 class TuningJobs:
@@ -74,13 +78,14 @@ class TuningJobs:
             # SageMaker's regexes are written against CloudWatch's rendering of lines.
             log_format=LogFormat.CLOUDWATCH,
             environment=definition.get("Environment", {}),
-            search=search_spec(config, definition, region),
+            search=search_spec(config, definition, region, body.get("WarmStartConfig")),
         )
+        check_warm_start(self._storage, spec)
         job = self._storage.create_job(spec)
         return {"HyperParameterTuningJobArn": Arns(self._account, region).tuning_job(job)}
 
     def describe(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        job = self._storage.get_job(body["HyperParameterTuningJobName"])
+        job = self._tuning_job(body["HyperParameterTuningJobName"])
         overview = self._storage.job_overview(job)
         search = search_of(job)
         given = created_with(search)
@@ -117,6 +122,14 @@ class TuningJobs:
         best = overview.best_run
         if best is not None and best.objective_value is not None:
             described["BestTrainingJob"] = hyperparameter_training_job_summary(job, best, arns)
+        warm = warm_start_config(search)
+        if warm is not None:
+            described["WarmStartConfig"] = warm
+            overall = self._overall_best(job, search, best)
+            if overall is not None:
+                described["OverallBestTrainingJob"] = hyperparameter_training_job_summary(
+                    *overall, arns
+                )
         state = overview.state
         if state.reason:
             described["FailureReason"] = state.reason
@@ -134,7 +147,7 @@ class TuningJobs:
         return described
 
     def list(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        overviews = self._storage.list_jobs()
+        overviews = [o for o in self._storage.list_jobs() if not is_training_job(o.job)]
         wanted = body.get("NameContains")
         if wanted:
             overviews = [o for o in overviews if wanted in o.job.name]
@@ -165,11 +178,11 @@ class TuningJobs:
         return answer
 
     def stop(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        self._tuner.stop_job(self._storage.get_job(body["HyperParameterTuningJobName"]))
+        self._tuner.stop_job(self._tuning_job(body["HyperParameterTuningJobName"]))
         return {}
 
     def delete(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        job = self._storage.get_job(body["HyperParameterTuningJobName"])
+        job = self._tuning_job(body["HyperParameterTuningJobName"])
         status = self._storage.job_state(job).status
         if status in (JobStatus.IN_PROGRESS, JobStatus.STOPPING):
             raise invalid(
@@ -178,3 +191,33 @@ class TuningJobs:
             )
         self._storage.delete_job(job)
         return {}
+
+    def _tuning_job(self, name: str) -> Job:
+        """The tuning job so named. Raises: JobNotFound, for a lone training job too."""
+        job = self._storage.get_job(name)
+        if is_training_job(job):
+            raise JobNotFound(name)
+        return job
+
+    def _overall_best(
+        self, job: Job, search: SearchSpec | None, best: Run | None
+    ) -> tuple[Job, Run] | None:
+        """AMT's OverallBestTrainingJob of an IdenticalDataAndAlgorithm child: the best
+        run of the child and its parents (a parent deleted since is passed over)."""
+        if search is None or search.warm_start is None:
+            return None
+        if search.warm_start.type is not WarmStartType.IDENTICAL_DATA_AND_ALGORITHM:
+            return None
+        found = [(job, best)]
+        for name in search.warm_start.parents:
+            try:
+                parent = self._storage.get_job(name)
+            except JobNotFound:
+                continue
+            found.append((parent, self._storage.best_run(parent, qualifying_statuses(False))))
+        ranked = [(j, r) for j, r in found if r is not None and r.objective_value is not None]
+        if not ranked:
+            return None
+        sign = 1 if job.objective_type is ObjectiveType.MAXIMIZE else -1
+        # The first of equals wins: the child's own, then its parents' in the order named.
+        return max(ranked, key=lambda pair: sign * (pair[1].objective_value or 0.0))
