@@ -28,6 +28,8 @@ from app.tuning.tuner import search_of
 __all__ = ["MAX_TAGS", "Tags"]
 
 MAX_TAGS = 50
+# ListTags' page when MaxResults is not given, and its least: AWS's.
+_PAGE = 50
 _RESERVED_PREFIX = "aws:"
 _ARN = re.compile(
     r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:(?P<account>[0-9]{12}):"
@@ -63,7 +65,7 @@ class Tags:
         held = {tag.key: tag for tag in self._storage.tags(tagged.job, tagged.run)}
         if tagged.inherits:
             held = {**{tag.key: tag for tag in self._storage.tags(tagged.job)}, **held}
-        page, token = paging.page(sorted(held.values()), body)
+        page, token = paging.page(sorted(held.values()), {"MaxResults": _PAGE, **body})
         answer: dict[str, Any] = {"Tags": [_shape(tag) for tag in page]}
         if token:
             answer["NextToken"] = token
