@@ -134,8 +134,10 @@ def test_the_sdk_v2_script_runs_as_written(service, s3, tmp_path):
         out = user.run("tune_v2.py")
 
     ((best,),) = printed(out, "best")
-    rows = [line.split() for line in out.splitlines() if " Completed " in line]
+    # A line per training job, AMT's names: {tuning job}-00N-{8 hex digits}.
+    rows = re.findall(r"^(\S+-00\d-[0-9a-f]{8}) (\S+) (\S+) (\S+)$", out, re.M)
     assert len(rows) == 3, out
+    assert {status for _, status, _, _ in rows} == {"Completed"}
     for name, _, lr, value in rows:  # sorted by name: {tuning job}-001-..., -002-, -003-
         assert float(value) == accuracy(float(lr)), (name, lr, value)
     assert [name.rsplit("-", 2)[1] for name, *_ in rows] == ["001", "002", "003"]
