@@ -220,3 +220,50 @@ def test_a_lone_training_job_is_no_tuning_job(service, sagemaker, storage):
         **tuning_request("child"),
         WarmStartConfig=warm_start("TransferLearning", "lone"),
     ) == (400, "ValidationException", "warm start: 'lone' is not a tuning job")
+
+
+def test_the_sdks_warm_start_tuners_make_children_that_run(service, sagemaker, parents, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import boto3
+        import sagemaker as sdk
+        from sagemaker.tuner import HyperparameterTuner
+
+        boto = boto3.Session(
+            region_name="eu-west-1", aws_access_key_id="any", aws_secret_access_key="any"
+        )
+        session = sdk.Session(boto_session=boto, sagemaker_client=sagemaker)
+        parent = HyperparameterTuner.attach("parent-a", sagemaker_session=session)
+        identical = parent.identical_dataset_and_algorithm_tuner(additional_parents={"parent-b"})
+        transfer = parent.transfer_learning_tuner()
+        for tuner, name in ((identical, "identical"), (transfer, "transfer")):
+            # The SDK's warm start tuners drop the parent's metric definitions, which an
+            # image of one's own needs (AMT's built-in algorithms have theirs built in).
+            tuner.metric_definitions = parent.metric_definitions
+            tuner.fit(job_name=name, wait=False)
+    run_worker(service.url, "--job", "identical", "--job", "transfer", "--data-root", str(tmp_path))
+
+    described = {
+        name: sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+        for name in ("identical", "transfer")
+    }
+    assert {
+        name: (
+            d["HyperParameterTuningJobStatus"],
+            d["WarmStartConfig"]["WarmStartType"],
+            sorted(
+                p["HyperParameterTuningJobName"]
+                for p in d["WarmStartConfig"]["ParentHyperParameterTuningJobs"]
+            ),
+            d["HyperParameterTuningJobConfig"]["RandomSeed"],
+        )
+        for name, d in described.items()
+    } == {
+        "identical": ("Completed", "IdenticalDataAndAlgorithm", ["parent-a", "parent-b"], 3),
+        "transfer": ("Completed", "TransferLearning", ["parent-a"], 3),
+    }
+    # Both copied parent-a's seed, 3, yet neither runs one of its points.
+    for name in ("identical", "transfer"):
+        assert len(lrs(sagemaker, name)) == 3
+        assert not lrs(sagemaker, name) & lrs(sagemaker, "parent-a")
+    assert "OverallBestTrainingJob" in described["identical"]
