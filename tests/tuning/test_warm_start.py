@@ -3,10 +3,14 @@ child's suggestions, and the rules that tie a child to its parents, over `/v1`."
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
+from app.config import Settings
 from app.protocol.search import SearchSpec
 from app.tuning.suggest import Trial, TrialOutcome, runs_to_start, suggest
+from tests.service import running_service
 from tests.tuning.conftest import search_job_body
 
 X = {"ContinuousParameterRanges": [{"Name": "x", "MinValue": 0, "MaxValue": 1}]}
@@ -284,3 +288,44 @@ def test_a_v1_child_is_refused_with_the_rule_its_parents_break(
     )
     created = api.post("/v1/jobs", json=search_job_body("child", warm_start=warm, **same))
     assert created.status_code == 201, created.text
+
+
+def test_two_services_lease_a_warm_started_child_each_point_once(service_database_url):
+    """Each service process reads the parents outside the lease's transaction (a lease
+    that needs them first aborts its transaction): concurrent leases on every backend
+    still hand each run out once, none at a parent's point."""
+    settings = Settings(database_url=service_database_url, sqlite_synchronous="NORMAL")
+    with running_service(settings) as first, running_service(settings) as second:
+        parent = search_job_body("parent", random_seed=5)
+        assert first.client.post("/v1/jobs", json=parent).status_code == 201
+        ran = set()
+        for _ in range(3):
+            given = first.client.post("/v1/leases", json={"worker": "w"}).json()["lease"]
+            first.client.post(f"/v1/jobs/parent/runs/{given['run']}/logs", content=b"acc=0.5;\n")
+            first.client.post(
+                f"/v1/jobs/parent/runs/{given['run']}/complete", json={"status": "Completed"}
+            )
+            ran.add(given["hyperparameters"]["lr"])
+        assert first.client.post("/v1/jobs/parent/stop").json()["status"] == "Stopped"
+        child = search_job_body(
+            "child",
+            random_seed=5,
+            warm_start=WARM,
+            resource_limits={"max_number_of_training_jobs": 8, "max_parallel_training_jobs": 8},
+        )
+        assert first.client.post("/v1/jobs", json=child).status_code == 201
+        # FastAPI builds a route's validation on its first request; two threads doing it
+        # at once can race to a warning, which this suite turns into an error (500).
+        warm_up = {"worker": "w", "jobs": ["none"]}
+        assert second.client.post("/v1/leases", json=warm_up).json()["lease"] is None
+
+        def ask(i):
+            client = (first, second)[i % 2].client
+            return client.post("/v1/leases", json={"worker": f"w{i}"}).json()["lease"]
+
+        with ThreadPoolExecutor(16) as pool:
+            leases = [given for given in pool.map(ask, range(16)) if given is not None]
+
+    assert sorted(given["run"] for given in leases) == [f"run-{i:04d}" for i in range(1, 9)]
+    assert len({given["hyperparameters"]["lr"] for given in leases}) == 8
+    assert not {given["hyperparameters"]["lr"] for given in leases} & ran
