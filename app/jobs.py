@@ -206,7 +206,7 @@ def check_warm_start(storage: Storage, spec: JobSpec) -> None:
                 f"{parent.objective_type.value} {parent.objective_metric!r}; a child must have "
                 f"its parents' ({spec.objective_type.value} {spec.objective_metric!r} given)"
             )
-        problem = _warm_start_problem(child, search)
+        problem = _warm_start_problem(child, search, child.warm_start.type)
         if problem is not None:
             raise InvalidInput(f"warm start from {name!r}: {problem}")
         runs += sum(storage.job_overview(parent).run_counts.values())
@@ -217,7 +217,7 @@ def check_warm_start(storage: Storage, spec: JobSpec) -> None:
         )
 
 
-def _warm_start_problem(child: SearchSpec, parent: SearchSpec) -> str | None:
+def _warm_start_problem(child: SearchSpec, parent: SearchSpec, kind: WarmStartType) -> str | None:
     """What breaks AMT's rules between a child's search and one parent's, if anything."""
     tuned, was_tuned = _kinds(child), _kinds(parent)
     names, had = (
@@ -243,8 +243,7 @@ def _warm_start_problem(child: SearchSpec, parent: SearchSpec) -> str | None:
             f"{made_static + changed} changes (tuned made static: {made_static}, static "
             f"values changed: {changed}); at most {MAX_WARM_START_CHANGES} are allowed"
         )
-    assert child.warm_start is not None
-    if child.warm_start.type is WarmStartType.IDENTICAL_DATA_AND_ALGORITHM:
+    if kind is WarmStartType.IDENTICAL_DATA_AND_ALGORITHM:
         for what, mine, theirs in (
             ("training image", child.training_image, parent.training_image),
             ("command", child.command, parent.command),
