@@ -9,7 +9,13 @@ from pydantic import BaseModel, Field
 
 from app.api.schemas.common import RequestBody
 
-__all__ = ["LeaseAnswerPublic", "LeaseCreate", "LeasePublic"]
+__all__ = [
+    "CheckpointPublic",
+    "InputChannelPublic",
+    "LeaseAnswerPublic",
+    "LeaseCreate",
+    "LeasePublic",
+]
 
 
 class LeaseCreate(RequestBody):
@@ -18,6 +24,33 @@ class LeaseCreate(RequestBody):
     )
     jobs: list[Annotated[str, Field(max_length=63)]] | None = Field(
         None, max_length=100, description="Only these jobs (default: any job with a search)."
+    )
+
+
+class InputChannelPublic(BaseModel):
+    """An input channel of the training job, as its InputDataConfig names it."""
+
+    name: str = Field(description="The ChannelName: SM_CHANNEL_<NAME> for the program.")
+    uri: str = Field(description="Where its data is: an s3:// prefix or object, or a file:// URL.")
+    data_type: str = Field(
+        description="S3DataType: S3Prefix (every object under `uri`), ManifestFile or "
+        "AugmentedManifestFile (the objects a manifest at `uri` lists)."
+    )
+    content_type: str | None = Field(description="The channel's ContentType, if given.")
+    compression_type: str | None = Field(description="CompressionType: None or Gzip, if given.")
+    input_mode: str = Field(
+        description="The channel's InputMode, else the job's TrainingInputMode: File, Pipe "
+        "or FastFile."
+    )
+
+
+class CheckpointPublic(BaseModel):
+    """The training job's CheckpointConfig."""
+
+    uri: str = Field(description="S3Uri: the prefix checkpoints are read from and written to.")
+    local_path: str | None = Field(
+        description="LocalPath, if given: where the container sees them (SageMaker's default "
+        "/opt/ml/checkpoints)."
     )
 
 
@@ -35,7 +68,35 @@ class LeasePublic(BaseModel):
     training_image: str | None = Field(
         description="The image the job names, for a worker to run when there is no command."
     )
-    channels: dict[str, str] = Field(description="Input channels a worker can read: file:// URIs.")
+    channels: dict[str, str] = Field(
+        description="The file:// input channels by name, for workers that predate "
+        "`input_channels`, which holds every channel."
+    )
+    input_channels: list[InputChannelPublic] = Field(
+        description="Every input channel of a job created through SageMaker's API; empty "
+        "for a job made through /v1."
+    )
+    output_path: str | None = Field(
+        description="OutputDataConfig.S3OutputPath: where the model and output archives go "
+        "(<output_path>/<run>/output/model.tar.gz); null for none."
+    )
+    checkpoint: CheckpointPublic | None = Field(
+        description="The CheckpointConfig, if the job has one."
+    )
+    container_entrypoint: list[str] | None = Field(
+        description="AlgorithmSpecification.ContainerEntrypoint, if given."
+    )
+    container_arguments: list[str] | None = Field(
+        description="AlgorithmSpecification.ContainerArguments, if given."
+    )
+    instance_type: str | None = Field(
+        description="The ResourceConfig's InstanceType (ml.m5.large, say), if given."
+    )
+    instance_count: int | None = Field(description="The ResourceConfig's InstanceCount, if given.")
+    network_isolation: bool = Field(
+        description="EnableNetworkIsolation: the SageMaker SDK then sends the code as the "
+        "channel `code`."
+    )
     environment: dict[str, str] = Field(description="Environment variables to set for the command.")
     max_runtime_seconds: int | None = Field(
         description="Stop the run after this many seconds; null for no limit."
