@@ -20,10 +20,12 @@ from app.clients.shipper.sender import Sender, SenderSettings
 from app.clients.shipper.spool import Spool
 from app.clients.shipper.stop import StopSignal
 
-__all__ = ["Shipped", "ship", "ship_run"]
+__all__ = ["Finishing", "Shipped", "ship", "ship_run"]
 
 log = logging.getLogger("logmetrics.shipper")
 T = TypeVar("T")
+# A run's ending, (status, reason), to how it ends: ship_run's `finishing`.
+Finishing = Callable[[str, str | None], tuple[str, str | None]]
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ def ship_run(
     new_session: bool = False,
     cwd: str | None = None,
     secret_env: Iterable[str] = (),
+    config_dir: str | None = None,
+    finishing: Finishing | None = None,
 ) -> Shipped:
     """Run `command` as the existing run `run` of `job` (each as the API shows it: a
     name, an environment, hyperparameters), ship its output, and end the run.
@@ -128,10 +132,18 @@ def ship_run(
             stop, in its answers to chunks, set it too.
         secret_env: names (or shell patterns, `AWS_*`) of more variables that hold
             secrets of this process, withheld from the command.
+        config_dir: the folder to write hyperparameters.json in (SM_INPUT_CONFIG_DIR),
+            the caller's to remove; default a fresh one, removed at the end.
+        finishing: called once the command has ended and its output is delivered, with
+            the status and reason the run would end with, before the run is completed:
+            what it returns is how the run ends (a model that could not be uploaded
+            fails it, say). Not called when the command could not start, or its output
+            could not all be delivered.
     """
     job_name, run_name = job["name"], run["name"]
     stop = stop or StopSignal()
-    config_dir = tempfile.mkdtemp(prefix="logmetrics-config-")
+    own_config = config_dir is None
+    config_dir = config_dir or tempfile.mkdtemp(prefix="logmetrics-config-")
     try:
         child_environment = _environment(job, run, config_dir, environment or {}, secret_env)
         spools = {"stdout": Spool(spill_dir=spill_dir), "stderr": Spool(spill_dir=spill_dir)}
@@ -160,12 +172,15 @@ def ship_run(
         if sender.failure is not None:
             saved = tuple(_save_unsent(spools, run_name))
             return Shipped(run_name, status, outcome.returncode, sender.failure, saved)
+        if finishing is not None:
+            status, reason = finishing(status, reason)
         ended, kept_reason = _end(client, job_name, run_name, status, reason, give_up_after)
         for spool in spools.values():
             spool.close()
         return Shipped(run_name, ended, outcome.returncode, reason=kept_reason)
     finally:
-        shutil.rmtree(config_dir, ignore_errors=True)
+        if own_config:
+            shutil.rmtree(config_dir, ignore_errors=True)
 
 
 def _end(
@@ -213,15 +228,11 @@ def _environment(
     environment = inherited_environment(os.environ, secret_env)
     environment.setdefault("PYTHONUNBUFFERED", "1")  # a Python trainer's lines arrive live
     environment.update(job.get("environment", {}))
+    environment.update({"SM_INPUT_CONFIG_DIR": config_dir, "SM_HPS": json.dumps(hyperparameters)})
+    # A launcher's own (script mode's SM_HPS, decoded as the toolkit's is) is worth more
+    # than the raw text set for any command.
     environment.update(extra)
-    environment.update(
-        {
-            "SM_INPUT_CONFIG_DIR": config_dir,
-            "SM_HPS": json.dumps(hyperparameters),
-            "LOGMETRICS_JOB": job["name"],
-            "LOGMETRICS_RUN": run["name"],
-        }
-    )
+    environment.update({"LOGMETRICS_JOB": job["name"], "LOGMETRICS_RUN": run["name"]})
     return environment
 
 
