@@ -82,6 +82,15 @@ def register(commands: Commands) -> None:
         metavar="N",
         help="the most entries a sourcedir.tar.gz may hold (default 100000)",
     )
+    worker.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="where this worker keeps what it downloads from S3 (DIR/s3, by ETag) and the "
+        "environments a script's requirements.txt is installed in (DIR/venvs, by the file's "
+        "SHA-256), for all its runs. Default: $XDG_CACHE_HOME/logmetrics, or "
+        "~/.cache/logmetrics",
+    )
     worker.set_defaults(handler=_worker)
 
 
@@ -115,6 +124,7 @@ def _worker(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
             images=images,
             secret_env=tuple(args.secret_env),
             sharing=Sharing(data_roots, args.max_source_bytes, args.max_source_files),
+            cache_dir=args.cache_dir.resolve() if args.cache_dir else None,
         ),
     )
     try:

@@ -4,13 +4,21 @@ In this order, as SageMaker itself would run it:
 
 1. Script mode, as the SageMaker training toolkit runs the framework containers: the
    hyperparameters `sagemaker_program` (the entry point) and `sagemaker_submit_directory`
-   (a folder, a `file://` URL, or a `.tar.gz` at one) that the SageMaker SDK sets from an
-   estimator's `entry_point` and `source_dir`. The code is copied into the run's working
-   folder and run as `python PROGRAM --name value ...`, with the toolkit's environment.
+   (a folder, a `file://` URL, or a `.tar.gz` at one or in S3) that the SageMaker SDK
+   sets from an estimator's `entry_point` and `source_dir`. The code is copied into the
+   run's working folder, its `requirements.txt` installed (app/clients/requirements.py),
+   and run as `python PROGRAM --name value ...`, with the toolkit's environment
+   (app/clients/toolkit.py). With network isolation the SDK sends the code as the input
+   channel `code` and names it `/opt/ml/input/data/code/sourcedir.tar.gz`: such a path is
+   read from the channel's folder.
 2. An image the worker maps to a command (`logmetrics worker --image NAME=COMMAND`).
 3. Where a Docker engine answers, the image itself, as SageMaker runs a bring-your-own
    container: `docker run ... -- IMAGE train`, with the `/opt/ml` layout mounted.
 4. Otherwise nothing can run: `Unrunnable` says what was missing and how to fix it.
+
+Before any of them, every input channel gets a folder: an `s3://` one is downloaded into
+the run's folder (File mode; Pipe and FastFile are delivered as File), and so is the
+CheckpointConfig's prefix, through the worker's `ObjectStore`.
 
 A training job is a tenant's text, and the worker's disk is not the tenant's: a local path
 it names (a `file://` input channel, a `sagemaker_submit_directory` folder, `file://` URL or
@@ -18,8 +26,8 @@ archive) is used only if it resolves, symlinks and `..` followed, inside a folde
 worker shares (`Sharing.data_roots`, `logmetrics worker --data-root`; none by default).
 A channel is the tenant's data and the submit directory its code, so both follow one
 rule. The entry point must lie inside the submitted code, an archive is unpacked within
-bounds, and the image must be an image reference. Whatever is refused fails the run with
-the reason before anything starts.
+bounds, and the image must be an image reference. Whatever is refused, and any S3 read
+that fails, fails the run with the reason before anything starts.
 """
 
 from __future__ import annotations
@@ -33,12 +41,18 @@ import shutil
 import subprocess
 import sys
 import tarfile
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import TypeVar
 from urllib.parse import unquote, urlparse
 
+from app.clients.objects import ObjectStore, ObjectStoreError
+from app.clients.requirements import InstallFailed, requirements_python
+from app.clients.shipper.environment import inherited_environment
+from app.clients.toolkit import RunFolders, toolkit_arguments, toolkit_environment, write_config
+from app.clients.training_job import TrainingJob
 from app.protocol.images import image_reference_problem
 
 __all__ = ["Launch", "Sharing", "Unrunnable", "docker_available", "docker_command", "launch"]
@@ -47,6 +61,9 @@ __all__ = ["Launch", "Sharing", "Unrunnable", "docker_available", "docker_comman
 # and part of a variable's name, so nothing else may reach `docker run -v` or the
 # environment, whatever the API in front let through.
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Where a container sees its channels: the SDK names code sent as a channel so.
+_CHANNELS_IN_CONTAINER = PurePosixPath("/opt/ml/input/data")
+T = TypeVar("T")
 
 
 class Unrunnable(Exception):
@@ -55,9 +72,13 @@ class Unrunnable(Exception):
 
 @dataclass(frozen=True)
 class Launch:
+    """How to run it: `config_dir`, where given, is the folder of SageMaker's config files
+    the shipper names as SM_INPUT_CONFIG_DIR (writing hyperparameters.json in it)."""
+
     command: list[str]
     environment: dict[str, str]
     cwd: str | None
+    config_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,41 +99,89 @@ class Sharing:
 def launch(
     hyperparameters: Mapping[str, str],
     training_image: str | None,
-    channels: Mapping[str, str],
+    job: TrainingJob,
     images: Mapping[str, str],
     workdir: Path,
     environment: Mapping[str, str] | None = None,
     sharing: Sharing | None = None,
+    *,
+    store: ObjectStore | None = None,
+    cache_dir: Path | None = None,
+    secret_env: Iterable[str] = (),
 ) -> Launch:
-    """How to run a training job in `workdir` (a fresh folder of the worker's).
+    """How to run a training job in `workdir` (a fresh folder of the worker's), its
+    `s3://` inputs downloaded into it.
 
     Args:
-        channels: input channels by name, `file://` URLs.
+        job: the lease's training job: its channels (`s3://` or `file://`), checkpoints.
         images: the images this worker maps to commands.
         environment: the training job definition's, for a container.
         sharing: what of this worker's disk the job may use (default: nothing).
+        store: the worker's S3 (None: an `s3://` input is refused).
+        cache_dir: where requirements.txt environments are kept (None: script-mode code
+            with a requirements.txt is refused).
+        secret_env: the worker's secret variables, withheld from pip as from the program.
 
     Raises:
         Unrunnable: nothing here can run it, or it names what it may not use: a channel
             or submit directory outside the data roots, an entry point outside its
-            code, an archive over the bounds, an image that is no image reference.
+            code, an archive over the bounds, an image that is no image reference; or
+            an S3 read, or the requirements' install, failed.
     """
     sharing = sharing or Sharing()
-    # Every mode exposes the channels (SM_CHANNEL_<NAME>, or a mount): checked once, first.
-    folders = {}
-    for name, uri in sorted(channels.items()):
+    folders = RunFolders(workdir)
+    # Every mode exposes the channels (SM_CHANNEL_<NAME>, or a mount): checked once, first,
+    # the local ones before anything is downloaded or made.
+    local = {}
+    for channel in sorted(job.channels, key=lambda channel: channel.name):
+        name = channel.name
         if not _CHANNEL_NAME.fullmatch(name) or name in (".", ".."):
             raise Unrunnable(f"input channel name {name[:80]!r} is not a SageMaker ChannelName")
-        folders[name] = _shared(f"input channel {name!r} at", uri, sharing)
+        if not channel.uri.startswith("s3://"):
+            local[name] = _shared(f"input channel {name!r} at", channel.uri, sharing)
+    folders_of = dict(local)
+    for channel in job.channels:
+        if channel.uri.startswith("s3://"):
+            folders_of[channel.name] = _from_s3(
+                store,
+                f"input channel {channel.name!r}",
+                lambda s3, c=channel: s3.fetch_channel(  # type: ignore[misc]
+                    c.uri, folders.channel(c.name), c.data_type
+                ),
+            )
+    if job.checkpoint is not None:
+        uri = job.checkpoint.uri
+        folders.checkpoints.mkdir(parents=True, exist_ok=True)
+        _from_s3(
+            store,
+            "CheckpointConfig",
+            lambda s3: s3.download_folder(uri, folders.checkpoints),
+        )
+    channels = dict(sorted(folders_of.items()))
     program = _plain(hyperparameters.get("sagemaker_program"))
     if program is not None:
-        return _script_mode(program, hyperparameters, folders, workdir, sharing)
-    toolkit = _toolkit_environment(hyperparameters, folders, workdir)
+        return _script_mode(
+            program,
+            hyperparameters,
+            job,
+            channels,
+            folders,
+            sharing,
+            store,
+            cache_dir,
+            secret_env,
+            environment or {},
+        )
+    folders.make()
+    config_dir = _config_dir(folders, hyperparameters, job)
+    toolkit = toolkit_environment(
+        hyperparameters, job, channels, folders, config_dir, job_environment=environment
+    )
     if training_image is not None and training_image in images:
-        return Launch(shlex.split(images[training_image]), toolkit, None)
+        return Launch(shlex.split(images[training_image]), toolkit, None, str(config_dir))
     if training_image and docker_available():
         command = docker_command(
-            training_image, hyperparameters, folders, workdir, environment or {}
+            training_image, hyperparameters, channels, workdir, environment or {}
         )
         return Launch(command, {}, None)
     raise Unrunnable(
@@ -187,19 +256,19 @@ def docker_available() -> bool:
 def _script_mode(
     program: str,
     hyperparameters: Mapping[str, str],
+    job: TrainingJob,
     channels: Mapping[str, Path],
-    workdir: Path,
+    folders: RunFolders,
     sharing: Sharing,
+    store: ObjectStore | None,
+    cache_dir: Path | None,
+    secret_env: Iterable[str],
+    environment: Mapping[str, str],
 ) -> Launch:
     source = _plain(hyperparameters.get("sagemaker_submit_directory"))
-    code = workdir / "code"
+    code = folders.code
     if source is None:
         raise Unrunnable("script mode needs the hyperparameter sagemaker_submit_directory")
-    if source.startswith("s3://"):
-        raise Unrunnable(
-            f"sagemaker_submit_directory {source!r} is in S3, which this worker cannot read: "
-            "use a folder or a file:// URL the worker can reach"
-        )
     entry = Path(program)
     # Checked before anything is copied; the copy is checked again below, for symlinks.
     if entry.is_absolute() or ".." in entry.parts or program.startswith("-") or not program:
@@ -207,7 +276,13 @@ def _script_mode(
             f"sagemaker_program {program!r} must be a relative path inside "
             "sagemaker_submit_directory, without '..' (and not beginning with '-')"
         )
-    path = _shared("sagemaker_submit_directory", source, sharing)
+    if source.startswith("s3://"):
+        path = folders.root / "sourcedir.tar.gz"
+        _from_s3(store, "sagemaker_submit_directory", lambda s3: s3.fetch_object(source, path))
+    else:
+        path = _in_channel(source, channels) or _shared(
+            "sagemaker_submit_directory", source, sharing
+        )
     try:
         if path.is_dir():
             # Symlinks are copied as symlinks: the worker reads nothing outside the
@@ -228,12 +303,77 @@ def _script_mode(
         )
     if not target.is_file():
         raise Unrunnable(f"sagemaker_program {program!r} is not in {source!r}")
-    user = _decoded_hyperparameters(hyperparameters)
-    arguments = [part for name in sorted(user) for part in (f"--{name}", _argument(user[name]))]
-    environment = _toolkit_environment(hyperparameters, channels, workdir)
-    environment["SM_USER_ENTRY_POINT"] = program
-    environment["SM_MODULE_DIR"] = str(code)
-    return Launch([sys.executable, program, *arguments], environment, str(code))
+    python = _python(code, cache_dir, secret_env)
+    folders.make()
+    config_dir = _config_dir(folders, hyperparameters, job)
+    toolkit = toolkit_environment(
+        hyperparameters,
+        job,
+        channels,
+        folders,
+        config_dir,
+        program=program,
+        job_environment=environment,
+    )
+    toolkit["SM_USER_ENTRY_POINT"] = program
+    command = [python, program, *toolkit_arguments(hyperparameters)]
+    return Launch(command, toolkit, str(code), str(config_dir))
+
+
+def _python(code: Path, cache_dir: Path | None, secret_env: Iterable[str]) -> str:
+    """The Python to run the program with: the worker's, or, where the code holds a
+    requirements.txt, that of an environment it is installed in."""
+    requirements = code / "requirements.txt"
+    if not requirements.is_file():
+        return sys.executable
+    if not requirements.resolve().is_relative_to(code.resolve()):
+        raise Unrunnable("requirements.txt leads outside sagemaker_submit_directory")
+    if cache_dir is None:
+        raise Unrunnable("the code holds a requirements.txt, and this worker has no cache folder")
+    try:
+        return str(
+            requirements_python(
+                requirements, cache_dir, inherited_environment(os.environ, secret_env)
+            )
+        )
+    except InstallFailed as exc:
+        raise Unrunnable(f"requirements.txt: {exc}") from exc
+
+
+def _in_channel(source: str, channels: Mapping[str, Path]) -> Path | None:
+    """Where `/opt/ml/input/data/NAME/...` (the SDK's name for code it sends as a channel,
+    with network isolation) lies on this worker: in channel NAME's folder, which was
+    checked or downloaded; None for any other path."""
+    path = PurePosixPath(source)
+    if not path.is_relative_to(_CHANNELS_IN_CONTAINER) or ".." in path.parts:
+        return None
+    parts = path.relative_to(_CHANNELS_IN_CONTAINER).parts
+    if not parts or parts[0] not in channels:
+        return None
+    folder = channels[parts[0]]
+    found = folder.joinpath(*parts[1:]).resolve()
+    if not found.is_relative_to(folder.resolve()):
+        raise Unrunnable(
+            f"sagemaker_submit_directory {source!r} leads outside input channel {parts[0]!r}"
+        )
+    return found
+
+
+def _config_dir(folders: RunFolders, hyperparameters: Mapping[str, str], job: TrainingJob) -> Path:
+    # Named as the shipper names its own, for a program that looks (and tests that do).
+    config_dir = Path(tempfile.mkdtemp(prefix="logmetrics-config-", dir=folders.input))
+    write_config(config_dir, hyperparameters, job)
+    return config_dir
+
+
+def _from_s3(store: ObjectStore | None, what: str, read: Callable[[ObjectStore], T]) -> T:
+    """`read(store)`, its failure a reason to refuse the run."""
+    if store is None:
+        raise Unrunnable(f"{what} is in S3, and this worker has no S3 to read it from")
+    try:
+        return read(store)
+    except ObjectStoreError as exc:
+        raise Unrunnable(f"{what}: {exc}") from exc
 
 
 def _shared(what: str, given: str, sharing: Sharing) -> Path:
@@ -294,66 +434,6 @@ def _unpack(archive: Path, code: Path, sharing: Sharing) -> None:
                     f"{sharing.max_source_bytes} bytes (this worker's --max-source-bytes)"
                 )
             tar.extract(entry, code, filter="data")
-
-
-def _toolkit_environment(
-    hyperparameters: Mapping[str, str], channels: Mapping[str, Path], workdir: Path
-) -> dict[str, str]:
-    """The SageMaker training toolkit's variables (besides SM_HPS and the config folder,
-    which the shipper sets for every run)."""
-    user = _decoded_hyperparameters(hyperparameters)
-    model, output = workdir / "model", workdir / "output" / "data"
-    for folder in (model, output):
-        folder.mkdir(parents=True, exist_ok=True)
-    environment = {
-        "SM_MODEL_DIR": str(model),
-        "SM_OUTPUT_DATA_DIR": str(output),
-        "SM_NUM_CPUS": str(os.cpu_count() or 1),
-        "SM_NUM_GPUS": "0",
-        "SM_CHANNELS": json.dumps(sorted(channels)),
-    }
-    for name, value in user.items():
-        text = value if isinstance(value, str) else json.dumps(value)
-        environment[f"SM_HP_{name.upper()}"] = text
-    for name, folder in channels.items():
-        environment[f"SM_CHANNEL_{name.upper()}"] = str(folder)
-    environment["SM_TRAINING_ENV"] = json.dumps(
-        {
-            "hyperparameters": user,
-            "channel_input_dirs": {
-                name: environment[f"SM_CHANNEL_{name.upper()}"] for name in channels
-            },
-            "model_dir": str(model),
-            "output_data_dir": str(output),
-        }
-    )
-    return environment
-
-
-def _decoded_hyperparameters(hyperparameters: Mapping[str, str]) -> dict[str, Any]:
-    """A training job's own hyperparameters (not `sagemaker_*`) as the SageMaker training
-    toolkit reads them: each value JSON-decoded, since the SageMaker SDK JSON-encodes every
-    one it sends (`"\"x\""`, `"0.01"`, `"true"`). A value that is no JSON (a tuned
-    categorical value AMT sends as it is, `adam`) stays text; the toolkit would then keep
-    every value as text, quotes and all, and this one does not.
-    """
-    decoded: dict[str, Any] = {}
-    for name, value in hyperparameters.items():
-        if name.startswith("sagemaker_"):
-            continue
-        try:
-            decoded[name] = json.loads(value)
-        except ValueError:
-            decoded[name] = value
-    return decoded
-
-
-def _argument(value: Any) -> str:
-    """A decoded hyperparameter as the toolkit writes it after `--name`: str() of it (so
-    JSON's true is `True`), a mapping as `k=v,...` in key order."""
-    if isinstance(value, dict):
-        return ",".join(f"{key}={item}" for key, item in sorted(value.items()))
-    return "" if value is None else str(value)
 
 
 def _plain(value: str | None) -> str | None:

@@ -4,10 +4,19 @@ A worker holds up to `parallel` slots. Each slot asks the service for a lease, r
 lease's command through the shipper (hyperparameters as SageMaker delivers them), sends
 a heartbeat every quarter of the lease, stops the command when the service asks (early
 stopping, a stopped job) or when the run's maximum runtime passes, and reports the end.
+
+A training job's S3 goes through one `ObjectStore` per worker, whose downloads are cached
+under the worker's cache folder (`--cache-dir`), as requirements.txt environments are:
+its inputs are downloaded before the command starts (app/clients/script_mode.py), and,
+when it ends Completed or Stopped with an output path, its model and output folders, if
+not empty, are uploaded as `<S3OutputPath>/<run>/output/model.tar.gz` and `output.tar.gz`
+before the run is completed, so the service never names a model that is not there yet. Its
+checkpoints, if it has a CheckpointConfig, are uploaded however it ended.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -21,11 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from app.clients.client import ServiceClient, ServiceError, ServiceUnavailable
+from app.clients.objects import ObjectStore, ObjectStoreError
 from app.clients.script_mode import Launch, Sharing, Unrunnable, launch
 from app.clients.shipper import Shipped, StopSignal, ship_run
 from app.clients.shipper.process import Echo
+from app.clients.toolkit import RunFolders
+from app.clients.training_job import TrainingJob
 
-__all__ = ["Worker", "WorkerSettings", "default_worker_name"]
+__all__ = ["Worker", "WorkerSettings", "default_cache_dir", "default_worker_name"]
 
 log = logging.getLogger("logmetrics.worker")
 # A heartbeat refused with one of these means the run's lease is not this worker's.
@@ -39,6 +51,11 @@ def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/logmetrics`, or `~/.cache/logmetrics`."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "logmetrics"
+
+
 @dataclass(frozen=True)
 class WorkerSettings:
     """`jobs`: only these jobs (None: any). `exit_when_idle`: exit once no job has a run
@@ -46,7 +63,9 @@ class WorkerSettings:
     slot asks again. `stop_grace`: from SIGTERM to SIGKILL of a command being stopped.
     `secret_env`: variables of the worker (names or patterns such as `AWS_*`) that hold
     secrets, withheld from every command besides the `LOGMETRICS_*` ones. `sharing`: what
-    of this machine's disk a training job may use (`--data-root`; nothing by default)."""
+    of this machine's disk a training job may use (`--data-root`; nothing by default).
+    `cache_dir`: downloads from S3 (its `s3` folder) and requirements.txt environments
+    (its `venvs`) are kept there, for every run of this worker (None: the default)."""
 
     name: str
     jobs: tuple[str, ...] | None = None
@@ -59,6 +78,7 @@ class WorkerSettings:
     images: Mapping[str, str] = field(default_factory=dict)
     secret_env: tuple[str, ...] = ()
     sharing: Sharing = field(default_factory=Sharing)
+    cache_dir: Path | None = None
 
 
 class Worker:
@@ -80,6 +100,8 @@ class Worker:
         self._running: dict[str, StopSignal] = {}  # run key -> its stop signal
         self.finished: list[Shipped] = []
         self.failure: str | None = None  # why the worker stopped of itself, if it did
+        self._cache_dir = settings.cache_dir or default_cache_dir()
+        self._store = ObjectStore(self._cache_dir / "s3")
 
     def run(self) -> None:
         """Work until stopped, or (with `exit_when_idle`, or named jobs that have all
@@ -154,12 +176,17 @@ class Worker:
         )
         self._report(f"worker: {run} of {job} started: {_brief(lease['hyperparameters'])}")
         workdir = Path(tempfile.mkdtemp(prefix=f"logmetrics-{run}-"))
+        training_job = TrainingJob.from_lease(lease)
         beating.start()
         try:
-            how = self._how(lease, workdir)
+            how = self._how(lease, training_job, workdir)
             if isinstance(how, str):
                 shipped = self._refuse(client, lease, how)
             else:
+
+                def finishing(status: str, reason: str | None) -> tuple[str, str | None]:
+                    return self._upload(training_job, RunFolders(workdir), status, reason)
+
                 shipped = ship_run(
                     client,
                     {"name": job, "environment": lease["environment"]},
@@ -175,6 +202,8 @@ class Worker:
                     new_session=True,
                     cwd=how.cwd,
                     secret_env=self.settings.secret_env,
+                    config_dir=how.config_dir,
+                    finishing=finishing if lease["command"] is None else None,
                 )
         except (ServiceError, ServiceUnavailable) as exc:
             log.error("logmetrics worker: %s of %s: %s", run, job, exc)
@@ -191,22 +220,58 @@ class Worker:
         why = shipped.failure or shipped.reason
         self._report(f"worker: {run} of {job} {shipped.status}" + (f": {why}" if why else ""))
 
-    def _how(self, lease: dict[str, Any], workdir: Path) -> Launch | str:
-        """The command to run, or why none can run."""
+    def _how(self, lease: dict[str, Any], job: TrainingJob, workdir: Path) -> Launch | str:
+        """The command to run, its inputs in place, or why none can run."""
         if lease["command"] is not None:
             return Launch(list(lease["command"]), {}, None)
         try:
             return launch(
                 lease["hyperparameters"],
                 lease.get("training_image"),
-                lease.get("channels", {}),
+                job,
                 self.settings.images,
                 workdir,
                 lease["environment"],
                 self.settings.sharing,
+                store=self._store,
+                cache_dir=self._cache_dir,
+                secret_env=self.settings.secret_env,
             )
         except Unrunnable as exc:
             return str(exc)
+
+    def _upload(
+        self, job: TrainingJob, folders: RunFolders, status: str, reason: str | None
+    ) -> tuple[str, str | None]:
+        """Upload what a run that ended with `status` leaves, as SageMaker does: its
+        checkpoints however it ended, its model and output (each unless empty) unless it
+        failed. How the run ends: as it would have, or Failed with why an upload failed."""
+        uploads: list[tuple[str, Callable[[], None]]] = []
+        if job.checkpoint is not None and folders.checkpoints.is_dir():
+            checkpoints = functools.partial(
+                self._store.upload_folder, folders.checkpoints, job.checkpoint.uri
+            )
+            uploads.append(("checkpoints", checkpoints))
+        if job.output_path is not None and status in ("Completed", "Stopped"):
+            prefix = f"{job.output_path.rstrip('/')}/{job.name}/output"
+            for what, folder, uri in (
+                ("model", folders.model, f"{prefix}/model.tar.gz"),
+                ("output", folders.output_data, f"{prefix}/output.tar.gz"),
+            ):
+                # An empty folder is not uploaded (SageMaker would upload an empty archive):
+                # a program that writes no model then needs no S3 on its worker.
+                if folder.is_dir() and any(folder.iterdir()):
+                    archive = functools.partial(self._store.upload_archive, folder, uri)
+                    uploads.append((what, archive))
+        for what, send in uploads:
+            try:
+                send()
+            except ObjectStoreError as exc:
+                if status == "Failed":  # the run's own reason says more
+                    log.error("logmetrics worker: %s of %s: %s", what, job.name, exc)
+                    continue
+                return "Failed", f"cannot upload the {what}: {exc}"
+        return status, reason
 
     def _refuse(self, client: ServiceClient, lease: dict[str, Any], reason: str) -> Shipped:
         """End a run this worker cannot run at once: Failed, with what it lacks."""

@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from app.clients.script_mode import Sharing, Unrunnable, docker_command, launch
+from app.clients.training_job import InputChannel, TrainingJob
 from tests.sagemaker.conftest import tuning_request
+
+
+def job(**channels):
+    """A training job with these input channels (name=URI), File mode, S3Prefix."""
+    return TrainingJob("toy-001", tuple(InputChannel(n, uri) for n, uri in channels.items()))
+
 
 HYPERPARAMETERS = {
     "lr": "0.01",
@@ -41,7 +48,7 @@ def test_hyperparameters_the_sdk_json_encoded_arrive_decoded_as_the_toolkit_pass
         "note": '"two words"',
     }
 
-    found = launch(given, "image", {}, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
+    found = launch(given, "image", job(), {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
 
     assert found.command[2:] == [
         "--amp",
@@ -59,7 +66,7 @@ def test_hyperparameters_the_sdk_json_encoded_arrive_decoded_as_the_toolkit_pass
     ]
     environment = found.environment
     assert (environment["SM_HP_RUN_TAG"], environment["SM_HP_AMP"]) == ("baseline", "true")
-    assert environment["SM_HP_LAYERS"] == "[64, 32]"
+    assert environment["SM_HP_LAYERS"] == "[64,32]"  # the toolkit's compact JSON
     assert json.loads(environment["SM_TRAINING_ENV"])["hyperparameters"] == {
         "run_tag": "baseline",
         "epochs": 8,
@@ -76,7 +83,7 @@ def test_script_mode_runs_the_program_with_the_toolkits_arguments(tmp_path):
     (code / "train.py").write_text("print('hi')\n")
     (tmp_path / "data").mkdir()
     given = {**HYPERPARAMETERS, "sagemaker_submit_directory": f'"file://{code}"'}
-    channels = {"train": f"file://{tmp_path}/data"}
+    channels = job(train=f"file://{tmp_path}/data")
 
     found = launch(given, "image", channels, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
 
@@ -113,7 +120,7 @@ def test_script_mode_unpacks_a_sourcedir_archive(tmp_path):
         tar.addfile(entry, io.BytesIO(body))
     given = {**HYPERPARAMETERS, "sagemaker_submit_directory": f"file://{archive}"}
 
-    found = launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
+    found = launch(given, None, job(), {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
 
     assert (tmp_path / "run" / "code" / "train.py").read_text() == "print('packed')\n"
     assert found.command[:2] == [sys.executable, "train.py"]
@@ -122,7 +129,7 @@ def test_script_mode_unpacks_a_sourcedir_archive(tmp_path):
 @pytest.mark.parametrize(
     ("source", "reason"),
     [
-        ("s3://bucket/sourcedir.tar.gz", "is in S3, which this worker cannot read"),
+        ("s3://bucket/sourcedir.tar.gz", "is in S3, and this worker has no S3 to read it from"),
         ("{root}/nonexistent", "cannot be read on this worker"),
         ("{root}/notes.txt", "no such folder or .tar.gz"),
         (None, "script mode needs the hyperparameter sagemaker_submit_directory"),
@@ -134,12 +141,12 @@ def test_script_mode_says_what_it_cannot_reach(tmp_path, source, reason):
     if source is not None:
         given["sagemaker_submit_directory"] = source.format(root=tmp_path)
     with pytest.raises(Unrunnable, match=reason):
-        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
+        launch(given, None, job(), {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
 
 
 def test_a_mapped_image_runs_its_command_with_the_toolkits_environment(tmp_path):
     found = launch(
-        {"lr": "0.1"}, "my/image:1", {}, {"my/image:1": "python -m train --fast"}, tmp_path
+        {"lr": "0.1"}, "my/image:1", job(), {"my/image:1": "python -m train --fast"}, tmp_path
     )
     assert found.command == ["python", "-m", "train", "--fast"]
     assert found.environment["SM_HP_LR"] == "0.1"
@@ -180,7 +187,7 @@ def test_a_broken_archive_is_a_reason_not_a_crash(tmp_path):
     archive.write_bytes(b"not a tar file")
     given = {**HYPERPARAMETERS, "sagemaker_submit_directory": str(archive)}
     with pytest.raises(Unrunnable, match="cannot unpack sagemaker_submit_directory"):
-        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
+        launch(given, None, job(), {}, tmp_path / "run", sharing=Sharing((tmp_path,)))
 
 
 # What a training job may use of the worker's disk: only what lies in a data root.
@@ -203,7 +210,7 @@ def shared(tmp_path):
 
 def image_mode(channels, sharing):
     """Launch as a mapped image, the mode that only exposes the channels."""
-    return launch({"lr": "0.1"}, "my/image:1", channels, {"my/image:1": "train"}, *sharing)
+    return launch({"lr": "0.1"}, "my/image:1", job(**channels), {"my/image:1": "train"}, *sharing)
 
 
 OUTSIDE_CHANNELS = [
@@ -233,7 +240,7 @@ def test_a_channel_outside_the_data_roots_is_refused_in_every_mode(
     ]:
         workdir = tmp_path / "run"
         with pytest.raises(Unrunnable) as refused:
-            launch(hyperparameters, image, {"train": uri}, images, workdir, None, sharing)
+            launch(hyperparameters, image, job(train=uri), images, workdir, None, sharing)
         assert str(refused.value).startswith(f"input channel 'train' at {uri!r} ")
         assert reason in str(refused.value)
         assert not workdir.exists()  # refused before anything was made
@@ -241,14 +248,14 @@ def test_a_channel_outside_the_data_roots_is_refused_in_every_mode(
 
 def test_a_channel_inside_a_data_root_is_exposed_by_its_real_path(tmp_path, shared):
     (shared / "link").symlink_to(shared / "data")
-    channels = {"train": f"file://{shared}/link"}
+    channels = job(train=f"file://{shared}/link")
     found = launch({}, "i", channels, {"i": "train"}, tmp_path, None, Sharing((shared,)))
     assert found.environment["SM_CHANNEL_TRAIN"] == str(shared / "data")
 
 
 def test_without_a_data_root_no_channel_is_shared(tmp_path, shared):
     with pytest.raises(Unrunnable) as refused:
-        launch({}, "i", {"train": f"file://{shared}/data"}, {"i": "t"}, tmp_path)
+        launch({}, "i", job(train=f"file://{shared}/data"), {"i": "t"}, tmp_path)
     assert str(refused.value) == (
         f"input channel 'train' at 'file://{shared}/data' is '{shared}/data', outside the "
         "folders this worker shares (its --data-root folders: none)"
@@ -263,7 +270,7 @@ def test_a_submit_directory_outside_the_data_roots_is_refused(tmp_path, shared, 
     source = source.format(tmp=tmp_path, root=shared)
     given = {**HYPERPARAMETERS, "sagemaker_submit_directory": source}
     with pytest.raises(Unrunnable, match="outside the folders this worker shares"):
-        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((shared,)))
+        launch(given, None, job(), {}, tmp_path / "run", sharing=Sharing((shared,)))
     assert not (tmp_path / "run" / "code").exists()
 
 
@@ -286,7 +293,7 @@ def test_the_program_must_lie_inside_the_submitted_code(tmp_path, shared, progra
         "sagemaker_submit_directory": str(shared / "code"),
     }
     with pytest.raises(Unrunnable) as refused:
-        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((shared,)))
+        launch(given, None, job(), {}, tmp_path / "run", sharing=Sharing((shared,)))
     assert reason in str(refused.value)
 
 
@@ -294,7 +301,7 @@ def test_a_program_in_a_subfolder_runs(tmp_path, shared):
     (shared / "code" / "src").mkdir()
     (shared / "code" / "src" / "main.py").write_text("print('deep')\n")
     given = {"sagemaker_program": "src/main.py", "sagemaker_submit_directory": str(shared / "code")}
-    found = launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((shared,)))
+    found = launch(given, None, job(), {}, tmp_path / "run", sharing=Sharing((shared,)))
     assert found.command == [sys.executable, "src/main.py"]
 
 
@@ -323,7 +330,7 @@ def test_an_archive_over_the_bounds_is_refused_as_it_is_read(tmp_path, shared, l
     archive = sourcedir(shared / "sourcedir.tar.gz", files)
     given = {"sagemaker_program": "train.py", "sagemaker_submit_directory": str(archive)}
     with pytest.raises(Unrunnable, match=re.escape(reason)):
-        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((shared,), **limits))
+        launch(given, None, job(), {}, tmp_path / "run", sharing=Sharing((shared,), **limits))
     # Checked entry by entry: what was unpacked before the bound stays within it.
     unpacked = list((tmp_path / "run" / "code").iterdir())
     assert len(unpacked) <= limits.get("max_source_files", 3)
@@ -334,7 +341,7 @@ def test_an_archive_at_the_bounds_unpacks(tmp_path, shared):
     archive = sourcedir(shared / "sourcedir.tar.gz", [("a.bin", bytes(100)), ("train.py", b"1\n")])
     given = {"sagemaker_program": "train.py", "sagemaker_submit_directory": str(archive)}
     sharing = Sharing((shared,), max_source_bytes=102, max_source_files=2)
-    launch(given, None, {}, {}, tmp_path / "run", sharing=sharing)
+    launch(given, None, job(), {}, tmp_path / "run", sharing=sharing)
     assert (tmp_path / "run" / "code" / "train.py").read_bytes() == b"1\n"
 
 
@@ -355,7 +362,7 @@ def test_an_archive_cannot_write_outside_its_folder(tmp_path, shared, name, reas
         tar.addfile(entry, io.BytesIO(b""))
     given = {"sagemaker_program": "train.py", "sagemaker_submit_directory": str(archive)}
     with pytest.raises(Unrunnable, match=reason):
-        launch(given, None, {}, {}, tmp_path / "run", sharing=Sharing((shared,)))
+        launch(given, None, job(), {}, tmp_path / "run", sharing=Sharing((shared,)))
     assert not (tmp_path / "run" / "evil.py").exists()
     assert not (tmp_path / "evil.py").exists()
 
@@ -364,7 +371,7 @@ def test_an_archive_cannot_write_outside_its_folder(tmp_path, shared, name, reas
 def test_a_container_is_refused_an_image_that_is_no_image_reference(tmp_path, monkeypatch, image):
     monkeypatch.setattr("app.clients.script_mode.docker_available", lambda: True)
     with pytest.raises(Unrunnable, match=f"^training image {re.escape(repr(image))} "):
-        launch({}, image, {}, {}, tmp_path)
+        launch({}, image, job(), {}, tmp_path)
 
 
 def test_docker_mounts_no_path_it_would_misread(tmp_path):
