@@ -63,7 +63,11 @@ def test_warm_start_of_both_types_from_a_tuning_job(service, user, s3):
         for summary in training_jobs(name):
             lr = float(summary["TunedHyperParameters"]["lr"])
             objective = summary["FinalHyperParameterTuningJobObjectiveMetric"]
-            assert objective == {"MetricName": "accuracy", "Value": accuracy(lr)}
+            assert objective == {
+                "Type": "Maximize",
+                "MetricName": "accuracy",
+                "Value": accuracy(lr),
+            }
     parent = [{"HyperParameterTuningJobName": "warm-parent"}]
     assert described["warm-identical"]["WarmStartConfig"] == {
         "ParentHyperParameterTuningJobs": parent,

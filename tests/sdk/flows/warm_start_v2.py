@@ -31,11 +31,15 @@ parent = HyperparameterTuner(
 parent.fit({"train": train}, job_name="warm-parent")
 parent.wait()
 
+# The SDK's warm start tuners drop the parent's metric definitions (AMT's built-in
+# algorithms have theirs built in); an image of one's own needs them given again.
 identical = parent.identical_dataset_and_algorithm_tuner()
+identical.metric_definitions = metrics
 identical.fit({"train": train}, job_name="warm-identical")
 identical.wait()
 
 transfer = parent.transfer_learning_tuner()
+transfer.metric_definitions = metrics
 transfer.fit({"train": train}, job_name="warm-transfer")
 transfer.wait()
 
