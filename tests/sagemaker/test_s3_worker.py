@@ -9,8 +9,11 @@ import hashlib
 import io
 import json
 import os
+import subprocess
+import sys
 import tarfile
 import textwrap
+import time
 import zipfile
 
 import pytest
@@ -488,3 +491,41 @@ def test_a_lease_of_a_job_made_through_v1_has_none_of_them(service):
     assert (lease["instance_type"], lease["instance_count"]) == (None, None)
     assert (lease["container_entrypoint"], lease["container_arguments"]) == (None, None)
     assert lease["network_isolation"] is False
+
+
+def test_a_stopped_training_jobs_model_is_uploaded_too(service, sagemaker, s3, bucket, tmp_path):
+    started = tmp_path / "started"
+    program = textwrap.dedent(
+        f"""
+        import os, time
+        open(os.path.join(os.environ["SM_MODEL_DIR"], "model.txt"), "w").write("partial")
+        open({str(started)!r}, "w").close()
+        while True:  # its lines' answers carry the request to stop
+            print("working", flush=True)
+            time.sleep(0.2)
+        """
+    ).encode()
+    s3.client().put_object(
+        Bucket=bucket, Key="slow/sourcedir.tar.gz", Body=sourcedir({"train.py": program})
+    )
+    sagemaker.create_hyper_parameter_tuning_job(
+        **s3_job(bucket, "s3://{bucket}/slow/sourcedir.tar.gz")
+    )
+    command = [sys.executable, "-m", "app", "worker", "--url", service.url, "--poll", "0.2"]
+    command += ["--job", "toy", "--cache-dir", str(tmp_path / "cache"), "--stop-grace", "5"]
+    worker = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        while not started.exists() and worker.poll() is None:
+            time.sleep(0.1)
+        name = summary(sagemaker)["TrainingJobName"]
+        sagemaker.stop_training_job(TrainingJobName=name)
+        _, stderr = worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 0, stderr
+
+    assert summary(sagemaker)["TrainingJobStatus"] == "Stopped"
+    key = f"models/{name}/output/model.tar.gz"
+    assert unpacked(s3.client(), bucket, key) == {"model.txt": b"partial"}
