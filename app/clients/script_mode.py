@@ -181,7 +181,7 @@ def launch(
         return Launch(shlex.split(images[training_image]), toolkit, None, str(config_dir))
     if training_image and docker_available():
         command = docker_command(
-            training_image, hyperparameters, channels, workdir, environment or {}
+            training_image, hyperparameters, channels, workdir, environment or {}, job
         )
         return Launch(command, {}, None)
     raise Unrunnable(
@@ -198,21 +198,28 @@ def docker_command(
     channels: Mapping[str, Path],
     workdir: Path,
     environment: Mapping[str, str],
+    job: TrainingJob | None = None,
 ) -> list[str]:
     """`docker run ... -- IMAGE train` as SageMaker runs a bring-your-own container.
 
-    The hyperparameters go in /opt/ml/input/config, each channel's folder is mounted
-    read-only at /opt/ml/input/data/NAME, the model and output folders are writable, and
-    the training job definition's environment is set. `--` ends docker's options, so
+    `workdir`, laid out as /opt/ml is (`RunFolders`), is mounted at /opt/ml: its config
+    files, the model and output folders the worker uploads from, the checkpoints (also
+    mounted at the CheckpointConfig's LocalPath, where that is elsewhere). Each channel's
+    folder is mounted read-only at /opt/ml/input/data/NAME, and the training job
+    definition's environment is set. ContainerEntrypoint replaces the image's entry point
+    and, with ContainerArguments, the `train` argument. `--` ends docker's options, so
     nothing after it (the image, the tenant's text) is read as one.
 
     Args:
-        channels: input channels by name, each a folder `launch` has checked is shared.
+        channels: input channels by name, each a folder `launch` has checked is shared,
+            or downloaded.
+        job: the training job (None: a job of no channels, checkpoints or entry point).
 
     Raises:
-        Unrunnable: `image` is not an image reference, or a channel's path cannot be
-            written in `-v` (it holds a `:` or a `,`).
+        Unrunnable: `image` is not an image reference, or a channel's or checkpoints'
+            path cannot be written in `-v` (it holds a `:` or a `,`, or is not absolute).
     """
+    job = job or TrainingJob("training-job")
     problem = image_reference_problem(image)
     if problem is not None:
         # Job creation refuses such an image too; a job stored before it did, or a
@@ -224,21 +231,29 @@ def docker_command(
                 f"input channel {name!r}: {str(folder)!r} holds ':' or ',', which docker -v "
                 "would read as the mount's own fields"
             )
-    root = workdir / "opt_ml"
-    config = root / "input" / "config"
-    config.mkdir(parents=True, exist_ok=True)
-    (root / "model").mkdir(exist_ok=True)
-    (root / "output" / "data").mkdir(parents=True, exist_ok=True)
-    (config / "hyperparameters.json").write_text(json.dumps(dict(hyperparameters)))
-    (config / "inputdataconfig.json").write_text(
-        json.dumps({name: {"TrainingInputMode": "File"} for name in channels})
-    )
-    command = ["docker", "run", "--rm", "-v", f"{root}:/opt/ml"]
+    folders = RunFolders(workdir)
+    folders.make()
+    write_config(folders.input / "config", hyperparameters, job)
+    command = ["docker", "run", "--rm", "-v", f"{workdir}:/opt/ml"]
     for name, folder in sorted(channels.items()):
         command += ["-v", f"{folder}:/opt/ml/input/data/{name}:ro"]
+    if job.checkpoint is not None and job.checkpoint.local_path != "/opt/ml/checkpoints":
+        local = job.checkpoint.local_path
+        if not local.startswith("/") or ":" in local or "," in local:
+            raise Unrunnable(
+                f"CheckpointConfig.LocalPath {local[:300]!r} must be an absolute path "
+                "without ':' or ','"
+            )
+        command += ["-v", f"{folders.checkpoints}:{local}"]
     for key, value in sorted(environment.items()):
         command += ["-e", f"{key}={value}"]
-    return [*command, "--", image, "train"]
+    arguments = list(job.container_arguments or ())
+    if job.container_entrypoint:
+        first, *rest = job.container_entrypoint
+        # One argument, `=` and all: docker reads the whole of it as the entry point.
+        command.append(f"--entrypoint={first}")
+        return [*command, "--", image, *rest, *arguments]
+    return [*command, "--", image, *(arguments or ["train"])]
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.clients.script_mode import Sharing, Unrunnable, docker_command, launch
-from app.clients.training_job import InputChannel, TrainingJob
+from app.clients.training_job import CheckpointConfig, InputChannel, TrainingJob
 from tests.sagemaker.conftest import tuning_request
 
 
@@ -159,13 +159,14 @@ def test_a_container_runs_as_sagemaker_runs_one(tmp_path):
         {"train": Path("/data/train")},
         tmp_path,
         {"SM_LOG_LEVEL": "20"},
+        job(train="file:///data/train"),
     )
     assert command == [
         "docker",
         "run",
         "--rm",
         "-v",
-        f"{tmp_path}/opt_ml:/opt/ml",
+        f"{tmp_path}:/opt/ml",  # the run's folder is laid out as /opt/ml
         "-v",
         "/data/train:/opt/ml/input/data/train:ro",
         "-e",
@@ -174,12 +175,40 @@ def test_a_container_runs_as_sagemaker_runs_one(tmp_path):
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/byo:2",
         "train",
     ]
-    config = tmp_path / "opt_ml" / "input" / "config"
+    config = tmp_path / "input" / "config"
     assert json.loads((config / "hyperparameters.json").read_text()) == {"lr": "0.1"}
     assert json.loads((config / "inputdataconfig.json").read_text()) == {
-        "train": {"TrainingInputMode": "File"}
+        "train": {
+            "TrainingInputMode": "File",
+            "S3DistributionType": "FullyReplicated",
+            "RecordWrapperType": "None",
+        }
     }
-    assert (tmp_path / "opt_ml" / "model").is_dir()
+    assert json.loads((config / "resourceconfig.json").read_text())["hosts"] == ["algo-1"]
+    assert (tmp_path / "model").is_dir() and (tmp_path / "output" / "data").is_dir()
+
+
+def test_a_container_takes_its_entrypoint_arguments_and_checkpoint_path(tmp_path):
+    given = TrainingJob(
+        "toy-001",
+        checkpoint=CheckpointConfig("s3://b/ckpt", "/ckpt"),
+        container_entrypoint=("/bin/bash", "-e"),
+        container_arguments=("-c", "echo --privileged"),
+    )
+    command = docker_command("trainer:1", {}, {}, tmp_path, {}, given)
+    assert command == [
+        *("docker", "run", "--rm", "-v", f"{tmp_path}:/opt/ml"),
+        *("-v", f"{tmp_path}/checkpoints:/ckpt"),
+        "--entrypoint=/bin/bash",
+        *("--", "trainer:1", "-e", "-c", "echo --privileged"),
+    ]
+
+
+@pytest.mark.parametrize("local_path", ["ckpt", "/a:/etc", "/a,b"])
+def test_a_container_mounts_no_checkpoint_path_docker_would_misread(tmp_path, local_path):
+    given = TrainingJob("toy-001", checkpoint=CheckpointConfig("s3://b/ckpt", local_path))
+    with pytest.raises(Unrunnable, match="must be an absolute path without ':' or ','"):
+        docker_command("trainer:1", {}, {}, tmp_path, {}, given)
 
 
 def test_a_broken_archive_is_a_reason_not_a_crash(tmp_path):
@@ -425,3 +454,68 @@ def test_a_worker_fails_a_training_job_whose_channel_it_does_not_share(
         f"folders: {shared})",
     )
     assert not (tmp_path / "ran").exists()  # refused before anything started
+
+
+def test_code_sent_as_the_code_channel_is_read_from_that_channels_folder(tmp_path, shared):
+    sourcedir(shared / "data" / "sourcedir.tar.gz", [("train.py", b"print('isolated')\n")])
+    given = {
+        "sagemaker_program": "train.py",
+        "sagemaker_submit_directory": "/opt/ml/input/data/code/sourcedir.tar.gz",
+    }
+    channels = job(code=f"file://{shared}/data")
+
+    found = launch(given, None, channels, {}, tmp_path / "run", sharing=Sharing((shared,)))
+
+    assert (tmp_path / "run" / "code" / "train.py").read_bytes() == b"print('isolated')\n"
+    assert found.environment["SM_CHANNEL_CODE"] == str(shared / "data")
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        # Not a channel's path: read as any other path, and refused outside the roots.
+        ("/opt/ml/input/data/code/../../../../{tmp}/outside", "outside the folders"),
+        ("/opt/ml/input/data/other/sourcedir.tar.gz", "outside the folders"),
+        ("/opt/ml/input/data/code/way-out/train.py", "leads outside input channel 'code'"),
+    ],
+)
+def test_a_path_in_the_code_channel_stays_in_it(tmp_path, shared, source, reason):
+    (shared / "data" / "way-out").symlink_to(tmp_path / "outside")
+    given = {
+        "sagemaker_program": "train.py",
+        "sagemaker_submit_directory": source.format(tmp=tmp_path),
+    }
+    with pytest.raises(Unrunnable, match=reason):
+        launch(
+            given,
+            None,
+            job(code=f"file://{shared}/data"),
+            {},
+            tmp_path / "run",
+            sharing=Sharing((shared,)),
+        )
+    assert not (tmp_path / "run" / "code").exists()
+
+
+def test_a_requirements_file_needs_a_cache_folder_and_pip_to_agree(tmp_path, shared):
+    (shared / "code" / "requirements.txt").write_text("--no-index\nnot-here==1.0\n")
+    given = {"sagemaker_program": "train.py", "sagemaker_submit_directory": str(shared / "code")}
+    with pytest.raises(
+        Unrunnable, match=re.escape("holds a requirements.txt, and this worker has no cache")
+    ):
+        launch(given, None, job(), {}, tmp_path / "run", sharing=Sharing((shared,)))
+    with pytest.raises(
+        Unrunnable, match=re.escape("No matching distribution found for not-here==1.0")
+    ):
+        launch(
+            given,
+            None,
+            job(),
+            {},
+            tmp_path / "run2",
+            sharing=Sharing((shared,)),
+            cache_dir=tmp_path / "cache",
+        )
+    # The half-made environment is not taken for a made one.
+    (made,) = [p for p in (tmp_path / "cache" / "venvs").iterdir() if not p.suffix]
+    assert not (made / ".complete").exists()
