@@ -27,7 +27,11 @@ def test_estimator_fit_runs_one_training_job_and_attach_reads_it_back(service, u
     model = f"s3://{user.bucket}/{name}/output/model.tar.gz"
     assert printed(out, "model") == [[model]]
     assert printed(out, "attached") == [[name, model]]
-    ((hyperparameters,),) = printed(out, "hyperparameters")
+    (hyperparameters,) = [
+        line.removeprefix("hyperparameters ")
+        for line in out.splitlines()
+        if line.startswith("hyperparameters ")
+    ]
     assert {k: v for k, v in json.loads(hyperparameters).items() if k in ("lr", "epochs")} == {
         "lr": "0.02",
         "epochs": "2",
