@@ -267,3 +267,20 @@ def test_the_sdks_warm_start_tuners_make_children_that_run(service, sagemaker, p
         assert len(lrs(sagemaker, name)) == 3
         assert not lrs(sagemaker, name) & lrs(sagemaker, "parent-a")
     assert "OverallBestTrainingJob" in described["identical"]
+
+
+def test_a_child_made_through_v1_describes_its_warm_start_as_amt_would(service, sagemaker):
+    from tests.tuning.conftest import search_job_body
+
+    assert service.client.post("/v1/jobs", json=search_job_body("v1-parent")).status_code == 201
+    service.client.post("/v1/jobs/v1-parent/stop")
+    child = search_job_body(
+        "v1-child", warm_start={"parents": ["v1-parent"], "type": "TransferLearning"}
+    )
+    assert service.client.post("/v1/jobs", json=child).status_code == 201
+
+    described = sagemaker.describe_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="v1-child"
+    )
+    assert described["WarmStartConfig"] == warm_start("TransferLearning", "v1-parent")
+    assert "OverallBestTrainingJob" not in described
