@@ -42,10 +42,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TypeVar
 from urllib.parse import unquote, urlparse
 
 from app.clients.objects import ObjectStore, ObjectStoreError
@@ -63,7 +63,6 @@ __all__ = ["Launch", "Sharing", "Unrunnable", "docker_available", "docker_comman
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Where a container sees its channels: the SDK names code sent as a channel so.
 _CHANNELS_IN_CONTAINER = PurePosixPath("/opt/ml/input/data")
-T = TypeVar("T")
 
 
 class Unrunnable(Exception):
@@ -139,26 +138,26 @@ def launch(
             raise Unrunnable(f"input channel name {name[:80]!r} is not a SageMaker ChannelName")
         if not channel.uri.startswith("s3://"):
             local[name] = _shared(f"input channel {name!r} at", channel.uri, sharing)
+    program = _plain(hyperparameters.get("sagemaker_program"))
+    mapped = training_image is not None and training_image in images
+    if program is None and not mapped and not (training_image and docker_available()):
+        raise Unrunnable(
+            f"this worker cannot run training image {training_image!r}: give it "
+            f"`--image {training_image}=COMMAND`, or set the hyperparameters "
+            "sagemaker_program and sagemaker_submit_directory (script mode); no Docker "
+            "engine answers on this worker to run the image itself"
+        )
     folders_of = dict(local)
     for channel in job.channels:
         if channel.uri.startswith("s3://"):
-            folders_of[channel.name] = _from_s3(
-                store,
-                f"input channel {channel.name!r}",
-                lambda s3, c=channel: s3.fetch_channel(  # type: ignore[misc]
-                    c.uri, folders.channel(c.name), c.data_type
-                ),
-            )
+            with _s3_read(store, f"input channel {channel.name!r}") as s3:
+                dest = folders.channel(channel.name)
+                folders_of[channel.name] = s3.fetch_channel(channel.uri, dest, channel.data_type)
     if job.checkpoint is not None:
-        uri = job.checkpoint.uri
         folders.checkpoints.mkdir(parents=True, exist_ok=True)
-        _from_s3(
-            store,
-            "CheckpointConfig",
-            lambda s3: s3.download_folder(uri, folders.checkpoints),
-        )
+        with _s3_read(store, "CheckpointConfig") as s3:
+            s3.download_folder(job.checkpoint.uri, folders.checkpoints)
     channels = dict(sorted(folders_of.items()))
-    program = _plain(hyperparameters.get("sagemaker_program"))
     if program is not None:
         return _script_mode(
             program,
@@ -177,19 +176,13 @@ def launch(
     toolkit = toolkit_environment(
         hyperparameters, job, channels, folders, config_dir, job_environment=environment
     )
-    if training_image is not None and training_image in images:
+    if training_image is not None and mapped:
         return Launch(shlex.split(images[training_image]), toolkit, None, str(config_dir))
-    if training_image and docker_available():
-        command = docker_command(
-            training_image, hyperparameters, channels, workdir, environment or {}, job
-        )
-        return Launch(command, {}, None)
-    raise Unrunnable(
-        f"this worker cannot run training image {training_image!r}: give it "
-        f"`--image {training_image}=COMMAND`, or set the hyperparameters sagemaker_program "
-        "and sagemaker_submit_directory (script mode); no Docker engine answers on this "
-        "worker to run the image itself"
+    assert training_image  # checked above: Docker runs it
+    command = docker_command(
+        training_image, hyperparameters, channels, workdir, environment or {}, job
     )
+    return Launch(command, {}, None)
 
 
 def docker_command(
@@ -292,8 +285,8 @@ def _script_mode(
             "sagemaker_submit_directory, without '..' (and not beginning with '-')"
         )
     if source.startswith("s3://"):
-        path = folders.root / "sourcedir.tar.gz"
-        _from_s3(store, "sagemaker_submit_directory", lambda s3: s3.fetch_object(source, path))
+        with _s3_read(store, "sagemaker_submit_directory") as s3:
+            path = s3.fetch_object(source, folders.root / "sourcedir.tar.gz")
     else:
         path = _in_channel(source, channels) or _shared(
             "sagemaker_submit_directory", source, sharing
@@ -381,12 +374,13 @@ def _config_dir(folders: RunFolders, hyperparameters: Mapping[str, str], job: Tr
     return config_dir
 
 
-def _from_s3(store: ObjectStore | None, what: str, read: Callable[[ObjectStore], T]) -> T:
-    """`read(store)`, its failure a reason to refuse the run."""
+@contextmanager
+def _s3_read(store: ObjectStore | None, what: str) -> Iterator[ObjectStore]:
+    """The worker's S3, to read `what` from; a failed read is a reason to refuse the run."""
     if store is None:
         raise Unrunnable(f"{what} is in S3, and this worker has no S3 to read it from")
     try:
-        return read(store)
+        yield store
     except ObjectStoreError as exc:
         raise Unrunnable(f"{what}: {exc}") from exc
 
