@@ -70,6 +70,10 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
         "convergence_detected": BOTH,
     },
     search.HyperbandConfig: {"min_resource": BOTH, "max_resource": BOTH},
+    search.WarmStart: {
+        "parents": {"parents", "ParentHyperParameterTuningJobs"},
+        "type": {"type", "WarmStartType"},
+    },
     search.SearchSpec: {
         "strategy": BOTH,
         "parameter_ranges": BOTH,
@@ -79,6 +83,7 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
         "early_stopping": {"early_stopping", "TrainingJobEarlyStoppingType"},
         "completion_criteria": {"completion_criteria", "TuningJobCompletionCriteria"},
         "hyperband": {"hyperband", "HyperbandStrategyConfig"},
+        "warm_start": {"warm_start", "WarmStartConfig"},
         "command": BOTH,
         "training_image": BOTH,
         "sagemaker": {"sagemaker"},
@@ -104,6 +109,7 @@ _CRITERIA = {
     "convergence_detected": _CONVERGENCE,
 }
 _HYPERBAND = {"min_resource": 1, "max_resource": 9}
+_WARM_START = {"parents": ["earlier"], "type": "TransferLearning"}
 _SEARCH = {
     "strategy": "Hyperband",
     "parameter_ranges": _RANGES,
@@ -113,6 +119,7 @@ _SEARCH = {
     "early_stopping": "Off",
     "completion_criteria": _CRITERIA,
     "hyperband": _HYPERBAND,
+    "warm_start": _WARM_START,
     "command": ["python", "train.py"],
     "training_image": "trainer:latest",
     "sagemaker": {"Region": "us-east-1"},
@@ -145,6 +152,7 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     search.ConvergenceDetected: _CONVERGENCE,
     search.CompletionCriteria: _CRITERIA,
     search.HyperbandConfig: _HYPERBAND,
+    search.WarmStart: _WARM_START,
     search.SearchSpec: _SEARCH,
 }
 

@@ -246,7 +246,12 @@ def test_each_error_code(service, sagemaker):
     }
     assert error_of(
         sagemaker.create_hyper_parameter_tuning_job, **tuning_request("warm"), WarmStartConfig=warm
-    ) == (400, "ValidationException", "logmetrics does not support WarmStartConfig (yet).")
+    ) == (
+        400,
+        "ValidationException",
+        "warm start: the parent tuning job 'toy' is InProgress; a parent must have ended "
+        "(Completed, Stopped or Failed)",
+    )
     sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="toy")
     request = tuning_request("grid", Strategy="Grid")
     status, code, message = error_of(sagemaker.create_hyper_parameter_tuning_job, **request)
