@@ -4,9 +4,10 @@ training job ARNs, and the tags a Create* request gives (`given_tags`, `attach`)
 A tuning job's tags are its job's; a training job's are its run's, or, for one that
 CreateTrainingJob made, its job's (it has no run until a worker starts it). As AMT gives a
 tuning job's training jobs the tuning job's tags, ListTags on such a training job answers
-the tuning job's tags with its own (its own win for a key both hold); AddTags and
-DeleteTags change its own. Limits as AWS's: at most 50 tags a resource (the model bounds
-keys to 128 characters, values to 256, a request to 50 tags), no key beginning `aws:`.
+the tuning job's tags, then its own (its own win for a key both hold); AddTags and
+DeleteTags change its own. Tags are listed in the order they were first added. Limits as
+AWS's: at most 50 tags a resource (the model bounds keys to 128 characters, values to 256,
+a request to 50 tags), no key beginning `aws:`.
 """
 
 from __future__ import annotations
@@ -62,10 +63,12 @@ class Tags:
 
     def list(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         tagged = self._resource(body["ResourceArn"])
-        held = {tag.key: tag for tag in self._storage.tags(tagged.job, tagged.run)}
+        held = self._storage.tags(tagged.job, tagged.run)
         if tagged.inherits:
-            held = {**{tag.key: tag for tag in self._storage.tags(tagged.job)}, **held}
-        page, token = paging.page(sorted(held.values()), {"MaxResults": _PAGE, **body})
+            own = {tag.key for tag in held}
+            inherited = [tag for tag in self._storage.tags(tagged.job) if tag.key not in own]
+            held = inherited + held
+        page, token = paging.page(held, {"MaxResults": _PAGE, **body})
         answer: dict[str, Any] = {"Tags": [_shape(tag) for tag in page]}
         if token:
             answer["NextToken"] = token

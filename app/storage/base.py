@@ -311,7 +311,7 @@ class Storage(abc.ABC):
     def tags(self, job: Job, run: str | None = None) -> list[Tag]:
         """The tags of the job, or of its run named `run`.
 
-        Returns: the tags, by key.
+        Returns: the tags, in the order they were first added.
 
         Raises: JobNotFound (deleted since it was read); RunNotFound.
         """
@@ -319,12 +319,13 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def add_tags(self, job: Job, run: str | None, tags: Sequence[Tag], most: int) -> list[Tag]:
         """Attach tags to the job, or to its run named `run`, all or none: a key it holds
-        already takes the new value, and of a key given twice the last value is kept.
+        already takes the new value (and keeps its place), and of a key given twice the
+        last value is kept.
 
         Args:
             most: how many tags the job or run may hold once they are added.
 
-        Returns: all its tags after, by key.
+        Returns: all its tags after, in the order they were first added.
 
         Raises:
             InvalidInput: it would hold more than `most` (nothing is added).

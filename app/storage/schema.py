@@ -180,12 +180,14 @@ chunks = Table(
 # Tags (SageMaker's AddTags): a job's, and a run's. Two tables rather than one with a
 # nullable run: the key is then each table's primary key, unique as SageMaker's tag keys
 # are on a resource, and each tag goes with what it is attached to (ON DELETE CASCADE).
+# `position` keeps the order tags were first added in, which ListTags answers.
 job_tags = Table(
     "job_tags",
     metadata,
     Column("job_id", ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(128), primary_key=True),
     Column("value", String(256), nullable=False),
+    Column("position", Integer, nullable=False),
     sqlite_with_rowid=False,
 )
 
@@ -195,5 +197,6 @@ run_tags = Table(
     Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(128), primary_key=True),
     Column("value", String(256), nullable=False),
+    Column("position", Integer, nullable=False),
     sqlite_with_rowid=False,
 )

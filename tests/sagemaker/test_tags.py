@@ -43,16 +43,16 @@ def test_a_tuning_jobs_tags_are_added_listed_and_deleted(sagemaker):
         **tuning_request(), Tags=tags(("team", "vision"), ("cost", "a1"))
     )
     listed = sagemaker.list_tags(ResourceArn=TUNING_ARN)["Tags"]
-    assert listed == tags(("cost", "a1"), ("team", "vision"))  # by key
+    assert listed == tags(("team", "vision"), ("cost", "a1"))  # in the order given
 
     added = sagemaker.add_tags(ResourceArn=TUNING_ARN, Tags=tags(("team", "nlp"), ("env", "")))
     assert added["Tags"] == tags(("team", "nlp"), ("env", ""))
     assert sagemaker.list_tags(ResourceArn=TUNING_ARN)["Tags"] == tags(
-        ("cost", "a1"), ("env", ""), ("team", "nlp")
+        ("team", "nlp"), ("cost", "a1"), ("env", "")
     )
 
     sagemaker.delete_tags(ResourceArn=TUNING_ARN, TagKeys=["cost", "never-held"])
-    assert sagemaker.list_tags(ResourceArn=TUNING_ARN)["Tags"] == tags(("env", ""), ("team", "nlp"))
+    assert sagemaker.list_tags(ResourceArn=TUNING_ARN)["Tags"] == tags(("team", "nlp"), ("env", ""))
 
 
 def test_a_training_jobs_tags_and_those_of_its_tuning_job(service, sagemaker):
@@ -68,9 +68,9 @@ def test_a_training_jobs_tags_and_those_of_its_tuning_job(service, sagemaker):
     assert sagemaker.list_tags(ResourceArn=TUNING_ARN)["Tags"] == tags(("team", "vision"))
 
     sagemaker.delete_tags(ResourceArn=training_arn(run), TagKeys=["team"])
-    # Its own gone, the tuning job's shows again.
+    # Its own gone, the tuning job's shows again (the tuning job's first).
     assert sagemaker.list_tags(ResourceArn=training_arn(run))["Tags"] == tags(
-        ("seed", "1"), ("team", "vision")
+        ("team", "vision"), ("seed", "1")
     )
 
 

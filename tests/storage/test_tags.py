@@ -1,5 +1,5 @@
-"""Tags: a job's and a run's, added, replaced, listed by key, deleted, bounded, and gone
-with what holds them."""
+"""Tags: a job's and a run's, added, replaced, listed in the order first added, deleted,
+bounded, and gone with what holds them."""
 
 from __future__ import annotations
 
@@ -9,21 +9,23 @@ from app.errors import InvalidInput, JobNotFound, RunNotFound
 from app.records import Tag
 
 
-def test_tags_are_added_replaced_listed_by_key_and_deleted(backend, make_job):
+def test_tags_are_added_replaced_listed_in_order_and_deleted(backend, make_job):
     job = make_job()
 
     after = backend.add_tags(job, None, [Tag("team", "vision"), Tag("cost", "a1")], most=50)
-    assert after == [Tag("cost", "a1"), Tag("team", "vision")]
+    assert after == [Tag("team", "vision"), Tag("cost", "a1")]
 
-    # A key held takes the new value; of a key given twice, the last value.
+    # A key held takes the new value in its place; of a key given twice, the last value.
     after = backend.add_tags(
-        job, None, [Tag("team", "nlp"), Tag("env", "x"), Tag("env", "prod")], most=50
+        job, None, [Tag("env", "x"), Tag("team", "nlp"), Tag("env", "prod")], most=50
     )
-    assert after == [Tag("cost", "a1"), Tag("env", "prod"), Tag("team", "nlp")]
+    assert after == [Tag("team", "nlp"), Tag("cost", "a1"), Tag("env", "prod")]
     assert backend.tags(job) == after
 
     backend.delete_tags(job, None, ["cost", "never-held"])
-    assert backend.tags(job) == [Tag("env", "prod"), Tag("team", "nlp")]
+    assert backend.tags(job) == [Tag("team", "nlp"), Tag("env", "prod")]
+    # A key added again after its deletion goes last.
+    assert backend.add_tags(job, None, [Tag("cost", "b2")], most=50)[-1] == Tag("cost", "b2")
 
 
 def test_a_runs_tags_are_its_own(backend, make_job, make_run):
@@ -34,7 +36,7 @@ def test_a_runs_tags_are_its_own(backend, make_job, make_run):
 
     backend.add_tags(job, "run-a", [Tag("of", "run-a"), Tag("empty", "")], most=50)
 
-    assert backend.tags(job, "run-a") == [Tag("empty", ""), Tag("of", "run-a")]
+    assert backend.tags(job, "run-a") == [Tag("of", "run-a"), Tag("empty", "")]
     assert backend.tags(job, "run-b") == []
     assert backend.tags(job) == [Tag("of", "job")]
     backend.delete_tags(job, "run-a", ["of"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, Table, delete, insert, select, update
 
 from app.errors import InvalidInput, JobNotFound, RunNotFound
 from app.records import Job, Tag
@@ -21,7 +21,7 @@ __all__ = ["add_tags", "delete_tags", "tags"]
 
 
 def tags(conn: Connection, job: Job, run: str | None) -> list[Tag]:
-    """The tags of the job, or of its run `run`, by key.
+    """The tags of the job, or of its run `run`, in the order they were first added.
 
     Raises: JobNotFound if the job was deleted; RunNotFound.
     """
@@ -29,7 +29,7 @@ def tags(conn: Connection, job: Job, run: str | None) -> list[Tag]:
         raise JobNotFound(job.name)
     table, owner = _owner(conn, job, run)
     rows = conn.execute(
-        select(table.c.key, table.c.value).where(_owned(table, owner)).order_by(table.c.key)
+        select(table.c.key, table.c.value).where(_owned(table, owner)).order_by(table.c.position)
     )
     return [Tag(row.key, row.value) for row in rows]
 
@@ -37,8 +37,8 @@ def tags(conn: Connection, job: Job, run: str | None) -> list[Tag]:
 def add_tags(
     conn: Connection, job: Job, run: str | None, given: Sequence[Tag], most: int
 ) -> list[Tag]:
-    """Set the tags (a key held already takes the new value; of a key given twice, the
-    last value); all tags after, by key.
+    """Set the tags (a key held already takes the new value and keeps its place; of a
+    key given twice, the last value); all tags after, in the order first added.
 
     Raises: InvalidInput if the job or run would hold more than `most`; JobNotFound;
         RunNotFound.
@@ -46,20 +46,31 @@ def add_tags(
     lock_job(conn, job)
     table, owner = _owner(conn, job, run)
     chosen = {tag.key: tag.value for tag in given}
-    held = set(conn.execute(select(table.c.key).where(_owned(table, owner))).scalars())
-    total = len(held | chosen.keys())
+    held = {
+        row.key: row.position
+        for row in conn.execute(select(table.c.key, table.c.position).where(_owned(table, owner)))
+    }
+    total = len(held.keys() | chosen.keys())
     if total > most:
         holder = f"training job {run!r}" if run is not None else repr(job.name)
         raise InvalidInput(
             f"{holder} would have {total} tags; a resource may have at most {most}",
             tags=total,
         )
-    if chosen:
-        conn.execute(delete(table).where(_owned(table, owner), table.c.key.in_(list(chosen))))
-        conn.execute(
-            insert(table),
-            [{_owner_column(table): owner, "key": k, "value": v} for k, v in chosen.items()],
-        )
+    column = _owner_column(table)
+    following = max(held.values(), default=0) + 1
+    for key, value in chosen.items():
+        if key in held:
+            conn.execute(
+                update(table).where(_owned(table, owner), table.c.key == key).values(value=value)
+            )
+        else:
+            conn.execute(
+                insert(table).values(
+                    {column: owner, "key": key, "value": value, "position": following}
+                )
+            )
+            following += 1
     return tags(conn, job, run)
 
 

@@ -23,6 +23,7 @@ def upgrade() -> None:
         ),
         sa.Column("key", sa.String(128), primary_key=True),
         sa.Column("value", sa.String(256), nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -32,5 +33,6 @@ def upgrade() -> None:
         ),
         sa.Column("key", sa.String(128), primary_key=True),
         sa.Column("value", sa.String(256), nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
         sqlite_with_rowid=False,
     )
