@@ -146,23 +146,20 @@ def aws(*args: str, environment: dict[str, str]) -> Any:
     return json.loads(done.stdout)
 
 
+def readme_worker(sagemaker_url: str) -> list[str]:
+    """The README's worker command, as this venv runs it, with the live service's URL."""
+    command = shlex.split(_BLOCKS["worker"].replace(README_SAGEMAKER_URL, sagemaker_url))
+    assert command[:2] == ["logmetrics", "worker"], command
+    # Asking for work every 0.2 s rather than 2 s only shortens the tests.
+    return [sys.executable, "-m", "app", *command[1:], "--poll", "0.2"]
+
+
 @contextmanager
-def running_worker(url: str, environment: dict[str, str], log: Path) -> Iterator[None]:
-    """`logmetrics worker --parallel 2` for as long as the block runs, its output in `log`."""
+def running_worker(command: list[str], environment: dict[str, str], log: Path) -> Iterator[None]:
+    """The worker `command` for as long as the block runs, its output in `log`."""
     with log.open("wb") as out:
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app",
-                "worker",
-                "--url",
-                url,
-                "--poll",
-                "0.2",
-                "--parallel",
-                "2",
-            ],
+            command,
             env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -182,10 +179,11 @@ def running_worker(url: str, environment: dict[str, str], log: Path) -> Iterator
 def user_folder(
     sagemaker_url: str, s3: S3Server, folder: Path, bucket: str = README_BUCKET
 ) -> Iterator[User]:
-    """The README's files and settings in `folder`, its bucket `bucket`, a worker running.
+    """The README's files and settings in `folder`, its bucket `bucket`, its worker running.
 
-    The worker gets the S3 settings as a user's shell would give them (and the venv's bin
-    first on PATH, as `make demo` runs it, so a training command's `python` is the venv's).
+    The worker runs with the same settings as the user's code, as from the same shell (and
+    the venv's bin first on PATH, as `make demo` runs it, so a training command's `python`
+    is the venv's).
     """
     folder.mkdir(parents=True, exist_ok=True)
     for path, text in README_FILES.items():
@@ -198,10 +196,9 @@ def user_folder(
     settings = readme_settings(sagemaker_url, s3.url, folder)
     user_environment = {"PATH": os.environ["PATH"], "HOME": str(home), **settings}
     worker_environment = {
-        **os.environ,
-        **s3.environment(),
+        **user_environment,
         "PATH": f"{SDK2_PYTHON.parent}{os.pathsep}{os.environ['PATH']}",
     }
     log = folder / "worker.log"
-    with running_worker(sagemaker_url, worker_environment, log):
+    with running_worker(readme_worker(sagemaker_url), worker_environment, log):
         yield User(folder, bucket, user_environment, log)
