@@ -414,3 +414,37 @@ def test_the_sdk_attaches_to_a_tuning_jobs_training_jobs(service, sagemaker, sdk
         40,
         "train.py",
     )
+
+
+def test_a_run_of_a_job_made_through_v1_is_described_with_sagemakers_defaults(
+    service, sagemaker, make_job, make_run
+):
+    make_job("gan")
+    make_run("gan", "done", {"lr": "0.1"}, log="Loss = 0.25;\n", status="Completed")
+    make_run("gan", "running", {"lr": "0.2"})
+
+    done = sagemaker.describe_training_job(TrainingJobName="done")
+    running = plain_client(service).describe_training_job(TrainingJobName="running")
+
+    assert done["TrainingJobStatus"] == "Completed"
+    for described in (done, running):
+        assert described["ResourceConfig"] == {
+            "InstanceType": "ml.m5.large",
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 30,
+        }
+        assert described["OutputDataConfig"] == {
+            "S3OutputPath": "s3://logmetrics/output",
+            "KmsKeyId": "",
+        }
+        assert described["StoppingCondition"] == {"MaxRuntimeInSeconds": 86400}
+        assert described["TuningJobArn"] == (
+            "arn:aws:sagemaker:eu-west-1:123456789012:hyper-parameter-tuning-job/gan"
+        )
+        assert described["AlgorithmSpecification"]["TrainingInputMode"] == "File"
+    assert ("loss", 0.25) in [(m["MetricName"], m["Value"]) for m in done["FinalMetricDataList"]]
+    assert done["ModelArtifacts"] == {
+        "S3ModelArtifacts": "s3://logmetrics/output/done/output/model.tar.gz"
+    }
+    assert "ModelArtifacts" not in running
+    assert [t["Status"] for t in running["SecondaryStatusTransitions"]] == ["Training"]
