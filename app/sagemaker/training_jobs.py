@@ -109,7 +109,7 @@ class FoundTrainingJob:
         arns = Arns(account, str(stored or region))
         if self.run is not None:
             return arns.training_job(self.run)
-        return f"arn:aws:sagemaker:{arns.region}:{account}:training-job/{self.job.name}"
+        return _arn(account, arns.region, self.job.name)
 
 
 class TrainingJobs:
@@ -132,7 +132,7 @@ class TrainingJobs:
             raise invalid(
                 "AlgorithmSpecification with a TrainingImage or an AlgorithmName is required."
             )
-        arn = f"arn:aws:sagemaker:{region}:{self._account}:training-job/{name}"
+        arn = _arn(self._account, region, name)
         if self._storage.jobs_with_run(name):
             raise training_job_exists(arn)
         definition = training_job_definition(body)
@@ -370,6 +370,11 @@ class TrainingJobs:
         if found.run is not None:
             return training_status(found.run), secondary_status(found.run)
         return _BEFORE_ITS_RUN[self._storage.job_state(found.job).status]
+
+
+def _arn(account: str, region: str, name: str) -> str:
+    # Arns.training_job's, for a training job that has no run yet (Arns takes a run).
+    return f"arn:aws:sagemaker:{region}:{account}:training-job/{name}"
 
 
 def _run(found: FoundTrainingJob) -> Run:
