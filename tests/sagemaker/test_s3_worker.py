@@ -15,9 +15,11 @@ import tarfile
 import textwrap
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
+from app.clients.worker import default_cache_dir
 from tests.sagemaker.conftest import tuning_request
 from tests.sagemaker.test_api import run_worker
 from tests.tuning.conftest import search_job_body
@@ -529,3 +531,11 @@ def test_a_stopped_training_jobs_model_is_uploaded_too(service, sagemaker, s3, b
     assert summary(sagemaker)["TrainingJobStatus"] == "Stopped"
     key = f"models/{name}/output/model.tar.gz"
     assert unpacked(s3.client(), bucket, key) == {"model.txt": b"partial"}
+
+
+def test_a_workers_cache_is_under_xdg_cache_home_or_the_home_folders_cache(monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", "/var/cache/me")
+    assert default_cache_dir() == Path("/var/cache/me/logmetrics")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", "/home/me")
+    assert default_cache_dir() == Path("/home/me/.cache/logmetrics")
