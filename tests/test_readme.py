@@ -165,7 +165,8 @@ def test_the_sdk_v3_script_runs_as_written(service, s3, tmp_path):
     assert described["TrainingJobStatus"] == "Completed"
     lr = float(described["HyperParameters"]["lr"])
     assert float(value) == accuracy(lr)
-    best_model = described["ModelArtifacts"]["S3ModelArtifacts"]
+    best_model = f"s3://{README_BUCKET}/toy-v3/{best}/output/model.tar.gz"
+    assert described["ModelArtifacts"] == {"S3ModelArtifacts": best_model}
     assert model_files(s3, best_model)["model.json"] == model_json(lr)
 
 
