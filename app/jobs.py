@@ -103,8 +103,12 @@ def check_objective(objective_metric: str, names: Sequence[str]) -> None:
         )
 
 
-def run_hyperparameters(job: Job, given: Mapping[str, str | int | float | bool]) -> dict[str, str]:
-    """A run's hyperparameters as strings, with the tuning objective added as AMT does.
+def run_hyperparameters(
+    job: Job, given: Mapping[str, str | int | float | bool], *, tuned: bool = True
+) -> dict[str, str]:
+    """A run's hyperparameters as strings, with the tuning objective added as AMT does to
+    a tuning job's training jobs (`tuned`); a lone training job gets only its own, since a
+    script that parses its arguments strictly would refuse `--_tuning_objective_metric`.
 
     Numbers and booleans become the JSON text that reads back as them (`0.001`, `true`).
 
@@ -129,7 +133,8 @@ def run_hyperparameters(job: Job, given: Mapping[str, str | int | float | bool])
                 f"{MAX_HYPERPARAMETER_VALUE} characters, got {len(text)}"
             )
         hyperparameters[key] = text
-    hyperparameters[OBJECTIVE_HYPERPARAMETER] = job.objective_metric
+    if tuned:
+        hyperparameters[OBJECTIVE_HYPERPARAMETER] = job.objective_metric
     return hyperparameters
 
 

@@ -155,7 +155,7 @@ class Tuner:
             name = job.name
         elif search.sagemaker is not None:
             name = f"{job.name}-{len(started) + 1:03d}-{secrets.token_hex(4)}"
-        return PlannedRun(run_hyperparameters(job, chosen), name)
+        return PlannedRun(run_hyperparameters(job, chosen, tuned=not search.trains_one_job()), name)
 
     def parent_trials(self, search: SearchSpec) -> list[Trial]:
         """The ended runs of a warm-started search's parents, parent by parent (none for

@@ -156,7 +156,7 @@ def test_a_script_mode_tuning_job_runs_and_reports_its_best_training_job(
     assert [
         (t["Status"], t.get("StatusMessage")) for t in training["SecondaryStatusTransitions"]
     ] == [
-        ("Training", None),
+        ("Training", "Training image download completed. Training in progress."),
         ("Completed", "Training job completed"),
     ]
     assert training["HyperParameters"]["sagemaker_program"] == '"train.py"'

@@ -23,8 +23,8 @@ IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/toy:1"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 
 # A script-mode program: its arguments as the SageMaker toolkit passes them, literal
-# metric lines, and a model written where SM_MODEL_DIR says. parse_known_args: the
-# worker also passes --_tuning_objective_metric (the job's internal objective).
+# metric lines, and a model written where SM_MODEL_DIR says. parse_args, strict: a lone
+# training job gets no --_tuning_objective_metric (only a tuning job's do, as in AMT).
 TRAIN = textwrap.dedent(
     """
     import argparse, os, time
@@ -32,7 +32,7 @@ TRAIN = textwrap.dedent(
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--run_tag")
     parser.add_argument("--sleep", type=float, default=0)
-    args, _ = parser.parse_known_args()
+    args = parser.parse_args()
     print(f"tag={args.run_tag}", flush=True)
     if "SM_CHANNEL_TRAIN" in os.environ:
         print("rows:", open(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "rows.csv")).read())
