@@ -183,10 +183,6 @@ class Worker:
             if isinstance(how, str):
                 shipped = self._refuse(client, lease, how)
             else:
-
-                def finishing(status: str, reason: str | None) -> tuple[str, str | None]:
-                    return self._upload(training_job, RunFolders(workdir), status, reason)
-
                 shipped = ship_run(
                     client,
                     {"name": job, "environment": lease["environment"]},
@@ -203,7 +199,8 @@ class Worker:
                     cwd=how.cwd,
                     secret_env=self.settings.secret_env,
                     config_dir=how.config_dir,
-                    finishing=finishing if lease["command"] is None else None,
+                    # A training job's outputs go to S3 before the service hears it ended.
+                    finishing=functools.partial(self._upload, training_job, RunFolders(workdir)),
                 )
         except (ServiceError, ServiceUnavailable) as exc:
             log.error("logmetrics worker: %s of %s: %s", run, job, exc)
