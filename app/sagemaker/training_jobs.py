@@ -44,6 +44,7 @@ from app.sagemaker.training_definitions import (
     training_job_definition,
     training_job_search,
 )
+from app.sagemaker.tuning_jobs import tuning_job
 from app.storage import Storage
 from app.tuning.tuner import Tuner, search_of
 
@@ -290,7 +291,7 @@ class TrainingJobs:
         return answer
 
     def list_for_tuning_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        job = self._storage.get_job(body["HyperParameterTuningJobName"])
+        job = tuning_job(self._storage, body["HyperParameterTuningJobName"])
         runs = self._storage.job_runs(job)
         if body.get("StatusEquals"):
             runs = [r for r in runs if training_status(r) == body["StatusEquals"]]

@@ -33,9 +33,17 @@ from app.sagemaker.shapes import (
 from app.storage import Storage
 from app.tuning.tuner import Tuner, search_of
 
-__all__ = ["TuningJobs"]
+__all__ = ["TuningJobs", "tuning_job"]
 
 _UNSUPPORTED = ("Autotune", "TrainingJobDefinitions")
+
+
+def tuning_job(storage: Storage, name: str) -> Job:
+    """The tuning job so named. Raises: JobNotFound, for a lone training job too."""
+    job = storage.get_job(name)
+    if is_training_job(job):
+        raise JobNotFound(name)
+    return job
 
 
 class TuningJobs:
@@ -85,7 +93,7 @@ class TuningJobs:
         return {"HyperParameterTuningJobArn": Arns(self._account, region).tuning_job(job)}
 
     def describe(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        job = self._tuning_job(body["HyperParameterTuningJobName"])
+        job = tuning_job(self._storage, body["HyperParameterTuningJobName"])
         overview = self._storage.job_overview(job)
         search = search_of(job)
         given = created_with(search)
@@ -178,11 +186,11 @@ class TuningJobs:
         return answer
 
     def stop(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        self._tuner.stop_job(self._tuning_job(body["HyperParameterTuningJobName"]))
+        self._tuner.stop_job(tuning_job(self._storage, body["HyperParameterTuningJobName"]))
         return {}
 
     def delete(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        job = self._tuning_job(body["HyperParameterTuningJobName"])
+        job = tuning_job(self._storage, body["HyperParameterTuningJobName"])
         status = self._storage.job_state(job).status
         if status in (JobStatus.IN_PROGRESS, JobStatus.STOPPING):
             raise invalid(
@@ -191,13 +199,6 @@ class TuningJobs:
             )
         self._storage.delete_job(job)
         return {}
-
-    def _tuning_job(self, name: str) -> Job:
-        """The tuning job so named. Raises: JobNotFound, for a lone training job too."""
-        job = self._storage.get_job(name)
-        if is_training_job(job):
-            raise JobNotFound(name)
-        return job
 
     def _overall_best(
         self, job: Job, search: SearchSpec | None, best: Run | None

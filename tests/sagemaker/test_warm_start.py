@@ -207,6 +207,7 @@ def test_a_lone_training_job_is_no_tuning_job(service, sagemaker, storage):
         sagemaker.describe_hyper_parameter_tuning_job,
         sagemaker.stop_hyper_parameter_tuning_job,
         sagemaker.delete_hyper_parameter_tuning_job,
+        sagemaker.list_training_jobs_for_hyper_parameter_tuning_job,
     ):
         assert error_of(call, HyperParameterTuningJobName="lone") == (
             400,
