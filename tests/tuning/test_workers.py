@@ -333,7 +333,8 @@ def assert_the_run_saw_only_what_it_needs(api):
     assert seen["KEEP_ME"] == "ordinary"  # what is no secret passes: PATH, CUDA_*, ...
     assert seen["SM_LOG_LEVEL"] == "20"  # the job's environment
     assert (seen["LOGMETRICS_JOB"], seen["LOGMETRICS_RUN"]) == ("tune", run["name"])
-    assert json.loads(seen["SM_HPS"])["lr"] == run["hyperparameters"]["lr"]
+    # SM_HPS holds the values decoded, as the training toolkit's does.
+    assert json.loads(seen["SM_HPS"])["lr"] == json.loads(run["hyperparameters"]["lr"])
     config = Path(seen["SM_INPUT_CONFIG_DIR"]).name
     assert config.startswith("logmetrics-config-")
     assert seen["PYTHONUNBUFFERED"] == "1"

@@ -19,6 +19,7 @@ from app.clients.shipper.process import Echo, Outcome, run_command
 from app.clients.shipper.sender import Sender, SenderSettings
 from app.clients.shipper.spool import Spool
 from app.clients.shipper.stop import StopSignal
+from app.clients.toolkit import decoded_hyperparameters
 
 __all__ = ["Finishing", "Shipped", "ship", "ship_run"]
 
@@ -228,9 +229,10 @@ def _environment(
     environment = inherited_environment(os.environ, secret_env)
     environment.setdefault("PYTHONUNBUFFERED", "1")  # a Python trainer's lines arrive live
     environment.update(job.get("environment", {}))
-    environment.update({"SM_INPUT_CONFIG_DIR": config_dir, "SM_HPS": json.dumps(hyperparameters)})
-    # A launcher's own (script mode's SM_HPS, decoded as the toolkit's is) is worth more
-    # than the raw text set for any command.
+    # SM_HPS as the SageMaker training toolkit sets it, for every command: the values
+    # JSON-decoded (hyperparameters.json keeps them as the text SageMaker sends).
+    hps = json.dumps(decoded_hyperparameters(hyperparameters))
+    environment.update({"SM_INPUT_CONFIG_DIR": config_dir, "SM_HPS": hps})
     environment.update(extra)
     environment.update({"LOGMETRICS_JOB": job["name"], "LOGMETRICS_RUN": run["name"]})
     return environment
