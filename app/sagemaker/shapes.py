@@ -35,6 +35,7 @@ __all__ = [
     "training_status",
     "tuning_config",
     "tuning_job_summary",
+    "validated_search",
     "warm_start_config",
 ]
 
@@ -153,11 +154,18 @@ def search_spec(
     if warm_start is not None:
         raw["warm_start"] = dict(warm_start)
         raw["sagemaker"]["WarmStartConfig"] = dict(warm_start)
+    return validated_search(raw, "config")
+
+
+def validated_search(raw: Mapping[str, Any], whole: str) -> SearchSpec:
+    """The search `raw` describes, each problem named by its place in it (`whole` names
+    the top). Raises: SageMakerError (ValidationException), for a search the domain
+    refuses."""
     try:
         return SearchSpec.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'config'}: {error['msg']}"
+            f"{'.'.join(str(p) for p in error['loc']) or whole}: {error['msg']}"
             for error in exc.errors()
         )
         raise invalid(problems) from None

@@ -14,11 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from app.parsing import MetricDefinition
 from app.protocol.search import SearchSpec
-from app.sagemaker.errors import invalid
+from app.sagemaker.shapes import validated_search
 
 __all__ = [
     "DEFAULT_MAX_RUNTIME",
@@ -110,14 +108,7 @@ def training_job_search(
             "Region": region,
         },
     }
-    try:
-        return SearchSpec.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'request'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise invalid(problems) from None
+    return validated_search(raw, "request")
 
 
 def resource_config(definition: Mapping[str, Any]) -> dict[str, Any]:
