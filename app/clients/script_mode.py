@@ -2,7 +2,14 @@
 
 In this order, as SageMaker itself would run it:
 
-1. Script mode, as the SageMaker training toolkit runs the framework containers: the
+1. A container entry point (AlgorithmSpecification.ContainerEntrypoint, with
+   ContainerArguments; SDK v3's ModelTrainer sends `/bin/bash -c "... sm_train.sh"`):
+   SageMaker runs it in place of the image's own entry point, so it comes before what
+   that entry point would do (script mode). Where a Docker engine answers, in the image,
+   as 3. does; otherwise on the worker's own system, with the run's folder as its private
+   `/opt/ml` (app/clients/opt_ml.py): the image is not pulled, and the command finds its
+   programs (`bash`, `python3`, `pip3`, ...) on the worker's PATH.
+2. Script mode, as the SageMaker training toolkit runs the framework containers: the
    hyperparameters `sagemaker_program` (the entry point) and `sagemaker_submit_directory`
    (a folder, a `file://` URL, or a `.tar.gz` at one or in S3) that the SageMaker SDK
    sets from an estimator's `entry_point` and `source_dir`. The code is copied into the
@@ -11,14 +18,18 @@ In this order, as SageMaker itself would run it:
    (app/clients/toolkit.py). With network isolation the SDK sends the code as the input
    channel `code` and names it `/opt/ml/input/data/code/sourcedir.tar.gz`: such a path is
    read from the channel's folder.
-2. An image the worker maps to a command (`logmetrics worker --image NAME=COMMAND`).
-3. Where a Docker engine answers, the image itself, as SageMaker runs a bring-your-own
-   container: `docker run ... -- IMAGE train`, with the `/opt/ml` layout mounted.
-4. Otherwise nothing can run: `Unrunnable` says what was missing and how to fix it.
+3. An image the worker maps to a command (`logmetrics worker --image NAME=COMMAND`).
+4. Where a Docker engine answers, the image itself, as SageMaker runs a bring-your-own
+   container: `docker run ... -- IMAGE train`, with the run's folder mounted at /opt/ml.
+5. Otherwise nothing can run: `Unrunnable` says what was missing and how to fix it.
 
-Before any of them, every input channel gets a folder: an `s3://` one is downloaded into
-the run's folder (File mode; Pipe and FastFile are delivered as File), and so is the
-CheckpointConfig's prefix, through the worker's `ObjectStore`.
+The run's folder (`RunFolders(workdir)`) is laid out as `/opt/ml` in every mode, and is
+the job's `/opt/ml` where it runs in one: its `input/config` holds SageMaker's config
+files, its `model` and `output/data` are what the worker uploads, and its
+`output/failure` becomes the FailureReason. Before any mode starts, every input channel
+gets a folder: an `s3://` one is downloaded into the run's folder (File mode; Pipe and
+FastFile are delivered as File), and so is the CheckpointConfig's prefix, through the
+worker's `ObjectStore`.
 
 A training job is a tenant's text, and the worker's disk is not the tenant's: a local path
 it names (a `file://` input channel, a `sagemaker_submit_directory` folder, `file://` URL or
@@ -35,13 +46,11 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,18 +58,19 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
 from app.clients.objects import ObjectStore, ObjectStoreError
+from app.clients.opt_ml import MOUNT_POINT, OptMlError, isolated_command, isolation_problem
 from app.clients.requirements import InstallFailed, requirements_python
 from app.clients.shipper.environment import inherited_environment
 from app.clients.toolkit import RunFolders, toolkit_arguments, toolkit_environment, write_config
-from app.clients.training_job import TrainingJob
+from app.clients.training_job import (
+    CHECKPOINTS_IN_CONTAINER,
+    TrainingJob,
+    channel_name_problem,
+)
 from app.protocol.images import image_reference_problem
 
 __all__ = ["Launch", "Sharing", "Unrunnable", "docker_available", "docker_command", "launch"]
 
-# A SageMaker ChannelName ([A-Za-z0-9.-_]+): it becomes a folder of /opt/ml/input/data
-# and part of a variable's name, so nothing else may reach `docker run -v` or the
-# environment, whatever the API in front let through.
-_CHANNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Where a container sees its channels: the SDK names code sent as a channel so.
 _CHANNELS_IN_CONTAINER = PurePosixPath("/opt/ml/input/data")
 
@@ -108,11 +118,12 @@ def launch(
     cache_dir: Path | None = None,
     secret_env: Iterable[str] = (),
 ) -> Launch:
-    """How to run a training job in `workdir` (a fresh folder of the worker's), its
-    `s3://` inputs downloaded into it.
+    """How to run a training job in `workdir` (a fresh folder of the worker's, the run's
+    folder), its `s3://` inputs downloaded into it.
 
     Args:
-        job: the lease's training job: its channels (`s3://` or `file://`), checkpoints.
+        job: the lease's training job: its channels (`s3://` or `file://`), checkpoints,
+            container entry point.
         images: the images this worker maps to commands.
         environment: the training job definition's, for a container.
         sharing: what of this worker's disk the job may use (default: nothing).
@@ -124,8 +135,10 @@ def launch(
     Raises:
         Unrunnable: nothing here can run it, or it names what it may not use: a channel
             or submit directory outside the data roots, an entry point outside its
-            code, an archive over the bounds, an image that is no image reference; or
-            an S3 read, or the requirements' install, failed.
+            code, an archive over the bounds, an image that is no image reference, a
+            container entry point this worker can give no private /opt/ml, or a
+            CheckpointConfig.LocalPath it cannot honour; or an S3 read, or the
+            requirements' install, failed.
     """
     sharing = sharing or Sharing()
     folders = RunFolders(workdir)
@@ -134,13 +147,18 @@ def launch(
     local = {}
     for channel in sorted(job.channels, key=lambda channel: channel.name):
         name = channel.name
-        if not _CHANNEL_NAME.fullmatch(name) or name in (".", ".."):
-            raise Unrunnable(f"input channel name {name[:80]!r} is not a SageMaker ChannelName")
+        problem = channel_name_problem(name)
+        if problem is not None:
+            raise Unrunnable(problem)
         if not channel.uri.startswith("s3://"):
             local[name] = _shared(f"input channel {name!r} at", channel.uri, sharing)
     program = _plain(hyperparameters.get("sagemaker_program"))
     mapped = training_image is not None and training_image in images
-    if program is None and not mapped and not (training_image and docker_available()):
+    docker = bool(training_image) and docker_available()
+    entrypoint = bool(job.container_entrypoint)
+    if entrypoint and not docker:
+        _check_entrypoint_here(job)
+    elif program is None and not mapped and not docker:
         raise Unrunnable(
             f"this worker cannot run training image {training_image!r}: give it "
             f"`--image {training_image}=COMMAND`, or set the hyperparameters "
@@ -158,7 +176,9 @@ def launch(
         with _s3_read(store, "CheckpointConfig") as s3:
             s3.download_folder(job.checkpoint.uri, folders.checkpoints)
     channels = dict(sorted(folders_of.items()))
-    if program is not None:
+    if entrypoint and not docker:
+        return _entrypoint_here(hyperparameters, job, local, folders, environment or {})
+    if program is not None and not entrypoint:
         return _script_mode(
             program,
             hyperparameters,
@@ -171,12 +191,12 @@ def launch(
             secret_env,
             environment or {},
         )
-    folders.make()
-    config_dir = _config_dir(folders, hyperparameters, job)
-    toolkit = toolkit_environment(
-        hyperparameters, job, channels, folders, config_dir, job_environment=environment
-    )
-    if training_image is not None and mapped:
+    if training_image is not None and mapped and not entrypoint:
+        folders.make()
+        config_dir = _config_dir(folders, hyperparameters, job)
+        toolkit = toolkit_environment(
+            hyperparameters, job, channels, folders, config_dir, job_environment=environment
+        )
         return Launch(shlex.split(images[training_image]), toolkit, None, str(config_dir))
     assert training_image  # checked above: Docker runs it
     command = docker_command(
@@ -226,11 +246,11 @@ def docker_command(
             )
     folders = RunFolders(workdir)
     folders.make()
-    write_config(folders.input / "config", hyperparameters, job)
+    _config_dir(folders, hyperparameters, job)
     command = ["docker", "run", "--rm", "-v", f"{workdir}:/opt/ml"]
     for name, folder in sorted(channels.items()):
         command += ["-v", f"{folder}:/opt/ml/input/data/{name}:ro"]
-    if job.checkpoint is not None and job.checkpoint.local_path != "/opt/ml/checkpoints":
+    if job.checkpoint is not None and job.checkpoint.local_path != CHECKPOINTS_IN_CONTAINER:
         local = job.checkpoint.local_path
         if not local.startswith("/") or ":" in local or "," in local:
             raise Unrunnable(
@@ -259,6 +279,60 @@ def docker_available() -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
+
+
+def _check_entrypoint_here(job: TrainingJob) -> None:
+    """Refuse, before anything is downloaded, a container entry point this worker cannot
+    run without Docker."""
+    problem = isolation_problem()
+    if problem is not None:
+        raise Unrunnable(problem)
+    if job.checkpoint is not None and job.checkpoint.local_path != CHECKPOINTS_IN_CONTAINER:
+        # The private namespace shows the run's folder at /opt/ml alone; another path would
+        # be a second mount anywhere on the worker's file system, of the tenant's choosing.
+        raise Unrunnable(
+            f"CheckpointConfig.LocalPath {job.checkpoint.local_path[:300]!r}: without Docker "
+            f"this worker keeps checkpoints at {CHECKPOINTS_IN_CONTAINER} only; leave "
+            "LocalPath out"
+        )
+
+
+def _entrypoint_here(
+    hyperparameters: Mapping[str, str],
+    job: TrainingJob,
+    local: Mapping[str, Path],
+    folders: RunFolders,
+    environment: Mapping[str, str],
+) -> Launch:
+    """ContainerEntrypoint + ContainerArguments run on this worker, in a private /opt/ml
+    that is the run's folder: SageMaker's config files in its input/config, the `s3://`
+    channels already downloaded into it, each shared (`file://`) channel in `local`
+    mounted read-only at /opt/ml/input/data/NAME. The toolkit's variables name the paths
+    the job sees, under /opt/ml; its PATH is the worker's."""
+    assert job.container_entrypoint  # the caller's condition
+    folders.make()
+    folders.checkpoints.mkdir(exist_ok=True)
+    for name in local:
+        folders.channel(name).mkdir(parents=True)  # the mount point
+    config_dir = folders.config
+    write_config(config_dir, hyperparameters, job)
+    seen = RunFolders(MOUNT_POINT)
+    toolkit = toolkit_environment(
+        hyperparameters,
+        job,
+        {channel.name: seen.channel(channel.name) for channel in job.channels},
+        seen,
+        seen.config,
+        job_environment=environment,
+    )
+    argv = [*job.container_entrypoint, *(job.container_arguments or ())]
+    try:
+        command = isolated_command(argv, folders.root, local)
+    except OptMlError as exc:
+        raise Unrunnable(str(exc)) from exc
+    # The shipper writes hyperparameters.json into config_dir again, and names it
+    # SM_INPUT_CONFIG_DIR; the toolkit's variables, set after, name it as the job sees it.
+    return Launch(command, toolkit, None, str(config_dir))
 
 
 def _script_mode(
@@ -368,8 +442,8 @@ def _in_channel(source: str, channels: Mapping[str, Path]) -> Path | None:
 
 
 def _config_dir(folders: RunFolders, hyperparameters: Mapping[str, str], job: TrainingJob) -> Path:
-    # Named as the shipper names its own, for a program that looks (and tests that do).
-    config_dir = Path(tempfile.mkdtemp(prefix="logmetrics-config-", dir=folders.input))
+    """SageMaker's config files, in the run's input/config, where a container has them."""
+    config_dir = folders.config
     write_config(config_dir, hyperparameters, job)
     return config_dir
 

@@ -1,10 +1,13 @@
 """The SageMaker training toolkit's view of a run: its folders, its config files and the
 `SM_*` variables a script-mode program (or a mapped image's command) reads.
 
-As `sagemaker_training.environment.Environment.to_env_vars` writes them, with the run's
-own folders where a container has `/opt/ml/...` (script mode runs on the worker's host),
-one host named `algo-1`, and the decoded hyperparameters. A value that is text is given
-as it is, anything else as compact JSON with sorted keys, as the toolkit does.
+As `sagemaker_training.environment.Environment.to_env_vars` writes them, one host named
+`algo-1`, and the decoded hyperparameters. A value that is text is given as it is,
+anything else as compact JSON with sorted keys, as the toolkit does. The folders named are
+those given: the run's own folder where the program runs on the worker's host (script
+mode, a mapped image), `RunFolders(Path("/opt/ml"))` where it sees the run's folder at
+/opt/ml (app/clients/opt_ml.py); `RunFolders` is path arithmetic, touching no disk until
+`make`.
 """
 
 from __future__ import annotations
@@ -60,11 +63,17 @@ class RunFolders:
         return self.root / "code"
 
     @property
+    def config(self) -> Path:
+        """SageMaker's config files (`write_config`), as `/opt/ml/input/config` holds them."""
+        return self.root / "input" / "config"
+
+    @property
     def input(self) -> Path:
         return self.root / "input"
 
     def channel(self, name: str) -> Path:
-        """Where an `s3://` channel is downloaded."""
+        """Input channel `name`'s folder in the run's: where an `s3://` channel is
+        downloaded, and a shared one mounted in a private /opt/ml."""
         return self.root / "input" / "data" / name
 
     @property

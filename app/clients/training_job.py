@@ -7,11 +7,33 @@ channels. A job made through `/v1` has none of it: no channels, no output path.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CheckpointConfig", "InputChannel", "TrainingJob"]
+__all__ = [
+    "CHECKPOINTS_IN_CONTAINER",
+    "CheckpointConfig",
+    "InputChannel",
+    "TrainingJob",
+    "channel_name_problem",
+]
+
+# A SageMaker ChannelName ([A-Za-z0-9.-_]+): it becomes a folder of /opt/ml/input/data,
+# a mount point, `docker run -v` text and part of a variable's name, so nothing else may
+# reach the disk, `mount`, docker or the environment, whatever the API in front let through.
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Where a container sees its checkpoints unless CheckpointConfig.LocalPath says otherwise.
+CHECKPOINTS_IN_CONTAINER = "/opt/ml/checkpoints"
+
+
+def channel_name_problem(name: str) -> str | None:
+    """Why `name` may not be an input channel's folder (a sentence, the failure reason),
+    or None when it is a SageMaker ChannelName other than `.` and `..`."""
+    if _CHANNEL_NAME.fullmatch(name) and name not in (".", ".."):
+        return None
+    return f"input channel name {name[:80]!r} is not a SageMaker ChannelName"
 
 
 @dataclass(frozen=True)
@@ -49,7 +71,7 @@ class CheckpointConfig:
     `local_path`: where a container sees them (default /opt/ml/checkpoints)."""
 
     uri: str
-    local_path: str = "/opt/ml/checkpoints"
+    local_path: str = CHECKPOINTS_IN_CONTAINER
 
 
 @dataclass(frozen=True)
@@ -94,7 +116,7 @@ class TrainingJob:
             output_path=lease.get("output_path"),
             checkpoint=(
                 CheckpointConfig(
-                    checkpoint["uri"], checkpoint.get("local_path") or "/opt/ml/checkpoints"
+                    checkpoint["uri"], checkpoint.get("local_path") or CHECKPOINTS_IN_CONTAINER
                 )
                 if checkpoint
                 else None

@@ -12,6 +12,11 @@ when it ends Completed or Stopped with an output path, its model and output fold
 not empty, are uploaded as `<S3OutputPath>/<run>/output/model.tar.gz` and `output.tar.gz`
 before the run is completed, so the service never names a model that is not there yet. Its
 checkpoints, if it has a CheckpointConfig, are uploaded however it ended.
+
+A run that ends Failed, in any mode, with text in its folder's `output/failure` (which
+the SageMaker training toolkit, the SDK's drivers and a container's own program write
+on error) fails with that text as its reason, after `AlgorithmError: ` as SageMaker
+shows it; otherwise with the last line of its stderr.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 
 from app.clients.client import ServiceClient, ServiceError, ServiceUnavailable
 from app.clients.objects import ObjectStore, ObjectStoreError
+from app.clients.opt_ml import failure_reason
 from app.clients.script_mode import Launch, Sharing, Unrunnable, launch
 from app.clients.shipper import Shipped, StopSignal, ship_run
 from app.clients.shipper.process import Echo
@@ -45,6 +51,10 @@ _NOT_HELD = ("lease_held", "not_leased")
 
 MAX_RUNTIME_REASON = "MaxRuntimeExceeded: the run ran longer than {seconds} s"
 WORKER_STOPPED_REASON = "the worker was stopped"
+# How SageMaker names a failure the training program itself reports in output/failure.
+ALGORITHM_ERROR = "AlgorithmError: "
+# The most a run's failure reason may hold (the service's limit, SageMaker's too).
+_REASON_CHARACTERS = 1024
 
 
 def default_worker_name() -> str:
@@ -200,7 +210,7 @@ class Worker:
                     secret_env=self.settings.secret_env,
                     config_dir=how.config_dir,
                     # A training job's outputs go to S3 before the service hears it ended.
-                    finishing=functools.partial(self._upload, training_job, RunFolders(workdir)),
+                    finishing=functools.partial(self._finish, training_job, RunFolders(workdir)),
                 )
         except (ServiceError, ServiceUnavailable) as exc:
             log.error("logmetrics worker: %s of %s: %s", run, job, exc)
@@ -236,6 +246,17 @@ class Worker:
             )
         except Unrunnable as exc:
             return str(exc)
+
+    def _finish(
+        self, job: TrainingJob, folders: RunFolders, status: str, reason: str | None
+    ) -> tuple[str, str | None]:
+        """How a run that ended with `status` ends: a failed one's reason is what it wrote
+        to output/failure, if anything; then its outputs are uploaded (`_upload`)."""
+        if status == "Failed":
+            written = failure_reason(folders)
+            if written is not None:
+                reason = (ALGORITHM_ERROR + written)[:_REASON_CHARACTERS]
+        return self._upload(job, folders, status, reason)
 
     def _upload(
         self, job: TrainingJob, folders: RunFolders, status: str, reason: str | None

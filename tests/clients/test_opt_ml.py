@@ -1,9 +1,8 @@
 """A training job's own /opt/ml without Docker: real processes, run through
-`isolated_command`, each see their tree at /opt/ml and nothing of another's."""
+`isolated_command`, each see their run's folder at /opt/ml and nothing of another's."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,15 +16,13 @@ import pytest
 
 from app.clients.opt_ml import (
     MOUNT_POINT,
-    Channel,
-    OptMl,
     OptMlError,
-    environment,
     failure_reason,
     isolated_command,
     isolation_problem,
-    make_tree,
 )
+from app.clients.toolkit import RunFolders, toolkit_environment, write_config
+from app.clients.training_job import InputChannel, TrainingJob
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 NOBODY = 65534
@@ -40,34 +37,43 @@ def private_namespace() -> None:
 
 def tree_in(
     workdir: Path,
-    channels: Sequence[Channel] = (),
+    channels: Sequence[str] = (),
     *,
     hyperparameters: dict[str, str] | None = None,
     job_name: str = "job-1",
-    instance_type: str = "ml.m5.large",
-) -> OptMl:
-    return make_tree(
-        workdir,
-        job_name=job_name,
-        instance_type=instance_type,
-        hyperparameters={"lr": "0.1"} if hyperparameters is None else hyperparameters,
-        channels=channels,
-    )
+) -> RunFolders:
+    """A run's folder as `launch` makes it for a container entry point: its folders, a
+    folder per channel, and SageMaker's config files."""
+    folders = RunFolders(workdir)
+    folders.make()
+    for name in channels:
+        folders.channel(name).mkdir(parents=True)
+    job = TrainingJob(job_name, tuple(InputChannel(name, f"s3://b/{name}") for name in channels))
+    hyperparameters = {"lr": "0.1"} if hyperparameters is None else hyperparameters
+    write_config(folders.config, hyperparameters, job)
+    return folders
 
 
 def run(
-    tree: OptMl, *argv: str, env: dict[str, str] | None = None
+    folders: RunFolders,
+    *argv: str,
+    outside: dict[str, Path] | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        isolated_command(argv, tree), capture_output=True, text=True, timeout=60, env=env
+        isolated_command(argv, folders.root, outside),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
 
 
-def test_a_command_sees_its_hyperparameters_and_writes_its_model_into_its_own_tree(tmp_path):
-    tree = tree_in(tmp_path, hyperparameters={"lr": "0.1", "run_tag": '"x"'})
+def test_a_command_sees_its_hyperparameters_and_writes_its_model_into_its_own_folder(tmp_path):
+    folders = tree_in(tmp_path, hyperparameters={"lr": "0.1", "run_tag": '"x"'})
 
     done = run(
-        tree,
+        folders,
         "sh",
         "-c",
         "cat /opt/ml/input/config/hyperparameters.json; echo ok > /opt/ml/model/m.txt",
@@ -75,56 +81,31 @@ def test_a_command_sees_its_hyperparameters_and_writes_its_model_into_its_own_tr
 
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == '{"lr": "0.1", "run_tag": "\\"x\\""}'
-    assert (tmp_path / "opt_ml" / "model" / "m.txt").read_text() == "ok\n"
+    assert (tmp_path / "model" / "m.txt").read_text() == "ok\n"
     assert os.listdir(MOUNT_POINT) == []
 
 
-def test_the_config_files_are_in_the_shape_sagemaker_writes(tmp_path):
-    channels = [
-        Channel("train", content_type="text/csv"),
-        Channel("sm_drivers", compression_type="None"),
-        Channel("code"),
-    ]
-    tree = tree_in(tmp_path, channels, instance_type="ml.g5.xlarge")
+def test_the_job_starts_in_opt_ml_laid_out_as_a_containers(tmp_path):
+    folders = tree_in(tmp_path, ["train", "sm_drivers", "code"])
 
     done = run(
-        tree,
+        folders,
         "sh",
         "-c",
-        "cd /opt/ml/input/config && cat resourceconfig.json && echo && cat inputdataconfig.json"
-        " && echo && ls /opt/ml /opt/ml/input/data /opt/ml/output",
+        "pwd && ls /opt/ml /opt/ml/input /opt/ml/input/config /opt/ml/input/data /opt/ml/output"
+        " && cat input/config/inputdataconfig.json",
     )
 
-    resources, inputs, listing = done.stdout.split("\n", 2)
-    assert json.loads(resources) == {
-        "current_host": "algo-1",
-        "current_instance_type": "ml.g5.xlarge",
-        "current_group_name": "homogeneousCluster",
-        "hosts": ["algo-1"],
-        "instance_groups": [
-            {
-                "instance_group_name": "homogeneousCluster",
-                "instance_type": "ml.g5.xlarge",
-                "hosts": ["algo-1"],
-            }
-        ],
-        "network_interface_name": "eth0",
-    }
-    plain = {
-        "TrainingInputMode": "File",
-        "S3DistributionType": "FullyReplicated",
-        "RecordWrapperType": "None",
-    }
-    assert json.loads(inputs) == {
-        "code": plain,
-        "sm_drivers": {**plain, "CompressionType": "None"},
-        "train": {**plain, "ContentType": "text/csv"},
-    }
+    listing, inputs = done.stdout.rsplit("\n", 1)
     assert listing == (
-        "/opt/ml:\ncheckpoints\ncode\ninput\nmodel\noutput\n\n"
+        "/opt/ml\n"
+        "/opt/ml:\ninput\nmodel\noutput\n\n"
+        "/opt/ml/input:\nconfig\ndata\n\n"
+        "/opt/ml/input/config:\nhyperparameters.json\ninputdataconfig.json\nresourceconfig.json\n\n"
         "/opt/ml/input/data:\ncode\nsm_drivers\ntrain\n\n"
-        "/opt/ml/output:\ndata\n"
+        "/opt/ml/output:\ndata\nintermediate"
     )
+    assert inputs == (folders.config / "inputdataconfig.json").read_text()
 
 
 def test_two_jobs_at_once_each_see_only_their_own_opt_ml(tmp_path):
@@ -136,9 +117,9 @@ def test_two_jobs_at_once_each_see_only_their_own_opt_ml(tmp_path):
     )
     jobs = {}
     for name in ("alpha", "beta"):
-        tree = tree_in(tmp_path / name, [Channel(f"{name}_data")], job_name=name)
+        folders = tree_in(tmp_path / name, [f"{name}_data"], job_name=name)
         jobs[name] = subprocess.Popen(
-            isolated_command(["sh", "-c", script, name], tree),
+            isolated_command(["sh", "-c", script, name], folders.root),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -155,8 +136,8 @@ def test_two_jobs_at_once_each_see_only_their_own_opt_ml(tmp_path):
             job.wait()
 
     assert said == {"alpha": "alpha\nalpha_data\n", "beta": "beta\nbeta_data\n"}
-    assert (tmp_path / "alpha" / "opt_ml" / "model" / "who").read_text() == "alpha\n"
-    assert (tmp_path / "beta" / "opt_ml" / "model" / "who").read_text() == "beta\n"
+    assert (tmp_path / "alpha" / "model" / "who").read_text() == "alpha\n"
+    assert (tmp_path / "beta" / "model" / "who").read_text() == "beta\n"
     assert os.listdir(MOUNT_POINT) == []
 
 
@@ -164,42 +145,43 @@ def test_an_outside_channel_is_read_at_its_folder_and_cannot_be_written(tmp_path
     outside = tmp_path / "shared data"
     outside.mkdir()
     (outside / "train.csv").write_text("1,2\n3,4\n")
-    tree = tree_in(tmp_path / "job", [Channel("train", outside=outside)])
+    folders = tree_in(tmp_path / "job", ["train"])
 
     done = run(
-        tree,
+        folders,
         "sh",
         "-c",
         "cat /opt/ml/input/data/train/train.csv;"
         " touch /opt/ml/input/data/train/new 2>/dev/null || echo read-only;"
         " rm /opt/ml/input/data/train/train.csv 2>/dev/null || echo kept",
+        outside={"train": outside},
     )
 
     assert done.stdout == "1,2\n3,4\nread-only\nkept\n"
     assert sorted(os.listdir(outside)) == ["train.csv"]
-    assert os.listdir(tree.data("train")) == []  # the mount point, on the worker's side
+    assert os.listdir(folders.channel("train")) == []  # the mount point, on the worker's side
 
 
 def test_what_the_job_writes_to_output_failure_is_the_failure_reason(tmp_path):
-    tree = tree_in(tmp_path)
-    assert failure_reason(tree) is None
+    folders = tree_in(tmp_path)
+    assert failure_reason(folders) is None
 
     done = run(
-        tree,
+        folders,
         "sh",
         "-c",
-        'printf "\\nAlgorithmError: lr=-1 is negative\\n" > /opt/ml/output/failure; exit 3',
+        'printf "\\nlr=-1 is negative\\n" > /opt/ml/output/failure; exit 3',
     )
 
     assert done.returncode == 3
-    assert failure_reason(tree) == "AlgorithmError: lr=-1 is negative"
+    assert failure_reason(folders) == "lr=-1 is negative"
 
 
 def test_the_failure_reason_is_bounded_and_undecodable_bytes_replaced(tmp_path):
-    tree = tree_in(tmp_path)
-    tree.failure.write_bytes(b"bad \xff byte " + "é".encode() * 5000)
+    folders = tree_in(tmp_path)
+    (folders.output / "failure").write_bytes(b"bad \xff byte " + "é".encode() * 5000)
 
-    reason = failure_reason(tree)
+    reason = failure_reason(folders)
 
     assert reason == "bad \ufffd byte " + "é" * 1013
     assert len(reason) == 1024
@@ -208,10 +190,10 @@ def test_the_failure_reason_is_bounded_and_undecodable_bytes_replaced(tmp_path):
 def test_a_failure_file_that_is_a_symlink_or_a_fifo_is_not_read(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text("the worker's secret\n")
-    tree = tree_in(tmp_path / "linked")
-    run(tree, "ln", "-s", str(secret), "/opt/ml/output/failure")
-    assert tree.failure.is_symlink()
-    assert failure_reason(tree) is None
+    linked = tree_in(tmp_path / "linked")
+    run(linked, "ln", "-s", str(secret), "/opt/ml/output/failure")
+    assert (linked.output / "failure").is_symlink()
+    assert failure_reason(linked) is None
 
     other = tree_in(tmp_path / "output linked")
     shutil.rmtree(other.output)
@@ -220,40 +202,30 @@ def test_a_failure_file_that_is_a_symlink_or_a_fifo_is_not_read(tmp_path):
     assert failure_reason(other) is None
 
     piped = tree_in(tmp_path / "fifo")
-    os.mkfifo(piped.failure)
+    os.mkfifo(piped.output / "failure")
     assert failure_reason(piped) is None  # and does not block
 
 
 @pytest.mark.parametrize("name", ["../x", "..", ".", "a/b", "", "a;b", "x" * 65])
 def test_a_channel_name_that_is_no_sagemaker_channel_name_is_refused(tmp_path, name):
+    folders = tree_in(tmp_path)
+
     with pytest.raises(OptMlError) as refused:
-        tree_in(tmp_path, [Channel(name)])
+        isolated_command(["true"], folders.root, {name: tmp_path})
 
     assert str(refused.value) == f"input channel name {name!r} is not a SageMaker ChannelName"
-    assert not (tmp_path / "opt_ml").exists()
-    assert not (tmp_path / "x").exists()
-
-
-def test_a_channel_given_twice_or_in_pipe_mode_is_refused(tmp_path):
-    with pytest.raises(OptMlError, match=r"^input channel 'train' is given twice$"):
-        tree_in(tmp_path, [Channel("train"), Channel("train")])
-    with pytest.raises(OptMlError) as refused:
-        tree_in(tmp_path, [Channel("train", input_mode="Pipe")])
-    assert str(refused.value) == (
-        "input channel 'train': input mode 'Pipe' cannot be run without SageMaker "
-        "(File and FastFile can)"
-    )
 
 
 def test_arguments_with_shell_metacharacters_reach_the_command_verbatim(tmp_path):
     outside = tmp_path / "$(id); touch pwned"
     outside.mkdir()
     (outside / "f").write_text("data\n")
-    tree = tree_in(tmp_path / "job", [Channel("we.ird-name_1", outside=outside)])
+    folders = tree_in(tmp_path / "job", ["we.ird-name_1"])
+    channels = {"we.ird-name_1": outside}
     words = ["; rm -rf /tmp/x", "$(id)", "`id`", "a b", "'\"", "*", "\\n", ""]
 
-    done = run(tree, "printf", "[%s]\\n", *words)
-    read = run(tree, "cat", "/opt/ml/input/data/we.ird-name_1/f")
+    done = run(folders, "printf", "[%s]\\n", *words, outside=channels)
+    read = run(folders, "cat", "/opt/ml/input/data/we.ird-name_1/f", outside=channels)
 
     assert done.stdout == "".join(f"[{word}]\n" for word in words)
     assert read.stdout == "data\n"
@@ -262,73 +234,70 @@ def test_arguments_with_shell_metacharacters_reach_the_command_verbatim(tmp_path
 
 
 def test_the_exit_status_is_the_commands_and_a_failed_mount_is_125(tmp_path):
-    tree = tree_in(tmp_path / "job")
-    assert run(tree, "sh", "-c", "exit 7").returncode == 7
+    folders = tree_in(tmp_path / "job")
+    assert run(folders, "sh", "-c", "exit 7").returncode == 7
 
     outside = tmp_path / "gone"
     outside.mkdir()
-    gone = tree_in(tmp_path / "other", [Channel("train", outside=outside)])
+    gone = tree_in(tmp_path / "other", ["train"])
     outside.rmdir()
-    done = run(gone, "echo", "never")
+    done = run(gone, "echo", "never", outside={"train": outside})
     assert (done.returncode, done.stdout) == (125, "")
     assert "mount" in done.stderr
 
 
 def test_an_empty_command_or_one_read_as_an_option_is_refused(tmp_path):
-    tree = tree_in(tmp_path)
+    folders = tree_in(tmp_path)
     with pytest.raises(OptMlError, match=r"^the training job has no command to run$"):
-        isolated_command([], tree)
+        isolated_command([], folders.root)
     with pytest.raises(OptMlError, match=r"^the training job's program '-c' begins with '-'$"):
-        isolated_command(["-c", "id"], tree)
+        isolated_command(["-c", "id"], folders.root)
+    with pytest.raises(OptMlError, match=r"^the run's folder 'relative' is not absolute$"):
+        isolated_command(["true"], Path("relative"))
 
 
-def test_the_environment_names_the_folders_the_job_sees(tmp_path):
-    tree = tree_in(tmp_path, [Channel("train"), Channel("sm-drivers")], job_name="tj-7")
-    (tree.data("train") / "f").write_text("rows\n")
-    variables = environment(tree)
+def test_the_toolkits_variables_for_opt_ml_name_the_folders_the_job_sees(tmp_path):
+    folders = tree_in(tmp_path, ["train", "sm-drivers"], job_name="tj-7")
+    (folders.channel("train") / "f").write_text("rows\n")
+    job = TrainingJob(
+        "tj-7", (InputChannel("train", "s3://b/t"), InputChannel("sm-drivers", "s3://b/d"))
+    )
+    seen = RunFolders(MOUNT_POINT)
+    variables = toolkit_environment(
+        {"lr": "0.1"},
+        job,
+        {name: seen.channel(name) for name in ("train", "sm-drivers")},
+        seen,
+        seen.config,
+    )
 
     done = run(
-        tree,
+        folders,
         "sh",
         "-c",
-        'cat "$SM_CHANNEL_TRAIN/f"; echo m > "$SM_MODEL_DIR/m"; echo o > "$SM_OUTPUT_DATA_DIR/o"',
+        'cat "$SM_CHANNEL_TRAIN/f"; echo m > "$SM_MODEL_DIR/m"; echo o > "$SM_OUTPUT_DATA_DIR/o";'
+        ' cat "$SM_INPUT_CONFIG_DIR/hyperparameters.json"',
         env={**os.environ, **variables},
     )
 
-    assert done.stdout == "rows\n"
-    assert (tree.model / "m").read_text() == "m\n"
-    assert (tree.output_data / "o").read_text() == "o\n"
-    assert variables == {
-        "TRAINING_JOB_NAME": "tj-7",
-        "SM_MODEL_DIR": "/opt/ml/model",
-        "SM_INPUT_DIR": "/opt/ml/input",
-        "SM_INPUT_DATA_DIR": "/opt/ml/input/data",
-        "SM_INPUT_CONFIG_DIR": "/opt/ml/input/config",
-        "SM_OUTPUT_DIR": "/opt/ml/output",
-        "SM_OUTPUT_DATA_DIR": "/opt/ml/output/data",
-        "SM_OUTPUT_FAILURE": "/opt/ml/output/failure",
-        "SM_CHANNELS": '["sm-drivers", "train"]',
-        "SM_CHANNEL_SM-DRIVERS": "/opt/ml/input/data/sm-drivers",
-        "SM_CHANNEL_TRAIN": "/opt/ml/input/data/train",
-        "SM_CURRENT_HOST": "algo-1",
-        "SM_CURRENT_INSTANCE_TYPE": "ml.m5.large",
-        "SM_CURRENT_INSTANCE_GROUP": "homogeneousCluster",
-        "SM_HOSTS": '["algo-1"]',
-        "SM_HOST_COUNT": "1",
-        "SM_CURRENT_HOST_RANK": "0",
-        "SM_NETWORK_INTERFACE_NAME": "eth0",
-        "SM_RESOURCE_CONFIG": (tree.config / "resourceconfig.json").read_text(),
-        "SM_INPUT_DATA_CONFIG": (tree.config / "inputdataconfig.json").read_text(),
-    }
+    assert done.stdout == 'rows\n{"lr": "0.1"}'
+    assert (folders.model / "m").read_text() == "m\n"
+    assert (folders.output_data / "o").read_text() == "o\n"
+    assert variables["TRAINING_JOB_NAME"] == "tj-7"
+    assert variables["SM_CHANNEL_SM-DRIVERS"] == "/opt/ml/input/data/sm-drivers"
+    assert variables["SM_CHANNELS"] == '["sm-drivers","train"]'
 
 
-def test_the_sdk_v3_model_trainer_command_runs_its_drivers_from_the_tree(tmp_path):
+def test_the_sdk_v3_model_trainer_command_runs_its_drivers_from_the_folder(tmp_path):
     # ModelTrainer.train()'s ContainerEntrypoint and ContainerArguments, verbatim, with an
-    # sm_drivers channel downloaded into the tree: its sm_train.sh does what the SDK's
-    # does with the tree (chmod itself, read the config, write input/sm_training.env, cd
+    # sm_drivers channel downloaded into the folder: its sm_train.sh does what the SDK's
+    # does with /opt/ml (chmod itself, read the config, write input/sm_training.env, cd
     # to the code channel, write the failure file when the script fails).
-    tree = tree_in(tmp_path, [Channel("code"), Channel("sm_drivers")], job_name="mt-1")
-    (tree.data("code") / "train.sh").write_text('echo "epochs=$1"; echo model > /opt/ml/model/w\n')
+    folders = tree_in(
+        tmp_path, ["code", "sm_drivers"], hyperparameters={"epochs": "3"}, job_name="mt-1"
+    )
+    train = 'echo "epochs=$1"; echo model > /opt/ml/model/w\n'
+    (folders.channel("code") / "train.sh").write_text(train)
     failed = 'echo "Training Execution failed. TrainingJob - $TRAINING_JOB_NAME"'
     hyperparameters = "$(tr -dc 0-9 < /opt/ml/input/config/hyperparameters.json)"
     driver = [
@@ -341,8 +310,9 @@ def test_the_sdk_v3_model_trainer_command_runs_its_drivers_from_the_tree(tmp_pat
         'bash train.sh "$SM_EPOCHS"',
         "test -s /opt/ml/model/missing",
     ]
-    (tree.data("sm_drivers") / "sm_train.sh").write_text("\n".join(driver) + "\n")
-    tree.config.joinpath("hyperparameters.json").write_text('{"epochs": "3"}')
+    script = folders.channel("sm_drivers") / "sm_train.sh"
+    script.write_text("\n".join(driver) + "\n")
+    script.chmod(0o444)  # as the S3 cache's links are
     entrypoint = ["/bin/bash"]
     arguments = [
         "-c",
@@ -350,12 +320,12 @@ def test_the_sdk_v3_model_trainer_command_runs_its_drivers_from_the_tree(tmp_pat
         "&& /opt/ml/input/data/sm_drivers/sm_train.sh",
     ]
 
-    done = run(tree, *entrypoint, *arguments, env={**os.environ, **environment(tree)})
+    done = run(folders, *entrypoint, *arguments, env={**os.environ, "TRAINING_JOB_NAME": "mt-1"})
 
     assert (done.returncode, done.stdout) == (1, "epochs=3\n")
-    assert (tree.model / "w").read_text() == "model\n"
-    assert (tree.root / "input" / "sm_training.env").read_text() == "export SM_EPOCHS=3\n"
-    assert failure_reason(tree) == "Training Execution failed. TrainingJob - mt-1"
+    assert (folders.model / "w").read_text() == "model\n"
+    assert (folders.input / "sm_training.env").read_text() == "export SM_EPOCHS=3\n"
+    assert failure_reason(folders) == "Training Execution failed. TrainingJob - mt-1"
 
 
 @pytest.fixture
@@ -377,17 +347,14 @@ def test_an_unprivileged_worker_gets_a_private_opt_ml_from_a_user_namespace(shar
         """\
         import subprocess, sys
         from pathlib import Path
-        from app.clients.opt_ml import Channel, isolated_command, make_tree
+        from app.clients.opt_ml import isolated_command
+        from app.clients.toolkit import RunFolders
         job, outside = sys.argv[1:]
-        tree = make_tree(
-            Path(job),
-            job_name="j",
-            instance_type="ml.m5.large",
-            hyperparameters={"a": "1"},
-            channels=[Channel("train", outside=Path(outside))],
-        )
+        folders = RunFolders(Path(job))
+        folders.make()
+        folders.channel("train").mkdir(parents=True)
         script = "id -u; cat /opt/ml/input/data/train/f; echo m > /opt/ml/model/m"
-        command = isolated_command(["sh", "-c", script], tree)
+        command = isolated_command(["sh", "-c", script], folders.root, {"train": Path(outside)})
         print(command[1:4], flush=True)
         sys.exit(subprocess.run(command).returncode)
         """
@@ -407,6 +374,6 @@ def test_an_unprivileged_worker_gets_a_private_opt_ml_from_a_user_namespace(shar
     assert (done.returncode, done.stderr) == (0, "")
     # Root inside its namespace, as in a container; the worker's own user outside it.
     assert done.stdout == "['--user', '--map-root-user', '--mount']\n0\nshared\n"
-    model = shared_scratch / "job" / "opt_ml" / "model" / "m"
+    model = shared_scratch / "job" / "model" / "m"
     assert (model.read_text(), model.stat().st_uid) == ("m\n", NOBODY)
     assert os.listdir(MOUNT_POINT) == []
