@@ -9,11 +9,17 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
 from app.clients.opt_ml import isolation_problem
+from app.clients.script_mode import Sharing, Unrunnable, launch
+from app.clients.training_job import CheckpointConfig, InputChannel, TrainingJob
 from tests.sagemaker.test_s3_worker import channel, unpacked
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/trainer:1"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
@@ -28,8 +34,9 @@ TRAIN = (
 )
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def private_namespace():
+    """Skips a test that runs a job where this machine can make no private /opt/ml."""
     problem = isolation_problem()
     if problem is not None:
         pytest.skip(problem)
@@ -70,7 +77,7 @@ def work(service, tmp_path, *args):
 
 
 def test_an_entry_point_reads_its_opt_ml_and_its_model_lands_in_s3(
-    service, sagemaker, s3, tmp_path
+    service, sagemaker, s3, tmp_path, private_namespace
 ):
     bucket = s3.new_bucket()
     client = s3.client()
@@ -107,7 +114,7 @@ def test_an_entry_point_reads_its_opt_ml_and_its_model_lands_in_s3(
 
 
 def test_what_the_entry_point_writes_to_output_failure_is_the_failure_reason(
-    service, sagemaker, s3, tmp_path
+    service, sagemaker, s3, tmp_path, private_namespace
 ):
     bucket = s3.new_bucket()
     script = (
@@ -126,7 +133,9 @@ def test_what_the_entry_point_writes_to_output_failure_is_the_failure_reason(
     assert s3.client().list_objects_v2(Bucket=bucket, Prefix="models/")["KeyCount"] == 0
 
 
-def test_two_jobs_at_once_each_have_their_own_opt_ml(service, sagemaker, s3, tmp_path):
+def test_two_jobs_at_once_each_have_their_own_opt_ml(
+    service, sagemaker, s3, tmp_path, private_namespace
+):
     # Each writes its lr where the other would, if they shared a folder, then waits until
     # both have started (each names itself in `handshake`) before it writes more: both
     # models are being written at the same time, whatever the timing.
@@ -153,3 +162,129 @@ def test_two_jobs_at_once_each_have_their_own_opt_ml(service, sagemaker, s3, tmp
         assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
         model = unpacked(client, bucket, f"models/{name}/output/model.tar.gz")
         assert model == {"lr.txt": f"{lr}\ndone\n".encode()}
+
+
+# launch itself, for a job with a container entry point and no Docker engine.
+
+SEES = (
+    'echo "$PWD $SM_MODEL_DIR $SM_CHANNEL_NOTES $SM_INPUT_CONFIG_DIR $TRAINING_JOB_NAME";'
+    " cat /opt/ml/input/data/notes/n.txt; ls /opt/ml/input/config"
+)
+
+
+@pytest.fixture
+def no_docker(monkeypatch):
+    monkeypatch.setattr("app.clients.script_mode.docker_available", lambda: False)
+
+
+def test_launch_runs_the_entry_point_before_script_mode_with_opt_ml_its_own(
+    tmp_path, no_docker, private_namespace
+):
+    notes = tmp_path / "shared" / "notes"
+    notes.mkdir(parents=True)
+    (notes / "n.txt").write_text("note\n")
+    job = TrainingJob(
+        "mt-1",
+        (InputChannel("notes", f"file://{notes}"),),
+        container_entrypoint=("/bin/sh",),
+        container_arguments=("-c", SEES),
+    )
+    # Script mode's hyperparameters, and an image this worker maps: the entry point wins.
+    hyperparameters = {"epochs": "3", "sagemaker_program": "train.py"}
+
+    found = launch(
+        hyperparameters,
+        IMAGE,
+        job,
+        {IMAGE: "false"},
+        tmp_path / "run",
+        sharing=Sharing((tmp_path / "shared",)),
+    )
+    done = subprocess.run(
+        found.command,
+        env={**os.environ, **found.environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (
+        "/opt/ml /opt/ml/model /opt/ml/input/data/notes /opt/ml/input/config mt-1\n"
+        "note\n"
+        "hyperparameters.json\ninputdataconfig.json\nresourceconfig.json\n"
+    )
+    # The shipper writes hyperparameters.json there again: the file the job reads.
+    assert found.config_dir == str(tmp_path / "run" / "input" / "config")
+    config = json.loads(
+        (tmp_path / "run" / "input" / "config" / "hyperparameters.json").read_text()
+    )
+    assert config == hyperparameters
+
+
+def test_a_checkpoint_path_other_than_opt_ml_checkpoints_is_refused_before_any_download(
+    tmp_path, no_docker
+):
+    job = TrainingJob(
+        "mt-1",
+        (InputChannel("train", "s3://bucket/train"),),
+        checkpoint=CheckpointConfig("s3://bucket/ckpt", "/ckpt"),
+        container_entrypoint=("/bin/sh",),
+        container_arguments=("-c", "true"),
+    )
+
+    with pytest.raises(Unrunnable) as refused:
+        launch({}, IMAGE, job, {}, tmp_path / "run")  # no S3: a download would be refused
+
+    assert str(refused.value) == (
+        "CheckpointConfig.LocalPath '/ckpt': without Docker this worker keeps checkpoints "
+        "at /opt/ml/checkpoints only; leave LocalPath out"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_worker_that_can_make_no_private_opt_ml_refuses_the_entry_point(tmp_path):
+    # A PATH without unshare, mount or docker: a worker on a system without util-linux.
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    program = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+        from app.clients.script_mode import Sharing, Unrunnable, launch
+        from app.clients.training_job import TrainingJob
+        job = TrainingJob("mt-1", container_entrypoint=("/bin/sh",))
+        try:
+            launch({}, "trainer:1", job, {}, Path(sys.argv[1]))
+        except Unrunnable as exc:
+            print(exc)
+        """
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path / "run")],
+        env={**os.environ, "PATH": str(empty)},
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (
+        "this worker cannot give a training job its own /opt/ml: `unshare` or `mount` is "
+        "not installed (install util-linux)\n"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_where_docker_answers_the_entry_point_runs_in_the_image(tmp_path, monkeypatch):
+    monkeypatch.setattr("app.clients.script_mode.docker_available", lambda: True)
+    job = TrainingJob("mt-1", container_entrypoint=("/bin/sh",), container_arguments=("-c", "true"))
+
+    found = launch({"sagemaker_program": "train.py"}, IMAGE, job, {IMAGE: "false"}, tmp_path)
+
+    assert found.command == [
+        *("docker", "run", "--rm", "-v", f"{tmp_path}:/opt/ml", "--entrypoint=/bin/sh"),
+        *("--", IMAGE, "-c", "true"),
+    ]

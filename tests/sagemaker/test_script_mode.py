@@ -519,3 +519,39 @@ def test_a_requirements_file_needs_a_cache_folder_and_pip_to_agree(tmp_path, sha
     # The half-made environment is not taken for a made one.
     (made,) = [p for p in (tmp_path / "cache" / "venvs").iterdir() if not p.suffix]
     assert not (made / ".complete").exists()
+
+
+def test_a_program_that_writes_output_failure_fails_with_it_as_sagemaker_shows_it(
+    service, sagemaker, tmp_path, shared
+):
+    (shared / "code" / "train.py").write_text(
+        "import os, sys\n"
+        "with open(os.path.join(os.environ['SM_OUTPUT_DIR'], 'failure'), 'w') as f:\n"
+        "    f.write('ValueError: lr 0.5 is too large\\n')\n"
+        "print('the last line of stderr', file=sys.stderr)\n"
+        "sys.exit(2)\n"
+    )
+    request = tuning_request(
+        ResourceLimits={"MaxNumberOfTrainingJobs": 1, "MaxParallelTrainingJobs": 1}
+    )
+    request["TrainingJobDefinition"]["StaticHyperParameters"].update(
+        sagemaker_program='"train.py"', sagemaker_submit_directory=f'"{shared / "code"}"'
+    )
+    sagemaker.create_hyper_parameter_tuning_job(**request)
+
+    worker = ["worker", "--url", service.url, "--poll", "0.2", "--job", "toy"]
+    done = subprocess.run(
+        [sys.executable, "-m", "app", *worker, "--data-root", str(shared)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    (job,) = sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="toy"
+    )["TrainingJobSummaries"]
+    assert (job["TrainingJobStatus"], job["FailureReason"]) == (
+        "Failed",
+        "AlgorithmError: ValueError: lr 0.5 is too large",
+    )
