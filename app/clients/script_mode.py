@@ -24,12 +24,14 @@ In this order, as SageMaker itself would run it:
 5. Otherwise nothing can run: `Unrunnable` says what was missing and how to fix it.
 
 The run's folder (`RunFolders(workdir)`) is laid out as `/opt/ml` in every mode, and is
-the job's `/opt/ml` where it runs in one: its `input/config` holds SageMaker's config
-files, its `model` and `output/data` are what the worker uploads, and its
-`output/failure` becomes the FailureReason. Before any mode starts, every input channel
-gets a folder: an `s3://` one is downloaded into the run's folder (File mode; Pipe and
-FastFile are delivered as File), and so is the CheckpointConfig's prefix, through the
-worker's `ObjectStore`.
+the job's `/opt/ml` where it runs in one (Docker, a private /opt/ml): its `model` and
+`output/data` are what the worker uploads, and its `output/failure` becomes the
+FailureReason. SageMaker's config files are in its `input/config` there; a program run on
+the host finds them where SM_INPUT_CONFIG_DIR says, a folder of its `input`.
+
+Before any mode starts, every input channel gets a folder: an `s3://` one is downloaded
+into the run's folder (File mode; Pipe and FastFile are delivered as File), and so is the
+CheckpointConfig's prefix, through the worker's `ObjectStore`.
 
 A training job is a tenant's text, and the worker's disk is not the tenant's: a local path
 it names (a `file://` input channel, a `sagemaker_submit_directory` folder, `file://` URL or
@@ -51,6 +53,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -193,7 +196,7 @@ def launch(
         )
     if training_image is not None and mapped and not entrypoint:
         folders.make()
-        config_dir = _config_dir(folders, hyperparameters, job)
+        config_dir = _host_config_dir(folders, hyperparameters, job)
         toolkit = toolkit_environment(
             hyperparameters, job, channels, folders, config_dir, job_environment=environment
         )
@@ -246,7 +249,7 @@ def docker_command(
             )
     folders = RunFolders(workdir)
     folders.make()
-    _config_dir(folders, hyperparameters, job)
+    write_config(folders.config, hyperparameters, job)
     command = ["docker", "run", "--rm", "-v", f"{workdir}:/opt/ml"]
     for name, folder in sorted(channels.items()):
         command += ["-v", f"{folder}:/opt/ml/input/data/{name}:ro"]
@@ -387,7 +390,7 @@ def _script_mode(
         raise Unrunnable(f"sagemaker_program {program!r} is not in {source!r}")
     python = _python(code, cache_dir, secret_env)
     folders.make()
-    config_dir = _config_dir(folders, hyperparameters, job)
+    config_dir = _host_config_dir(folders, hyperparameters, job)
     toolkit = toolkit_environment(
         hyperparameters,
         job,
@@ -441,9 +444,14 @@ def _in_channel(source: str, channels: Mapping[str, Path]) -> Path | None:
     return found
 
 
-def _config_dir(folders: RunFolders, hyperparameters: Mapping[str, str], job: TrainingJob) -> Path:
-    """SageMaker's config files, in the run's input/config, where a container has them."""
-    config_dir = folders.config
+def _host_config_dir(
+    folders: RunFolders, hyperparameters: Mapping[str, str], job: TrainingJob
+) -> Path:
+    """SageMaker's config files for a program run on the host (script mode, a mapped
+    image): in the run's folder, in a folder named as the shipper names its own, for a
+    program that looks (and tests that do: tests/tuning/test_workers.py). A container, or
+    a private /opt/ml, has them in the run's input/config."""
+    config_dir = Path(tempfile.mkdtemp(prefix="logmetrics-config-", dir=folders.input))
     write_config(config_dir, hyperparameters, job)
     return config_dir
 
