@@ -53,7 +53,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -448,12 +447,9 @@ def _host_config_dir(
     folders: RunFolders, hyperparameters: Mapping[str, str], job: TrainingJob
 ) -> Path:
     """SageMaker's config files for a program run on the host (script mode, a mapped
-    image): in the run's folder, in a folder named as the shipper names its own, for a
-    program that looks (and tests that do: tests/tuning/test_workers.py). A container, or
-    a private /opt/ml, has them in the run's input/config."""
-    config_dir = Path(tempfile.mkdtemp(prefix="logmetrics-config-", dir=folders.input))
-    write_config(config_dir, hyperparameters, job)
-    return config_dir
+    image): in the run's input/config, where a container, or a private /opt/ml, has them."""
+    write_config(folders.config, hyperparameters, job)
+    return folders.config
 
 
 @contextmanager

@@ -335,8 +335,13 @@ def assert_the_run_saw_only_what_it_needs(api):
     assert (seen["LOGMETRICS_JOB"], seen["LOGMETRICS_RUN"]) == ("tune", run["name"])
     # SM_HPS holds the values decoded, as the training toolkit's does.
     assert json.loads(seen["SM_HPS"])["lr"] == json.loads(run["hyperparameters"]["lr"])
-    config = Path(seen["SM_INPUT_CONFIG_DIR"]).name
-    assert config.startswith("logmetrics-config-")
+    # A config folder of the run's own: a plain command's is the shipper's fresh one, a
+    # script-mode program's its run folder's input/config, as /opt/ml/input/config is laid.
+    config = Path(seen["SM_INPUT_CONFIG_DIR"])
+    assert config.name.startswith("logmetrics-config-") or (
+        config.parts[-2:] == ("input", "config")
+        and config.parent.parent.name.startswith(f"logmetrics-{run['name']}-")
+    ), config
     assert seen["PYTHONUNBUFFERED"] == "1"
     return seen
 
