@@ -18,6 +18,7 @@ import pytest
 from app.clients.script_mode import Sharing, Unrunnable, docker_command, launch
 from app.clients.training_job import CheckpointConfig, InputChannel, TrainingJob
 from tests.sagemaker.conftest import tuning_request
+from tests.sagemaker.test_api import run_worker
 
 
 def job(**channels):
@@ -435,15 +436,7 @@ def test_a_worker_fails_a_training_job_whose_channel_it_does_not_share(
     definition["InputDataConfig"] = [{"ChannelName": "train", "DataSource": {"S3DataSource": s3}}]
     sagemaker.create_hyper_parameter_tuning_job(**request)
 
-    worker = ["worker", "--url", service.url, "--poll", "0.2", "--job", "toy"]
-    done = subprocess.run(
-        [sys.executable, "-m", "app", *worker, "--data-root", str(shared)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-    assert done.returncode == 0, done.stderr
+    run_worker(service.url, "--job", "toy", "--data-root", str(shared))
     (job,) = sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
         HyperParameterTuningJobName="toy"
     )["TrainingJobSummaries"]
@@ -539,15 +532,7 @@ def test_a_program_that_writes_output_failure_fails_with_it_as_sagemaker_shows_i
     )
     sagemaker.create_hyper_parameter_tuning_job(**request)
 
-    worker = ["worker", "--url", service.url, "--poll", "0.2", "--job", "toy"]
-    done = subprocess.run(
-        [sys.executable, "-m", "app", *worker, "--data-root", str(shared)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-    assert done.returncode == 0, done.stderr
+    run_worker(service.url, "--job", "toy", "--data-root", str(shared))
     (job,) = sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
         HyperParameterTuningJobName="toy"
     )["TrainingJobSummaries"]
