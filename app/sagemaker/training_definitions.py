@@ -16,12 +16,14 @@ from typing import Any
 
 from app.parsing import MetricDefinition
 from app.protocol.search import SearchSpec
+from app.sagemaker.errors import invalid
 from app.sagemaker.shapes import validated_search
 
 __all__ = [
     "DEFAULT_MAX_RUNTIME",
     "DEFAULT_RESOURCE_CONFIG",
     "NO_METRIC",
+    "check_input_channels",
     "created_training_job",
     "metric_definitions",
     "output_data_config",
@@ -138,3 +140,31 @@ def stopping_condition(definition: Mapping[str, Any]) -> dict[str, Any]:
 def output_data_config(definition: Mapping[str, Any]) -> dict[str, Any]:
     """OutputDataConfig, with KmsKeyId "" when none is given, as SageMaker describes it."""
     return {"KmsKeyId": "", **definition["OutputDataConfig"]}
+
+
+def check_input_channels(definition: Mapping[str, Any]) -> None:
+    """Refuse, when a training job is created, an input channel no worker could deliver,
+    rather than fail each of its runs later (or run them without it): one on a file
+    system (FileSystemDataSource: EFS, FSx for Lustre), an AugmentedManifestFile (Pipe
+    mode's records), or an S3Uri that is neither `s3://` nor `file://`.
+
+    Raises: SageMakerError (ValidationException).
+    """
+    for channel in definition.get("InputDataConfig") or []:
+        name, source = channel["ChannelName"], channel.get("DataSource", {})
+        if "FileSystemDataSource" in source:
+            raise invalid(
+                f"input channel {name!r}: logmetrics does not support FileSystemDataSource "
+                "(a worker reads s3:// and file:// data)."
+            )
+        s3 = source.get("S3DataSource", {})
+        if s3.get("S3DataType") == "AugmentedManifestFile":
+            raise invalid(
+                f"input channel {name!r}: logmetrics does not support AugmentedManifestFile "
+                "(S3Prefix and ManifestFile are)."
+            )
+        uri = s3.get("S3Uri", "")
+        if not uri.startswith(("s3://", "file://")):
+            raise invalid(
+                f"input channel {name!r}: S3Uri {uri[:200]!r} is neither s3:// nor file://."
+            )

@@ -36,6 +36,7 @@ from app.sagemaker.shapes import (
 )
 from app.sagemaker.training_definitions import (
     NO_METRIC,
+    check_input_channels,
     created_training_job,
     metric_definitions,
     output_data_config,
@@ -133,6 +134,7 @@ class TrainingJobs:
             raise invalid(
                 "AlgorithmSpecification with a TrainingImage or an AlgorithmName is required."
             )
+        check_input_channels(body)
         arn = _arn(self._account, region, name)
         if self._storage.jobs_with_run(name):
             raise training_job_exists(arn)

@@ -30,6 +30,7 @@ from app.sagemaker.shapes import (
     tuning_job_summary,
     warm_start_config,
 )
+from app.sagemaker.training_definitions import check_input_channels
 from app.storage import Storage
 from app.tuning.tuner import Tuner, search_of
 
@@ -65,6 +66,7 @@ class TuningJobs:
                 "TrainingJobDefinition is required (logmetrics runs one training job "
                 "definition per tuning job; TrainingJobDefinitions is not supported)"
             )
+        check_input_channels(definition)
         objective = config.get("HyperParameterTuningJobObjective")
         if objective is None:
             raise invalid("HyperParameterTuningJobObjective is required.")

@@ -249,6 +249,54 @@ def test_a_name_a_training_job_or_a_tuning_job_has_is_refused(service, sagemaker
     )
 
 
+@pytest.mark.parametrize(
+    ("source", "refusal"),
+    [
+        (
+            {
+                "FileSystemDataSource": {
+                    "FileSystemId": "fs-0123456789abcdef0",
+                    "FileSystemAccessMode": "ro",
+                    "FileSystemType": "EFS",
+                    "DirectoryPath": "/data",
+                }
+            },
+            "input channel 'train': logmetrics does not support FileSystemDataSource "
+            "(a worker reads s3:// and file:// data).",
+        ),
+        (
+            {
+                "S3DataSource": {
+                    "S3DataType": "AugmentedManifestFile",
+                    "S3Uri": "s3://bucket/manifest",
+                    "AttributeNames": ["a"],
+                }
+            },
+            "input channel 'train': logmetrics does not support AugmentedManifestFile "
+            "(S3Prefix and ManifestFile are).",
+        ),
+        (
+            {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "https://bucket/data"}},
+            "input channel 'train': S3Uri 'https://bucket/data' is neither s3:// nor file://.",
+        ),
+    ],
+)
+def test_a_channel_no_worker_can_deliver_is_refused_when_the_job_is_created(
+    service, sagemaker, tmp_path, source, refusal
+):
+    channels = [{"ChannelName": "train", "DataSource": source}]
+    training = {**training_request("one", tmp_path, "bucket"), "InputDataConfig": channels}
+    tuning = tuning_request("toy")
+    tuning["TrainingJobDefinition"]["InputDataConfig"] = channels
+
+    assert error_of(sagemaker.create_training_job, **training) == ("ValidationException", refusal)
+    assert error_of(sagemaker.create_hyper_parameter_tuning_job, **tuning) == (
+        "ValidationException",
+        refusal,
+    )
+    assert service.client.get("/v1/jobs").json()["jobs"] == []  # nothing was made
+
+
 def test_stopping_a_running_training_job_ends_it_stopped(service, sagemaker, s3, tmp_path):
     bucket = s3.new_bucket()
     sagemaker.create_training_job(**training_request("slow", code(tmp_path), bucket, sleep="600"))
