@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from app.cli.options import Commands, add_secret_env, add_url, interruptible, positive
-from app.clients.script_mode import Sharing
+from app.clients.sharing import Sharing
 
 __all__ = ["register"]
 

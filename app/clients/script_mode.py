@@ -20,65 +20,58 @@ In this order, as SageMaker itself would run it:
    read from the channel's folder.
 3. An image the worker maps to a command (`logmetrics worker --image NAME=COMMAND`).
 4. Where a Docker engine answers, the image itself, as SageMaker runs a bring-your-own
-   container: `docker run ... -- IMAGE train`, with the run's folder mounted at /opt/ml.
+   container: `docker run ... -- IMAGE train`, with the run's folder mounted at /opt/ml
+   (app/clients/docker.py).
 5. Otherwise nothing can run: `Unrunnable` says what was missing and how to fix it.
 
 The run's folder (`RunFolders(workdir)`) is laid out as `/opt/ml` in every mode, and is
 the job's `/opt/ml` where it runs in one (Docker, a private /opt/ml): its `model` and
 `output/data` are what the worker uploads, and its `output/failure` becomes the
 FailureReason. SageMaker's config files are in its `input/config` there; a program run on
-the host finds them where SM_INPUT_CONFIG_DIR says, a folder of its `input`.
+the host finds them where SM_INPUT_CONFIG_DIR says, the same `input/config`.
 
 Before any mode starts, every input channel gets a folder: an `s3://` one is downloaded
 into the run's folder (File mode; Pipe and FastFile are delivered as File), and so is the
 CheckpointConfig's prefix, through the worker's `ObjectStore`.
 
-A training job is a tenant's text, and the worker's disk is not the tenant's: a local path
-it names (a `file://` input channel, a `sagemaker_submit_directory` folder, `file://` URL or
-archive) is used only if it resolves, symlinks and `..` followed, inside a folder the
-worker shares (`Sharing.data_roots`, `logmetrics worker --data-root`; none by default).
-A channel is the tenant's data and the submit directory its code, so both follow one
-rule. The entry point must lie inside the submitted code, an archive is unpacked within
-bounds, and the image must be an image reference. Whatever is refused, and any S3 read
-that fails, fails the run with the reason before anything starts.
+A training job is a tenant's text: a local path it names is used only inside a folder the
+worker shares, and an archive is unpacked within bounds (app/clients/sharing.py); the
+entry point must lie inside the submitted code, and the image must be an image reference.
+Whatever is refused, and any S3 read that fails, fails the run with the reason before
+anything starts.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 import tarfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlparse
 
+from app.clients.docker import docker_available, docker_command
 from app.clients.objects import ObjectStore, ObjectStoreError
 from app.clients.opt_ml import MOUNT_POINT, OptMlError, isolated_command, isolation_problem
 from app.clients.requirements import InstallFailed, requirements_python
+from app.clients.sharing import Sharing, shared_path, unpack_source
 from app.clients.shipper.environment import inherited_environment
 from app.clients.toolkit import RunFolders, toolkit_arguments, toolkit_environment, write_config
 from app.clients.training_job import (
     CHECKPOINTS_IN_CONTAINER,
     TrainingJob,
+    Unrunnable,
     channel_name_problem,
 )
-from app.protocol.images import image_reference_problem
 
-__all__ = ["Launch", "Sharing", "Unrunnable", "docker_available", "docker_command", "launch"]
+__all__ = ["Launch", "launch"]
 
 # Where a container sees its channels: the SDK names code sent as a channel so.
 _CHANNELS_IN_CONTAINER = PurePosixPath("/opt/ml/input/data")
-
-
-class Unrunnable(Exception):
-    """The worker cannot run this training job; the message is its failure reason."""
 
 
 @dataclass(frozen=True)
@@ -90,21 +83,6 @@ class Launch:
     environment: dict[str, str]
     cwd: str | None
     config_dir: str | None = None
-
-
-@dataclass(frozen=True)
-class Sharing:
-    """What of the worker's disk a training job may use.
-
-    `data_roots`: folders (resolved, symlinks followed) under which `file://` channels
-    and a local `sagemaker_submit_directory` may lie; none shares nothing.
-    `max_source_bytes`, `max_source_files`: the most a `sourcedir.tar.gz` may unpack to,
-    in bytes of its files and in entries, checked entry by entry as it is read.
-    """
-
-    data_roots: tuple[Path, ...] = ()
-    max_source_bytes: int = 1 << 30
-    max_source_files: int = 100_000
 
 
 def launch(
@@ -153,7 +131,7 @@ def launch(
         if problem is not None:
             raise Unrunnable(problem)
         if not channel.uri.startswith("s3://"):
-            local[name] = _shared(f"input channel {name!r} at", channel.uri, sharing)
+            local[name] = shared_path(f"input channel {name!r} at", channel.uri, sharing)
     program = _plain(hyperparameters.get("sagemaker_program"))
     mapped = training_image is not None and training_image in images
     docker = bool(training_image) and docker_available()
@@ -205,82 +183,6 @@ def launch(
         training_image, hyperparameters, channels, workdir, environment or {}, job
     )
     return Launch(command, {}, None)
-
-
-def docker_command(
-    image: str,
-    hyperparameters: Mapping[str, str],
-    channels: Mapping[str, Path],
-    workdir: Path,
-    environment: Mapping[str, str],
-    job: TrainingJob | None = None,
-) -> list[str]:
-    """`docker run ... -- IMAGE train` as SageMaker runs a bring-your-own container.
-
-    `workdir`, laid out as /opt/ml is (`RunFolders`), is mounted at /opt/ml: its config
-    files, the model and output folders the worker uploads from, the checkpoints (also
-    mounted at the CheckpointConfig's LocalPath, where that is elsewhere). Each channel's
-    folder is mounted read-only at /opt/ml/input/data/NAME, and the training job
-    definition's environment is set. ContainerEntrypoint replaces the image's entry point
-    and, with ContainerArguments, the `train` argument. `--` ends docker's options, so
-    nothing after it (the image, the tenant's text) is read as one.
-
-    Args:
-        channels: input channels by name, each a folder `launch` has checked is shared,
-            or downloaded.
-        job: the training job (None: a job of no channels, checkpoints or entry point).
-
-    Raises:
-        Unrunnable: `image` is not an image reference, or a channel's or checkpoints'
-            path cannot be written in `-v` (it holds a `:` or a `,`, or is not absolute).
-    """
-    job = job or TrainingJob("training-job")
-    problem = image_reference_problem(image)
-    if problem is not None:
-        # Job creation refuses such an image too; a job stored before it did, or a
-        # service of another version, must not put text where docker reads options.
-        raise Unrunnable(f"training image {image[:300]!r} {problem}")
-    for name, folder in channels.items():
-        if ":" in str(folder) or "," in str(folder):
-            raise Unrunnable(
-                f"input channel {name!r}: {str(folder)!r} holds ':' or ',', which docker -v "
-                "would read as the mount's own fields"
-            )
-    folders = RunFolders(workdir)
-    folders.make()
-    write_config(folders.config, hyperparameters, job)
-    command = ["docker", "run", "--rm", "-v", f"{workdir}:/opt/ml"]
-    for name, folder in sorted(channels.items()):
-        command += ["-v", f"{folder}:/opt/ml/input/data/{name}:ro"]
-    if job.checkpoint is not None and job.checkpoint.local_path != CHECKPOINTS_IN_CONTAINER:
-        local = job.checkpoint.local_path
-        if not local.startswith("/") or ":" in local or "," in local:
-            raise Unrunnable(
-                f"CheckpointConfig.LocalPath {local[:300]!r} must be an absolute path "
-                "without ':' or ','"
-            )
-        command += ["-v", f"{folders.checkpoints}:{local}"]
-    for key, value in sorted(environment.items()):
-        command += ["-e", f"{key}={value}"]
-    arguments = list(job.container_arguments or ())
-    if job.container_entrypoint:
-        first, *rest = job.container_entrypoint
-        # One argument, `=` and all: docker reads the whole of it as the entry point.
-        command.append(f"--entrypoint={first}")
-        return [*command, "--", image, *rest, *arguments]
-    return [*command, "--", image, *(arguments or ["train"])]
-
-
-@functools.cache
-def docker_available() -> bool:
-    """Whether a Docker engine answers here (the client alone is not enough)."""
-    if shutil.which("docker") is None:
-        return False
-    try:
-        done = subprocess.run(["docker", "info"], capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
 
 
 def _check_entrypoint_here(job: TrainingJob) -> None:
@@ -364,7 +266,7 @@ def _script_mode(
         with _s3_read(store, "sagemaker_submit_directory") as s3:
             path = s3.fetch_object(source, folders.root / "sourcedir.tar.gz")
     else:
-        path = _in_channel(source, channels) or _shared(
+        path = _in_channel(source, channels) or shared_path(
             "sagemaker_submit_directory", source, sharing
         )
     try:
@@ -373,7 +275,7 @@ def _script_mode(
             # shared folder on the job's behalf.
             shutil.copytree(path, code, symlinks=True)
         elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
-            _unpack(path, code, sharing)
+            unpack_source(path, code, sharing)
         else:
             raise Unrunnable(f"sagemaker_submit_directory {source!r}: no such folder or .tar.gz")
     except (OSError, tarfile.TarError) as exc:
@@ -461,66 +363,6 @@ def _s3_read(store: ObjectStore | None, what: str) -> Iterator[ObjectStore]:
         yield store
     except ObjectStoreError as exc:
         raise Unrunnable(f"{what}: {exc}") from exc
-
-
-def _shared(what: str, given: str, sharing: Sharing) -> Path:
-    """The folder or file `given` (a `file://` URL or a path) names, symlinks and `..`
-    resolved, if it lies inside one of the worker's data roots.
-
-    Raises:
-        Unrunnable: it is not a local path, does not exist, or is not shared.
-    """
-    if given.startswith("file:"):
-        url = urlparse(given)
-        if url.netloc not in ("", "localhost"):
-            raise Unrunnable(f"{what} {given!r} names host {url.netloc!r}: only local paths")
-        text = unquote(url.path)
-    else:
-        text = given
-    try:
-        found = Path(text).resolve()
-        if any(found.is_relative_to(root.resolve()) for root in sharing.data_roots):
-            # strict, once inside: a path that does not exist yet could be made later, or
-            # by docker -v (as root), somewhere no check saw.
-            return found.resolve(strict=True)
-    except (OSError, ValueError, RuntimeError) as exc:  # missing, NUL, symlink loop
-        raise Unrunnable(f"{what} {given!r} cannot be read on this worker: {exc}") from exc
-    # Said the same whether the path exists or not: a tenant learns nothing of the disk.
-    shared = ", ".join(str(root) for root in sharing.data_roots) or "none"
-    raise Unrunnable(
-        f"{what} {given!r} is {str(found)!r}, outside the folders this worker shares "
-        f"(its --data-root folders: {shared})"
-    )
-
-
-def _unpack(archive: Path, code: Path, sharing: Sharing) -> None:
-    """Extract a `sourcedir.tar.gz` into `code`, entry by entry, within the bounds.
-
-    Each entry's size is read from its header before its bytes are, so an archive that
-    would unpack to more than `max_source_bytes`, or hold more than `max_source_files`
-    entries, is refused having written at most the bound. tarfile's "data" filter refuses
-    absolute names, `..`, links that lead outside `code`, and device files.
-
-    Raises:
-        Unrunnable: over a bound. tarfile.TarError, OSError: a broken archive.
-    """
-    code.mkdir(parents=True)
-    files = size = 0
-    with tarfile.open(archive) as tar:
-        for entry in tar:  # reads one header at a time, as the entries are extracted
-            files += 1
-            size += entry.size if entry.isreg() else 0
-            if files > sharing.max_source_files:
-                raise Unrunnable(
-                    f"sagemaker_submit_directory {str(archive)!r} holds more than "
-                    f"{sharing.max_source_files} entries (this worker's --max-source-files)"
-                )
-            if size > sharing.max_source_bytes:
-                raise Unrunnable(
-                    f"sagemaker_submit_directory {str(archive)!r} unpacks to more than "
-                    f"{sharing.max_source_bytes} bytes (this worker's --max-source-bytes)"
-                )
-            tar.extract(entry, code, filter="data")
 
 
 def _plain(value: str | None) -> str | None:

@@ -17,6 +17,7 @@ __all__ = [
     "CheckpointConfig",
     "InputChannel",
     "TrainingJob",
+    "Unrunnable",
     "channel_name_problem",
 ]
 
@@ -34,6 +35,10 @@ def channel_name_problem(name: str) -> str | None:
     if _CHANNEL_NAME.fullmatch(name) and name not in (".", ".."):
         return None
     return f"input channel name {name[:80]!r} is not a SageMaker ChannelName"
+
+
+class Unrunnable(Exception):
+    """The worker cannot run this training job; the message is its failure reason."""
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,12 @@ from typing import Any
 from app.clients.client import ServiceClient, ServiceError, ServiceUnavailable
 from app.clients.objects import ObjectStore, ObjectStoreError
 from app.clients.opt_ml import failure_reason
-from app.clients.script_mode import Launch, Sharing, Unrunnable, launch
+from app.clients.script_mode import Launch, launch
+from app.clients.sharing import Sharing
 from app.clients.shipper import Shipped, StopSignal, ship_run
 from app.clients.shipper.process import Echo
 from app.clients.toolkit import RunFolders
-from app.clients.training_job import TrainingJob
+from app.clients.training_job import TrainingJob, Unrunnable
 
 __all__ = ["Worker", "WorkerSettings", "default_cache_dir", "default_worker_name"]
 

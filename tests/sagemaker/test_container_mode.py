@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from app.clients.opt_ml import isolation_problem
-from app.clients.script_mode import Sharing, Unrunnable, launch
-from app.clients.training_job import CheckpointConfig, InputChannel, TrainingJob
+from app.clients.script_mode import launch
+from app.clients.sharing import Sharing
+from app.clients.training_job import CheckpointConfig, InputChannel, TrainingJob, Unrunnable
 from tests.sagemaker.test_s3_worker import channel, unpacked
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -251,8 +252,8 @@ def test_a_worker_that_can_make_no_private_opt_ml_refuses_the_entry_point(tmp_pa
         """
         import sys
         from pathlib import Path
-        from app.clients.script_mode import Sharing, Unrunnable, launch
-        from app.clients.training_job import TrainingJob
+        from app.clients.script_mode import launch
+        from app.clients.training_job import TrainingJob, Unrunnable
         job = TrainingJob("mt-1", container_entrypoint=("/bin/sh",))
         try:
             launch({}, "trainer:1", job, {}, Path(sys.argv[1]))

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from app.clients.script_mode import Sharing, Unrunnable, docker_command, launch
-from app.clients.training_job import CheckpointConfig, InputChannel, TrainingJob
+from app.clients.docker import docker_command
+from app.clients.script_mode import launch
+from app.clients.sharing import Sharing
+from app.clients.training_job import CheckpointConfig, InputChannel, TrainingJob, Unrunnable
 from tests.sagemaker.conftest import tuning_request
 from tests.sagemaker.test_api import run_worker
 

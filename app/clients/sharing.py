@@ -1,0 +1,95 @@
+"""What of the worker's disk a training job may use: its `--data-root` folders, and
+the bounds a `sourcedir.tar.gz` is unpacked within.
+
+A training job is a tenant's text, and the worker's disk is not the tenant's: a local path
+it names (a `file://` input channel, a `sagemaker_submit_directory` folder, `file://` URL or
+archive) is used only if it resolves, symlinks and `..` followed, inside a folder the
+worker shares (`Sharing.data_roots`; none by default). A channel is the tenant's data and
+the submit directory its code, so both follow one rule.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from app.clients.training_job import Unrunnable
+
+__all__ = ["Sharing", "shared_path", "unpack_source"]
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """What of the worker's disk a training job may use.
+
+    `data_roots`: folders (resolved, symlinks followed) under which `file://` channels
+    and a local `sagemaker_submit_directory` may lie; none shares nothing.
+    `max_source_bytes`, `max_source_files`: the most a `sourcedir.tar.gz` may unpack to,
+    in bytes of its files and in entries, checked entry by entry as it is read.
+    """
+
+    data_roots: tuple[Path, ...] = ()
+    max_source_bytes: int = 1 << 30
+    max_source_files: int = 100_000
+
+
+def shared_path(what: str, given: str, sharing: Sharing) -> Path:
+    """The folder or file `given` (a `file://` URL or a path) names, symlinks and `..`
+    resolved, if it lies inside one of the worker's data roots.
+
+    Raises:
+        Unrunnable: it is not a local path, does not exist, or is not shared.
+    """
+    if given.startswith("file:"):
+        url = urlparse(given)
+        if url.netloc not in ("", "localhost"):
+            raise Unrunnable(f"{what} {given!r} names host {url.netloc!r}: only local paths")
+        text = unquote(url.path)
+    else:
+        text = given
+    try:
+        found = Path(text).resolve()
+        if any(found.is_relative_to(root.resolve()) for root in sharing.data_roots):
+            # strict, once inside: a path that does not exist yet could be made later, or
+            # by docker -v (as root), somewhere no check saw.
+            return found.resolve(strict=True)
+    except (OSError, ValueError, RuntimeError) as exc:  # missing, NUL, symlink loop
+        raise Unrunnable(f"{what} {given!r} cannot be read on this worker: {exc}") from exc
+    # Said the same whether the path exists or not: a tenant learns nothing of the disk.
+    shared = ", ".join(str(root) for root in sharing.data_roots) or "none"
+    raise Unrunnable(
+        f"{what} {given!r} is {str(found)!r}, outside the folders this worker shares "
+        f"(its --data-root folders: {shared})"
+    )
+
+
+def unpack_source(archive: Path, code: Path, sharing: Sharing) -> None:
+    """Extract a `sourcedir.tar.gz` into `code`, entry by entry, within the bounds.
+
+    Each entry's size is read from its header before its bytes are, so an archive that
+    would unpack to more than `max_source_bytes`, or hold more than `max_source_files`
+    entries, is refused having written at most the bound. tarfile's "data" filter refuses
+    absolute names, `..`, links that lead outside `code`, and device files.
+
+    Raises:
+        Unrunnable: over a bound. tarfile.TarError, OSError: a broken archive.
+    """
+    code.mkdir(parents=True)
+    files = size = 0
+    with tarfile.open(archive) as tar:
+        for entry in tar:  # reads one header at a time, as the entries are extracted
+            files += 1
+            size += entry.size if entry.isreg() else 0
+            if files > sharing.max_source_files:
+                raise Unrunnable(
+                    f"sagemaker_submit_directory {str(archive)!r} holds more than "
+                    f"{sharing.max_source_files} entries (this worker's --max-source-files)"
+                )
+            if size > sharing.max_source_bytes:
+                raise Unrunnable(
+                    f"sagemaker_submit_directory {str(archive)!r} unpacks to more than "
+                    f"{sharing.max_source_bytes} bytes (this worker's --max-source-bytes)"
+                )
+            tar.extract(entry, code, filter="data")
