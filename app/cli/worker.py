@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from app.cli.options import Commands, add_secret_env, add_url, interruptible, positive
-from app.clients.sharing import Sharing
+from app.clients.sharing import Sharing, s3_root
 
 __all__ = ["register"]
 
@@ -69,6 +69,16 @@ def register(commands: Commands) -> None:
         "a channel is mounted read-only in Docker mode. Default: none, so such jobs fail",
     )
     worker.add_argument(
+        "--s3-root",
+        action="append",
+        default=[],
+        type=_s3_root,
+        metavar="S3URI",
+        help="an S3 location (s3://bucket or s3://bucket/folder) training jobs may read and "
+        "write (repeatable): their channels, code, checkpoints and output path must lie "
+        "inside one. Default: wherever this worker's credentials reach",
+    )
+    worker.add_argument(
         "--max-source-bytes",
         type=positive,
         default=Sharing().max_source_bytes,
@@ -92,6 +102,13 @@ def register(commands: Commands) -> None:
         "~/.cache/logmetrics",
     )
     worker.set_defaults(handler=_worker)
+
+
+def _s3_root(given: str) -> str:
+    try:
+        return s3_root(given)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _worker(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
@@ -123,7 +140,12 @@ def _worker(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
             stop_grace=args.stop_grace,
             images=images,
             secret_env=tuple(args.secret_env),
-            sharing=Sharing(data_roots, args.max_source_bytes, args.max_source_files),
+            sharing=Sharing(
+                data_roots,
+                args.max_source_bytes,
+                args.max_source_files,
+                s3_roots=tuple(args.s3_root),
+            ),
             cache_dir=args.cache_dir.resolve() if args.cache_dir else None,
         ),
     )

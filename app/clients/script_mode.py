@@ -58,7 +58,7 @@ from app.clients.docker import docker_available, docker_command
 from app.clients.objects import ObjectStore, ObjectStoreError
 from app.clients.opt_ml import MOUNT_POINT, OptMlError, isolated_command, isolation_problem
 from app.clients.requirements import InstallFailed, requirements_python
-from app.clients.sharing import Sharing, shared_path, unpack_source
+from app.clients.sharing import Sharing, check_s3_location, shared_path, unpack_source
 from app.clients.shipper.environment import inherited_environment
 from app.clients.toolkit import RunFolders, toolkit_arguments, toolkit_environment, write_config
 from app.clients.training_job import (
@@ -132,6 +132,9 @@ def launch(
             raise Unrunnable(problem)
         if not channel.uri.startswith("s3://"):
             local[name] = shared_path(f"input channel {name!r} at", channel.uri, sharing)
+        else:
+            check_s3_location(f"input channel {name!r} at", channel.uri, sharing)
+    _check_s3_locations(hyperparameters, job, sharing)
     program = _plain(hyperparameters.get("sagemaker_program"))
     mapped = training_image is not None and training_image in images
     docker = bool(training_image) and docker_available()
@@ -183,6 +186,20 @@ def launch(
         training_image, hyperparameters, channels, workdir, environment or {}, job
     )
     return Launch(command, {}, None)
+
+
+def _check_s3_locations(
+    hyperparameters: Mapping[str, str], job: TrainingJob, sharing: Sharing
+) -> None:
+    """Refuse, before anything is read, code, checkpoints or an output path in S3 outside
+    the worker's `--s3-root` locations (the channels are checked with the local ones)."""
+    source = _plain(hyperparameters.get("sagemaker_submit_directory"))
+    if source is not None and source.startswith("s3://"):
+        check_s3_location("sagemaker_submit_directory", source, sharing)
+    if job.checkpoint is not None:
+        check_s3_location("CheckpointConfig.S3Uri", job.checkpoint.uri, sharing)
+    if job.output_path is not None:
+        check_s3_location("OutputDataConfig.S3OutputPath", job.output_path, sharing)
 
 
 def _check_entrypoint_here(job: TrainingJob) -> None:

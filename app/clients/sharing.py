@@ -1,11 +1,15 @@
-"""What of the worker's disk a training job may use: its `--data-root` folders, and
-the bounds a `sourcedir.tar.gz` is unpacked within.
+"""What of the worker's disk and S3 a training job may use: its `--data-root` folders,
+its `--s3-root` locations, and the bounds a `sourcedir.tar.gz` is unpacked within.
 
 A training job is a tenant's text, and the worker's disk is not the tenant's: a local path
 it names (a `file://` input channel, a `sagemaker_submit_directory` folder, `file://` URL or
 archive) is used only if it resolves, symlinks and `..` followed, inside a folder the
 worker shares (`Sharing.data_roots`; none by default). A channel is the tenant's data and
 the submit directory its code, so both follow one rule.
+
+S3 is read and written with the worker's own credentials, which stand where SageMaker has
+the job's RoleArn: a training job may name any location they reach, unless the worker is
+told which (`Sharing.s3_roots`), as a worker that serves several tenants should be.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from urllib.parse import unquote, urlparse
 
 from app.clients.training_job import Unrunnable
 
-__all__ = ["Sharing", "shared_path", "unpack_source"]
+__all__ = ["Sharing", "check_s3_location", "s3_root", "shared_path", "unpack_source"]
 
 
 @dataclass(frozen=True)
@@ -28,11 +32,48 @@ class Sharing:
     and a local `sagemaker_submit_directory` may lie; none shares nothing.
     `max_source_bytes`, `max_source_files`: the most a `sourcedir.tar.gz` may unpack to,
     in bytes of its files and in entries, checked entry by entry as it is read.
+    `s3_roots`: `s3://bucket/folder/` locations (`s3_root` writes them so) under which
+    every S3 location of a job must lie: its channels, code, checkpoints and output path;
+    none: wherever the worker's credentials reach.
     """
 
     data_roots: tuple[Path, ...] = ()
     max_source_bytes: int = 1 << 30
     max_source_files: int = 100_000
+    s3_roots: tuple[str, ...] = ()
+
+
+def s3_root(given: str) -> str:
+    """An `--s3-root` as `s3://bucket/` or `s3://bucket/folder/`: a folder, so that
+    `s3://b/team-a` does not also take `s3://b/team-ab`.
+
+    Raises: ValueError, for what is no `s3://bucket[/folder]`.
+    """
+    scheme, separator, rest = given.partition("://")
+    bucket, _, key = rest.partition("/")
+    if scheme != "s3" or not separator or not bucket:
+        raise ValueError(f"{given!r} is not an S3 location (s3://bucket or s3://bucket/folder)")
+    key = key if not key or key.endswith("/") else f"{key}/"
+    return f"s3://{bucket}/{key}"
+
+
+def check_s3_location(what: str, uri: str, sharing: Sharing) -> None:
+    """Refuse an S3 location outside the worker's `s3_roots` (where it has any). Every
+    object a channel's prefix lists then lies under a root too, since each root is a
+    folder and the prefix begins with it.
+
+    Raises:
+        Unrunnable: it lies outside every root.
+    """
+    if not sharing.s3_roots:
+        return
+    location = uri if uri.startswith("s3://") and uri.count("/") >= 3 else f"{uri}/"
+    if any(location.startswith(root) for root in sharing.s3_roots):
+        return
+    raise Unrunnable(
+        f"{what} {uri!r} is outside the S3 locations this worker serves (its --s3-root "
+        f"locations: {', '.join(sharing.s3_roots)})"
+    )
 
 
 def shared_path(what: str, given: str, sharing: Sharing) -> Path:

@@ -539,3 +539,59 @@ def test_a_workers_cache_is_under_xdg_cache_home_or_the_home_folders_cache(monke
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", "/home/me")
     assert default_cache_dir() == Path("/home/me/.cache/logmetrics")
+
+
+@pytest.mark.parametrize(
+    ("root", "refused"),
+    [
+        # The job's code, data and models are all under the bucket's root: it runs.
+        ("s3://{bucket}", None),
+        # Its channel is under data/, its code under toy/: the code is refused first.
+        (
+            "s3://{bucket}/data",
+            "sagemaker_submit_directory 's3://{bucket}/toy/source/sourcedir.tar.gz' is "
+            "outside the S3 locations this worker serves (its --s3-root locations: "
+            "s3://{bucket}/data/)",
+        ),
+        # A root is a folder: s3://b/dat does not take s3://b/data/train.
+        (
+            "s3://{bucket}/dat",
+            "input channel 'train' at 's3://{bucket}/data/train' is outside the S3 "
+            "locations this worker serves (its --s3-root locations: s3://{bucket}/dat/)",
+        ),
+    ],
+)
+def test_a_worker_given_s3_roots_serves_no_location_outside_them(
+    service, sagemaker, s3, bucket, tmp_path, root, refused
+):
+    sagemaker.create_hyper_parameter_tuning_job(**s3_job(bucket))
+
+    run_worker(
+        service.url,
+        *("--job", "toy", "--cache-dir", str(tmp_path / "cache")),
+        *("--s3-root", root.format(bucket=bucket)),
+    )
+
+    found = summary(sagemaker)
+    if refused is None:
+        assert found["TrainingJobStatus"] == "Completed", found.get("FailureReason")
+    else:
+        assert (found["TrainingJobStatus"], found["FailureReason"]) == (
+            "Failed",
+            refused.format(bucket=bucket),
+        )
+        assert not (tmp_path / "cache" / "s3").exists()  # nothing was downloaded
+
+
+def test_an_s3_root_that_is_no_s3_location_is_refused_by_the_worker(service):
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "worker", "--url", service.url, "--s3-root", "bucket/x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert (
+        "argument --s3-root: 'bucket/x' is not an S3 location (s3://bucket or "
+        "s3://bucket/folder)" in done.stderr
+    )
