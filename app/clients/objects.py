@@ -13,16 +13,24 @@ place, so slots of one worker and workers sharing one `cache_dir` never read hal
 two that miss the same object at the same moment both fetch it, and the last rename wins
 with the same bytes. An object changed in S3 has a new ETag, so it is fetched anew. The
 cache is never evicted: it grows with the distinct objects and versions fetched, and the
-folder may be emptied at any time, even while jobs run (their files are hard links, which
-outlive the cache's names). Temporary files left by a killed worker start with
-`.partial-` or `.upload-` and may be deleted too.
+folder may be emptied at any time, even while jobs run (their files are copies). Temporary
+files left by a killed worker start with `.partial-` or `.upload-` and may be deleted too.
 
-A channel's file is a hard link to the cached file (a copy where the two lie on different
-file systems), and cached files are read-only, so a training job cannot rewrite the cache
-through its input (a job run as root still could): a script that must change an input
-file in place copies it first.
+A run's file (a channel's, the code archive) is a copy of the cached file, made with
+`shutil.copyfile` (copy_file_range, or a reflink where the file system has them, so the
+bytes are not read through Python): the job owns it and may rewrite it. It is not a hard
+link, because a link is the cached inode itself: a job could chmod it back to writable
+(it owns the file) and every later run on the worker would read what it wrote. The cost is
+the disk space of a channel once per run where the file system has no reflinks. Cached
+files are read-only all the same; a job run as the worker's own user can still reach the
+cache folder by its path, so a worker serving tenants that must not touch each other's
+input runs their jobs where the cache is not theirs (Docker, another user).
 Checkpoints are not cached: the job rewrites them, so `download_folder` writes plain
 files of its own.
+
+A caller that confines a job to some S3 locations (`--s3-root`) passes `fetch_channel` a
+check that sees every location the channel reads before it is requested, since a
+ManifestFile's entries can name any bucket.
 """
 
 from __future__ import annotations
@@ -59,9 +67,6 @@ __all__ = [
 CHANNEL_DATA_TYPES = ("S3Prefix", "ManifestFile")
 
 _CHUNK_BYTES = 1 << 20
-
-# What a failed os.link means "these two places cannot share an inode": copy instead.
-_NO_HARD_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
 
 _BOTO_ERRORS = (
     botocore.exceptions.BotoCoreError,
@@ -147,7 +152,14 @@ class ObjectStore:
                     self._client = boto3.session.Session().client("s3")
             return self._client
 
-    def fetch_channel(self, uri: str, dest: Path, data_type: str = "S3Prefix") -> Path:
+    def fetch_channel(
+        self,
+        uri: str,
+        dest: Path,
+        data_type: str = "S3Prefix",
+        *,
+        check: Callable[[str], object] | None = None,
+    ) -> Path:
         """Download an input channel into the folder `dest` as SageMaker's File mode does;
         returns `dest`.
 
@@ -156,15 +168,22 @@ class ObjectStore:
         `ManifestFile`: `uri` is a JSON list `[{"prefix": "s3://bucket/p/"}, "rel", ...]`;
         each object prefix+rel is placed at `dest/rel`.
 
+        `check`, where given, is called with every `s3://bucket/key` location the channel
+        reads, before any request for it: the prefix before it is listed, the manifest
+        before it is read, each object (listed, or named by the manifest) before the first
+        object is requested. What it raises is raised unchanged, so the caller's own error
+        (a training job's Unrunnable, say) says why.
+
         Raises:
             ObjectStoreError: no object under the prefix, a manifest that is not one,
                 a key that would land outside `dest` (absolute, or with ".."),
                 `AugmentedManifestFile` or another type, or any S3 or disk failure.
         """
+        check = check or _anywhere
         if data_type == "S3Prefix":
-            placed = self._prefix_objects(uri)
+            placed = self._prefix_objects(uri, check)
         elif data_type == "ManifestFile":
-            placed = self._manifest_objects(uri)
+            placed = self._manifest_objects(uri, check)
         elif data_type == "AugmentedManifestFile":
             raise ObjectStoreError(
                 f"S3DataType AugmentedManifestFile ({uri}) is not supported: SageMaker "
@@ -183,7 +202,7 @@ class ObjectStore:
 
     def fetch_object(self, uri: str, dest: Path) -> Path:
         """Download one object (a `sourcedir.tar.gz`, say) to the file `dest`; returns
-        `dest`, a read-only link to the cached file.
+        `dest`, a copy of the cached file.
 
         Raises:
             ObjectStoreError: the URI names no object, or any S3 or disk failure.
@@ -243,9 +262,10 @@ class ObjectStore:
                 source = S3Location(location.bucket, listed.key)
                 self._download(source, listed.etag, target, read_only=False)
 
-    def _prefix_objects(self, uri: str) -> list[_Placed]:
-        """The objects of an S3Prefix channel."""
+    def _prefix_objects(self, uri: str, check: Callable[[str], object]) -> list[_Placed]:
+        """The objects of an S3Prefix channel, each passed by `check`."""
         location = parse_s3_uri(uri)
+        check(uri)
         with _translated(uri, "could not be listed"):
             listed = list(self._list(location.bucket, location.key))
         if not listed:
@@ -254,7 +274,7 @@ class ObjectStore:
                 "Please ensure that the bucket exists and that objects exist under that "
                 "S3 prefix."
             )
-        return [
+        objects = [
             _Placed(
                 S3Location(location.bucket, item.key),
                 item.etag,
@@ -263,18 +283,30 @@ class ObjectStore:
             for item in listed
             if not item.key.endswith("/")
         ]
+        # A listed key lies under the prefix as text, but may still hold "..", which a
+        # store or proxy that normalises paths would read elsewhere: the check decides.
+        for item in objects:
+            check(str(item.source))
+        return objects
 
-    def _manifest_objects(self, uri: str) -> list[_Placed]:
-        """The objects a ManifestFile lists, each at its relative key."""
+    def _manifest_objects(self, uri: str, check: Callable[[str], object]) -> list[_Placed]:
+        """The objects a ManifestFile lists, each at its relative key; the manifest and
+        every object it names pass `check` before any of them is requested."""
         manifest = _object_location(uri)
+        check(uri)
         with _translated(uri, "could not be read"):
             body = self.client.get_object(Bucket=manifest.bucket, Key=manifest.key)["Body"]
             text = body.read()
         prefix, relatives = _parse_manifest(text, uri)
-        objects = []
+        sources = []
         for relative in relatives:
             _relative_parts(relative, uri)  # refused before any request is made for it
             source = S3Location(prefix.bucket, prefix.key + relative)
+            # The manifest's prefix is the tenant's text: any bucket, any folder.
+            check(str(source))
+            sources.append((source, relative))
+        objects = []
+        for source, relative in sources:
             with _translated(str(source), f"(listed in manifest {uri}) could not be read"):
                 etag = self.client.head_object(Bucket=source.bucket, Key=source.key)["ETag"]
             objects.append(_Placed(source, etag, relative))
@@ -287,7 +319,7 @@ class ObjectStore:
                 yield _Listed(item["Key"], item["ETag"])
 
     def _place(self, source: S3Location, etag: str, target: Path) -> None:
-        """Link the cached copy of `source` at `etag` to `target`, fetching it on a miss."""
+        """Copy the cached file of `source` at `etag` to `target`, fetching it on a miss."""
         cached = self._cache_path(source, etag)
         with _translated(str(source), "could not be written to disk"):
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -295,10 +327,10 @@ class ObjectStore:
                 if not cached.exists():
                     self._download(source, etag, cached, read_only=True)
                 try:
-                    _link_or_copy(cached, target)
+                    _copy_out(cached, target)
                     return
                 except FileNotFoundError:
-                    # The cache was emptied between the fetch and the link: once more.
+                    # The cache was emptied between the fetch and the copy: once more.
                     if attempt == 2:
                         raise
 
@@ -405,16 +437,17 @@ def _relative_parts(relative: str, uri: str) -> tuple[str, ...]:
     return parts
 
 
-def _link_or_copy(cached: Path, target: Path) -> None:
+def _copy_out(cached: Path, target: Path) -> None:
+    """`target` becomes a new file with the cached file's bytes, writable by its owner."""
     if target.is_dir() and not target.is_symlink():
         raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(target))
+    # Removed first: copyfile would write through a symlink, or fail on a read-only file.
     target.unlink(missing_ok=True)
-    try:
-        os.link(cached, target)
-    except OSError as exc:
-        if exc.errno not in _NO_HARD_LINK:
-            raise
-        shutil.copyfile(cached, target)
+    shutil.copyfile(cached, target)
+
+
+def _anywhere(location: str) -> None:
+    """The check of a caller that confines a channel to no S3 locations."""
 
 
 def _copy_stream(read: Callable[[int], bytes], write: Callable[[bytes], object]) -> None:

@@ -215,6 +215,94 @@ def test_a_manifest_entry_that_would_leave_the_channel_is_refused(store, bucket,
     assert not (tmp_path / "x").exists()
 
 
+class Refused(Exception):
+    """What the tests' location check raises."""
+
+
+def only_under(root: str, checked: list[str]):
+    """A location check that records each location and refuses those outside `root`."""
+
+    def check(location: str) -> None:
+        checked.append(location)
+        if not location.startswith(root):
+            raise Refused(location)
+
+    return check
+
+
+def record_requests(store: ObjectStore) -> list[tuple[str, str]]:
+    """(operation, key or prefix) of every request the store's client sends from now on."""
+    sent: list[tuple[str, str]] = []
+
+    def record(params, model, **_):
+        sent.append((model.name, params.get("Key", params.get("Prefix", ""))))
+
+    store.client.meta.events.register("before-parameter-build.s3", record)
+    return sent
+
+
+def test_the_check_sees_the_prefix_before_listing_and_each_object_before_any_get(
+    store, bucket, put, tmp_path
+):
+    put(TRAIN)
+    checked: list[str] = []
+
+    store.fetch_channel(
+        f"s3://{bucket}/data/train/", tmp_path / "train", check=only_under("s3://", checked)
+    )
+
+    assert checked == [
+        f"s3://{bucket}/data/train/",
+        f"s3://{bucket}/data/train/a.csv",
+        f"s3://{bucket}/data/train/sub/b.csv",
+    ]
+
+
+def test_a_prefix_the_check_refuses_is_not_listed(store, bucket, put, tmp_path):
+    put(TRAIN)
+    sent = record_requests(store)
+
+    with pytest.raises(Refused):
+        store.fetch_channel(
+            f"s3://{bucket}/data/train/", tmp_path / "train", check=only_under("s3://x/", [])
+        )
+
+    assert sent == []
+    assert not (tmp_path / "train").exists()
+
+
+def test_manifest_entries_the_check_refuses_are_never_requested(store, bucket, put, tmp_path):
+    # A manifest inside team-a whose prefix is the bucket: one entry in team-a, one not.
+    manifest = f'[{{"prefix": "s3://{bucket}/"}}, "team-a/x.csv", "team-b/secret.csv"]'
+    put(
+        {
+            "team-a/m.manifest": manifest.encode(),
+            "team-a/x.csv": b"shared",
+            "team-b/secret.csv": b"TEAM B SECRET",
+        }
+    )
+    checked: list[str] = []
+    sent = record_requests(store)
+
+    with pytest.raises(Refused) as raised:
+        store.fetch_channel(
+            f"s3://{bucket}/team-a/m.manifest",
+            tmp_path / "train",
+            "ManifestFile",
+            check=only_under(f"s3://{bucket}/team-a/", checked),
+        )
+
+    assert str(raised.value) == f"s3://{bucket}/team-b/secret.csv"
+    assert checked == [
+        f"s3://{bucket}/team-a/m.manifest",
+        f"s3://{bucket}/team-a/x.csv",
+        f"s3://{bucket}/team-b/secret.csv",
+    ]
+    # The manifest was read; none of its objects was asked for, not even team-a's.
+    assert sent == [("GetObject", "team-a/m.manifest")]
+    assert files(tmp_path) == {}
+
+
 def test_an_unchanged_object_is_fetched_once_and_a_changed_one_again(store, bucket, put, tmp_path):
     put({"data/a.csv": b"first", "data/b.csv": b"other"})
     gets = count_gets(store)
@@ -224,9 +312,6 @@ def test_an_unchanged_object_is_fetched_once_and_a_changed_one_again(store, buck
 
     assert sorted(gets) == ["data/a.csv", "data/b.csv"]
     assert files(first) == files(second) == {"a.csv": b"first", "b.csv": b"other"}
-    # Both runs' files are the one cached file, and it cannot be written through them.
-    assert (first / "a.csv").stat().st_ino == (second / "a.csv").stat().st_ino
-    assert stat.S_IMODE((second / "a.csv").stat().st_mode) == 0o444
 
     put({"data/a.csv": b"second"})
     third = store.fetch_channel(f"s3://{bucket}/data/", tmp_path / "run-3")
@@ -234,6 +319,25 @@ def test_an_unchanged_object_is_fetched_once_and_a_changed_one_again(store, buck
     assert sorted(gets) == ["data/a.csv", "data/a.csv", "data/b.csv"]
     assert files(third) == {"a.csv": b"second", "b.csv": b"other"}
     assert files(first) == {"a.csv": b"first", "b.csv": b"other"}
+
+
+def test_a_job_rewriting_its_copy_leaves_the_cache_and_the_next_fetch_unchanged(
+    store, bucket, put, tmp_path
+):
+    put({"data/a.csv": b"first"})
+    mine = store.fetch_channel(f"s3://{bucket}/data/", tmp_path / "run-1") / "a.csv"
+    gets = count_gets(store)
+
+    # What a job may do to a file it owns (were it a link to the cache, the cache's too).
+    os.chmod(mine, 0o644)
+    mine.write_bytes(b"POISONED")
+    later = store.fetch_channel(f"s3://{bucket}/data/", tmp_path / "run-2")
+
+    assert files(later) == {"a.csv": b"first"}
+    assert gets == []  # from the cache, which still holds what S3 does
+    (cached,) = [path for path in (tmp_path / "cache").rglob("*") if path.is_file()]
+    assert cached.read_bytes() == b"first"
+    assert stat.S_IMODE(cached.stat().st_mode) == 0o444
 
 
 def test_slots_fetching_one_channel_at_once_each_get_all_of_it(store, bucket, put, tmp_path):
