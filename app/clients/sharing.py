@@ -109,13 +109,20 @@ def shared_path(what: str, given: str, sharing: Sharing) -> Path:
 def unpack_source(archive: Path, code: Path, sharing: Sharing) -> None:
     """Extract a `sourcedir.tar.gz` into `code`, entry by entry, within the bounds.
 
+    Only files and folders are unpacked: an entry of any other kind (a symbolic or hard
+    link, a device, a FIFO) is refused before it is written, and the run fails naming it.
+    Links are refused although tarfile's "data" filter checks where they lead, because
+    this Python's filter lacks the fixes of CVE-2024-12718 and CVE-2025-4138/4330/4517
+    (a chain of links writes outside the folder); code sent by the SageMaker SDK holds
+    none unless its source_dir did. The filter still refuses absolute names and `..`.
+
     Each entry's size is read from its header before its bytes are, so an archive that
     would unpack to more than `max_source_bytes`, or hold more than `max_source_files`
-    entries, is refused having written at most the bound. tarfile's "data" filter refuses
-    absolute names, `..`, links that lead outside `code`, and device files.
+    entries, is refused having written at most the bound.
 
     Raises:
-        Unrunnable: over a bound. tarfile.TarError, OSError: a broken archive.
+        Unrunnable: over a bound, or an entry neither file nor folder.
+        tarfile.TarError, OSError: a broken archive.
     """
     code.mkdir(parents=True)
     files = size = 0
@@ -133,4 +140,20 @@ def unpack_source(archive: Path, code: Path, sharing: Sharing) -> None:
                     f"sagemaker_submit_directory {str(archive)!r} unpacks to more than "
                     f"{sharing.max_source_bytes} bytes (this worker's --max-source-bytes)"
                 )
+            if not (entry.isreg() or entry.isdir()):
+                raise Unrunnable(
+                    f"sagemaker_submit_directory {str(archive)!r} holds "
+                    f"{_kind(entry)}: this worker unpacks only files and folders from it"
+                )
             tar.extract(entry, code, filter="data")
+
+
+def _kind(entry: tarfile.TarInfo) -> str:
+    """An entry that is neither file nor folder, in words: its kind, name and target."""
+    if entry.issym():
+        return f"a symbolic link, {entry.name!r} (to {entry.linkname!r})"
+    if entry.islnk():
+        return f"a hard link, {entry.name!r} (to {entry.linkname!r})"
+    if entry.isdev():
+        return f"a device or FIFO, {entry.name!r}"
+    return f"{entry.name!r}, of tar type {entry.type!r}"
