@@ -32,7 +32,9 @@ the host finds them where SM_INPUT_CONFIG_DIR says, the same `input/config`.
 
 Before any mode starts, every input channel gets a folder: an `s3://` one is downloaded
 into the run's folder (File mode; Pipe and FastFile are delivered as File), and so is the
-CheckpointConfig's prefix, through the worker's `ObjectStore`.
+CheckpointConfig's prefix, through the worker's `ObjectStore`. Where the worker has
+`--s3-root` locations, every object a channel reads is checked against them before it is
+requested, a ManifestFile's entries included.
 
 A training job is a tenant's text: a local path it names is used only inside a folder the
 worker shares, and an archive is unpacked within bounds (app/clients/sharing.py); the
@@ -43,6 +45,7 @@ anything starts.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
@@ -151,9 +154,15 @@ def launch(
     folders_of = dict(local)
     for channel in job.channels:
         if channel.uri.startswith("s3://"):
+            # Each object too, not only the channel's URI: a manifest names any location.
+            check = functools.partial(
+                check_s3_location, f"input channel {channel.name!r}: object", sharing=sharing
+            )
             with _s3_read(store, f"input channel {channel.name!r}") as s3:
                 dest = folders.channel(channel.name)
-                folders_of[channel.name] = s3.fetch_channel(channel.uri, dest, channel.data_type)
+                folders_of[channel.name] = s3.fetch_channel(
+                    channel.uri, dest, channel.data_type, check=check
+                )
     if job.checkpoint is not None:
         folders.checkpoints.mkdir(parents=True, exist_ok=True)
         with _s3_read(store, "CheckpointConfig") as s3:
@@ -196,10 +205,12 @@ def _check_s3_locations(
     source = _plain(hyperparameters.get("sagemaker_submit_directory"))
     if source is not None and source.startswith("s3://"):
         check_s3_location("sagemaker_submit_directory", source, sharing)
+    # Both are folders (the model goes to <S3OutputPath>/<job>/output/): `s3://b/team-a`
+    # is the root `s3://b/team-a/` itself.
     if job.checkpoint is not None:
-        check_s3_location("CheckpointConfig.S3Uri", job.checkpoint.uri, sharing)
+        check_s3_location("CheckpointConfig.S3Uri", job.checkpoint.uri, sharing, folder=True)
     if job.output_path is not None:
-        check_s3_location("OutputDataConfig.S3OutputPath", job.output_path, sharing)
+        check_s3_location("OutputDataConfig.S3OutputPath", job.output_path, sharing, folder=True)
 
 
 def _check_entrypoint_here(job: TrainingJob) -> None:

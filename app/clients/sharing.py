@@ -57,22 +57,44 @@ def s3_root(given: str) -> str:
     return f"s3://{bucket}/{key}"
 
 
-def check_s3_location(what: str, uri: str, sharing: Sharing) -> None:
-    """Refuse an S3 location outside the worker's `s3_roots` (where it has any). Every
-    object a channel's prefix lists then lies under a root too, since each root is a
-    folder and the prefix begins with it.
+def check_s3_location(what: str, uri: str, sharing: Sharing, *, folder: bool = False) -> None:
+    """Refuse an S3 location outside the worker's `s3_roots` (where it has any).
+
+    `uri` is compared as text with each root, a folder ending in "/". How it is read:
+    - an object (code, a manifest) or an S3Prefix channel's prefix, `folder` False: as
+      given. A prefix equal to a root without its slash (`s3://b/team-a` for the root
+      `s3://b/team-a/`) is refused, because listing it also takes `s3://b/team-ab/...`.
+      Every object a prefix inside a root lists then lies under the root too.
+    - a folder (a checkpoint prefix, an output path), `folder` True: with one "/" at its
+      end, as `ObjectStore.download_folder`, `upload_folder` and the worker's output
+      paths read it, so `s3://b/team-a` is the root `s3://b/team-a/` itself.
+    `s3://bucket` alone is the bucket's root either way.
+
+    A location with a "." or ".." segment (`s3://b/team-a/../team-b/x`) is refused
+    whatever follows: it lies under the root as text, but an S3-compatible store or a
+    proxy that normalises paths would read it elsewhere. Without roots the worker's
+    credentials may reach any location anyway, and nothing is refused.
 
     Raises:
-        Unrunnable: it lies outside every root.
+        Unrunnable: it lies outside every root, or has a "." or ".." segment.
     """
     if not sharing.s3_roots:
         return
+    roots = ", ".join(sharing.s3_roots)
+    if any(segment in (".", "..") for segment in uri.removeprefix("s3://").split("/")):
+        raise Unrunnable(
+            f"{what} {uri!r} has a '.' or '..' segment, which an S3 store that normalises "
+            f"paths would read outside its folder; this worker serves only locations "
+            f"inside its --s3-root locations ({roots})"
+        )
     location = uri if uri.startswith("s3://") and uri.count("/") >= 3 else f"{uri}/"
+    if folder:
+        location = location.rstrip("/") + "/"
     if any(location.startswith(root) for root in sharing.s3_roots):
         return
     raise Unrunnable(
         f"{what} {uri!r} is outside the S3 locations this worker serves (its --s3-root "
-        f"locations: {', '.join(sharing.s3_roots)})"
+        f"locations: {roots})"
     )
 
 

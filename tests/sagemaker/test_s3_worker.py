@@ -595,3 +595,59 @@ def test_an_s3_root_that_is_no_s3_location_is_refused_by_the_worker(service):
         "argument --s3-root: 'bucket/x' is not an S3 location (s3://bucket or "
         "s3://bucket/folder)" in done.stderr
     )
+
+
+def test_a_manifest_naming_objects_outside_the_s3_roots_fails_having_read_none_of_them(
+    service, sagemaker, s3, bucket, tmp_path
+):
+    client = s3.client()
+    code = sourcedir({"train.py": TRAIN.encode()})
+    client.put_object(Bucket=bucket, Key="team-a/toy/sourcedir.tar.gz", Body=code)
+    client.put_object(Bucket=bucket, Key="team-b/part/numbers.txt", Body=b"9 9 9\n")
+    # team-a's own manifest, whose prefix is team-b's folder.
+    manifest = json.dumps([{"prefix": f"s3://{bucket}/team-b/"}, "part/numbers.txt"])
+    client.put_object(Bucket=bucket, Key="team-a/train.manifest", Body=manifest.encode())
+    request = s3_job(bucket, "s3://{bucket}/team-a/toy/sourcedir.tar.gz")
+    definition = request["TrainingJobDefinition"]
+    definition["InputDataConfig"] = [
+        channel("train", f"s3://{bucket}/team-a/train.manifest", data_type="ManifestFile")
+    ]
+    definition["OutputDataConfig"] = {"S3OutputPath": f"s3://{bucket}/team-a/models"}
+    sagemaker.create_hyper_parameter_tuning_job(**request)
+
+    run_worker(
+        service.url,
+        *("--job", "toy", "--cache-dir", str(tmp_path / "cache")),
+        *("--s3-root", f"s3://{bucket}/team-a"),
+    )
+
+    found = summary(sagemaker)
+    assert (found["TrainingJobStatus"], found["FailureReason"]) == (
+        "Failed",
+        f"input channel 'train': object 's3://{bucket}/team-b/part/numbers.txt' is outside "
+        f"the S3 locations this worker serves (its --s3-root locations: s3://{bucket}/team-a/)",
+    )
+    assert not (tmp_path / "cache" / "s3").exists()  # nothing was downloaded, nor the code
+    assert client.list_objects_v2(Bucket=bucket, Prefix="team-a/models/")["KeyCount"] == 0
+
+
+def test_an_output_path_and_checkpoints_naming_a_root_without_its_slash_are_that_folder(
+    service, sagemaker, s3, bucket, tmp_path
+):
+    request = s3_job(bucket)
+    definition = request["TrainingJobDefinition"]
+    definition["OutputDataConfig"] = {"S3OutputPath": f"s3://{bucket}/models"}
+    definition["CheckpointConfig"] = {"S3Uri": f"s3://{bucket}/ckpt"}
+    sagemaker.create_hyper_parameter_tuning_job(**request)
+
+    run_worker(
+        service.url,
+        *("--job", "toy", "--cache-dir", str(tmp_path / "cache")),
+        *("--s3-root", f"s3://{bucket}/toy", "--s3-root", f"s3://{bucket}/data"),
+        *("--s3-root", f"s3://{bucket}/models", "--s3-root", f"s3://{bucket}/ckpt"),
+    )
+
+    job = training_job(sagemaker)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    key = f"models/{job['TrainingJobName']}/output/model.tar.gz"
+    assert unpacked(s3.client(), bucket, key) == {"model.txt": b"baseline: 3 rows"}
