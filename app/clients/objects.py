@@ -17,12 +17,12 @@ folder may be emptied at any time, even while jobs run (their files are copies).
 files left by a killed worker start with `.partial-` or `.upload-` and may be deleted too.
 
 A run's file (a channel's, the code archive) is a copy of the cached file, made with
-`shutil.copyfile` (copy_file_range, or a reflink where the file system has them, so the
-bytes are not read through Python): the job owns it and may rewrite it. It is not a hard
-link, because a link is the cached inode itself: a job could chmod it back to writable
-(it owns the file) and every later run on the worker would read what it wrote. The cost is
-the disk space of a channel once per run where the file system has no reflinks. Cached
-files are read-only all the same; a job run as the worker's own user can still reach the
+`shutil.copyfile` (on Linux by sendfile, in the kernel: the bytes do not pass through
+Python): the job owns it and may rewrite it. It is not a hard link, because a link is the
+cached inode itself: a job could chmod it back to writable (it owns the file) and every
+later run on the worker would read what it wrote. The cost is the disk space and the
+copying of a channel once per run (this Python's shutil makes no reflinks). Cached files
+are read-only all the same; a job run as the worker's own user can still reach the
 cache folder by its path, so a worker serving tenants that must not touch each other's
 input runs their jobs where the cache is not theirs (Docker, another user).
 Checkpoints are not cached: the job rewrites them, so `download_folder` writes plain
