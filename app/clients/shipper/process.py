@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
@@ -48,6 +49,11 @@ def run_command(
     When `stop` is set, the command gets SIGTERM, then SIGKILL after `stop_grace` seconds.
     With `new_session`, the command has a session of its own: a Ctrl-C at the terminal
     reaches only us, and we decide how the command ends (a worker stops it as Stopped).
+    Every signal then goes to its whole process group, and once the command itself has
+    exited, whatever is left of its group is SIGKILLed before its output is read to the
+    end, as a container's end kills all its processes: a background process that still
+    holds its stdout (`sleep 1000 & exit 0`) neither outlives the run nor holds it open.
+    A process that left the group (`setsid`, `setpgid`) escapes this.
 
     The pumps never wait for the network: spools take bytes at once, so the command runs
     as fast with the service away as with it there.
@@ -73,23 +79,29 @@ def run_command(
     ]
     for pump in pumps:
         pump.start()
-    interrupted, stopped = _wait(child, stop_grace, stop)
+    interrupted, stopped = _wait(child, stop_grace, stop, new_session)
+    if new_session:
+        # The command has exited but is not reaped yet, so its pid, its group's id, is
+        # still its own: nothing else can be signalled by mistake.
+        _signal(child, signal.SIGKILL, group=True)
+    child.wait()
     for pump in pumps:
         pump.join()
     return Outcome(child.returncode, interrupted, _last_line(bytes(tail)), stopped)
 
 
 def _wait(
-    child: subprocess.Popen[bytes], stop_grace: float, stop: StopSignal | None
+    child: subprocess.Popen[bytes], stop_grace: float, stop: StopSignal | None, group: bool
 ) -> tuple[bool, str | None]:
-    """Wait for the child; on Ctrl-C or SIGTERM stop it (gracefully, then not), and on
-    `stop` end it (SIGTERM, then SIGKILL). Returns (interrupted, reason for a stop)."""
+    """Wait for the child to exit (without reaping it); on Ctrl-C or SIGTERM stop it
+    (gracefully, then not), and on `stop` end it (SIGTERM, then SIGKILL); with `group`,
+    its whole process group. Returns (interrupted, reason for a stop)."""
     interrupt = threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda _s, _f: interrupt.set())
     try:
-        while child.poll() is None:
+        while not _exited(child):
             try:
                 if interrupt.wait(0.1):
                     break
@@ -98,36 +110,61 @@ def _wait(
                 interrupt.set()
                 break
             if stop is not None and stop.is_set():
-                if child.poll() is not None:
+                if _exited(child):
                     break  # it ended on its own first: its exit code says how
-                _end(child, stop_grace, signal.SIGTERM)
+                _end(child, stop_grace, signal.SIGTERM, group)
                 return False, stop.reason
         if interrupt.is_set():
-            _end(child, stop_grace, signal.SIGINT)
+            _end(child, stop_grace, signal.SIGINT, group)
         return interrupt.is_set(), None
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _end(child: subprocess.Popen[bytes], grace: float, first: signal.Signals) -> None:
-    """Send `first`; then SIGTERM (if `first` was not) and SIGKILL, `grace` apart."""
-    if child.poll() is None:
-        child.send_signal(first)
-    try:
-        child.wait(grace)
+def _end(child: subprocess.Popen[bytes], grace: float, first: signal.Signals, group: bool) -> None:
+    """Send `first`; then SIGTERM (if `first` was not) and SIGKILL, `grace` apart, until
+    the child has exited (it is left for the caller to reap)."""
+    _signal(child, first, group)
+    if _exited(child, grace):
         return
-    except subprocess.TimeoutExpired:
-        pass
     if first is not signal.SIGTERM:
-        child.terminate()
-        try:
-            child.wait(grace)
+        _signal(child, signal.SIGTERM, group)
+        if _exited(child, grace):
             return
-        except subprocess.TimeoutExpired:
-            pass
-    child.kill()
-    child.wait()
+    _signal(child, signal.SIGKILL, group)
+    _exited(child, None)
+
+
+def _signal(child: subprocess.Popen[bytes], sig: signal.Signals, group: bool) -> None:
+    """Send `sig` to the child, or with `group` to its process group (whose id is the
+    child's pid, since it leads a session of its own)."""
+    try:
+        if group:
+            os.killpg(child.pid, sig)
+        else:
+            os.kill(child.pid, sig)
+    except ProcessLookupError:  # gone already: nothing is left to end
+        pass
+
+
+def _exited(child: subprocess.Popen[bytes], timeout: float | None = 0.0) -> bool:
+    """Whether the child has exited, waiting up to `timeout` seconds (None: until it has).
+    It is not reaped (WNOWAIT): until `child.wait()`, its pid is not given to another
+    process, so signalling it or its group cannot reach a stranger."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        if child.returncode is not None:
+            return True
+        try:
+            found = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:  # reaped already (by Popen's own bookkeeping)
+            return True
+        if found is not None:
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
 
 
 def _pump(
