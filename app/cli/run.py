@@ -41,7 +41,10 @@ def register(commands: Commands) -> None:
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from app.clients.client import ServiceClient, ServiceError, ServiceUnavailable
     from app.clients.shipper import ship
+    from app.clients.shipper.environment import protect_environment
 
+    # The command runs as our user: it must not read the token from our /proc.
+    protect_environment()
     command = args.training_command
     if command[:1] == ["--"]:
         command = command[1:]

@@ -39,8 +39,11 @@ def register(commands: Commands) -> None:
 
 def _sweep(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
     from app.clients.client import ServiceClient, ServiceError, ServiceUnavailable
+    from app.clients.shipper.environment import protect_environment
     from app.clients.sweep import Sweep, SweepSpecError, format_report, load_spec, timestamped
 
+    # The runs' commands run as our user: they must not read the token from our /proc.
+    protect_environment()
     try:
         spec = load_spec(args.spec)
     except SweepSpecError as exc:

@@ -76,7 +76,8 @@ def register(commands: Commands) -> None:
         metavar="S3URI",
         help="an S3 location (s3://bucket or s3://bucket/folder) training jobs may read and "
         "write (repeatable): their channels, code, checkpoints and output path must lie "
-        "inside one. Default: wherever this worker's credentials reach",
+        "inside one. Default: wherever this worker's credentials reach. With any, no AWS_* "
+        "variable of this worker reaches a job",
     )
     worker.add_argument(
         "--max-source-bytes",
@@ -96,10 +97,10 @@ def register(commands: Commands) -> None:
         "--cache-dir",
         type=Path,
         metavar="DIR",
-        help="where this worker keeps what it downloads from S3 (DIR/s3, by ETag) and the "
-        "environments a script's requirements.txt is installed in (DIR/venvs, by the file's "
-        "SHA-256), for all its runs. Default: $XDG_CACHE_HOME/logmetrics, or "
-        "~/.cache/logmetrics",
+        help="where this worker keeps what it downloads from S3 (DIR/s3, by ETag, for all "
+        "its runs) and the environments a script's requirements.txt is installed in "
+        "(DIR/jobs/JOB/venvs, by the file's SHA-256, for the runs of one job). "
+        "Default: $XDG_CACHE_HOME/logmetrics, or ~/.cache/logmetrics",
     )
     worker.set_defaults(handler=_worker)
 
@@ -113,8 +114,12 @@ def _s3_root(given: str) -> str:
 
 def _worker(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
     from app.clients.client import ServiceClient
+    from app.clients.shipper.environment import protect_environment
     from app.clients.worker import Worker, WorkerSettings, default_worker_name
 
+    # The runs' commands run as our user: they must not read the token (or the AWS
+    # credentials) from our /proc.
+    protect_environment()
     logging.getLogger("logmetrics").setLevel(logging.INFO)
     images = {}
     for item in args.image:
