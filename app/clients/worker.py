@@ -6,17 +6,28 @@ a heartbeat every quarter of the lease, stops the command when the service asks 
 stopping, a stopped job) or when the run's maximum runtime passes, and reports the end.
 
 A training job's S3 goes through one `ObjectStore` per worker, whose downloads are cached
-under the worker's cache folder (`--cache-dir`), as requirements.txt environments are:
-its inputs are downloaded before the command starts (app/clients/script_mode.py), and,
-when it ends Completed or Stopped with an output path, its model and output folders, if
-not empty, are uploaded as `<S3OutputPath>/<run>/output/model.tar.gz` and `output.tar.gz`
-before the run is completed, so the service never names a model that is not there yet. Its
-checkpoints, if it has a CheckpointConfig, are uploaded however it ended.
+under the worker's cache folder (`--cache-dir`); requirements.txt environments are kept
+there too, each for the runs of one job (`job_cache_dir`). Its inputs are downloaded
+before the command starts (app/clients/script_mode.py), and, when it ends Completed or
+Stopped with an output path, its model and output folders, if not empty, are uploaded
+as `<S3OutputPath>/<run>/output/model.tar.gz` and `output.tar.gz` before the run is
+completed, so the service never names a model that is not there yet. Its checkpoints, if
+it has a CheckpointConfig, are uploaded however it ended.
 
 A run that ends Failed, in any mode, with text in its folder's `output/failure` (which
 the SageMaker training toolkit, the SDK's drivers and a container's own program write
 on error) fails with that text as its reason, after `AlgorithmError: ` as SageMaker
 shows it; otherwise with the last line of its stderr.
+
+A job is a tenant's code, running as the worker's user: it must learn nothing of the
+worker's credentials and touch nothing of the worker's files. Its command inherits no
+secret (`--secret-env`, every `LOGMETRICS_*`, and every `AWS_*` where the worker has
+`--s3-root` roots, since the roots mean nothing if the job holds the worker's AWS keys);
+`logmetrics worker` makes itself non-dumpable so the job cannot read them from its /proc
+either (`protect_environment`, which does not hold against a job running as root). A
+model, output or checkpoints folder the job replaced by a symlink (to the worker's
+~/.aws, say), or that lies under one, is not uploaded: the run fails saying why. The
+run's folder is removed afterwards even where the job made parts of it unwritable.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import logging
 import os
 import shutil
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -37,6 +49,7 @@ from typing import Any
 from app.clients.client import ServiceClient, ServiceError, ServiceUnavailable
 from app.clients.objects import ObjectStore, ObjectStoreError
 from app.clients.opt_ml import failure_reason
+from app.clients.requirements import job_cache_dir
 from app.clients.script_mode import Launch, launch
 from app.clients.sharing import Sharing
 from app.clients.shipper import Shipped, StopSignal, ship_run
@@ -56,6 +69,12 @@ WORKER_STOPPED_REASON = "the worker was stopped"
 ALGORITHM_ERROR = "AlgorithmError: "
 # The most a run's failure reason may hold (the service's limit, SageMaker's too).
 _REASON_CHARACTERS = 1024
+# The worker's S3 credentials and settings: withheld from jobs where it has S3 roots.
+_AWS_VARIABLES = "AWS_*"
+SYMLINKED_FOLDER_REASON = (
+    "cannot upload the {what}: its folder ({folder}) is a symlink or lies under one; "
+    "the worker uploads only the run's own folders"
+)
 
 
 def default_worker_name() -> str:
@@ -73,10 +92,12 @@ class WorkerSettings:
     for this worker and none of its runs is going on. `poll_seconds`: how often an idle
     slot asks again. `stop_grace`: from SIGTERM to SIGKILL of a command being stopped.
     `secret_env`: variables of the worker (names or patterns such as `AWS_*`) that hold
-    secrets, withheld from every command besides the `LOGMETRICS_*` ones. `sharing`: what
-    of this machine's disk a training job may use (`--data-root`; nothing by default).
-    `cache_dir`: downloads from S3 (its `s3` folder) and requirements.txt environments
-    (its `venvs`) are kept there, for every run of this worker (None: the default)."""
+    secrets, withheld from every command besides the `LOGMETRICS_*` ones (and the `AWS_*`
+    ones where `sharing` has S3 roots: `withheld_env`). `sharing`: what of this
+    machine's disk a training job may use (`--data-root`; nothing by default).
+    `cache_dir`: downloads from S3 (its `s3` folder, for every run of this worker) and
+    requirements.txt environments (its `jobs/<job>/venvs`, for the runs of that job) are
+    kept there (None: the default)."""
 
     name: str
     jobs: tuple[str, ...] | None = None
@@ -90,6 +111,15 @@ class WorkerSettings:
     secret_env: tuple[str, ...] = ()
     sharing: Sharing = field(default_factory=Sharing)
     cache_dir: Path | None = None
+
+    @property
+    def withheld_env(self) -> tuple[str, ...]:
+        """The variables withheld from every command besides `LOGMETRICS_*`: `secret_env`,
+        and `AWS_*` where `sharing` has S3 roots (a job holding the worker's AWS keys
+        could reach whatever they reach, and the roots would keep nothing out)."""
+        if self.sharing.s3_roots and _AWS_VARIABLES not in self.secret_env:
+            return (*self.secret_env, _AWS_VARIABLES)
+        return self.secret_env
 
 
 class Worker:
@@ -208,7 +238,7 @@ class Worker:
                     # must not kill the runs before it has told the service.
                     new_session=True,
                     cwd=how.cwd,
-                    secret_env=self.settings.secret_env,
+                    secret_env=self.settings.withheld_env,
                     config_dir=how.config_dir,
                     # A training job's outputs go to S3 before the service hears it ended.
                     finishing=functools.partial(self._finish, training_job, RunFolders(workdir)),
@@ -217,7 +247,7 @@ class Worker:
             log.error("logmetrics worker: %s of %s: %s", run, job, exc)
             shipped = Shipped(run, "Failed", 1, str(exc))
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            _remove(workdir)
             with self._lock:
                 del self._running[key]
             stop.set("")  # ends the heartbeat
@@ -242,8 +272,10 @@ class Worker:
                 lease["environment"],
                 self.settings.sharing,
                 store=self._store,
-                cache_dir=self._cache_dir,
-                secret_env=self.settings.secret_env,
+                # Only the runs of one job share its environments: a job's code can
+                # change the environment it runs in.
+                cache_dir=job_cache_dir(self._cache_dir, lease["job"]),
+                secret_env=self.settings.withheld_env,
             )
         except Unrunnable as exc:
             return str(exc)
@@ -264,8 +296,23 @@ class Worker:
     ) -> tuple[str, str | None]:
         """Upload what a run that ended with `status` leaves, as SageMaker does: its
         checkpoints however it ended, its model and output (each unless empty) unless it
-        failed. How the run ends: as it would have, or Failed with why an upload failed."""
+        failed. How the run ends: as it would have, or Failed with why an upload failed;
+        a folder that is a symlink, or lies under one, is refused before anything is
+        uploaded (it would upload whatever of the worker's the job pointed it at)."""
         uploads: list[tuple[str, Callable[[], None]]] = []
+        wanted = []
+        if job.checkpoint is not None:
+            wanted.append(("checkpoints", folders.checkpoints))
+        if job.output_path is not None and status in ("Completed", "Stopped"):
+            wanted += [("model", folders.model), ("output", folders.output_data)]
+        for what, folder in wanted:
+            if _symlinked(folders.root, folder):
+                shown = folder.relative_to(folders.root).as_posix()
+                refused = SYMLINKED_FOLDER_REASON.format(what=what, folder=shown)
+                if status == "Failed":  # the run's own reason says more; nothing is sent
+                    log.error("logmetrics worker: %s: %s", job.name, refused)
+                    return status, reason
+                return "Failed", refused
         if job.checkpoint is not None and folders.checkpoints.is_dir():
             checkpoints = functools.partial(
                 self._store.upload_folder, folders.checkpoints, job.checkpoint.uri
@@ -325,6 +372,40 @@ class Worker:
                 stop.set(answer["stop_requested"])
             elif answer.get("status") != "InProgress":
                 stop.set(f"the service ended the run ({answer.get('status')})")
+
+
+def _symlinked(root: Path, folder: Path) -> bool:
+    """Whether `folder`, below `root`, is a symlink or lies under one below `root`."""
+    path = root
+    for part in folder.relative_to(root).parts:
+        path = path / part
+        if path.is_symlink():
+            return True
+    return False
+
+
+def _remove(workdir: Path) -> None:
+    """Remove a run's folder, whatever the job did to it: a folder it made unwritable or
+    unreadable (chmod 500, 000) is given back to its owner, the worker, and removal
+    tried again; what still cannot go is logged, not raised."""
+
+    def retry(function: Callable[..., Any], path: str, _error: Any) -> None:
+        try:
+            for folder in (os.path.dirname(path), path):
+                if os.path.isdir(folder) and not os.path.islink(folder):
+                    os.chmod(folder, stat.S_IRWXU)
+            if os.path.isdir(path) and not os.path.islink(path):
+                # Readable again, its contents are removed afresh (rmtree skipped them).
+                shutil.rmtree(path, onerror=keep_going)
+            else:
+                function(path)
+        except OSError as exc:
+            log.error("logmetrics worker: cannot remove %s: %s", path, exc)
+
+    def keep_going(_function: Callable[..., Any], path: str, error: Any) -> None:
+        log.error("logmetrics worker: cannot remove %s: %s", path, error[1])
+
+    shutil.rmtree(workdir, onerror=retry)
 
 
 def _brief(hyperparameters: dict[str, str]) -> str:
