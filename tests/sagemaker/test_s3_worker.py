@@ -357,54 +357,51 @@ def wheel(name, version, module_text):
     return packed.getvalue()
 
 
-def test_requirements_are_installed_once_per_worker_cache_and_importable(
+def test_requirements_are_installed_once_for_the_runs_of_a_job_and_importable(
     service, sagemaker, s3, bucket, tmp_path
 ):
     client = s3.client()
     requirements = b"--no-index\n./wheels/tinypkg-1.0-py3-none-any.whl\n"
+    # Each run says which environment ran it, and which install made it (.complete's
+    # inode and time, the marker an install writes last).
     program = textwrap.dedent(
         """
         import os, sys, tinypkg
         print(f"acc={tinypkg.VALUE};")
-        open(os.path.join(os.environ["SM_MODEL_DIR"], "python.txt"), "w").write(sys.prefix)
+        made = os.stat(os.path.join(sys.prefix, ".complete"))
+        with open(os.path.join(os.environ["SM_MODEL_DIR"], "python.txt"), "w") as f:
+            f.write(f"{sys.prefix} {made.st_ino} {made.st_mtime_ns}")
         """
     ).encode()
-    first = {
+    code = {
         "train.py": program,
         "requirements.txt": requirements,
         "wheels/tinypkg-1.0-py3-none-any.whl": wheel("tinypkg", "1.0", "VALUE = 0.625\n"),
     }
-    # The same requirements.txt without its wheel: only the cached environment can serve it.
-    second = {"train.py": program, "requirements.txt": requirements}
-    for key, files in [("first/sourcedir.tar.gz", first), ("second/sourcedir.tar.gz", second)]:
-        client.put_object(Bucket=bucket, Key=key, Body=sourcedir(files))
+    client.put_object(Bucket=bucket, Key="first/sourcedir.tar.gz", Body=sourcedir(code))
     digest = hashlib.sha256(requirements).hexdigest()
-    venvs = tmp_path / "cache" / "venvs"
-
-    sagemaker.create_hyper_parameter_tuning_job(
-        **s3_job(bucket, "s3://{bucket}/first/sourcedir.tar.gz")
-    )
-    work(service, tmp_path)
-    made = (venvs / digest / ".complete").stat()
-
-    job = training_job(sagemaker)
-    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
-    assert job["FinalMetricDataList"][0]["Value"] == 0.625
-    model = unpacked(client, bucket, f"models/{job['TrainingJobName']}/output/model.tar.gz")
-    assert model == {"python.txt": str(venvs / digest).encode()}
-    assert sorted(p.name for p in venvs.iterdir()) == [digest, f"{digest}.lock"]
-
-    request = s3_job(bucket, "s3://{bucket}/second/sourcedir.tar.gz")
-    request["HyperParameterTuningJobName"] = "again"
+    venvs = tmp_path / "cache" / "jobs" / "toy" / "venvs"
+    request = s3_job(bucket, "s3://{bucket}/first/sourcedir.tar.gz")
+    limits = {"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 1}
+    request["HyperParameterTuningJobConfig"]["ResourceLimits"] = limits
     sagemaker.create_hyper_parameter_tuning_job(**request)
-    work(service, tmp_path, job="again")
 
-    job = training_job(sagemaker, "again")
-    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
-    assert job["FinalMetricDataList"][0]["Value"] == 0.625
+    work(service, tmp_path)
+
+    made = (venvs / digest / ".complete").stat()
+    runs = sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="toy"
+    )["TrainingJobSummaries"]
+    assert len(runs) == 2
+    for run in runs:
+        job = sagemaker.describe_training_job(TrainingJobName=run["TrainingJobName"])
+        assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+        assert job["FinalMetricDataList"][0]["Value"] == 0.625
+        model = unpacked(client, bucket, f"models/{job['TrainingJobName']}/output/model.tar.gz")
+        assert model == {
+            "python.txt": f"{venvs / digest} {made.st_ino} {made.st_mtime_ns}".encode()
+        }
     assert sorted(p.name for p in venvs.iterdir()) == [digest, f"{digest}.lock"]
-    kept = (venvs / digest / ".complete").stat()
-    assert (kept.st_ino, kept.st_mtime_ns) == (made.st_ino, made.st_mtime_ns)
 
 
 def test_a_requirement_pip_cannot_install_fails_the_training_job_with_pips_words(
