@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -362,7 +363,7 @@ def test_a_commands_background_processes_end_with_its_run(
         assert not alive(int(pids.read_text()))
     finally:
         if pids.exists() and alive(int(pids.read_text())):
-            os.kill(int(pids.read_text()), 9)
+            os.kill(int(pids.read_text()), signal.SIGKILL)
 
 
 def test_stopping_a_job_ends_its_commands_whole_process_group(service, tmp_path):
@@ -381,7 +382,9 @@ def test_stopping_a_job_ends_its_commands_whole_process_group(service, tmp_path)
         text=True,
     )
     try:
+        deadline = time.monotonic() + WORKER_TIMEOUT
         while not (pids.exists() and pids.read_text().strip()) and worker.poll() is None:
+            assert time.monotonic() < deadline, "the command never started"
             time.sleep(0.1)
         assert api.post("/v1/jobs/tune/stop").json()["status"] == "Stopping"
         _, stderr = worker.communicate(timeout=WORKER_TIMEOUT)
@@ -394,7 +397,7 @@ def test_stopping_a_job_ends_its_commands_whole_process_group(service, tmp_path)
             worker.kill()
             worker.wait()
         if pids.exists() and pids.read_text().strip() and alive(int(pids.read_text())):
-            os.kill(int(pids.read_text()), 9)
+            os.kill(int(pids.read_text()), signal.SIGKILL)
 
 
 # 11. A run's folder goes, whatever the job did to it.
