@@ -177,7 +177,7 @@ def requirements_python(
         shutil.rmtree(target, ignore_errors=True)
         _run(
             [sys.executable, "-m", "venv", "--system-site-packages", str(target)],
-            "python -m venv",
+            "python -m venv for requirements.txt",
             requirements.parent,
             environment,
         )

@@ -351,7 +351,7 @@ def _python(code: Path, cache_dir: Path | None, secret_env: Iterable[str]) -> st
             )
         )
     except InstallFailed as exc:
-        raise Unrunnable(f"requirements.txt: {exc}") from exc
+        raise Unrunnable(str(exc)) from exc  # each names requirements.txt
 
 
 def _in_channel(source: str, channels: Mapping[str, Path]) -> Path | None:

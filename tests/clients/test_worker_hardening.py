@@ -262,7 +262,7 @@ def test_a_requirements_txt_naming_a_workers_file_fails_its_run_without_showing_
     (run,) = runs_of(api)
     assert (run["status"], run["failure_reason"]) == (
         "Failed",
-        f"requirements.txt: requirements.txt, line 1: -r {str(secret)!r} names a file "
+        f"requirements.txt, line 1: -r {str(secret)!r} names a file "
         "outside the submitted code; give a relative path inside it",
     )
     assert not (tmp_path / "cache" / "jobs").exists()  # pip never ran

@@ -417,9 +417,7 @@ def test_a_requirement_pip_cannot_install_fails_the_training_job_with_pips_words
 
     job = summary(sagemaker)
     assert job["TrainingJobStatus"] == "Failed"
-    assert job["FailureReason"].startswith(
-        "requirements.txt: pip install -r requirements.txt failed (exit code 1): "
-    )
+    assert job["FailureReason"].startswith("pip install -r requirements.txt failed (exit code 1): ")
     assert "No matching distribution found for not-here==1.0" in job["FailureReason"]
 
 
