@@ -31,6 +31,10 @@ from app.api.routes import (
     runs,
 )
 from app.auth import load_tokens
+from app.aws import endpoint as aws_endpoint
+from app.aws.endpoint import parse_credentials
+from app.cloudwatch_logs.face import logs_face
+from app.cloudwatch_logs.operations import LogsOperations
 from app.config import Settings
 from app.errors import (
     ChunkTooLarge,
@@ -45,8 +49,7 @@ from app.ingest import Ingestor
 from app.parsing import ParserLimits
 from app.presets import DEFAULT_PRESETS_DIR, load_presets
 from app.reparse import Reparser
-from app.sagemaker import api as sagemaker_api
-from app.sagemaker.api import parse_credentials
+from app.sagemaker.face import sagemaker_face
 from app.sagemaker.operations import SageMakerOperations
 from app.storage import create_storage
 from app.telemetry import RequestTimer, Telemetry
@@ -126,14 +129,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.tuner = tuner
     api.state.reparser = reparser
     parse_credentials(settings.aws_credentials)  # a malformed setting fails at start
-    api.state.sagemaker = SageMakerOperations(storage, tuner, settings.aws_account_id)
+    api.state.aws_faces = {
+        face.target: face
+        for face in (
+            sagemaker_face(SageMakerOperations(storage, tuner, settings.aws_account_id)),
+            logs_face(LogsOperations(storage, settings.aws_account_id)),
+        )
+    }
     telemetry = Telemetry(storage, {"ingest": ingest_pool, "parse": parse_pool})
     api.state.telemetry = telemetry
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
     api.state.tokens = load_tokens(settings.api_tokens, settings.token_file)
     for module in (health, jobs, reparse, runs, logs, leases, metrics, exports, parse, presets):
         api.include_router(module.router)
-    api.include_router(sagemaker_api.router)
+    api.include_router(aws_endpoint.router)
     install_dashboard(api)
     install_openapi(api)
     _add_error_handlers(api)

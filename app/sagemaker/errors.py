@@ -3,16 +3,17 @@
 Every refusal of `POST /` is AWS's `{"__type": code, "message": text}`. The face raises
 `SageMakerError` itself where SageMaker refuses what the domain would accept (a member
 logmetrics does not support, a pagination token it did not issue); every domain error
-(`app.errors`) is translated once, at the face's boundary in `app.sagemaker.api`, by
-`ERROR_BY_DOMAIN_ERROR`: the nearest class of the error's hierarchy listed there wins, as
-`app.main.STATUS_BY_ERROR` does for `/v1`. Each entry answers what SageMaker itself answers
-for the same refusal.
+(`app.errors`) is translated once, at the face's boundary (`app.aws.endpoint`, through
+`app.sagemaker.face`), by `ERROR_BY_DOMAIN_ERROR`: the nearest class of the error's
+hierarchy listed there wins, as `app.main.STATUS_BY_ERROR` does for `/v1`. Each entry
+answers what SageMaker itself answers for the same refusal.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from app.aws.face import AwsServiceError
 from app.errors import (
     ChunkTooLarge,
     Conflict,
@@ -41,13 +42,8 @@ __all__ = [
 ]
 
 
-class SageMakerError(Exception):
+class SageMakerError(AwsServiceError):
     """An error as SageMaker answers it: `__type` (`code`) and `message`."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class AwsError(NamedTuple):

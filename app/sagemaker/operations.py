@@ -10,9 +10,9 @@ request gives are kept here, around the resource's own create (`_tagged`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from app.aws.face import Handler
 from app.sagemaker.tags import Tags, given_tags
 from app.sagemaker.training_jobs import TrainingJobs
 from app.sagemaker.tuning_jobs import TuningJobs
@@ -20,9 +20,6 @@ from app.storage import Storage
 from app.tuning.tuner import Tuner
 
 __all__ = ["Handler", "SageMakerOperations"]
-
-Handler = Callable[[dict[str, Any], str], dict[str, Any]]
-"""An operation: the request's JSON and region in, the output shape's JSON out."""
 
 
 class SageMakerOperations:

@@ -8,7 +8,7 @@ training job CreateTrainingJob made is a job of one run of the same name
 as SageMaker describes a training job that is Starting. Each operation takes the
 request's JSON (already checked against the model's input shape) and the request's
 region, and returns the output shape's JSON. Domain errors are left to the face's
-boundary (`app.sagemaker.api`), which answers them as SageMaker does.
+boundary (`app.aws.endpoint`), which answers them as SageMaker does.
 """
 
 from __future__ import annotations

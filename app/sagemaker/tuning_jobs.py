@@ -3,7 +3,7 @@ HyperParameterTuningJob, answered from logmetrics' jobs.
 
 Each operation takes the request's JSON (already checked against the model's input shape)
 and the request's region, and returns the output shape's JSON. Domain errors are left to
-the face's boundary (`app.sagemaker.api`), which answers them as SageMaker does.
+the face's boundary (`app.aws.endpoint`), which answers them as SageMaker does.
 """
 
 from __future__ import annotations

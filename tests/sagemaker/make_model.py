@@ -1,10 +1,11 @@
-"""Write app/sagemaker/model.json: the part of botocore's SageMaker service model that
-logmetrics serves (its operations and every shape they reach), without documentation.
+"""Write each AWS face's model file (app/sagemaker/model.json,
+app/cloudwatch_logs/model.json): the part of botocore's service model that logmetrics
+serves (its operations and every shape they reach), without documentation.
 
     .venv/bin/python -m tests.sagemaker.make_model
 
-tests/sagemaker/test_model.py checks that the file is what this makes from the botocore
-installed, so a botocore upgrade that changes the model shows up as a failing test.
+tests/sagemaker/test_model.py checks that each file is what this makes from the botocore
+installed, so a botocore upgrade that changes a model shows up as a failing test.
 """
 
 from __future__ import annotations
@@ -15,12 +16,19 @@ from typing import Any
 
 import botocore.session
 
-from app.sagemaker.model import MODEL_PATH, OPERATIONS
+from app.cloudwatch_logs import model as logs_model
+from app.sagemaker import model as sagemaker_model
+
+# botocore's service name, the operations served, and the file, for each face.
+MODELS: dict[str, tuple[tuple[str, ...], Path]] = {
+    "sagemaker": (sagemaker_model.OPERATIONS, sagemaker_model.MODEL_PATH),
+    "logs": (logs_model.OPERATIONS, logs_model.MODEL_PATH),
+}
 
 
-def build() -> dict[str, Any]:
+def build(service: str = "sagemaker") -> dict[str, Any]:
     loader = botocore.session.get_session().get_component("data_loader")
-    raw = loader.load_service_model("sagemaker", "service-2")
+    raw = loader.load_service_model(service, "service-2")
     shapes: dict[str, Any] = {}
 
     def reach(name: str) -> None:
@@ -40,7 +48,7 @@ def build() -> dict[str, Any]:
                 reach(shape[key]["shape"])
 
     operations = {}
-    for name in OPERATIONS:
+    for name in MODELS[service][0]:
         operation = raw["operations"][name]
         kept = {
             "input": operation.get("input", {}).get("shape"),
@@ -58,10 +66,11 @@ def build() -> dict[str, Any]:
     }
 
 
-def render() -> str:
-    return json.dumps(build(), indent=1, sort_keys=True) + "\n"
+def render(service: str = "sagemaker") -> str:
+    return json.dumps(build(service), indent=1, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":
-    Path(MODEL_PATH).write_text(render())
-    print(f"wrote {MODEL_PATH}")
+    for service, (_operations, path) in MODELS.items():
+        path.write_text(render(service))
+        print(f"wrote {path}")

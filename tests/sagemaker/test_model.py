@@ -1,4 +1,5 @@
-"""The vendored model is botocore's, and every constraint of every input shape holds."""
+"""Each vendored model (SageMaker's, CloudWatch Logs') is botocore's, and every constraint of
+every input shape holds."""
 
 from __future__ import annotations
 
@@ -6,17 +7,31 @@ import re
 
 import pytest
 
+from app.cloudwatch_logs import model as logs_model
 from app.sagemaker.model import MODEL_PATH, OPERATIONS, load_model, message
 from tests.sagemaker.make_model import render
 
 MODEL = load_model()
+LOGS_MODEL = logs_model.load_model()
 
 
 def test_the_vendored_model_is_what_the_installed_botocore_has():
     assert MODEL_PATH.read_text() == render(), "run: .venv/bin/python -m tests.sagemaker.make_model"
 
 
-def _input_shapes():
+def test_the_vendored_logs_model_is_what_the_installed_botocore_has():
+    assert logs_model.MODEL_PATH.read_text() == render("logs"), (
+        "run: .venv/bin/python -m tests.sagemaker.make_model"
+    )
+    assert sorted(LOGS_MODEL.operations) == [
+        "DescribeLogGroups",
+        "DescribeLogStreams",
+        "FilterLogEvents",
+        "GetLogEvents",
+    ]
+
+
+def _input_shapes(model=MODEL, operations=OPERATIONS):
     """Every shape reachable from the served operations' inputs."""
     seen: dict[str, None] = {}
 
@@ -24,16 +39,16 @@ def _input_shapes():
         if name in seen:
             return
         seen[name] = None
-        shape = MODEL.shapes[name]
+        shape = model.shapes[name]
         for spec in shape.get("members", {}).values():
             reach(spec["shape"])
         for key in ("member", "key", "value"):
             if key in shape:
                 reach(shape[key]["shape"])
 
-    for operation in OPERATIONS:
-        if MODEL.input_shape(operation):
-            reach(MODEL.input_shape(operation))
+    for operation in operations:
+        if model.input_shape(operation):
+            reach(model.input_shape(operation))
     return list(seen)
 
 
@@ -92,8 +107,23 @@ CASES = [
 ]
 
 
+LOGS_CASES = [
+    pytest.param(name, value, expected, id=f"logs-{name}-{i}")
+    for name in _input_shapes(LOGS_MODEL, logs_model.OPERATIONS)
+    for i, (value, expected) in enumerate(_violations(LOGS_MODEL.shapes[name]))
+]
+
+
 def test_there_are_constraints_to_check():
     assert len(CASES) > 150
+    assert len(LOGS_CASES) > 30
+
+
+@pytest.mark.parametrize(("shape", "value", "expected"), LOGS_CASES)
+def test_every_logs_input_constraint_is_enforced(shape, value, expected):
+    problems = LOGS_MODEL.problems(shape, value)
+    assert problems, f"{shape} took {value!r}"
+    assert expected in message(problems)
 
 
 @pytest.mark.parametrize(("shape", "value", "expected"), CASES)

@@ -112,3 +112,42 @@ def test_the_cli_takes_the_endpoint_from_aws_endpoint_url_sagemaker(
         environment={**environment, "AWS_ENDPOINT_URL_SAGEMAKER": service.url},
     )
     assert described == as_printed(tuning_job)
+
+
+def test_aws_logs_reads_a_training_jobs_log_as_cloudwatch_holds_it(
+    service, tuning_job, environment
+):
+    def cli(*args):
+        return aws("logs", *args, "--endpoint-url", service.url, environment=environment)
+
+    best = tuning_job["BestTrainingJob"]["TrainingJobName"]
+    lr = float(tuning_job["BestTrainingJob"]["TunedHyperParameters"]["lr"])
+    started = sagemaker_client(service.url).describe_training_job(TrainingJobName=best)[
+        "TrainingStartTime"
+    ]
+    group = "/aws/sagemaker/TrainingJobs"
+    streams = cli(
+        "describe-log-streams", "--log-group-name", group, "--log-stream-name-prefix", f"{best}/"
+    )["logStreams"]
+    stream = f"{best}/algo-1-{int(started.timestamp())}"
+    assert [s["logStreamName"] for s in streams] == [stream]
+    events = cli(
+        "get-log-events",
+        "--log-group-name",
+        group,
+        "--log-stream-name",
+        stream,
+        "--start-from-head",
+    )["events"]
+    # What train.py printed (two epochs), each line an event.
+    assert [e["message"] for e in events] == [
+        f"epoch 1: acc={1 - lr / 1:.6f};",
+        f"epoch 2: acc={1 - lr / 2:.6f};",
+    ]
+    assert events[0]["timestamp"] <= events[1]["timestamp"]
+    found = cli("filter-log-events", "--log-group-name", group, "--filter-pattern", '"epoch 2"')[
+        "events"
+    ]
+    assert [(e["logStreamName"], e["message"]) for e in found if e["logStreamName"] == stream] == [
+        (stream, f"epoch 2: acc={1 - lr / 2:.6f};")
+    ]

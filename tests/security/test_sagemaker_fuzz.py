@@ -1,4 +1,5 @@
-"""Hostile requests to SageMaker's API (`POST /`), headers as well as bodies, against the
+"""Hostile requests to the AWS faces of `POST /` (SageMaker's and CloudWatch Logs' operations,
+as their models list them), headers as well as bodies, against the
 service as a real process, with access control off and on: no answer is a 5xx, every
 refusal is AWS's JSON error shape (`__type`, `message`), and the process is alive at the
 end.
@@ -26,13 +27,19 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from app.clients.service_process import ServiceProcess
-from app.sagemaker.model import OPERATIONS
+from app.cloudwatch_logs.model import OPERATIONS as LOGS_OPERATIONS
+from app.sagemaker.model import OPERATIONS as SAGEMAKER_OPERATIONS
 from tests.sagemaker.conftest import tuning_request
 
 pytestmark = pytest.mark.slow
 
 KEY, SECRET = "AKIDFUZZ", "fuzz-secret"
 JSON_11 = "application/x-amz-json-1.1"
+# Every operation served, each as its X-Amz-Target, and the service its SigV4 scope names.
+OPERATIONS = [f"SageMaker.{operation}" for operation in SAGEMAKER_OPERATIONS] + [
+    f"Logs_20140328.{operation}" for operation in LOGS_OPERATIONS
+]
+SIGNING_NAME = {"SageMaker": "sagemaker", "Logs_20140328": "logs"}
 
 
 @pytest.fixture(scope="module", params=["open", "guarded"])
@@ -49,6 +56,16 @@ def process(
     create = sign(service.url, "SageMaker.CreateHyperParameterTuningJob", body)
     answer = httpx.post(service.url + "/", content=body, headers=create, timeout=120)
     assert answer.status_code == 200, answer.text
+    # A /v1 job with a run and a log, for CloudWatch Logs' operations to read.
+    v1 = httpx.Client(base_url=service.url, timeout=120)
+    definitions = [{"Name": "loss", "Regex": "loss=([0-9.]+)"}]
+    objective = {"MetricName": "loss", "Type": "Minimize"}
+    job = {"name": "logs", "objective": objective, "metric_definitions": definitions}
+    assert v1.post("/v1/jobs", json=job).status_code == 201
+    assert v1.post("/v1/jobs/logs/runs", json={"name": "r1"}).status_code == 201
+    posted = v1.post("/v1/jobs/logs/runs/r1/logs", content=b"loss=1\n\tloss=0.5\npartial")
+    assert posted.status_code == 200
+    v1.close()
     yield service
     alive = service.process is not None and service.process.poll() is None
     service.stop()
@@ -63,7 +80,8 @@ def sign(url: str, target: str, body: bytes) -> list[tuple[str, bytes]]:
         data=body,
         headers={"X-Amz-Target": target, "Content-Type": JSON_11},
     )
-    SigV4Auth(Credentials(KEY, SECRET), "sagemaker", "eu-west-1").add_auth(request)
+    service = SIGNING_NAME[target.partition(".")[0]]
+    SigV4Auth(Credentials(KEY, SECRET), service, "eu-west-1").add_auth(request)
     return [(name, value.encode("latin-1")) for name, value in request.headers.items()]
 
 
@@ -98,7 +116,35 @@ MEMBERS = st.sampled_from(
         "NameContains",
         "StatusEquals",
         "CreationTimeAfter",
+        "logGroupName",
+        "logStreamName",
+        "logStreamNamePrefix",
+        "logStreamNames",
+        "nextToken",
+        "limit",
+        "startTime",
+        "endTime",
+        "startFromHead",
+        "filterPattern",
+        "orderBy",
+        "descending",
     ]
+)
+# Names that exist, so the fuzz reaches reading, paging and filtering a real stream.
+LOGS_BODIES = st.fixed_dictionaries(
+    {"logGroupName": st.sampled_from(["/logmetrics/logs", "/aws/sagemaker/TrainingJobs"])},
+    optional={
+        "logStreamName": st.sampled_from(["r1/stdout", "victim/algo-1-0", "r1/"]),
+        "nextToken": st.one_of(
+            HOSTILE_TEXT, st.sampled_from(["f/e30=", "b/eyJzdGRvdXQiOjd9", "n/e30=", "f/"])
+        ),
+        "filterPattern": st.one_of(
+            HOSTILE_TEXT, st.sampled_from(['"loss', "?loss ?x", "{ $.a = 1 }", "-x"])
+        ),
+        "limit": st.one_of(st.integers(min_value=1, max_value=3), VALUE),
+        "startFromHead": VALUE,
+        "startTime": VALUE,
+    },
 )
 
 
@@ -123,7 +169,7 @@ def _hostile_tuning_job(draw: st.DrawFn) -> dict[str, object]:
 
 @st.composite
 def bodies(draw: st.DrawFn) -> bytes:
-    kind = draw(st.sampled_from(["members", "tuning-job", "bytes", "nested"]))
+    kind = draw(st.sampled_from(["members", "tuning-job", "logs", "bytes", "nested"]))
     if kind == "bytes":
         return draw(st.binary(max_size=200))
     if kind == "nested":  # up to what json.loads reads, and past it
@@ -132,6 +178,8 @@ def bodies(draw: st.DrawFn) -> bytes:
         return f'{{"{member}": {"[" * depth}{"]" * depth}}}'.encode()
     if kind == "tuning-job":
         body: object = _hostile_tuning_job(draw)
+    elif kind == "logs":
+        body = draw(LOGS_BODIES)
     else:
         body = draw(st.dictionaries(MEMBERS, VALUE, max_size=4))
     # \ud800 goes as a JSON escape, as any client may send it.
@@ -139,9 +187,12 @@ def bodies(draw: st.DrawFn) -> bytes:
 
 
 TARGETS = st.one_of(
-    st.sampled_from([f"SageMaker.{operation}" for operation in OPERATIONS]),
+    st.sampled_from(OPERATIONS),
     st.sampled_from(
         [
+            "Logs_20140328.PutLogEvents",
+            "Logs_20140328.",
+            "logs_20140328.GetLogEvents",
             "SageMaker.DescribeHyperParameterTuningJob,SageMaker.DeleteHyperParameterTuningJob",
             "SageMaker.",
             "SageMaker",
@@ -179,9 +230,7 @@ AUTHORIZATIONS = st.one_of(
         st.sampled_from(["0" * 64, "f" * 64, "0" * 63]),
     ),
 )
-ONE_TARGET = st.sampled_from([f"SageMaker.{operation}" for operation in OPERATIONS]).map(
-    lambda target: [target]
-)
+ONE_TARGET = st.sampled_from(OPERATIONS).map(lambda target: [target])
 
 
 def headers(
@@ -263,7 +312,7 @@ def test_hostile_headers_and_bodies_get_an_aws_error_never_a_5xx(process, body, 
 
 @FUZZ
 @given(
-    target=st.sampled_from([f"SageMaker.{operation}" for operation in OPERATIONS]),
+    target=st.sampled_from(OPERATIONS),
     body=bodies(),
     extra=ADDED_HEADERS,
     where=st.sampled_from(["before", "after"]),

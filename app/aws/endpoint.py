@@ -1,16 +1,19 @@
-"""`POST /`: SageMaker's API (AWS JSON 1.1), so that boto3 and the SageMaker SDK work
-against logmetrics with only the endpoint changed.
+"""`POST /`: AWS's JSON 1.1 protocol, one endpoint for several AWS services (faces), so
+that boto3, the AWS CLI and the SageMaker SDK work against logmetrics with only the
+endpoint changed.
 
-The operation is the `X-Amz-Target` header (`SageMaker.<Operation>`), sent once; the
-input is the body. Requests are SigV4-signed: with access control off any credentials do;
-with it on, a configured key must have signed (`LOGMETRICS_AWS_CREDENTIALS`), the
-signature must cover `X-Amz-Target`, `Content-Type` and `Host`, and a `read` key may only
-describe and list. The operation is dispatched from the header value the signature
+The face and operation are the `X-Amz-Target` header (`SageMaker.<Operation>`,
+`Logs_20140328.<Operation>`), sent once; the input is the body. Requests are
+SigV4-signed, the scope naming the face's service (`sagemaker`, `logs`): with access
+control off any credentials do; with it on, a configured key must have signed
+(`LOGMETRICS_AWS_CREDENTIALS`, the same keys for every face), the signature must cover
+`X-Amz-Target`, `Content-Type` and `Host`, and a `read` key may only call the face's
+reading operations. The operation is dispatched from the header value the signature
 covers, never from another copy of the header.
 
 Every answer is AWS's: the output shape's JSON, or `{"__type", "message"}` with status 400
 (403 for a signature refused, 500 for a fault of the service). A domain error an operation
-raises is answered here, by `app.sagemaker.errors.ERROR_BY_DOMAIN_ERROR`.
+raises is answered here, by the face's own table (`Face.translate`).
 """
 
 from __future__ import annotations
@@ -25,12 +28,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from app.aws.face import AwsServiceError, Face
+from app.aws.model import message
+from app.aws.sigv4 import SignatureError, joined_headers, scope_of, verify
 from app.config import Settings
 from app.errors import LogmetricsError
-from app.sagemaker.errors import SageMakerError, sagemaker_error
-from app.sagemaker.model import load_model, message
-from app.sagemaker.operations import SageMakerOperations
-from app.sagemaker.sigv4 import SignatureError, joined_headers, scope_of, verify
 
 __all__ = ["parse_credentials", "router"]
 
@@ -39,10 +41,9 @@ log = logging.getLogger("logmetrics")
 router = APIRouter(include_in_schema=False)
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
-_READ_ONLY = ("Describe", "List")
 _DEFAULT_REGION = "us-east-1"
 _REGION = re.compile(r"[a-z0-9-]{1,32}")
-# SageMaker's input shapes nest a dozen levels at most.
+# The faces' input shapes nest a dozen levels at most.
 _MAX_DEPTH = 32
 
 
@@ -65,8 +66,8 @@ def parse_credentials(text: str | None) -> dict[str, tuple[str, str]]:
 
 
 @router.post("/")
-async def sagemaker(request: Request) -> JSONResponse:
-    """SageMaker's operations, as AWS JSON 1.1."""
+async def aws_operation(request: Request) -> JSONResponse:
+    """SageMaker's and CloudWatch Logs' operations, as AWS JSON 1.1."""
     body = await request.body()
     # The headers as the signature covers them: the operation is read from this same
     # joined value, so an X-Amz-Target added beside a signed one cannot choose it.
@@ -79,21 +80,23 @@ async def sagemaker(request: Request) -> JSONResponse:
             status=400,
         )
     service, _, operation = target.partition(".")
-    operations: SageMakerOperations = request.app.state.sagemaker
-    if service != "SageMaker" or operation not in operations.handlers:
+    faces: Mapping[str, Face] = request.app.state.aws_faces
+    face = faces.get(service)
+    if face is None or operation not in face.handlers:
         return _error(
             "UnknownOperationException",
             f"logmetrics does not serve the operation {target!r}",
             status=400,
         )
     try:
-        region, role = _authenticate(request, headers, body)
+        region, role = _authenticate(request, headers, body, face.signing_name)
     except SignatureError as exc:
         return _error(exc.code, str(exc), status=403)
-    if role == "read" and not operation.startswith(_READ_ONLY):
+    if role == "read" and not operation.startswith(face.read_only):
         return _error(
             "AccessDeniedException",
-            f"The access key may only describe and list; {operation} needs an admin key.",
+            f"The access key may only {_read_verbs(face.read_only)}; {operation} needs an "
+            "admin key.",
             status=400,
         )
     try:
@@ -114,37 +117,37 @@ async def sagemaker(request: Request) -> JSONResponse:
     given = _without_nulls(given)
     unstorable = _unstorable(given, "")
     if unstorable is not None:
-        return _error("ValidationException", unstorable, status=400)
-    model = load_model()
-    shape = model.input_shape(operation)
-    problems = model.problems(shape, given) if shape else []
+        return _error(face.invalid, unstorable, status=400)
+    shape = face.model.input_shape(operation)
+    problems = face.model.problems(shape, given) if shape else []
     if problems:
-        return _error("ValidationException", message(problems), status=400)
+        return _error(face.invalid, message(problems), status=400)
     try:
-        answer: dict[str, Any] = await run_in_threadpool(
-            operations.handlers[operation], given, region
-        )
-    except SageMakerError as exc:
+        answer: dict[str, Any] = await run_in_threadpool(face.handlers[operation], given, region)
+    except AwsServiceError as exc:
         return _error(exc.code, exc.message, status=400)
     except LogmetricsError as exc:
-        # The one place domain errors become SageMaker's (never /v1's shape).
-        error = sagemaker_error(exc)
+        # The one place domain errors become the face's (never /v1's shape).
+        error = face.translate(exc)
         return _error(error.code, error.message, status=400)
     except Exception:
         # AWS's own answer to a fault of the service, which botocore retries.
-        log.exception("internal error on SageMaker's %s", operation)
+        log.exception("internal error on %s", target)
         return _error(
             "InternalFailure", "internal error; the service log has the details", status=500
         )
     return JSONResponse(answer, media_type=CONTENT_TYPE)
 
 
-def _authenticate(request: Request, headers: Mapping[str, str], body: bytes) -> tuple[str, str]:
+def _authenticate(
+    request: Request, headers: Mapping[str, str], body: bytes, signing_name: str
+) -> tuple[str, str]:
     """The region of the request's scope, and the signer's role (admin when access
     control is off).
 
     Args:
         headers: the request's headers as `joined_headers` reads them.
+        signing_name: the service the scope must name.
 
     Raises: SignatureError.
     """
@@ -160,9 +163,15 @@ def _authenticate(request: Request, headers: Mapping[str, str], body: bytes) -> 
         headers,
         body,
         {key: secret for key, (_role, secret) in credentials.items()},
-        service="sagemaker",
+        service=signing_name,
     )
     return _region(signer.region), credentials[signer.access_key][0]
+
+
+def _read_verbs(prefixes: tuple[str, ...]) -> str:
+    """`describe and list`: what a read key may do, from the operations' prefixes."""
+    verbs = [prefix.lower() for prefix in prefixes]
+    return ", ".join(verbs[:-1]) + " and " + verbs[-1] if len(verbs) > 1 else verbs[0]
 
 
 def _region(claimed: str) -> str:

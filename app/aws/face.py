@@ -1,0 +1,49 @@
+"""A face: one AWS service as `POST /` serves it (`Face`), and the error it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.aws.model import Model
+from app.errors import LogmetricsError
+
+__all__ = ["AwsServiceError", "Face", "Handler"]
+
+Handler = Callable[[dict[str, Any], str], dict[str, Any]]
+"""An operation: the request's JSON and region in, the output shape's JSON out."""
+
+
+class AwsServiceError(Exception):
+    """An error as an AWS service answers it: `__type` (`code`) and `message`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Face:
+    """One AWS service on `POST /`.
+
+    Attributes:
+        target: the `X-Amz-Target` prefix before the operation (`SageMaker`,
+            `Logs_20140328`).
+        signing_name: the service a SigV4 scope names (`sagemaker`, `logs`).
+        model: botocore's model of the operations served, which input is checked against.
+        handlers: the operations served, by name.
+        read_only: name prefixes of the operations a `read` key may call.
+        invalid: the code of a request the model refuses (`ValidationException`;
+            CloudWatch Logs' `InvalidParameterException`).
+        translate: the face's one table from a domain error to its own answer.
+    """
+
+    target: str
+    signing_name: str
+    model: Model
+    handlers: Mapping[str, Handler]
+    read_only: tuple[str, ...]
+    invalid: str
+    translate: Callable[[LogmetricsError], AwsServiceError]

@@ -1,0 +1,64 @@
+"""CloudWatch Logs' errors: `LogsError`, and the one table from domain errors to them.
+
+The face raises `LogsError` itself where CloudWatch Logs refuses a request (a log group or
+stream that does not exist, a token it did not issue, a filter pattern it does not take);
+a domain error an operation meets (a run deleted while it is read, say) is translated
+once, at the face's boundary (`app.aws.endpoint`), by `logs_error`: the nearest class of
+the error's hierarchy in `ERROR_BY_DOMAIN_ERROR` wins, as for SageMaker's face.
+"""
+
+from __future__ import annotations
+
+from app.aws.face import AwsServiceError
+from app.errors import Forbidden, InvalidInput, LogmetricsError, NotFound, Unauthenticated
+
+__all__ = [
+    "ERROR_BY_DOMAIN_ERROR",
+    "LogsError",
+    "invalid_parameter",
+    "invalid_token",
+    "log_group_not_found",
+    "log_stream_not_found",
+    "logs_error",
+]
+
+
+class LogsError(AwsServiceError):
+    """An error as CloudWatch Logs answers it: `__type` (`code`) and `message`."""
+
+
+# A run or job deleted between listing and reading is, to CloudWatch Logs, a stream or
+# group that does not exist.
+ERROR_BY_DOMAIN_ERROR: dict[type[LogmetricsError], str] = {
+    NotFound: "ResourceNotFoundException",
+    InvalidInput: "InvalidParameterException",
+    Unauthenticated: "UnrecognizedClientException",
+    Forbidden: "AccessDeniedException",
+    LogmetricsError: "InvalidParameterException",
+}
+
+
+def logs_error(error: LogmetricsError) -> LogsError:
+    """The CloudWatch Logs error that answers a domain error, by `ERROR_BY_DOMAIN_ERROR`."""
+    code = next(
+        ERROR_BY_DOMAIN_ERROR[kind] for kind in type(error).__mro__ if kind in ERROR_BY_DOMAIN_ERROR
+    )
+    return LogsError(code, error.message)
+
+
+def invalid_parameter(message: str) -> LogsError:
+    return LogsError("InvalidParameterException", message)
+
+
+def invalid_token() -> LogsError:
+    """CloudWatch Logs' answer to a nextToken it did not issue (or issued for another
+    stream or request)."""
+    return invalid_parameter("The specified nextToken is invalid.")
+
+
+def log_group_not_found() -> LogsError:
+    return LogsError("ResourceNotFoundException", "The specified log group does not exist.")
+
+
+def log_stream_not_found() -> LogsError:
+    return LogsError("ResourceNotFoundException", "The specified log stream does not exist.")
