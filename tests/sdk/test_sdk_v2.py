@@ -22,6 +22,11 @@ def printed(out: str, word: str) -> list[list[str]]:
 def test_estimator_fit_runs_one_training_job_and_attach_reads_it_back(service, user, s3):
     out = user.run(str(FLOWS / "estimator_v2.py"))
 
+    # fit's log: what code/train.py printed, read back through CloudWatch Logs, once. The
+    # SDK prints it after whichever status line it printed last, which it leaves unended.
+    logged = [line for line in out.splitlines() if "validation:accuracy=" in line]
+    assert len(logged) == 1, out
+    assert logged[0].endswith("validation:accuracy=0.9000;"), out
     ((name,),) = printed(out, "trained")
     assert re.fullmatch(r"toy-fit-\d{4}(-\d\d){5}-\d{3}", name), name
     model = f"s3://{user.bucket}/{name}/output/model.tar.gz"

@@ -19,7 +19,9 @@ estimator = PyTorch(
     metric_definitions=[{"Name": "accuracy", "Regex": "validation:accuracy=([0-9.]+);"}],
     base_job_name="toy-fit",
 )
-estimator.fit({"train": train}, logs=False)  # with logs the SDK reads CloudWatch (issue 26)
+# With logs (the SDK's default) fit prints the training output, read through CloudWatch
+# Logs at AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
+estimator.fit({"train": train})
 name = estimator.latest_training_job.name
 print("trained", name)
 print("model", estimator.model_data)
