@@ -49,10 +49,15 @@ class LogsOperations:
             raise invalid_parameter(
                 "logGroupNamePrefix and logGroupNamePattern cannot both be given."
             )
+        named = {_group({"logGroupIdentifier": i}) for i in body.get("logGroupIdentifiers", ())}
         groups = [
             group
             for group in self._streams.groups()
-            if group.name.startswith(prefix) and pattern in group.name.lower()
+            if group.name.startswith(prefix)
+            and pattern in group.name.lower()
+            and (not named or group.name in named)
+            # Every group here is of the STANDARD class.
+            and body.get("logGroupClass", "STANDARD") == "STANDARD"
         ]
         chosen, following = page_after(
             groups,

@@ -137,6 +137,43 @@ def test_a_live_stream_paged_loses_and_repeats_no_event(logs, make_job, make_run
     assert messages(last) == [(T1, "five")]
 
 
+def test_a_line_is_an_event_once_it_ends_and_an_ended_runs_last_line_is_one(
+    logs, make_job, make_run, post_log, api
+):
+    make_job()
+    make_run(name="bar")
+    where = {
+        "logGroupName": "/logmetrics/gan",
+        "logStreamName": "bar/stdout",
+        "startFromHead": True,
+    }
+    # A `\r` ends a text log's line, but a `\n` may follow in the next chunk.
+    post_log("bar", b"10%\r", timestamp="2026-12-06T00:00:00Z")
+    assert messages(logs.get_log_events(**where)) == []
+    post_log("bar", b"\n50%\rdone\nlast", timestamp="2026-12-06T00:00:01Z")
+    # Its time is when its `\r` came.
+    assert messages(logs.get_log_events(**where)) == [(T0, "10%"), (T1, "50%"), (T1, "done")]
+    ended = api.post("/v1/jobs/gan/runs/bar/complete", json={"status": "Completed"})
+    assert ended.status_code == 200, ended.text
+    assert messages(logs.get_log_events(**where))[-1] == (T1, "last")
+
+
+def test_describe_log_groups_by_identifier_class_and_pages(logs, make_job):
+    for name in ("a", "b", "c"):
+        make_job(name=name)
+
+    def names(**params):
+        found = logs.describe_log_groups(**params)
+        return [g["logGroupName"] for g in found["logGroups"]], found.get("nextToken")
+
+    first, token = names(limit=2)
+    assert first == ["/aws/sagemaker/TrainingJobs", "/logmetrics/a"]
+    assert names(limit=2, nextToken=token) == (["/logmetrics/b", "/logmetrics/c"], None)
+    assert names(logGroupIdentifiers=["/logmetrics/b", "/logmetrics/z"])[0] == ["/logmetrics/b"]
+    assert names(logGroupNamePattern="METRICS/C")[0] == ["/logmetrics/c"]
+    assert names(logGroupClass="INFREQUENT_ACCESS")[0] == []
+
+
 def test_filter_log_events_by_pattern_streams_and_pages(logs, gan_run):
     group = {"logGroupName": "/logmetrics/gan"}
 
