@@ -4,33 +4,15 @@ output shapes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from botocore.validate import ParamValidator
+
+from tests.aws import checked_client
 
 
 def logs_client(url: str, key: str = "any", secret: str = "any", region: str = "eu-west-1"):
-    client = boto3.client(
-        "logs",
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-    )
-    validator = ParamValidator()
-
-    def check(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        if http_response.status_code != 200 or model.output_shape is None:
-            return
-        answer = {k: v for k, v in parsed.items() if k != "ResponseMetadata"}
-        report = validator.validate(answer, model.output_shape)
-        assert not report.has_errors(), report.generate_report()
-
-    client.meta.events.register("after-call.cloudwatch-logs", check)
-    return client
+    return checked_client("logs", url, key, secret, region)
 
 
 @pytest.fixture

@@ -1,38 +1,17 @@
 """boto3's SageMaker client against a live service, every answer checked against
-botocore's own output shapes (the validator `botocore.stub.Stubber` uses)."""
+botocore's own output shapes (tests/aws.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
-from botocore.validate import ParamValidator
+
+from tests.aws import checked_client
 
 
 def sagemaker_client(url: str, key: str = "any", secret: str = "any", region: str = "eu-west-1"):
-    client = boto3.client(
-        "sagemaker",
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-    )
-    validator = ParamValidator()
-
-    def check(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        if http_response.status_code != 200 or model.output_shape is None:
-            return
-        answer = {k: v for k, v in parsed.items() if k != "ResponseMetadata"}
-        if model.name == "DescribeTrainingJob":
-            # botocore's model marks ModelArtifacts required; SageMaker leaves it out until
-            # a model exists (InProgress, Failed), and so does the service.
-            answer.setdefault("ModelArtifacts", {"S3ModelArtifacts": "s3://checked/elsewhere"})
-        report = validator.validate(answer, model.output_shape)
-        assert not report.has_errors(), report.generate_report()
-
-    client.meta.events.register("after-call.sagemaker", check)
-    return client
+    return checked_client("sagemaker", url, key, secret, region)
 
 
 @pytest.fixture

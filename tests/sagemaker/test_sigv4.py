@@ -15,7 +15,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from app.sagemaker.sigv4 import SignatureError, joined_headers, verify
+from app.aws.sigv4 import SignatureError, joined_headers, verify
 from tests.sagemaker.conftest import sagemaker_client, tuning_request
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
