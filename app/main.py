@@ -25,6 +25,7 @@ from app.api.routes import (
     leases,
     logs,
     metrics,
+    otlp,
     parse,
     presets,
     reparse,
@@ -140,7 +141,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.telemetry = telemetry
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
     api.state.tokens = load_tokens(settings.api_tokens, settings.token_file)
-    for module in (health, jobs, reparse, runs, logs, leases, metrics, exports, parse, presets):
+    for module in (
+        health,
+        jobs,
+        reparse,
+        runs,
+        logs,
+        otlp,
+        leases,
+        metrics,
+        exports,
+        parse,
+        presets,
+    ):
         api.include_router(module.router)
     api.include_router(aws_endpoint.router)
     install_dashboard(api)
