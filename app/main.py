@@ -47,6 +47,7 @@ from app.errors import (
     Unauthenticated,
 )
 from app.ingest import Ingestor
+from app.intake import Intake
 from app.parsing import ParserLimits
 from app.presets import DEFAULT_PRESETS_DIR, load_presets
 from app.reparse import Reparser
@@ -129,16 +130,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.ingestor = ingestor
     api.state.tuner = tuner
     api.state.reparser = reparser
+    telemetry = Telemetry(storage, {"ingest": ingest_pool, "parse": parse_pool})
+    api.state.telemetry = telemetry
+    intake = Intake(ingestor, tuner, telemetry)
+    api.state.intake = intake
     parse_credentials(settings.aws_credentials)  # a malformed setting fails at start
     api.state.aws_faces = {
         face.target: face
         for face in (
             sagemaker_face(SageMakerOperations(storage, tuner, settings.aws_account_id)),
-            logs_face(LogsOperations(storage, settings.aws_account_id)),
+            logs_face(LogsOperations(storage, intake, settings.aws_account_id)),
         )
     }
-    telemetry = Telemetry(storage, {"ingest": ingest_pool, "parse": parse_pool})
-    api.state.telemetry = telemetry
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)
     api.state.tokens = load_tokens(settings.api_tokens, settings.token_file)
     for module in (

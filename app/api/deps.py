@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth import Action, Principal, TokenBook
 from app.config import Settings
 from app.ingest import Ingestor
+from app.intake import Intake
 from app.presets import Presets
 from app.records import Job
 from app.reparse import Reparser
@@ -28,6 +29,7 @@ __all__ = [
     "CanRead",
     "IngestPoolDep",
     "IngestorDep",
+    "IntakeDep",
     "JobDep",
     "ParsePoolDep",
     "PresetsDep",
@@ -47,6 +49,11 @@ async def get_storage(request: Request) -> Storage:
 async def get_ingestor(request: Request) -> Ingestor:
     ingestor: Ingestor = request.app.state.ingestor
     return ingestor
+
+
+async def get_intake(request: Request) -> Intake:
+    intake: Intake = request.app.state.intake
+    return intake
 
 
 async def get_tuner(request: Request) -> Tuner:
@@ -86,6 +93,7 @@ async def get_presets(request: Request) -> Presets:
 StorageDep = Annotated[Storage, Depends(get_storage)]
 PresetsDep = Annotated[Presets, Depends(get_presets)]
 IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
+IntakeDep = Annotated[Intake, Depends(get_intake)]
 TunerDep = Annotated[Tuner, Depends(get_tuner)]
 ReparserDep = Annotated[Reparser, Depends(get_reparser)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

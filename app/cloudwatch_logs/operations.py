@@ -18,6 +18,7 @@ from app.cloudwatch_logs.filter_pattern import parse_filter_pattern
 from app.cloudwatch_logs.paging import page_after
 from app.cloudwatch_logs.streams import LogStream, Streams
 from app.cloudwatch_logs.tokens import Position, decode, encode
+from app.intake import Intake
 from app.storage import Storage
 
 __all__ = ["LogsOperations"]
@@ -31,8 +32,9 @@ _PLACE = ":"
 class LogsOperations:
     """Every CloudWatch Logs operation served, by name (`handlers`), over one storage."""
 
-    def __init__(self, storage: Storage, account: str) -> None:
+    def __init__(self, storage: Storage, intake: Intake, account: str) -> None:
         self._storage = storage
+        self._intake = intake
         self._streams = Streams(storage)
         self._account = account
         self.handlers: dict[str, Handler] = {

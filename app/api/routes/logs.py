@@ -11,12 +11,11 @@ from app.api import schemas
 from app.api.deps import (
     CanIngest,
     CanRead,
-    IngestorDep,
     IngestPoolDep,
+    IntakeDep,
     JobDep,
     SettingsDep,
     StorageDep,
-    TunerDep,
 )
 from app.errors import ChunkTooLarge
 from app.protocol.ranges import DECIMAL_TEXT
@@ -95,8 +94,7 @@ async def create_log_chunk(
     request: Request,
     job: JobDep,
     run: RunName,
-    ingestor: IngestorDep,
-    tuner: TunerDep,
+    intake: IntakeDep,
     pool: IngestPoolDep,
     settings: SettingsDep,
     stream: StreamName = "stdout",
@@ -117,17 +115,14 @@ async def create_log_chunk(
 ) -> schemas.ChunkPublic:
     """Append raw log bytes (any content type, chunked transfer works) to a run's stream."""
     body = await _read_body(request, settings.max_chunk_bytes)
-    appended = await pool.run(ingestor.append, job, run, stream, body, offset, timestamp)
-    request.app.state.telemetry.chunk_stored(appended)
-    stop = appended.stop_reason
-    if stop is None and appended.objective_points and job.search is not None:
-        stop = await pool.run(tuner.after_points, job, run)
+    taken = await pool.run(intake.take, job, run, stream, body, offset, timestamp)
+    appended = taken.appended
     return schemas.ChunkPublic(
         stream=appended.stream,
         next_offset=appended.next_offset,
         lines=appended.lines,
         points=appended.points,
-        stop_requested=stop,
+        stop_requested=taken.stop_reason,
     )
 
 
