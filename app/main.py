@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.state.reparser = reparser
     telemetry = Telemetry(storage, {"ingest": ingest_pool, "parse": parse_pool})
     api.state.telemetry = telemetry
-    intake = Intake(ingestor, tuner, telemetry)
+    intake = Intake(storage, ingestor, tuner, telemetry)
     api.state.intake = intake
     parse_credentials(settings.aws_credentials)  # a malformed setting fails at start
     api.state.aws_faces = {
