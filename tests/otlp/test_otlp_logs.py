@@ -1,0 +1,348 @@
+"""POST /v1/logs over real HTTP: OpenTelemetry's own exporter, OTLP/JSON, refusals."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from google.rpc.status_pb2 import Status
+from opentelemetry.exporter.otlp.proto.http import Compression
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+
+from tests.otlp.conftest import record, request
+from tests.service import Service
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFINITIONS = [{"Name": "loss", "Regex": "Loss = (.*?);"}, {"Name": "lr", "Regex": "lr=(.*)"}]
+T0 = 1_765_000_000_000_000_000  # 2025-12-06T05:46:40Z
+ADMIN = "admin-token-0123456789abcdef"
+READER = "read-token-0123456789abcdef"
+PROTOBUF = {"Content-Type": "application/x-protobuf"}
+
+
+@pytest.fixture
+def job(api: httpx.Client, make_job: Any) -> str:
+    make_job(name="otel", metric="loss", definitions=DEFINITIONS)
+    return "otel"
+
+
+def points(api: httpx.Client, run: str, metric: str = "loss") -> list[dict[str, Any]]:
+    response = api.get(f"/v1/jobs/otel/runs/{run}/metrics/{metric}")
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["points"]
+    return found
+
+
+def log(api: httpx.Client, run: str, stream: str = "stdout") -> bytes:
+    response = api.get(f"/v1/jobs/otel/runs/{run}/logs", params={"stream": stream})
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+@pytest.fixture
+def exporter_logger(service: Service) -> Iterator[Any]:
+    """`logger(run, headers=None, compression=None)`: an SDK logger exporting to the service."""
+    providers: list[LoggerProvider] = []
+
+    def logger(run: str, headers: dict[str, str] | None = None, gzip_it: bool = False) -> Any:
+        resource = Resource.create({"logmetrics.job": "otel", "logmetrics.run": run})
+        provider = LoggerProvider(resource=resource)
+        exporter = OTLPLogExporter(
+            endpoint=f"{service.url}/v1/logs",
+            headers=headers,
+            compression=Compression.Gzip if gzip_it else Compression.NoCompression,
+        )
+        provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+        providers.append(provider)
+        return provider.get_logger("train")
+
+    yield logger
+    for provider in providers:
+        provider.shutdown()
+
+
+def test_a_program_logging_through_the_otel_sdk_feeds_its_run(service, api, job):
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OTEL_RESOURCE_ATTRIBUTES": "logmetrics.job=otel,logmetrics.run=sdk-1",
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": f"{service.url}/v1/logs",
+    }
+    printed = subprocess.run(
+        [sys.executable, "-m", "tests.otlp.program"],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+    assert printed.decode().splitlines()[0] == "epoch 1: Loss = 0.9; lr=0.1"
+    assert log(api, "sdk-1") == printed
+    assert [(p["step"], p["value"], p["line"]) for p in points(api, "sdk-1")] == [
+        (1, 0.9, 1),
+        (2, 0.7, 2),
+        (3, 0.55, 3),
+        (4, 0.4, 4),
+        (5, 0.35, 5),
+    ]
+    assert api.get("/v1/jobs/otel/runs/sdk-1").json()["status"] == "InProgress"
+
+
+LINES = [
+    "epoch 1: Loss = 0.9; lr=0.1",
+    "epoch 2: Loss = 0.7; lr=0.05",
+    "not a metric line",
+    "epoch 3: Loss = 0.5; lr=0.025",
+]
+
+
+def test_a_chunk_through_otlp_gives_the_points_it_gives_through_v1(
+    api, job, make_run, exporter_logger
+):
+    make_run(job="otel", name="v1-run")
+    chunk = "".join(f"{line}\n" for line in LINES)
+    posted = api.post(
+        "/v1/jobs/otel/runs/v1-run/logs", content=chunk, params={"timestamp": "1765000000.5"}
+    )
+    assert posted.status_code == 200, posted.text
+    logger = exporter_logger("otlp-run")
+
+    for line in LINES:
+        logger.emit(timestamp=T0 + 500_000_000, body=line)
+
+    for metric in ("loss", "lr"):
+        through_otlp = points(api, "otlp-run", metric)
+        assert through_otlp == points(api, "v1-run", metric)
+        assert through_otlp[0]["timestamp"] == "2025-12-06T05:46:40.500000Z"
+    assert [p["value"] for p in points(api, "otlp-run")] == [0.9, 0.7, 0.5]
+    assert log(api, "otlp-run") == log(api, "v1-run") == chunk.encode()
+
+
+def test_gzip_and_the_stream_attributes_reach_their_streams(api, job, exporter_logger):
+    logger = exporter_logger("r1", gzip_it=True)
+
+    logger.emit(timestamp=T0, body="to stdout")
+    logger.emit(timestamp=T0, body=b"\xffraw", attributes={"log.iostream": "stderr"})
+    logger.emit(timestamp=T0, body="x", attributes={"logmetrics.stream": "algo-2-stdout"})
+
+    assert log(api, "r1") == b"to stdout\n"
+    assert log(api, "r1", "stderr") == b"\xffraw\n"
+    assert log(api, "r1", "algo-2-stdout") == b"x\n"
+
+
+def otlp_json(*records: dict[str, Any], **resource: str) -> dict[str, Any]:
+    return {
+        "resourceLogs": [
+            {
+                "resource": {
+                    "attributes": [
+                        {"key": key, "value": {"stringValue": v}} for key, v in resource.items()
+                    ]
+                },
+                "scopeLogs": [{"logRecords": list(records)}],
+            }
+        ]
+    }
+
+
+def json_record(body: str, **attributes: str) -> dict[str, Any]:
+    return {
+        "timeUnixNano": str(T0),
+        "traceId": "5b8efff798038103d269b633813fc60c",
+        "body": {"stringValue": body},
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
+    }
+
+
+def test_refused_records_are_counted_in_a_partial_success_and_the_rest_kept(
+    api, job, make_job, make_run, complete_run
+):
+    make_run(job="otel", name="ended")
+    assert complete_run("ended", job="otel").status_code == 200
+    make_job(
+        name="tuned",
+        metric="loss",
+        definitions=DEFINITIONS,
+        search={
+            "strategy": "Random",
+            "command": ["true"],
+            "parameter_ranges": {"continuous": [{"name": "lr", "min_value": 0.1, "max_value": 1}]},
+            "resource_limits": {"max_number_of_training_jobs": 2, "max_parallel_training_jobs": 1},
+        },
+    )
+    body = otlp_json(
+        json_record("epoch 1: Loss = 0.9;", **{"logmetrics.run": "kept"}),
+        json_record("no run named"),
+        json_record("Loss = 1;", **{"logmetrics.run": "ended"}),
+        json_record("Loss = 2;", **{"logmetrics.run": "ended"}),
+        json_record("Loss = 3;", **{"logmetrics.job": "nope", "logmetrics.run": "r"}),
+        json_record("Loss = 4;", **{"logmetrics.job": "tuned", "logmetrics.run": "not-started"}),
+        json_record("Loss = 5;", **{"logmetrics.run": "Not_A_Name"}),
+        **{"logmetrics.job": "otel"},
+    )
+
+    response = api.post(
+        "/v1/logs",
+        content=gzip.compress(httpx.Request("POST", "/", json=body).content),
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "partialSuccess": {
+            "rejectedLogRecords": "6",
+            "errorMessage": "1 record: no logmetrics.run attribute (a non-empty string) on "
+            "the record, its scope or its resource; "
+            "2 records: run 'ended' of job 'otel', stream 'stdout': run 'ended' has ended "
+            "(Completed); it takes no more logs; "
+            "1 record: run 'r' of job 'nope': job 'nope' does not exist; "
+            "1 record: run 'not-started' of job 'tuned': run 'not-started' does not exist "
+            "in job 'tuned'; "
+            "1 record: run 'Not_A_Name' of job 'otel': run name 'Not_A_Name' is not 1 to 63 "
+            "letters, digits and hyphens, starting and ending with a letter or digit",
+        }
+    }
+    assert [p["value"] for p in points(api, "kept")] == [0.9]
+    assert points(api, "ended") == []
+
+
+def test_every_record_kept_is_an_empty_answer(api, job):
+    sent = request(record("Loss = 1;", T0), logmetrics_job="otel", logmetrics_run="r1")
+
+    response = api.post("/v1/logs", content=sent.SerializeToString(), headers=PROTOBUF)
+    as_json = api.post(
+        "/v1/logs",
+        json=otlp_json(
+            json_record("Loss = 2;"), **{"logmetrics.job": "otel", "logmetrics.run": "r1"}
+        ),
+    )
+
+    assert (response.status_code, response.headers["content-type"]) == (
+        200,
+        "application/x-protobuf",
+    )
+    assert ExportLogsServiceResponse.FromString(response.content) == ExportLogsServiceResponse()
+    assert (as_json.status_code, as_json.json()) == (200, {})
+    assert [p["value"] for p in points(api, "r1")] == [1.0, 2.0]
+
+
+def refusal(response: httpx.Response) -> tuple[int, int, str]:
+    assert response.headers["content-type"] == "application/x-protobuf"
+    status = Status.FromString(response.content)
+    return response.status_code, status.code, status.message
+
+
+def test_a_body_that_is_not_a_request_is_a_400_status_in_its_encoding(api, job):
+    broken = api.post("/v1/logs", content=b"\x0a\xff\xff", headers=PROTOBUF)
+    not_json = api.post("/v1/logs", content=b"{", headers={"Content-Type": "application/json"})
+
+    assert refusal(broken)[:2] == (400, 3)
+    assert refusal(broken)[2].startswith("the body is not an ExportLogsServiceRequest")
+    assert not_json.status_code == 400
+    assert not_json.json()["code"] == 3
+    assert not_json.json()["message"].startswith("the body is not JSON text")
+
+
+def test_other_content_types_and_encodings_are_a_415(api, job):
+    text = api.post("/v1/logs", content=b"x", headers={"Content-Type": "text/plain"})
+    deflated = api.post(
+        "/v1/logs", content=b"x", headers={**PROTOBUF, "Content-Encoding": "deflate"}
+    )
+
+    assert (text.status_code, text.json()) == (
+        415,
+        {
+            "code": 12,
+            "message": "Content-Type 'text/plain' is not OTLP/HTTP's: send "
+            "application/x-protobuf or application/json",
+        },
+    )
+    assert refusal(deflated) == (
+        415,
+        12,
+        "Content-Encoding 'deflate' is not supported: send gzip, or nothing",
+    )
+
+
+def test_a_body_above_the_chunk_limit_is_a_413_compressed_or_inflated(start_service):
+    service = start_service(max_chunk_bytes=10_000)
+    api = service.client
+    bomb = gzip.compress(b"\0" * 10_000_000)
+    message = (
+        "an OTLP request may hold at most 10000 bytes, compressed or not; "
+        "send fewer records per request"
+    )
+
+    inflated = api.post("/v1/logs", content=bomb, headers={**PROTOBUF, "Content-Encoding": "gzip"})
+    large = api.post("/v1/logs", content=b"\0" * 10_001, headers=PROTOBUF)
+
+    assert refusal(inflated) == (413, 8, message)
+    assert refusal(large) == (413, 8, message)
+
+
+def test_tokens_admin_writes_a_run_token_its_own_run_a_read_token_nothing(start_service):
+    service = start_service(api_tokens=f"admin:{ADMIN},read:{READER}")
+    api = service.client
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    job = {"name": "otel", "objective": {"MetricName": "loss", "Type": "Minimize"}}
+    assert (
+        api.post(
+            "/v1/jobs", json={**job, "metric_definitions": DEFINITIONS}, headers=admin
+        ).status_code
+        == 201
+    )
+    tokens = {}
+    for run in ("mine", "theirs"):
+        created = api.post("/v1/jobs/otel/runs", json={"name": run}, headers=admin)
+        tokens[run] = created.json()["ingest_token"]
+    sent = request(
+        record("Loss = 1;", T0, logmetrics_run="mine"),
+        record("Loss = 2;", T0, logmetrics_run="theirs"),
+        record("Loss = 3;", T0, logmetrics_run="new-one"),
+        logmetrics_job="otel",
+    ).SerializeToString()
+
+    def post(token: str | None) -> httpx.Response:
+        headers = {**PROTOBUF, **({"Authorization": f"Bearer {token}"} if token else {})}
+        return api.post("/v1/logs", content=sent, headers=headers)
+
+    nobody, reader, wrong = post(None), post(READER), post("lmr_1_forged")
+    by_run = post(tokens["mine"])
+
+    assert (nobody.status_code, nobody.json()["error"]) == (401, "unauthenticated")
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "unauthenticated")
+    assert (reader.status_code, reader.json()["error"]) == (403, "forbidden")
+    answer = ExportLogsServiceResponse.FromString(by_run.content).partial_success
+    assert (by_run.status_code, answer.rejected_log_records, answer.error_message) == (
+        200,
+        2,
+        "1 record: run 'theirs' of job 'otel': a run token may post only its own run's "
+        "records; 1 record: run 'new-one' of job 'otel': a run token may post only its own "
+        "run's records",
+    )
+    by_admin = post(ADMIN)
+    assert (by_admin.status_code, by_admin.content) == (200, b"")
+    read = {"Authorization": f"Bearer {READER}"}
+    series = {
+        run: [
+            p["value"]
+            for p in api.get(f"/v1/jobs/otel/runs/{run}/metrics/loss", headers=read).json()[
+                "points"
+            ]
+        ]
+        for run in ("mine", "theirs", "new-one")
+    }
+    assert series == {"mine": [1.0, 1.0], "theirs": [2.0], "new-one": [3.0]}
