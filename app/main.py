@@ -34,6 +34,8 @@ from app.api.routes import (
 from app.auth import load_tokens
 from app.aws import endpoint as aws_endpoint
 from app.aws.endpoint import parse_credentials
+from app.cloudwatch.face import cloudwatch_face
+from app.cloudwatch.operations import CloudWatchOperations
 from app.cloudwatch_logs.face import logs_face
 from app.cloudwatch_logs.operations import LogsOperations
 from app.config import Settings
@@ -140,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for face in (
             sagemaker_face(SageMakerOperations(storage, tuner, settings.aws_account_id)),
             logs_face(LogsOperations(storage, intake, settings.aws_account_id)),
+            cloudwatch_face(CloudWatchOperations(storage, settings.aws_account_id)),
         )
     }
     api.state.presets = load_presets(settings.presets_dir or DEFAULT_PRESETS_DIR)

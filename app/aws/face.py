@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.aws.model import Model
+from app.aws.query import QueryProtocol
 from app.errors import LogmetricsError
 
 __all__ = ["AwsServiceError", "Face", "Handler"]
@@ -38,6 +39,11 @@ class Face:
         invalid: the code of a request the model refuses (`ValidationException`;
             CloudWatch Logs' `InvalidParameterException`).
         translate: the face's one table from a domain error to its own answer.
+        json_version: the AWS JSON protocol's version the face speaks (`1.1`;
+            CloudWatch's `1.0`), its answers' `application/x-amz-json-<version>`.
+        query: the face's query protocol form (CloudWatch's), if it takes one; such a
+            face is also AWS's `awsQueryCompatible`: a JSON error names its query code in
+            the `x-amzn-query-error` header, which botocore reads.
     """
 
     target: str
@@ -47,3 +53,5 @@ class Face:
     read_only: tuple[str, ...]
     invalid: str
     translate: Callable[[LogmetricsError], AwsServiceError]
+    json_version: str = "1.1"
+    query: QueryProtocol | None = None

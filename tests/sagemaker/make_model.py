@@ -1,6 +1,7 @@
 """Write each AWS face's model file (app/sagemaker/model.json,
-app/cloudwatch_logs/model.json): the part of botocore's service model that logmetrics
-serves (its operations and every shape they reach), without documentation.
+app/cloudwatch_logs/model.json, app/cloudwatch/model.json): the part of botocore's service
+model that logmetrics serves (its operations and every shape they reach, and the query
+protocol's result element of each), without documentation.
 
     .venv/bin/python -m tests.sagemaker.make_model
 
@@ -16,6 +17,7 @@ from typing import Any
 
 import botocore.session
 
+from app.cloudwatch import model as cloudwatch_model
 from app.cloudwatch_logs import model as logs_model
 from app.sagemaker import model as sagemaker_model
 
@@ -23,6 +25,7 @@ from app.sagemaker import model as sagemaker_model
 MODELS: dict[str, tuple[tuple[str, ...], Path]] = {
     "sagemaker": (sagemaker_model.OPERATIONS, sagemaker_model.MODEL_PATH),
     "logs": (logs_model.OPERATIONS, logs_model.MODEL_PATH),
+    "cloudwatch": (cloudwatch_model.OPERATIONS, cloudwatch_model.MODEL_PATH),
 }
 
 
@@ -55,6 +58,10 @@ def build(service: str = "sagemaker") -> dict[str, Any]:
             "output": operation.get("output", {}).get("shape"),
             "errors": [error["shape"] for error in operation.get("errors", [])],
         }
+        # The element a query protocol answer wraps the output in (CloudWatch's
+        # `GetMetricStatisticsResult`); JSON-only services have none.
+        if "resultWrapper" in operation.get("output", {}):
+            kept["resultWrapper"] = operation["output"]["resultWrapper"]
         operations[name] = kept
         for shape in (kept["input"], kept["output"], *kept["errors"]):
             if shape:

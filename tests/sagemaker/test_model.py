@@ -1,5 +1,5 @@
-"""Each vendored model (SageMaker's, CloudWatch Logs') is botocore's, and every constraint of
-every input shape holds."""
+"""Each vendored model (SageMaker's, CloudWatch Logs', CloudWatch's) is botocore's, and
+every constraint of every input shape holds."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import re
 
 import pytest
 
+from app.cloudwatch import model as cloudwatch_model
 from app.cloudwatch_logs import model as logs_model
 from app.sagemaker.model import MODEL_PATH, OPERATIONS, load_model, message
 from tests.sagemaker.make_model import render
 
 MODEL = load_model()
 LOGS_MODEL = logs_model.load_model()
+CLOUDWATCH_MODEL = cloudwatch_model.load_model()
 
 
 def test_the_vendored_model_is_what_the_installed_botocore_has():
@@ -23,12 +25,22 @@ def test_the_vendored_logs_model_is_what_the_installed_botocore_has():
     assert logs_model.MODEL_PATH.read_text() == render("logs"), (
         "run: .venv/bin/python -m tests.sagemaker.make_model"
     )
-    assert sorted(LOGS_MODEL.operations) == [
-        "DescribeLogGroups",
-        "DescribeLogStreams",
-        "FilterLogEvents",
-        "GetLogEvents",
+    assert sorted(LOGS_MODEL.operations) == sorted(logs_model.OPERATIONS)
+
+
+def test_the_vendored_cloudwatch_model_is_what_the_installed_botocore_has():
+    assert cloudwatch_model.MODEL_PATH.read_text() == render("cloudwatch"), (
+        "run: .venv/bin/python -m tests.sagemaker.make_model"
+    )
+    assert sorted(CLOUDWATCH_MODEL.operations) == [
+        "GetMetricData",
+        "GetMetricStatistics",
+        "ListMetrics",
     ]
+    # The query protocol's answer wraps the output in the operation's result element.
+    assert CLOUDWATCH_MODEL.operations["GetMetricStatistics"]["resultWrapper"] == (
+        "GetMetricStatisticsResult"
+    )
 
 
 def _input_shapes(model=MODEL, operations=OPERATIONS):
@@ -114,9 +126,24 @@ LOGS_CASES = [
 ]
 
 
+CLOUDWATCH_CASES = [
+    pytest.param(name, value, expected, id=f"cloudwatch-{name}-{i}")
+    for name in _input_shapes(CLOUDWATCH_MODEL, cloudwatch_model.OPERATIONS)
+    for i, (value, expected) in enumerate(_violations(CLOUDWATCH_MODEL.shapes[name]))
+]
+
+
 def test_there_are_constraints_to_check():
     assert len(CASES) > 150
     assert len(LOGS_CASES) > 30
+    assert len(CLOUDWATCH_CASES) > 30
+
+
+@pytest.mark.parametrize(("shape", "value", "expected"), CLOUDWATCH_CASES)
+def test_every_cloudwatch_input_constraint_is_enforced(shape, value, expected):
+    problems = CLOUDWATCH_MODEL.problems(shape, value)
+    assert problems, f"{shape} took {value!r}"
+    assert expected in message(problems)
 
 
 @pytest.mark.parametrize(("shape", "value", "expected"), LOGS_CASES)
