@@ -5,56 +5,17 @@ dimension `RunName`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.aws import checked_client
-
-DEFINITIONS = [
-    {"Name": "loss", "Regex": r"loss=(\S+?);"},
-    {"Name": "acc", "Regex": r"acc=(\S+?);"},
-]
-T0 = datetime(2026, 12, 6, tzinfo=UTC)
-NAMESPACE = "/logmetrics/gan"
-R1 = [{"Name": "RunName", "Value": "r1"}]
-
-
-def cloudwatch_client(url: str, key: str = "any", secret: str = "any"):
-    return checked_client("cloudwatch", url, key, secret)
+from tests.cloudwatch.points import DEFINITIONS, NAMESPACE, R1, T0, cloudwatch_client, error_of
 
 
 @pytest.fixture
 def cloudwatch(service):
     return cloudwatch_client(service.url)
-
-
-def error_of(call, **params):
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    error = caught.value.response["Error"]
-    return error["Code"], error["Message"]
-
-
-def at(seconds: float) -> str:
-    return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture
-def gan(make_job, make_run, post_log):
-    """Job gan, run r1: loss 4 and 2 at T0 (one chunk), 3 at T0+70 s, 8 at T0+130 s (with
-    acc 0.5, and a loss of nan left out); run r2: loss 100 at T0."""
-    make_job(metric="loss", definitions=DEFINITIONS)
-    make_run(name="r1")
-    make_run(name="r2")
-    for data, seconds in (
-        (b"loss=4;\nloss=2;\n", 0),
-        (b"loss=3;\n", 70),
-        (b"loss=8; acc=0.5;\nloss=nan;\n", 130),
-    ):
-        assert post_log("r1", data, timestamp=at(seconds)).status_code == 200
-    assert post_log("r2", b"loss=100;\n", timestamp=at(0)).status_code == 200
 
 
 def statistics(cloudwatch, **asked):
