@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from app.cloudwatch_logs.batches import EVENT_OVERHEAD, MAX_EVENT_BYTES
 from app.cloudwatch_logs.streams import LogStream
 from app.parsing import LogFormat
 from app.parsing.framing import LineFramer
@@ -28,8 +29,9 @@ from app.storage.records import StoredChunk
 
 __all__ = ["LogEvent", "StreamLog", "milliseconds", "read_events"]
 
-# CloudWatch Logs' largest event (256 KiB, less its 26 bytes of overhead).
-MAX_MESSAGE_BYTES = 262_144 - 26
+# CloudWatch Logs' largest event (1 MB, as PutLogEvents takes), less its 26 bytes of
+# overhead: an event written reads back whole.
+MAX_MESSAGE_BYTES = MAX_EVENT_BYTES - EVENT_OVERHEAD
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -1,4 +1,5 @@
-"""The CloudWatch Logs operations `POST /` serves (reading only), by name (`handlers`).
+"""The CloudWatch Logs operations `POST /` serves, by name (`handlers`): reading here,
+writing in `writes`.
 
 Each takes the request's JSON (already checked against botocore's model) and region and
 returns the output shape's JSON. Groups and streams are named in `streams`, events read
@@ -18,6 +19,7 @@ from app.cloudwatch_logs.filter_pattern import parse_filter_pattern
 from app.cloudwatch_logs.paging import page_after
 from app.cloudwatch_logs.streams import LogStream, Streams
 from app.cloudwatch_logs.tokens import Position, decode, encode
+from app.cloudwatch_logs.writes import LogsWriter
 from app.intake import Intake
 from app.storage import Storage
 
@@ -30,18 +32,23 @@ _PLACE = ":"
 
 
 class LogsOperations:
-    """Every CloudWatch Logs operation served, by name (`handlers`), over one storage."""
+    """Every CloudWatch Logs operation served, by name (`handlers`), over one storage;
+    events written are taken in by `intake`."""
 
     def __init__(self, storage: Storage, intake: Intake, account: str) -> None:
         self._storage = storage
         self._intake = intake
         self._streams = Streams(storage)
         self._account = account
+        writer = LogsWriter(storage, intake, self._streams)
         self.handlers: dict[str, Handler] = {
             "DescribeLogGroups": self.describe_log_groups,
             "DescribeLogStreams": self.describe_log_streams,
             "GetLogEvents": self.get_log_events,
             "FilterLogEvents": self.filter_log_events,
+            "CreateLogGroup": writer.create_log_group,
+            "CreateLogStream": writer.create_log_stream,
+            "PutLogEvents": writer.put_log_events,
         }
 
     def describe_log_groups(self, body: dict[str, Any], region: str) -> dict[str, Any]:

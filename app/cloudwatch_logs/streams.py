@@ -21,7 +21,14 @@ from app.records import Job, Run
 from app.storage import Storage
 from app.tuning.tuner import search_of
 
-__all__ = ["JOB_GROUP_PREFIX", "SAGEMAKER_GROUP", "LogGroup", "LogStream", "Streams"]
+__all__ = [
+    "JOB_GROUP_PREFIX",
+    "SAGEMAKER_GROUP",
+    "LogGroup",
+    "LogStream",
+    "Streams",
+    "is_sagemaker_job",
+]
 
 SAGEMAKER_GROUP = "/aws/sagemaker/TrainingJobs"
 JOB_GROUP_PREFIX = "/logmetrics/"
@@ -85,7 +92,7 @@ class Streams:
                 self._training_job_stream(job, run) for job, run in self._training_jobs(prefix)
             ]
         else:
-            job = self._job_of_group(group)
+            job = self.job_of_group(group)
             found = [
                 LogStream(group, f"{run.name}/{info.name}", job, run, (info.name,), False)
                 for run in self._runs(job)
@@ -97,7 +104,13 @@ class Streams:
         )
 
     def stream(self, group: str, name: str) -> LogStream:
-        """The stream of that name. Raises: LogsError (ResourceNotFoundException)."""
+        """The stream of that name; in a job's group, `<run>` is `<run>/stdout`, the
+        stream PutLogEvents writes a stream named `<run>` to.
+
+        Raises: LogsError (ResourceNotFoundException).
+        """
+        if group != SAGEMAKER_GROUP and "/" not in name:
+            name = f"{name}/stdout"
         for stream in self.streams(group, name):
             if stream.name == name:
                 return stream
@@ -109,7 +122,12 @@ class Streams:
         wanted = set(names)
         return [stream for stream in self.streams(group) if stream.name in wanted]
 
-    def _job_of_group(self, group: str) -> Job:
+    def job_of_group(self, group: str) -> Job:
+        """The job whose group (`/logmetrics/<job>`) it is.
+
+        Raises: LogsError (ResourceNotFoundException) for any other name, a job that
+            does not exist, and a SageMaker job (its logs are in SageMaker's group).
+        """
         if not group.startswith(JOB_GROUP_PREFIX):
             raise log_group_not_found()
         try:
