@@ -13,7 +13,7 @@ from app.otlp.answers import export_response, status
 from app.otlp.decoding import decode_request, inflate
 from app.otlp.encoding import Encoding, encoding_of
 from app.otlp.errors import MalformedRequest, RequestTooLarge, UnsupportedEncoding
-from tests.otlp.conftest import record, request
+from tests.otlp.messages import record, request
 
 # OTLP/JSON as the specification writes it: hex ids, camelCase, enums and int64 as numbers
 # or strings.

@@ -20,7 +20,7 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
-from tests.otlp.conftest import record, request
+from tests.otlp.messages import record, request
 from tests.service import Service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,15 +52,16 @@ def log(api: httpx.Client, run: str, stream: str = "stdout") -> bytes:
 
 @pytest.fixture
 def exporter_logger(service: Service) -> Iterator[Any]:
-    """`logger(run, headers=None, compression=None)`: an SDK logger exporting to the service."""
+    """`logger(run, gzip_it=False)`: an OpenTelemetry SDK logger whose
+    records, of resource logmetrics.job=otel and logmetrics.run=`run`, OTLPLogExporter
+    sends to the service one by one as they are emitted."""
     providers: list[LoggerProvider] = []
 
-    def logger(run: str, headers: dict[str, str] | None = None, gzip_it: bool = False) -> Any:
+    def logger(run: str, gzip_it: bool = False) -> Any:
         resource = Resource.create({"logmetrics.job": "otel", "logmetrics.run": run})
         provider = LoggerProvider(resource=resource)
         exporter = OTLPLogExporter(
             endpoint=f"{service.url}/v1/logs",
-            headers=headers,
             compression=Compression.Gzip if gzip_it else Compression.NoCompression,
         )
         provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app.otlp.records import Batch, RunChunk, Unplaced, batch_of
-from tests.otlp.conftest import record, request
+from tests.otlp.messages import record, request
 
 T0 = 1_765_000_000_000_000_000  # 2025-12-06T05:46:40Z in nanoseconds
 AT_T0 = datetime(2025, 12, 6, 5, 46, 40, tzinfo=UTC)
