@@ -206,7 +206,7 @@ def test_the_secret_keys_read_are_those_the_example_lists():
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (kustomize) not installed")
-def test_kustomize_builds_the_whole_and_every_reference_to_the_secret_is_its_name(tmp_path):
+def test_kustomize_builds_the_whole_in_its_namespace_with_one_secret(tmp_path):
     copy_of = tmp_path / "k8s"
     shutil.copytree(K8S, copy_of)
     (copy_of / "base" / "secrets.env").write_text(
@@ -218,7 +218,7 @@ def test_kustomize_builds_the_whole_and_every_reference_to_the_secret_is_its_nam
     ).stdout
     resources = list(yaml.safe_load_all(built))
     secrets = [r["metadata"]["name"] for r in resources if r["kind"] == "Secret"]
-    assert len(secrets) == 1 and secrets[0].startswith(f"{SECRET}-")  # the content's hash
+    assert secrets == [SECRET]  # no hash: users' own Jobs name it too
     assert len(resources) == len(DOCUMENTS) + 2  # and the Collector's ConfigMap
     for resource in resources:
         assert schema_error(resource, VERSIONS[-1]) is None
@@ -226,6 +226,13 @@ def test_kustomize_builds_the_whole_and_every_reference_to_the_secret_is_its_nam
             assert resource["metadata"]["namespace"] == "logmetrics"
     refs = re.findall(r"secretKeyRef:\n\s+key: \S+\n\s+name: (\S+)", built)
     assert refs and set(refs) == set(secrets)
+    # The Collector's ConfigMap is named by its content's hash, and its DaemonSet says so.
+    (config,) = [r for r in resources if r["kind"] == "ConfigMap"]
+    assert re.fullmatch(r"otel-collector-[a-z0-9]{10}", config["metadata"]["name"])
+    assert yaml.safe_load(config["data"]["config.yaml"]) == COLLECTOR
+    (daemonset,) = [r for r in resources if r["kind"] == "DaemonSet"]
+    volumes = daemonset["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "config", "configMap": {"name": config["metadata"]["name"]}} in volumes
 
 
 # --- secrets -----------------------------------------------------------------------
