@@ -1,4 +1,5 @@
-"""The AWS CLI (`aws sagemaker ...`, v1 from pyproject.toml's dev extra) against the service.
+"""The AWS CLI (`aws sagemaker ...`, `aws logs ...`, `aws cloudwatch ...`, v1 from
+pyproject.toml's dev extra) against the service.
 
 A script-mode tuning job is run by a worker, then each command's JSON output must be what
 boto3 reads from the same operation, with the endpoint
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 
 import pytest
 
+from tests.aws import checked_client
 from tests.sagemaker.conftest import sagemaker_client, tuning_request
 from tests.sagemaker.test_api import code_folder, run_worker, script_mode
 from tests.sdk.harness import aws
@@ -151,3 +154,57 @@ def test_aws_logs_reads_a_training_jobs_log_as_cloudwatch_holds_it(
     assert [(e["logStreamName"], e["message"]) for e in found if e["logStreamName"] == stream] == [
         (stream, f"epoch 2: acc={1 - lr / 2:.6f};")
     ]
+
+
+def test_aws_cloudwatch_reads_a_training_jobs_metrics(service, tuning_job, environment):
+    """The CLI's own botocore speaks CloudWatch's AWS JSON 1.0, as boto3 does."""
+
+    def cli(*args):
+        return aws("cloudwatch", *args, "--endpoint-url", service.url, environment=environment)
+
+    best = tuning_job["BestTrainingJob"]["TrainingJobName"]
+    lr = float(tuning_job["BestTrainingJob"]["TunedHyperParameters"]["lr"])
+    described = sagemaker_client(service.url).describe_training_job(TrainingJobName=best)
+    start = described["TrainingStartTime"] - timedelta(minutes=1)
+    end = described["TrainingEndTime"] + timedelta(minutes=1)
+    asked = {
+        "Namespace": "/aws/sagemaker/TrainingJobs",
+        "MetricName": "acc",
+        "Dimensions": [{"Name": "TrainingJobName", "Value": best}],
+        "StartTime": start,
+        "EndTime": end,
+        "Period": 60,
+        "Statistics": ["SampleCount", "Minimum", "Maximum", "Sum"],
+    }
+    printed = cli(
+        "get-metric-statistics",
+        "--namespace",
+        asked["Namespace"],
+        "--metric-name",
+        "acc",
+        "--dimensions",
+        f"Name=TrainingJobName,Value={best}",
+        "--start-time",
+        start.isoformat(),
+        "--end-time",
+        end.isoformat(),
+        "--period",
+        "60",
+        "--statistics",
+        *asked["Statistics"],
+    )
+    client = checked_client("cloudwatch", service.url)
+    assert printed == as_printed(client.get_metric_statistics(**asked))
+    # What train.py printed: acc = 1 - lr / epoch for epochs 1 and 2, in one minute or two.
+    datapoints = printed["Datapoints"]
+    assert sum(d["SampleCount"] for d in datapoints) == 2
+    assert min(d["Minimum"] for d in datapoints) == pytest.approx(1 - lr, abs=1e-6)
+    assert max(d["Maximum"] for d in datapoints) == pytest.approx(1 - lr / 2, abs=1e-6)
+    assert sum(d["Sum"] for d in datapoints) == pytest.approx(2 - 1.5 * lr, abs=1e-6)
+
+    listed = cli("list-metrics", "--namespace", "/aws/sagemaker/TrainingJobs")
+    assert listed == as_printed(client.list_metrics(Namespace="/aws/sagemaker/TrainingJobs"))
+    assert {"Name": "Host", "Value": f"{best}/algo-1"} in [
+        dimension for metric in listed["Metrics"] for dimension in metric["Dimensions"]
+    ]
+    assert len(listed["Metrics"]) == 6  # three training jobs' acc, by each dimension
