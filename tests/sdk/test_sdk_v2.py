@@ -1,4 +1,5 @@
-"""SDK v2 flows beyond the README's tuning script: estimator.fit and attach, warm start.
+"""SDK v2 flows beyond the README's tuning script: estimator.fit, attach and
+TrainingJobAnalytics, warm start.
 
 Each runs a literal script of tests/sdk/flows in the README's folder (tests/sdk/harness.py)
 and checks, with boto3, what the service and S3 then hold against what code/train.py
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 from tests.sagemaker.conftest import sagemaker_client
 from tests.sdk.harness import FLOWS, accuracy, model_files, model_json
@@ -48,6 +50,20 @@ def test_estimator_fit_runs_one_training_job_and_attach_reads_it_back(service, u
         ("accuracy", accuracy(0.02))
     ]
     assert model_files(s3, model)["model.json"] == model_json(0.02)
+
+    # TrainingJobAnalytics reads the metric back from CloudWatch: what train.py printed,
+    # once, at the start of its series, for the metric named and for those of its
+    # MetricDefinitions.
+    analyst = replace(
+        user,
+        environment={
+            **user.environment,
+            "TRAINING_JOB": name,
+            "AWS_ENDPOINT_URL_CLOUDWATCH": service.url,
+        },
+    )
+    analysed = analyst.run(str(FLOWS / "analytics_v2.py"))
+    assert printed(analysed, "metric") == [["0.0", "accuracy", "0.9"]] * 2
 
 
 def test_warm_start_of_both_types_from_a_tuning_job(service, user, s3):
