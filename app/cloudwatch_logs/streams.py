@@ -93,10 +93,11 @@ class Streams:
             ]
         else:
             job = self.job_of_group(group)
+            # A run without a byte yet (made by CreateLogStream, say) has its stdout.
             found = [
-                LogStream(group, f"{run.name}/{info.name}", job, run, (info.name,), False)
+                LogStream(group, f"{run.name}/{source}", job, run, (source,), False)
                 for run in self._runs(job)
-                for info in run.streams
+                for source in [info.name for info in run.streams] or ["stdout"]
             ]
         return sorted(
             (stream for stream in found if stream.name.startswith(prefix)),
@@ -104,8 +105,9 @@ class Streams:
         )
 
     def stream(self, group: str, name: str) -> LogStream:
-        """The stream of that name; in a job's group, `<run>` is `<run>/stdout`, the
-        stream PutLogEvents writes a stream named `<run>` to.
+        """The stream of that name. In a job's group, `<run>` is `<run>/stdout` (where
+        PutLogEvents writes a stream named `<run>`), and every stream of a run that
+        exists is there, empty until written (as CreateLogStream answers it exists).
 
         Raises: LogsError (ResourceNotFoundException).
         """
@@ -114,7 +116,17 @@ class Streams:
         for stream in self.streams(group, name):
             if stream.name == name:
                 return stream
-        raise log_stream_not_found()
+        if group == SAGEMAKER_GROUP:
+            raise log_stream_not_found()
+        job = self.job_of_group(group)
+        run, _, source = name.partition("/")
+        try:
+            found = self._storage.get_run(job, run)
+        except RunNotFound:
+            raise log_stream_not_found() from None
+        if not source:
+            raise log_stream_not_found()
+        return LogStream(group, name, job, found, (source,), False)
 
     def streams_named(self, group: str, names: Sequence[str]) -> list[LogStream]:
         """The group's streams of those names that exist, by name (FilterLogEvents skips

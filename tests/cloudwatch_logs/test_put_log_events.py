@@ -62,6 +62,17 @@ def test_events_put_read_back_and_give_the_points_a_v1_chunk_gives(
         "ResponseMetadata"
     }
     assert api.get("/v1/jobs/gan/runs/cw").status_code == 200
+    # Its stream is there, empty, before it is written.
+    listed = logs.describe_log_streams(logGroupName=GROUP)["logStreams"]
+    assert [(s["logStreamName"], s["storedBytes"], "lastEventTimestamp" in s) for s in listed] == [
+        ("cw/stdout", 0, False)
+    ]
+    assert read(logs, "cw") == []
+    assert read(logs, "cw/stderr") == []
+    assert error_of(logs.get_log_events, logGroupName=GROUP, logStreamName="cw/") == (
+        "ResourceNotFoundException",
+        "The specified log stream does not exist.",
+    )
     batch = events(
         base,
         (100, "epoch 1 Loss = 0.5;"),
