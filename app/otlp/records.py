@@ -12,17 +12,21 @@ the JSON text of its value, so structured logs reach metric definitions as text;
 is an empty line. A newline ends the line unless the body already ends with one.
 
 A line's time is the record's time, else its observed time, else its arrival. The
-ingest takes one time per chunk, so a chunk holds the consecutive lines of one run and
-stream (in the request's order) whose times lie within one second of its first line's,
-and has that first line's time: a point is at most a second early, and a batch of
-1,000 records written within a few seconds is a few chunks, not 1,000.
+ingest takes one time per chunk, so a run's stream's lines are stored as one chunk per
+second of their times (consecutive lines, in the request's order, of one second), each
+at its last line's time, as CloudWatch Logs' PutLogEvents stores its events: a point is
+timed within its line's own second, and a batch of 1,000
+records written over a few seconds is a few appends, not 1,000. A batch whose lines fall
+in more than `MAX_PIECES` seconds (a backlog) is stored as `MAX_PIECES` chunks of
+consecutive seconds, each again at its last line's time. Lines without any time are a
+chunk of their own, at their arrival.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,10 +36,12 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 __all__ = [
     "JOB_ATTRIBUTE",
+    "MAX_PIECES",
     "RUN_ATTRIBUTE",
     "STREAM_ATTRIBUTES",
     "Batch",
-    "RunChunk",
+    "Piece",
+    "StreamLines",
     "Unplaced",
     "batch_of",
 ]
@@ -46,20 +52,35 @@ STREAM_ATTRIBUTES = ("logmetrics.stream", "log.iostream")  # the first one set w
 _DEFAULT_STREAM = "stdout"
 # /v1's rule for a stream's name, so a stream written here can be read there.
 _STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,254}")
-_CHUNK_SPAN_NS = 1_000_000_000
+_SECOND_NS = 1_000_000_000
+# Each piece is an append (a parse and a transaction): a backlog of 1,000 records a
+# second apart is 100 appends, not 1,000.
+MAX_PIECES = 100
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
-class RunChunk:
-    """Lines for one run's stream, in order, with one time (None: when it arrives)."""
+class Piece:
+    """Consecutive lines of a run's stream, stored as one chunk at one time (None: when
+    it arrives)."""
+
+    data: bytes
+    records: int
+    timestamp: datetime | None
+
+
+@dataclass(frozen=True)
+class StreamLines:
+    """A request's lines for one run's stream, in the request's order, as chunks."""
 
     job: str
     run: str
     stream: str
-    data: bytes
-    records: int
-    timestamp: datetime | None
+    pieces: tuple[Piece, ...]
+
+    @property
+    def records(self) -> int:
+        return sum(piece.records for piece in self.pieces)
 
 
 @dataclass(frozen=True)
@@ -72,12 +93,9 @@ class Unplaced:
 
 @dataclass(frozen=True)
 class Batch:
-    """A request's records: as chunks in the order to take them, and those unplaced.
+    """A request's records: the lines of each run's stream they name, and those unplaced."""
 
-    A run's stream's chunks follow one another in `chunks` in the request's order.
-    """
-
-    chunks: tuple[RunChunk, ...]
+    streams: tuple[StreamLines, ...]
     unplaced: tuple[Unplaced, ...]
     records: int
 
@@ -89,12 +107,13 @@ class _Line:
 
 
 def batch_of(request: ExportLogsServiceRequest) -> Batch:
-    """The chunks `request`'s records make, run by run and stream by stream.
+    """The lines `request`'s records make, run by run and stream by stream.
 
     Args:
         request: a decoded ExportLogsServiceRequest.
 
-    Returns: the chunks, with one `Unplaced` per reason a record names no run.
+    Returns: each run's stream's lines, in chunks, with one `Unplaced` per reason a
+        record names no run.
     """
     lines: dict[tuple[str, str, str], list[_Line]] = {}
     unplaced: dict[str, int] = {}
@@ -112,13 +131,11 @@ def batch_of(request: ExportLogsServiceRequest) -> Batch:
                     continue
                 nanos = record.time_unix_nano or record.observed_time_unix_nano
                 lines.setdefault(placed, []).append(_Line(_line(record), nanos))
-    chunks = tuple(
-        chunk
-        for (job, run, stream), run_lines in lines.items()
-        for chunk in _chunks(job, run, stream, run_lines)
-    )
     return Batch(
-        chunks,
+        tuple(
+            StreamLines(job, run, stream, _pieces(stream_lines))
+            for (job, run, stream), stream_lines in lines.items()
+        ),
         tuple(Unplaced(count, reason) for reason, count in unplaced.items()),
         records,
     )
@@ -185,27 +202,33 @@ def _plain(value: AnyValue) -> object:
     return getattr(value, kind)
 
 
-def _chunks(job: str, run: str, stream: str, lines: list[_Line]) -> Iterator[RunChunk]:
+def _pieces(lines: list[_Line]) -> tuple[Piece, ...]:
+    """One piece per second of the lines' times; at most `MAX_PIECES`, as many seconds
+    in each as that takes."""
+    seconds: list[Piece] = []
     start = 0
-    for end in range(1, len(lines) + 1):
-        if end < len(lines) and _same_chunk(lines[start].nanos, lines[end].nanos):
-            continue
-        taken = lines[start:end]
-        yield RunChunk(
-            job,
-            run,
-            stream,
-            b"".join(line.text for line in taken),
-            len(taken),
-            _time(taken[0].nanos),
+    for index in range(1, len(lines) + 1):
+        if index == len(lines) or _second(lines[index]) != _second(lines[start]):
+            taken = lines[start:index]
+            text = b"".join(line.text for line in taken)
+            seconds.append(Piece(text, len(taken), _time(taken[-1].nanos)))
+            start = index
+    if len(seconds) <= MAX_PIECES:
+        return tuple(seconds)
+    size = -(-len(seconds) // MAX_PIECES)
+    return tuple(
+        Piece(
+            b"".join(piece.data for piece in group),
+            sum(piece.records for piece in group),
+            group[-1].timestamp,
         )
-        start = end
+        for group in (seconds[i : i + size] for i in range(0, len(seconds), size))
+    )
 
 
-def _same_chunk(first: int, later: int) -> bool:
-    if not first or not later:
-        return first == later  # lines without a time go together, at their arrival
-    return 0 <= later - first < _CHUNK_SPAN_NS
+def _second(line: _Line) -> int:
+    # Lines without a time (0) are a second of their own: -1 is no line's.
+    return line.nanos // _SECOND_NS if line.nanos else -1
 
 
 def _time(nanos: int) -> datetime | None:

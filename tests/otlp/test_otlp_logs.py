@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -299,26 +300,22 @@ def test_tokens_admin_writes_a_run_token_its_own_run_a_read_token_nothing(start_
     api = service.client
     admin = {"Authorization": f"Bearer {ADMIN}"}
     job = {"name": "otel", "objective": {"MetricName": "loss", "Type": "Minimize"}}
-    assert (
-        api.post(
-            "/v1/jobs", json={**job, "metric_definitions": DEFINITIONS}, headers=admin
-        ).status_code
-        == 201
-    )
+    created = api.post("/v1/jobs", json={**job, "metric_definitions": DEFINITIONS}, headers=admin)
+    assert created.status_code == 201
     tokens = {}
     for run in ("mine", "theirs"):
         created = api.post("/v1/jobs/otel/runs", json={"name": run}, headers=admin)
         tokens[run] = created.json()["ingest_token"]
-    sent = request(
-        record("Loss = 1;", T0, logmetrics_run="mine"),
-        record("Loss = 2;", T0, logmetrics_run="theirs"),
-        record("Loss = 3;", T0, logmetrics_run="new-one"),
-        logmetrics_job="otel",
-    ).SerializeToString()
 
-    def post(token: str | None) -> httpx.Response:
+    def post(token: str | None, at: int = T0) -> httpx.Response:
+        sent = request(
+            record("Loss = 1;", at, logmetrics_run="mine"),
+            record("Loss = 2;", at, logmetrics_run="theirs"),
+            record("Loss = 3;", at, logmetrics_run="new-one"),
+            logmetrics_job="otel",
+        )
         headers = {**PROTOBUF, **({"Authorization": f"Bearer {token}"} if token else {})}
-        return api.post("/v1/logs", content=sent, headers=headers)
+        return api.post("/v1/logs", content=sent.SerializeToString(), headers=headers)
 
     nobody, reader, wrong = post(None), post(READER), post("lmr_1_forged")
     by_run = post(tokens["mine"])
@@ -334,16 +331,64 @@ def test_tokens_admin_writes_a_run_token_its_own_run_a_read_token_nothing(start_
         "records; 1 record: run 'new-one' of job 'otel': a run token may post only its own "
         "run's records",
     )
-    by_admin = post(ADMIN)
+    by_admin = post(ADMIN, T0 + 10**9)
     assert (by_admin.status_code, by_admin.content) == (200, b"")
     read = {"Authorization": f"Bearer {READER}"}
     series = {
-        run: [
-            p["value"]
-            for p in api.get(f"/v1/jobs/otel/runs/{run}/metrics/loss", headers=read).json()[
-                "points"
-            ]
-        ]
+        run: api.get(f"/v1/jobs/otel/runs/{run}/metrics/loss", headers=read).json()["points"]
         for run in ("mine", "theirs", "new-one")
     }
-    assert series == {"mine": [1.0, 1.0], "theirs": [2.0], "new-one": [3.0]}
+    assert {run: [p["value"] for p in found] for run, found in series.items()} == {
+        "mine": [1.0, 1.0],
+        "theirs": [2.0],
+        "new-one": [3.0],
+    }
+
+
+def post_protobuf(api: httpx.Client, sent: Any) -> httpx.Response:
+    response = api.post("/v1/logs", content=sent.SerializeToString(), headers=PROTOBUF)
+    assert (response.status_code, response.content) == (200, b""), response.content
+    return response
+
+
+def test_a_retried_request_counts_once(api, job):
+    sent = request(
+        record("epoch 1: Loss = 0.9;", T0),
+        record("epoch 2: Loss = 0.7;", T0 + 2 * 10**9),
+        logmetrics_job="otel",
+        logmetrics_run="r1",
+    )
+    later = request(
+        record("epoch 3: Loss = 0.5;", T0 + 3 * 10**9), logmetrics_job="otel", logmetrics_run="r1"
+    )
+
+    post_protobuf(api, sent)
+    post_protobuf(api, sent)  # the answer to the first was lost: the exporter retries
+    post_protobuf(api, later)
+    post_protobuf(api, sent)  # recognised only while no other lines came after it
+
+    assert [p["value"] for p in points(api, "r1")] == [0.9, 0.7, 0.5, 0.9, 0.7]
+
+
+def test_two_tries_of_a_request_in_flight_at_once_count_once(service, job):
+    records = [record(f"epoch {i}: Loss = {i};", T0 + i * 10**9) for i in range(1, 41)]
+    sent = request(*records, logmetrics_job="otel", logmetrics_run="r1").SerializeToString()
+
+    def post() -> int:
+        with httpx.Client(base_url=service.url) as client:
+            return client.post("/v1/logs", content=sent, headers=PROTOBUF).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: post(), range(4)))
+
+    assert answers == [200] * 4
+    assert [p["value"] for p in points(service.client, "r1")] == [float(i) for i in range(1, 41)]
+
+
+def test_records_without_a_time_are_stored_again_when_sent_again(api, job):
+    sent = request(record("Loss = 1;"), logmetrics_job="otel", logmetrics_run="r1")
+
+    post_protobuf(api, sent)
+    post_protobuf(api, sent)
+
+    assert [p["value"] for p in points(api, "r1")] == [1.0, 1.0]

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.otlp.records import Batch, RunChunk, Unplaced, batch_of
+from app.otlp.records import MAX_PIECES, Batch, Piece, StreamLines, Unplaced, batch_of
 from tests.otlp.messages import record, request
 
 T0 = 1_765_000_000_000_000_000  # 2025-12-06T05:46:40Z in nanoseconds
 AT_T0 = datetime(2025, 12, 6, 5, 46, 40, tzinfo=UTC)
+SECOND = 10**9
+
+
+def lines(batch: Batch, by: str) -> list[tuple[str, bytes]]:
+    """Each run's stream's lines, by its `run` or its `stream`."""
+    return [
+        (getattr(stream, by), b"".join(piece.data for piece in stream.pieces))
+        for stream in batch.streams
+    ]
+
+
+def pieces(batch: Batch) -> list[tuple[bytes, int, datetime | None]]:
+    """The chunks of the batch's one stream."""
+    (stream,) = batch.streams
+    return [(piece.data, piece.records, piece.timestamp) for piece in stream.pieces]
 
 
 def test_resource_attributes_name_the_run_and_a_record_line_is_its_body():
@@ -22,7 +37,7 @@ def test_resource_attributes_name_the_run_and_a_record_line_is_its_body():
     )
 
     assert batch == Batch(
-        chunks=(RunChunk("gan", "r1", "stdout", b"loss=0.5\nloss=0.4\n", 2, AT_T0),),
+        streams=(StreamLines("gan", "r1", "stdout", (Piece(b"loss=0.5\nloss=0.4\n", 2, AT_T0),)),),
         unplaced=(),
         records=2,
     )
@@ -39,7 +54,7 @@ def test_a_records_attributes_override_its_scopes_which_override_its_resources()
         )
     )
 
-    assert [(c.run, c.data) for c in batch.chunks] == [("r2", b"a\n"), ("r3", b"b\n")]
+    assert lines(batch, "run") == [("r2", b"a\n"), ("r3", b"b\n")]
 
 
 def test_the_stream_is_logmetrics_stream_else_log_iostream_else_stdout():
@@ -53,7 +68,7 @@ def test_the_stream_is_logmetrics_stream_else_log_iostream_else_stdout():
         )
     )
 
-    assert [(c.stream, c.data) for c in batch.chunks] == [
+    assert lines(batch, "stream") == [
         ("stdout", b"a\n"),
         ("stderr", b"b\n"),
         ("algo-2-stdout", b"c\n"),
@@ -77,42 +92,46 @@ def test_bodies_of_every_kind_are_lines():
         request(*(record(b, T0) for b in bodies), logmetrics_job="gan", logmetrics_run="r1")
     )
 
-    assert batch.chunks[0].data == (
-        b"caf\xc3\xa9 loss=1\n"
-        b"\xff\xfe raw bytes\n"
-        b"7\n"
-        b"0.25\n"
-        b"true\n"
-        b'["a", 1, "01"]\n'
-        b'{"loss": 0.5, "epoch": 3}\n'
-        b"ends with its own newline\n"
-        b"\n"
-        b"\n"
-    )
-    assert batch.chunks[0].records == 10
+    assert lines(batch, "run") == [
+        (
+            "r1",
+            (
+                b"caf\xc3\xa9 loss=1\n"
+                b"\xff\xfe raw bytes\n"
+                b"7\n"
+                b"0.25\n"
+                b"true\n"
+                b'["a", 1, "01"]\n'
+                b'{"loss": 0.5, "epoch": 3}\n'
+                b"ends with its own newline\n"
+                b"\n"
+                b"\n"
+            ),
+        )
+    ]
+    assert batch.streams[0].records == 10
 
 
 def test_a_line_is_at_its_records_time_else_its_observed_time_else_its_arrival():
     batch = batch_of(
         request(
-            record("timed", T0, observed=T0 + 5 * 10**9),
-            record("observed", 0, observed=T0 + 7 * 10**9),
+            record("timed", T0, observed=T0 + 5 * SECOND),
+            record("observed", 0, observed=T0 + 7 * SECOND),
             record("untimed"),
             logmetrics_job="gan",
             logmetrics_run="r1",
         )
     )
 
-    assert [(c.data, c.timestamp) for c in batch.chunks] == [
-        (b"timed\n", AT_T0),
-        (b"observed\n", datetime(2025, 12, 6, 5, 46, 47, tzinfo=UTC)),
-        (b"untimed\n", None),
+    assert pieces(batch) == [
+        (b"timed\n", 1, AT_T0),
+        (b"observed\n", 1, datetime(2025, 12, 6, 5, 46, 47, tzinfo=UTC)),
+        (b"untimed\n", 1, None),
     ]
 
 
-def test_a_chunk_holds_the_lines_within_a_second_of_its_first_and_has_its_time():
-    second = 10**9
-    times = [T0, T0 + 300_000_000, T0 + second - 1, T0 + second, T0 + second + 5, T0]
+def test_a_chunk_holds_the_consecutive_lines_of_one_second_at_the_last_ones_time():
+    times = [T0 + 1000, T0 + 300_000_000, T0 + SECOND - 1, T0 + SECOND, T0 + SECOND + 5, T0]
     batch = batch_of(
         request(
             *(record(f"line {i}", t) for i, t in enumerate(times)),
@@ -121,10 +140,10 @@ def test_a_chunk_holds_the_lines_within_a_second_of_its_first_and_has_its_time()
         )
     )
 
-    assert [(c.data, c.records, c.timestamp) for c in batch.chunks] == [
-        (b"line 0\nline 1\nline 2\n", 3, AT_T0),
+    assert pieces(batch) == [
+        (b"line 0\nline 1\nline 2\n", 3, datetime(2025, 12, 6, 5, 46, 40, 999999, tzinfo=UTC)),
         (b"line 3\nline 4\n", 2, datetime(2025, 12, 6, 5, 46, 41, tzinfo=UTC)),
-        (b"line 5\n", 1, AT_T0),  # earlier than the chunk before: a chunk of its own
+        (b"line 5\n", 1, AT_T0),  # a second already left: a chunk of its own
     ]
 
 
@@ -133,10 +152,22 @@ def test_a_thousand_records_over_three_seconds_are_three_chunks():
 
     batch = batch_of(request(*records, logmetrics_job="gan", logmetrics_run="r1"))
 
-    assert [c.records for c in batch.chunks] == [334, 334, 332]  # from 0, 1.002 and 2.004 s
-    assert b"".join(c.data for c in batch.chunks) == b"".join(
+    assert [records for _, records, _ in pieces(batch)] == [334, 333, 333]
+    assert b"".join(data for data, _, _ in pieces(batch)) == b"".join(
         f"loss={i}\n".encode() for i in range(1000)
     )
+
+
+def test_a_backlog_of_more_seconds_than_max_pieces_is_max_pieces_chunks():
+    records = [record(f"loss={i}", T0 + i * SECOND) for i in range(1000)]
+
+    batch = batch_of(request(*records, logmetrics_job="gan", logmetrics_run="r1"))
+
+    assert MAX_PIECES == 100
+    found = pieces(batch)
+    assert [records for _, records, _ in found] == [10] * 100
+    assert found[0][0] == b"".join(f"loss={i}\n".encode() for i in range(10))
+    assert found[0][2] == datetime(2025, 12, 6, 5, 46, 49, tzinfo=UTC)  # the tenth line's
 
 
 def test_records_naming_no_run_are_unplaced_with_the_reason():
@@ -170,5 +201,5 @@ def test_records_naming_no_run_are_unplaced_with_the_reason():
             "starting with a letter or digit)",
         ),
     )
-    assert [c.data for c in batch.chunks] == [b"placed\n"]
+    assert lines(batch, "run") == [("r1", b"placed\n")]
     assert batch.records == 6
