@@ -300,10 +300,20 @@ def test_ended_runs_and_jobs_and_a_searchs_runs(logs, api, make_job, make_run, b
         "InvalidParameterException",
         "run 'done' has ended (Completed); it takes no more logs",
     )
+    # A batch stored before its run ended, sent again after: already accepted.
+    make_run(name="r2")
+    batch = events(base, (0, "Loss = 0.5;"))
+    first = logs.put_log_events(logGroupName=GROUP, logStreamName="r2", logEvents=batch)
+    assert (
+        api.post("/v1/jobs/gan/runs/r2/complete", json={"status": "Completed"}).status_code == 200
+    )
+    again = logs.put_log_events(logGroupName=GROUP, logStreamName="r2", logEvents=batch)
+    assert again["nextSequenceToken"] == first["nextSequenceToken"] == "12"
+
     assert api.post("/v1/jobs/gan/stop").status_code == 200
     code, message = error_of(logs.create_log_stream, logGroupName=GROUP, logStreamName="new")
     assert code == "InvalidParameterException"
-    assert "gan" in message
+    assert message == "job 'gan' has ended (Stopped)"
 
     # A search starts its own runs: a stream must name one.
     assert api.post("/v1/jobs", json=search_job_body("tune")).status_code == 201
@@ -311,7 +321,7 @@ def test_ended_runs_and_jobs_and_a_searchs_runs(logs, api, make_job, make_run, b
         logs.create_log_stream, logGroupName="/logmetrics/tune", logStreamName="mine"
     )
     assert code == "ResourceNotFoundException"
-    assert "mine" in message
+    assert message == "run 'mine' does not exist in job 'tune'"
     run = api.post("/v1/leases", json={"worker": "w", "jobs": ["tune"]}).json()["lease"]["run"]
     assert error_of(logs.create_log_stream, logGroupName="/logmetrics/tune", logStreamName=run) == (
         "ResourceAlreadyExistsException",
