@@ -74,14 +74,16 @@ def exporter_logger(service: Service) -> Iterator[Any]:
         provider.shutdown()
 
 
-def test_a_program_logging_through_the_otel_sdk_feeds_its_run(service, api, job):
+def run_program(service: Service, run: str, **settings: str) -> bytes:
+    """Run tests/otlp/program.py set up by OTEL_* variables; what it printed."""
     environment = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "OTEL_RESOURCE_ATTRIBUTES": "logmetrics.job=otel,logmetrics.run=sdk-1",
+        "OTEL_RESOURCE_ATTRIBUTES": f"logmetrics.job=otel,logmetrics.run={run}",
         "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": f"{service.url}/v1/logs",
+        **settings,
     }
-    printed = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "tests.otlp.program"],
         env=environment,
         cwd=ROOT,
@@ -89,6 +91,10 @@ def test_a_program_logging_through_the_otel_sdk_feeds_its_run(service, api, job)
         check=True,
         timeout=60,
     ).stdout
+
+
+def test_a_program_logging_through_the_otel_sdk_feeds_its_run(service, api, job):
+    printed = run_program(service, "sdk-1")
 
     assert printed.decode().splitlines()[0] == "epoch 1: Loss = 0.9; lr=0.1"
     assert log(api, "sdk-1") == printed
@@ -100,6 +106,27 @@ def test_a_program_logging_through_the_otel_sdk_feeds_its_run(service, api, job)
         (5, 0.35, 5),
     ]
     assert api.get("/v1/jobs/otel/runs/sdk-1").json()["status"] == "InProgress"
+
+
+def test_a_program_sends_its_runs_token_and_gzips_by_otel_settings(start_service):
+    service = start_service(api_tokens=f"admin:{ADMIN}")
+    api = service.client
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    job = {"name": "otel", "objective": {"MetricName": "loss", "Type": "Minimize"}}
+    created = api.post("/v1/jobs", json={**job, "metric_definitions": DEFINITIONS}, headers=admin)
+    assert created.status_code == 201
+    run = api.post("/v1/jobs/otel/runs", json={"name": "sdk-1"}, headers=admin).json()
+
+    printed = run_program(
+        service,
+        "sdk-1",
+        OTEL_EXPORTER_OTLP_LOGS_HEADERS=f"Authorization=Bearer%20{run['ingest_token']}",
+        OTEL_EXPORTER_OTLP_LOGS_COMPRESSION="gzip",
+    )
+
+    series = api.get("/v1/jobs/otel/runs/sdk-1/metrics/loss", headers=admin).json()["points"]
+    assert [p["value"] for p in series] == [0.9, 0.7, 0.55, 0.4, 0.35]
+    assert len(printed.splitlines()) == 5
 
 
 LINES = [
