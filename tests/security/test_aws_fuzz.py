@@ -1,8 +1,9 @@
-"""Hostile requests to the AWS faces of `POST /` (SageMaker's and CloudWatch Logs' operations,
-as their models list them), headers as well as bodies, against the
-service as a real process, with access control off and on: no answer is a 5xx, every
-refusal is AWS's JSON error shape (`__type`, `message`), and the process is alive at the
-end.
+"""Hostile requests to the AWS faces of `POST /` (SageMaker's, CloudWatch Logs' and
+CloudWatch's operations, as their models list them), headers as well as bodies, AWS JSON
+and CloudWatch's query protocol forms, against the service as a real process, with access
+control off and on: no answer is a 5xx, every refusal is AWS's error shape (JSON's
+`__type` and `message`; the query protocol's `<ErrorResponse>` with a `<Code>`), and the
+process is alive at the end.
 
 Headers are what a client can put on the wire: the target repeated, joined with a comma
 or garbled, odd content types, garbage and half-right SigV4 Authorization headers, dates
@@ -17,6 +18,8 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -27,6 +30,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from app.clients.service_process import ServiceProcess
+from app.cloudwatch.model import OPERATIONS as CLOUDWATCH_OPERATIONS
 from app.cloudwatch_logs.model import OPERATIONS as LOGS_OPERATIONS
 from app.sagemaker.model import OPERATIONS as SAGEMAKER_OPERATIONS
 from tests.sagemaker.conftest import tuning_request
@@ -35,11 +39,16 @@ pytestmark = pytest.mark.slow
 
 KEY, SECRET = "AKIDFUZZ", "fuzz-secret"
 JSON_11 = "application/x-amz-json-1.1"
+JSON_10 = "application/x-amz-json-1.0"
+FORM = "application/x-www-form-urlencoded"
+CLOUDWATCH = "GraniteServiceVersion20100801"
 # Every operation served, each as its X-Amz-Target, and the service its SigV4 scope names.
-OPERATIONS = [f"SageMaker.{operation}" for operation in SAGEMAKER_OPERATIONS] + [
-    f"Logs_20140328.{operation}" for operation in LOGS_OPERATIONS
-]
-SIGNING_NAME = {"SageMaker": "sagemaker", "Logs_20140328": "logs"}
+OPERATIONS = (
+    [f"SageMaker.{operation}" for operation in SAGEMAKER_OPERATIONS]
+    + [f"Logs_20140328.{operation}" for operation in LOGS_OPERATIONS]
+    + [f"{CLOUDWATCH}.{operation}" for operation in CLOUDWATCH_OPERATIONS]
+)
+SIGNING_NAME = {"SageMaker": "sagemaker", "Logs_20140328": "logs", CLOUDWATCH: "monitoring"}
 
 
 @pytest.fixture(scope="module", params=["open", "guarded"])
@@ -74,14 +83,24 @@ def process(
 
 def sign(url: str, target: str, body: bytes) -> list[tuple[str, bytes]]:
     """Headers botocore signs for `target` with the configured key (Host left to httpx)."""
+    face = target.partition(".")[0]
     request = AWSRequest(
         method="POST",
         url=url + "/",
         data=body,
-        headers={"X-Amz-Target": target, "Content-Type": JSON_11},
+        headers={
+            "X-Amz-Target": target,
+            "Content-Type": JSON_10 if face == CLOUDWATCH else JSON_11,
+        },
     )
-    service = SIGNING_NAME[target.partition(".")[0]]
-    SigV4Auth(Credentials(KEY, SECRET), service, "eu-west-1").add_auth(request)
+    SigV4Auth(Credentials(KEY, SECRET), SIGNING_NAME[face], "eu-west-1").add_auth(request)
+    return [(name, value.encode("latin-1")) for name, value in request.headers.items()]
+
+
+def sign_form(url: str, body: bytes) -> list[tuple[str, bytes]]:
+    """Headers botocore signs for a query protocol form, as for CloudWatch."""
+    request = AWSRequest(method="POST", url=url + "/", data=body, headers={"Content-Type": FORM})
+    SigV4Auth(Credentials(KEY, SECRET), "monitoring", "eu-west-1").add_auth(request)
     return [(name, value.encode("latin-1")) for name, value in request.headers.items()]
 
 
@@ -128,6 +147,19 @@ MEMBERS = st.sampled_from(
         "filterPattern",
         "orderBy",
         "descending",
+        "Namespace",
+        "MetricName",
+        "Dimensions",
+        "StartTime",
+        "EndTime",
+        "Period",
+        "Statistics",
+        "ExtendedStatistics",
+        "MetricDataQueries",
+        "MaxDatapoints",
+        "ScanBy",
+        "RecentlyActive",
+        "OwningAccount",
     ]
 )
 # Names that exist, so the fuzz reaches reading, paging and filtering a real stream.
@@ -144,6 +176,60 @@ LOGS_BODIES = st.fixed_dictionaries(
         "limit": st.one_of(st.integers(min_value=1, max_value=3), VALUE),
         "startFromHead": VALUE,
         "startTime": VALUE,
+    },
+)
+
+
+# CloudWatch's members, with a metric that exists (`/logmetrics/logs`, r1's loss) so the
+# fuzz reaches bucketing, statistics and paging.
+TIME = st.one_of(
+    st.floats(min_value=1.7e9, max_value=1.9e9), st.sampled_from([0, -1, 1e300, 10**40]), VALUE
+)
+STATISTIC = st.one_of(
+    st.sampled_from(["Average", "Sum", "p0", "p100", "p99.99", "p100.1", "tm99", "p"]),
+    HOSTILE_TEXT,
+)
+DIMENSIONS = st.one_of(
+    st.just([{"Name": "RunName", "Value": "r1"}]),
+    st.lists(st.fixed_dictionaries({"Name": HOSTILE_TEXT, "Value": HOSTILE_TEXT}), max_size=3),
+    VALUE,
+)
+METRIC = st.fixed_dictionaries(
+    {
+        "Namespace": st.one_of(
+            st.sampled_from(["/logmetrics/logs", "/aws/sagemaker/TrainingJobs"]), HOSTILE_TEXT
+        ),
+        "MetricName": st.one_of(st.just("loss"), HOSTILE_TEXT),
+        "Dimensions": DIMENSIONS,
+    }
+)
+PERIOD = st.one_of(st.sampled_from([1, 60, 3600, 45, 0, 10**40]), VALUE)
+CLOUDWATCH_BODIES = st.fixed_dictionaries(
+    {"StartTime": TIME, "EndTime": TIME},
+    optional={
+        "Namespace": METRIC.map(lambda metric: metric["Namespace"]),
+        "MetricName": st.one_of(st.just("loss"), HOSTILE_TEXT),
+        "Dimensions": DIMENSIONS,
+        "Period": PERIOD,
+        "Statistics": st.one_of(st.lists(STATISTIC, max_size=3), VALUE),
+        "ExtendedStatistics": st.one_of(st.lists(STATISTIC, max_size=3), VALUE),
+        "MetricDataQueries": st.lists(
+            st.fixed_dictionaries(
+                {"Id": st.one_of(st.sampled_from(["m", "n", "Upper"]), HOSTILE_TEXT)},
+                optional={
+                    "MetricStat": st.fixed_dictionaries(
+                        {"Metric": METRIC, "Period": PERIOD, "Stat": STATISTIC}
+                    ),
+                    "Expression": HOSTILE_TEXT,
+                    "ReturnData": VALUE,
+                },
+            ),
+            max_size=3,
+        ),
+        "NextToken": st.one_of(HOSTILE_TEXT, st.sampled_from(["WzEsICJ4Il0=", "WyJhIiwgImIiXQ=="])),
+        "MaxDatapoints": st.one_of(st.integers(min_value=-1, max_value=3), VALUE),
+        "ScanBy": VALUE,
+        "RecentlyActive": st.one_of(st.just("PT3H"), VALUE),
     },
 )
 
@@ -169,7 +255,7 @@ def _hostile_tuning_job(draw: st.DrawFn) -> dict[str, object]:
 
 @st.composite
 def bodies(draw: st.DrawFn) -> bytes:
-    kind = draw(st.sampled_from(["members", "tuning-job", "logs", "bytes", "nested"]))
+    kind = draw(st.sampled_from(["members", "tuning-job", "logs", "cloudwatch", "bytes", "nested"]))
     if kind == "bytes":
         return draw(st.binary(max_size=200))
     if kind == "nested":  # up to what json.loads reads, and past it
@@ -180,6 +266,8 @@ def bodies(draw: st.DrawFn) -> bytes:
         body: object = _hostile_tuning_job(draw)
     elif kind == "logs":
         body = draw(LOGS_BODIES)
+    elif kind == "cloudwatch":
+        body = draw(CLOUDWATCH_BODIES)
     else:
         body = draw(st.dictionaries(MEMBERS, VALUE, max_size=4))
     # \ud800 goes as a JSON escape, as any client may send it.
@@ -199,6 +287,8 @@ TARGETS = st.one_of(
             ".DeleteHyperParameterTuningJob",
             "sagemaker.ListTrainingJobs",
             "SageMaker.CreateEndpoint",
+            f"{CLOUDWATCH}.PutMetricData",
+            f"{CLOUDWATCH}.",
         ]
     ),
     st.binary(max_size=40).map(lambda raw: raw.decode("latin-1")),
@@ -213,6 +303,7 @@ AUTHORIZATIONS = st.one_of(
             [
                 f"{KEY}/20261206/eu-west-1/sagemaker/aws4_request",
                 f"{KEY}/20261206/eu-west-1/logs/aws4_request",
+                f"{KEY}/20261206/eu-west-1/monitoring/aws4_request",
                 "AKIDNOBODY/20261206/Not_A:Region!/sagemaker/aws4_request",
                 f"{KEY}/x/y",
                 f"{KEY}//////",
@@ -241,7 +332,9 @@ def headers(
             "targets": targets,
             "content_type": st.one_of(
                 st.none(),
-                st.sampled_from([JSON_11, "application/json", "text/plain; charset=utf-16", ""]),
+                st.sampled_from(
+                    [JSON_11, JSON_10, FORM, "application/json", "text/plain; charset=utf-16", ""]
+                ),
                 st.binary(max_size=30).map(lambda raw: raw.decode("latin-1")),
             ),
             "authorization": authorization,
@@ -287,12 +380,31 @@ def hostile_headers(given: dict) -> list[tuple[str, bytes]]:
 
 def check(answer: httpx.Response, request: object) -> None:
     assert answer.status_code < 500, (request, answer.status_code, answer.text)
+    if answer.headers["content-type"].startswith("text/xml"):
+        check_xml(answer, request)
+        return
     found = answer.json()
     assert isinstance(found, dict), (request, answer.text)
     if answer.status_code != 200:
         assert isinstance(found.get("__type"), str) and "message" in found, (request, found)
     # What the fuzz reached (pytest --hypothesis-show-statistics).
     event(f"{answer.status_code} {found.get('__type', 'served')}")
+
+
+def check_xml(answer: httpx.Response, request: object) -> None:
+    """A query protocol answer: the operation's `<...Response>`, or `<ErrorResponse>`
+    with a code and a message."""
+    root = ElementTree.fromstring(answer.content)
+    tag = root.tag.rpartition("}")[2]
+    if answer.status_code == 200:
+        assert tag.endswith("Response") and tag != "ErrorResponse", (request, answer.text)
+        event(f"200 {tag}")
+        return
+    assert tag == "ErrorResponse", (request, answer.text)
+    namespace = root.tag.rpartition("}")[0] + "}" if "}" in root.tag else ""
+    code = root.findtext(f"{namespace}Error/{namespace}Code")
+    assert code and root.findtext(f"{namespace}Error/{namespace}Message"), (request, answer.text)
+    event(f"{answer.status_code} {code}")
 
 
 FUZZ = settings(
@@ -335,3 +447,135 @@ def test_signed_requests_with_hostile_headers_added_get_an_aws_error_never_a_5xx
             payload = json.dumps(described).encode()
             probe = sign(process.url, "SageMaker.DescribeHyperParameterTuningJob", payload)
             assert client.post("/", content=payload, headers=probe).status_code == 200
+
+
+# A query protocol form: an Action and Version (mostly CloudWatch's), and members by path.
+QUERY_KEYS = st.one_of(
+    st.sampled_from(
+        [
+            "Namespace",
+            "MetricName",
+            "StartTime",
+            "EndTime",
+            "Period",
+            "Statistics.member.1",
+            "Statistics.member.2",
+            "Statistics",
+            "ExtendedStatistics.member.1",
+            "Dimensions.member.1.Name",
+            "Dimensions.member.1.Value",
+            "Dimensions.member.0.Name",
+            "Dimensions.member.99999999999.Name",
+            "Dimensions.member.1",
+            "Dimensions.member",
+            "Period.member.1",
+            "MetricDataQueries.member.1.Id",
+            "MetricDataQueries.member.1.Expression",
+            "MetricDataQueries.member.1.MetricStat.Metric.Namespace",
+            "MetricDataQueries.member.1.MetricStat.Metric.MetricName",
+            "MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Name",
+            "MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Value",
+            "MetricDataQueries.member.1.MetricStat.Period",
+            "MetricDataQueries.member.1.MetricStat.Stat",
+            "MetricDataQueries.member.1.ReturnData",
+            "MaxDatapoints",
+            "NextToken",
+            "ScanBy",
+            "Action",
+            "Version",
+            "." * 40,
+            "a." * 100,
+        ]
+    ),
+    HOSTILE_TEXT,
+)
+QUERY_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "/logmetrics/logs",
+            "loss",
+            "RunName",
+            "r1",
+            "2026-12-06T00:00:00Z",
+            "2026-12-06T00:00:00.5+05:00",
+            "1796515200",
+            "1e400",
+            "nan",
+            "60",
+            "-60",
+            "9" * 30,
+            "Average",
+            "p50",
+            "true",
+            "",
+        ]
+    ),
+    HOSTILE_TEXT,
+)
+
+
+# Forms each operation takes, so that a value or two changed reaches the operation.
+GOOD_FORMS = [
+    {
+        "Action": "GetMetricStatistics",
+        "Namespace": "/logmetrics/logs",
+        "MetricName": "loss",
+        "Dimensions.member.1.Name": "RunName",
+        "Dimensions.member.1.Value": "r1",
+        "StartTime": "2000-01-01T00:00:00Z",
+        "EndTime": "2000-01-01T01:00:00Z",
+        "Period": "60",
+        "Statistics.member.1": "Average",
+    },
+    {
+        "Action": "GetMetricData",
+        "StartTime": "2000-01-01T00:00:00Z",
+        "EndTime": "2099-01-01T00:00:00Z",
+        "MetricDataQueries.member.1.Id": "m",
+        "MetricDataQueries.member.1.MetricStat.Metric.Namespace": "/logmetrics/logs",
+        "MetricDataQueries.member.1.MetricStat.Metric.MetricName": "loss",
+        "MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Name": "RunName",
+        "MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Value": "r1",
+        "MetricDataQueries.member.1.MetricStat.Period": "60",
+        "MetricDataQueries.member.1.MetricStat.Stat": "p90",
+        "MaxDatapoints": "1",
+    },
+    {
+        "Action": "ListMetrics",
+        "Namespace": "/logmetrics/logs",
+        "Dimensions.member.1.Name": "RunName",
+    },
+]
+
+
+@st.composite
+def forms(draw: st.DrawFn) -> bytes:
+    kind = draw(st.integers(min_value=0, max_value=9))
+    if kind == 0:
+        return draw(st.binary(max_size=200))
+    if kind < 5:
+        form = {"Version": "2010-08-01", **draw(st.sampled_from(GOOD_FORMS))}
+        changed = draw(st.lists(st.tuples(st.sampled_from(sorted(form)), QUERY_VALUES), max_size=2))
+        form.update(changed)
+        return urlencode(list(form.items()), errors="surrogatepass").encode()
+    pairs = [
+        ("Action", draw(st.one_of(st.sampled_from(CLOUDWATCH_OPERATIONS), HOSTILE_TEXT))),
+        ("Version", draw(st.one_of(st.just("2010-08-01"), HOSTILE_TEXT))),
+    ]
+    pairs += draw(st.lists(st.tuples(QUERY_KEYS, QUERY_VALUES), max_size=8))
+    pairs = draw(st.permutations(pairs))
+    # A lone surrogate goes as the bytes UTF-8 would give it, which are not UTF-8.
+    return urlencode(pairs, errors="surrogatepass").encode()
+
+
+@FUZZ
+@given(body=forms(), signed=st.booleans(), extra=ADDED_HEADERS)
+def test_hostile_query_forms_get_an_xml_error_never_a_5xx(process, body, signed, extra):
+    sent = sign_form(process.url, body) if signed else [("Content-Type", FORM.encode())]
+    # Headers added, but no second Content-Type: that would be JSON's, not a form.
+    sent += [(name, value) for name, value in hostile_headers(extra) if name != "Content-Type"]
+    with httpx.Client(base_url=process.url, timeout=120) as client:
+        answer = client.post("/", content=body, headers=sent)
+        check(answer, (sent, body))
+        if not any(name == "X-Amz-Target" for name, _ in sent):
+            assert answer.headers["content-type"].startswith("text/xml"), (sent, body)
