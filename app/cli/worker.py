@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from app.cli.options import Commands, add_secret_env, add_url, interruptible, positive
+from app.clients.gpus import parse_gpus
 from app.clients.sharing import Sharing, s3_root
 
 __all__ = ["register"]
@@ -102,7 +103,24 @@ def register(commands: Commands) -> None:
         "(DIR/jobs/JOB/venvs, by the file's SHA-256, for the runs of one job). "
         "Default: $XDG_CACHE_HOME/logmetrics, or ~/.cache/logmetrics",
     )
+    worker.add_argument(
+        "--gpus",
+        type=_gpus,
+        metavar="all|none|LIST",
+        help="count this machine's GPUs and give each run its own (CUDA_VISIBLE_DEVICES, "
+        "SM_NUM_GPUS, a container's --gpus): 'all' (found through NVML or nvidia-smi), "
+        "'none', or device indices or UUIDs such as 0,1. Only runs it can place now are "
+        "leased to it: a job's resources.gpus_per_run, or a SageMaker job's instance type's "
+        "GPUs times its InstanceCount. Default: GPUs are not counted and every run sees all",
+    )
     worker.set_defaults(handler=_worker)
+
+
+def _gpus(given: str) -> tuple[str, ...]:
+    try:
+        return parse_gpus(given)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _s3_root(given: str) -> str:
@@ -152,6 +170,7 @@ def _worker(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
                 s3_roots=tuple(args.s3_root),
             ),
             cache_dir=args.cache_dir.resolve() if args.cache_dir else None,
+            gpus=args.gpus,
         ),
     )
     try:

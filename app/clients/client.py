@@ -107,8 +107,15 @@ class ServiceClient:
 
     # Workers.
 
-    def lease(self, worker: str, jobs: list[str] | None = None) -> dict[str, Any]:
-        return self._json("POST", "/v1/leases", json={"worker": worker, "jobs": jobs})
+    def lease(
+        self, worker: str, jobs: list[str] | None = None, gpus: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A run to execute, or none (`POST /v1/leases`); `gpus`: what GPUs the worker has
+        free, as `GpuSlots.offer` says (None: it does not count them)."""
+        body: dict[str, Any] = {"worker": worker, "jobs": jobs}
+        if gpus is not None:
+            body["gpus"] = gpus
+        return self._json("POST", "/v1/leases", json=body)
 
     def heartbeat(self, job: str, run: str, worker: str) -> dict[str, Any]:
         return self._json("POST", f"/v1/jobs/{job}/runs/{run}/heartbeat", json={"worker": worker})

@@ -30,7 +30,8 @@ def docker_command(
     files, the model and output folders the worker uploads from, the checkpoints (also
     mounted at the CheckpointConfig's LocalPath, where that is elsewhere). Each channel's
     folder is mounted read-only at /opt/ml/input/data/NAME, and the training job
-    definition's environment is set. ContainerEntrypoint replaces the image's entry point
+    definition's environment is set. The GPUs the worker gave the run, if any, are the
+    container's (`--gpus "device=0,1"`). ContainerEntrypoint replaces the image's entry point
     and, with ContainerArguments, the `train` argument. `--` ends docker's options, so
     nothing after it (the image, the tenant's text) is read as one.
 
@@ -69,6 +70,9 @@ def docker_command(
                 "without ':' or ','"
             )
         command += ["-v", f"{folders.checkpoints}:{local}"]
+    if job.gpus:
+        # Docker's device request: the container sees these GPUs and no other.
+        command += ["--gpus", f'"device={",".join(job.gpus)}"']
     for key, value in sorted(environment.items()):
         command += ["-e", f"{key}={value}"]
     arguments = list(job.container_arguments or ())

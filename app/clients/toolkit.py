@@ -220,7 +220,7 @@ def toolkit_environment(
         "module_name": module_name,
         "network_interface_name": "eth0",
         "num_cpus": os.cpu_count() or 1,
-        "num_gpus": _gpus(),
+        "num_gpus": len(job.gpus) if job.gpus is not None else _gpus(),
         "output_data_dir": str(folders.output_data),
         "output_dir": str(folders.output),
         "output_intermediate_dir": str(folders.intermediate),
@@ -294,7 +294,8 @@ def _variable(value: Any) -> str:
 
 @functools.cache
 def _gpus() -> int:
-    """GPUs here, counted as the toolkit counts them (`nvidia-smi --list-gpus`)."""
+    """GPUs here, counted as the toolkit counts them (`nvidia-smi --list-gpus`), for a
+    worker that does not give each run its own."""
     if shutil.which("nvidia-smi") is None:
         return 0
     try:

@@ -93,6 +93,9 @@ class TrainingJob:
     instance_type: str | None = None
     instance_count: int = 1
     network_isolation: bool = False
+    # The GPUs the worker gave the run (`logmetrics worker --gpus`); None where the worker
+    # does not count GPUs (the program then sees every GPU of the machine).
+    gpus: tuple[str, ...] | None = None
 
     @classmethod
     def from_lease(cls, lease: Mapping[str, Any]) -> TrainingJob:

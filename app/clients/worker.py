@@ -32,6 +32,7 @@ run's folder is removed afterwards even where the job made parts of it unwritabl
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -44,9 +45,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from app.clients.client import ServiceClient, ServiceError, ServiceUnavailable
+from app.clients.gpus import GpuSlots, Placement
 from app.clients.objects import ObjectStore, ObjectStoreError
 from app.clients.opt_ml import failure_reason
 from app.clients.requirements import job_cache_dir
@@ -97,7 +99,7 @@ class WorkerSettings:
     machine's disk a training job may use (`--data-root`; nothing by default).
     `cache_dir`: downloads from S3 (its `s3` folder, for every run of this worker) and
     requirements.txt environments (its `jobs/<job>/venvs`, for the runs of that job) are
-    kept there (None: the default)."""
+    kept there (None: the default). `gpus`: see `app.clients.gpus`."""
 
     name: str
     jobs: tuple[str, ...] | None = None
@@ -111,6 +113,9 @@ class WorkerSettings:
     secret_env: tuple[str, ...] = ()
     sharing: Sharing = field(default_factory=Sharing)
     cache_dir: Path | None = None
+    # The GPUs this worker hands out (`--gpus`), each run its own; None: it does not count
+    # GPUs, and every run sees all of the machine's.
+    gpus: tuple[str, ...] | None = None
 
     @property
     def withheld_env(self) -> tuple[str, ...]:
@@ -143,6 +148,7 @@ class Worker:
         self.failure: str | None = None  # why the worker stopped of itself, if it did
         self._cache_dir = settings.cache_dir or default_cache_dir()
         self._store = ObjectStore(self._cache_dir / "s3")
+        self._gpus = GpuSlots(settings.gpus) if settings.gpus is not None else None
 
     def run(self) -> None:
         """Work until stopped, or (with `exit_when_idle`, or named jobs that have all
@@ -167,10 +173,7 @@ class Worker:
         backoff = 0.2
         while not self._closing.is_set():
             try:
-                answer = self._client.lease(
-                    self.settings.name,
-                    list(self.settings.jobs) if self.settings.jobs is not None else None,
-                )
+                answer, placement = self._lease()
             except ServiceUnavailable as exc:
                 log.warning("logmetrics worker: %s; retrying in %.1f s", exc, backoff)
                 self._closing.wait(backoff)
@@ -183,11 +186,31 @@ class Worker:
             backoff = 0.2
             lease = answer["lease"]
             if lease is not None:
-                self._execute(lease)
+                self._execute(lease, placement)
                 continue
             if self._done(answer["jobs_in_progress"]):
                 return
             self._closing.wait(self.settings.poll_seconds)
+
+    def _lease(self) -> tuple[dict[str, Any], Placement | str | None]:
+        """Ask for a run; and where this worker counts GPUs, give it its own: the answer,
+        and the run's GPUs (or why they could not be given; None without counting).
+        Offer and placement happen under one lock, so no two slots offer one GPU."""
+        jobs = list(self.settings.jobs) if self.settings.jobs is not None else None
+        if self._gpus is None:
+            return self._client.lease(self.settings.name, jobs), None
+        with self._gpus.lock:
+            answer = self._client.lease(self.settings.name, jobs, gpus=self._gpus.offer())
+            lease = answer["lease"]
+            if lease is None:
+                return answer, None
+            try:
+                placement: Placement | str = self._gpus.place(
+                    _key(lease), lease["job"], lease["gpus_per_run"], lease["runs_per_gpu"]
+                )
+            except ValueError as exc:
+                placement = f"the worker could not give the run its GPUs: {exc}"
+            return answer, placement
 
     def _done(self, jobs_in_progress: int) -> bool:
         with self._lock:
@@ -199,9 +222,9 @@ class Worker:
         # Named jobs that have all ended will never have work again.
         return self.settings.jobs is not None and jobs_in_progress == 0
 
-    def _execute(self, lease: dict[str, Any]) -> None:
+    def _execute(self, lease: dict[str, Any], placement: Placement | str | None) -> None:
         job, run = lease["job"], lease["run"]
-        key = f"{job}/{run}"
+        key = _key(lease)
         stop = StopSignal()
         with self._lock:
             self._running[key] = stop
@@ -215,12 +238,17 @@ class Worker:
             name=f"logmetrics-heartbeat-{run}",
             daemon=True,
         )
-        self._report(f"worker: {run} of {job} started: {_brief(lease['hyperparameters'])}")
+        held = f" on GPUs {','.join(placement.devices)}" if _holds_gpus(placement) else ""
+        self._report(f"worker: {run} of {job} started{held}: {_brief(lease['hyperparameters'])}")
         workdir = Path(tempfile.mkdtemp(prefix=f"logmetrics-{run}-"))
         training_job = TrainingJob.from_lease(lease)
+        if isinstance(placement, Placement):
+            training_job = dataclasses.replace(training_job, gpus=placement.devices)
         beating.start()
         try:
-            how = self._how(lease, training_job, workdir)
+            how = (
+                placement if isinstance(placement, str) else self._how(lease, training_job, workdir)
+            )
             if isinstance(how, str):
                 shipped = self._refuse(client, lease, how)
             else:
@@ -229,7 +257,10 @@ class Worker:
                     {"name": job, "environment": lease["environment"]},
                     {"name": run, "hyperparameters": lease["hyperparameters"]},
                     how.command,
-                    environment=how.environment,
+                    environment={
+                        **how.environment,
+                        **(placement.environment() if isinstance(placement, Placement) else {}),
+                    },
                     give_up_after=self.settings.give_up_after,
                     echo=self._echo,
                     stop=stop,
@@ -248,6 +279,8 @@ class Worker:
             shipped = Shipped(run, "Failed", 1, str(exc))
         finally:
             _remove(workdir)
+            if self._gpus is not None:
+                self._gpus.release(key)
             with self._lock:
                 del self._running[key]
             stop.set("")  # ends the heartbeat
@@ -406,6 +439,15 @@ def _remove(workdir: Path) -> None:
         log.error("logmetrics worker: cannot remove %s: %s", path, error[1])
 
     shutil.rmtree(workdir, onerror=retry)
+
+
+def _key(lease: dict[str, Any]) -> str:
+    """The run's key among this worker's runs."""
+    return f"{lease['job']}/{lease['run']}"
+
+
+def _holds_gpus(placement: Placement | str | None) -> TypeGuard[Placement]:
+    return isinstance(placement, Placement) and bool(placement.devices)
 
 
 def _brief(hyperparameters: dict[str, str]) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_GRID",
     "CompletionCriteria",
     "EarlyStopping",
+    "GpuResources",
     "HyperbandConfig",
     "ResourceLimits",
     "SearchSpec",
@@ -49,6 +50,8 @@ MAX_GRID = 10_000
 MAX_TRAINING_JOBS = 10_000
 MAX_PARALLEL = 100
 MAX_PARENTS = 5
+MAX_GPUS_PER_RUN = 64
+MAX_RUNS_PER_GPU = 16
 # The static hyperparameters AMT reads Hyperband's MaxResource from when it is not given.
 EPOCH_HYPERPARAMETERS = ("epochs", "num_epochs", "n_epochs", "max_epochs", "num_train_epochs")
 
@@ -88,6 +91,31 @@ class ResourceLimits(SpecModel):
         ge=1,
         description="Per run: a worker stops a run that runs longer (Stopped, MaxRuntimeExceeded).",
     )
+
+
+class GpuResources(SpecModel):
+    gpus_per_run: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_GPUS_PER_RUN,
+        description="GPUs each run holds on its worker, for its own (CUDA_VISIBLE_DEVICES). "
+        "Not given: a job made through SageMaker's API wants its ResourceConfig's "
+        "InstanceType's GPUs times its InstanceCount, any other job none.",
+    )
+    runs_per_gpu: int = Field(
+        1,
+        ge=1,
+        le=MAX_RUNS_PER_GPU,
+        description="Packing: up to this many of the job's runs share one GPU (each run then "
+        "holds one GPU, shared, so gpus_per_run must be 1 or left out). Default 1: a GPU is "
+        "never shared.",
+    )
+
+    @model_validator(mode="after")
+    def _packing(self) -> GpuResources:
+        if self.runs_per_gpu > 1 and self.gpus_per_run not in (None, 1):
+            raise ValueError("runs share a GPU (runs_per_gpu > 1) only with gpus_per_run 1")
+        return self
 
 
 class NotImproving(SpecModel):
@@ -202,6 +230,10 @@ class SearchSpec(SpecModel):
     resource_limits: ResourceLimits = Field(
         default_factory=ResourceLimits,
         description="How many runs in all and at once, and how long each may run.",
+    )
+    resources: GpuResources = Field(
+        default_factory=GpuResources,
+        description="The GPUs each run holds on its worker.",
     )
     random_seed: int | None = Field(
         None,

@@ -141,7 +141,8 @@ class TuningJobs:
                     *overall, arns
                 )
         state = overview.state
-        if state.reason:
+        if state.reason and state.status is not JobStatus.IN_PROGRESS:
+            # A job in progress may have a reason too (its runs wait for GPUs): no failure.
             described["FailureReason"] = state.reason
         if state.completion is not None and state.completed_at is not None:
             details: dict[str, Any] = {}

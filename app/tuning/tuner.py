@@ -15,6 +15,7 @@ again once they are read.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -42,14 +43,17 @@ from app.records import (
 )
 from app.storage import PlannedRun, Storage
 from app.tuning.completion import EndedRun, completion
+from app.tuning.gpus import GpuNeed, GpuOffer, gpu_need
 from app.tuning.stopping import MedianPoint, hyperband_rule, median_curve, median_rule
 from app.tuning.suggest import Trial, TrialOutcome, runs_to_start, suggest
 
-__all__ = ["Lease", "Tuner", "runs_pending", "search_of"]
+__all__ = ["WAITING_FOR_GPUS", "Lease", "Tuner", "runs_pending", "search_of"]
 
 log = logging.getLogger("logmetrics.tuning")
 
 JOB_STOPPED_REASON = "the job was stopped"
+# The start of a job's status reason while its runs wait for a worker with enough GPUs.
+WAITING_FOR_GPUS = "waiting for a worker with "
 
 
 @dataclass(frozen=True)
@@ -110,27 +114,60 @@ class Tuner:
         worker: str,
         jobs: Sequence[str] | None,
         ingest_token: Callable[[int], str | None] | None = None,
+        gpus: GpuOffer | None = None,
     ) -> Lease | None:
-        """The next run for `worker` from the named jobs (or any), or None."""
+        """The next run for `worker` from the named jobs (or any), or None.
+
+        Args:
+            gpus: what GPUs the worker has free, if it counts them: only a run it can
+                place is leased to it. None: the worker does not count GPUs, and any run
+                may be leased to it.
+        """
         self.reap()
+        unplaceable: dict[str, tuple[Job, GpuNeed]] = {}
+        plan = functools.partial(self._plan, gpus=gpus, unplaceable=unplaceable)
         while True:
             try:
                 leased = self._storage.lease_run(
-                    jobs, worker, self.lease_seconds, self._plan, ingest_token
+                    jobs, worker, self.lease_seconds, plan, ingest_token
                 )
                 break
             except _ParentsUnread as unread:
                 # Each pass reads some parents for good, so this ends.
                 self._read_parents(unread.names)
+        if gpus is not None:
+            for job, need in unplaceable.values():
+                self._waiting_for_gpus(job, _gpus_wanted(need, worker, gpus.total))
         if leased is None:
             return None
         job, run = leased
         search = search_of(job)
         assert search is not None  # only jobs with a search hand out runs
+        if gpus is not None and gpu_need(search).gpus:
+            self._waiting_for_gpus(job, None)
         log.info("leased %s of job %s to %s", run.name, job.name, worker)
         return Lease(job, run, search, self.lease_seconds)
 
-    def _plan(self, job: Job, state: JobState, runs: Sequence[Run]) -> PlannedRun | None:
+    def _waiting_for_gpus(self, job: Job, reason: str | None) -> None:
+        """Say in the job's status why its runs wait for GPUs (None: they no longer do).
+        Only a reason of this kind is replaced, and only while the job is in progress."""
+        state = self._storage.job_state(job)
+        ours = state.reason is None or state.reason.startswith(WAITING_FOR_GPUS)
+        if state.status is not JobStatus.IN_PROGRESS or not ours or state.reason == reason:
+            return
+        self._storage.set_job_state(
+            job, [JobStatus.IN_PROGRESS], dataclasses.replace(state, reason=reason)
+        )
+
+    def _plan(
+        self,
+        job: Job,
+        state: JobState,
+        runs: Sequence[Run],
+        *,
+        gpus: GpuOffer | None = None,
+        unplaceable: dict[str, tuple[Job, GpuNeed]] | None = None,
+    ) -> PlannedRun | None:
         search = search_of(job)
         if search is None or state.status is not JobStatus.IN_PROGRESS:
             return None
@@ -138,6 +175,14 @@ class Tuner:
         running = sum(1 for run in runs if run.status is RunStatus.IN_PROGRESS)
         if running >= search.resource_limits.max_parallel_training_jobs:
             return None
+        if gpus is not None:
+            need = gpu_need(search)
+            if not gpus.places(job.name, need):
+                # A run that this worker could never place, while none of the job's runs
+                # is going on: the job's status says so, rather than wait in silence.
+                if unplaceable is not None and not running and not gpus.could_ever_place(need):
+                    unplaceable[job.name] = (job, need)
+                return None
         names = search.warm_start.parents if search.warm_start else []
         with self._parents_lock:
             unread = [name for name in names if name not in self._parents]
@@ -371,3 +416,10 @@ def _earlier(
 
 def _maximize(job: Job) -> bool:
     return job.objective_type is ObjectiveType.MAXIMIZE
+
+
+def _gpus_wanted(need: GpuNeed, worker: str, total: int) -> str:
+    return (
+        f"{WAITING_FOR_GPUS}{max(need.gpus, 1)} GPU{'s' if need.gpus > 1 else ''}: each run "
+        f"holds {need.words()}, and the last worker that asked ({worker}) has {total}"
+    )

@@ -37,7 +37,8 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
     schemas.RunCreate: {"name": {"name"}, "hyperparameters": {"hyperparameters"}},
     schemas.RunUpdate: {"status": {"status"}, "failure_reason": {"failure_reason"}},
     schemas.HeartbeatCreate: {"worker": {"worker"}},
-    schemas.LeaseCreate: {"worker": {"worker"}, "jobs": {"jobs"}},
+    schemas.LeaseCreate: {"worker": {"worker"}, "jobs": {"jobs"}, "gpus": {"gpus"}},
+    schemas.GpuOfferCreate: {"total": {"total"}, "free": {"free"}, "shared": {"shared"}},
     schemas.ParseCreate: {
         "metric_definitions": BOTH,
         "log": {"log"},
@@ -70,6 +71,7 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
         "convergence_detected": BOTH,
     },
     search.HyperbandConfig: {"min_resource": BOTH, "max_resource": BOTH},
+    search.GpuResources: {"gpus_per_run": BOTH, "runs_per_gpu": BOTH},
     search.WarmStart: {
         "parents": {"parents", "ParentHyperParameterTuningJobs"},
         "type": {"type", "WarmStartType"},
@@ -79,6 +81,7 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
         "parameter_ranges": BOTH,
         "static_hyperparameters": {"static_hyperparameters", "StaticHyperParameters"},
         "resource_limits": BOTH,
+        "resources": BOTH,
         "random_seed": BOTH,
         "early_stopping": {"early_stopping", "TrainingJobEarlyStoppingType"},
         "completion_criteria": {"completion_criteria", "TuningJobCompletionCriteria"},
@@ -110,11 +113,14 @@ _CRITERIA = {
 }
 _HYPERBAND = {"min_resource": 1, "max_resource": 9}
 _WARM_START = {"parents": ["earlier"], "type": "TransferLearning"}
+_GPUS = {"gpus_per_run": 1, "runs_per_gpu": 2}
+_OFFER = {"total": 2, "free": 1, "shared": {"gan": 1}}
 _SEARCH = {
     "strategy": "Hyperband",
     "parameter_ranges": _RANGES,
     "static_hyperparameters": {"epochs": 9},
     "resource_limits": _LIMITS,
+    "resources": _GPUS,
     "random_seed": 7,
     "early_stopping": "Off",
     "completion_criteria": _CRITERIA,
@@ -140,7 +146,8 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     schemas.RunCreate: {"name": "run-0001", "hyperparameters": {"lr": 0.1}},
     schemas.RunUpdate: {"status": "Failed", "failure_reason": "out of memory"},
     schemas.HeartbeatCreate: {"worker": "host:1"},
-    schemas.LeaseCreate: {"worker": "host:1", "jobs": ["gan"]},
+    schemas.LeaseCreate: {"worker": "host:1", "jobs": ["gan"], "gpus": _OFFER},
+    schemas.GpuOfferCreate: _OFFER,
     schemas.ParseCreate: {"metric_definitions": "pytorch", "log": "loss=1", "log_format": "text"},
     schemas.ReparseCreate: {"metric_definitions": [_DEFINITION], "objective": _OBJECTIVE},
     ranges.CategoricalRange: _CATEGORICAL,
@@ -152,6 +159,7 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     search.ConvergenceDetected: _CONVERGENCE,
     search.CompletionCriteria: _CRITERIA,
     search.HyperbandConfig: _HYPERBAND,
+    search.GpuResources: _GPUS,
     search.WarmStart: _WARM_START,
     search.SearchSpec: _SEARCH,
 }

@@ -12,6 +12,7 @@ from app.api.deps import CanManage, StorageDep, TokensDep, TunerDep
 from app.api.schemas.leases import CheckpointPublic, InputChannelPublic
 from app.auth import hash_token, new_run_token
 from app.protocol.search import SearchSpec
+from app.tuning.gpus import GpuOffer, gpu_need
 
 router = APIRouter(prefix="/v1/leases", tags=["workers"])
 
@@ -27,12 +28,15 @@ def create_lease(
         issued.append(new_run_token(run_id))
         return hash_token(issued[-1])
 
-    lease = tuner.lease(body.worker, body.jobs, ingest_token if tokens.enabled else None)
+    offer = body.gpus
+    gpus = GpuOffer(offer.total, offer.free, offer.shared) if offer is not None else None
+    lease = tuner.lease(body.worker, body.jobs, ingest_token if tokens.enabled else None, gpus)
     open_jobs = storage.open_search_jobs(body.jobs)
     if lease is None:
         return schemas.LeaseAnswerPublic(lease=None, jobs_in_progress=open_jobs)
     job, run, search = lease.job, lease.run, lease.search
     definition = _definition(search)
+    need = gpu_need(search)
     channels = _input_channels(definition)
     algorithm = _mapping(definition.get("AlgorithmSpecification"))
     resources = _mapping(
@@ -56,6 +60,8 @@ def create_lease(
             network_isolation=definition.get("EnableNetworkIsolation") is True,
             environment=dict(job.environment),
             max_runtime_seconds=search.resource_limits.max_runtime_in_seconds,
+            gpus_per_run=need.gpus,
+            runs_per_gpu=need.runs_per_gpu,
             lease_seconds=lease.lease_seconds,
             ingest_token=issued[-1] if issued else None,
         ),

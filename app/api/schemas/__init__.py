@@ -36,7 +36,7 @@ from app.api.schemas.jobs import (
     SearchProgressPublic,
     TrainingJobStatusCountersPublic,
 )
-from app.api.schemas.leases import LeaseAnswerPublic, LeaseCreate, LeasePublic
+from app.api.schemas.leases import GpuOfferCreate, LeaseAnswerPublic, LeaseCreate, LeasePublic
 from app.api.schemas.logs import ChunkPublic
 from app.api.schemas.metrics import (
     JobSeriesPublic,
@@ -82,6 +82,7 @@ __all__ = [
     "DefinitionsVersionPublic",
     "ErrorPublic",
     "FinalMetricPublic",
+    "GpuOfferCreate",
     "HeartbeatCreate",
     "HeartbeatPublic",
     "JobCreate",

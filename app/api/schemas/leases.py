@@ -5,17 +5,39 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.api.schemas.common import RequestBody
 
 __all__ = [
     "CheckpointPublic",
+    "GpuOfferCreate",
     "InputChannelPublic",
     "LeaseAnswerPublic",
     "LeaseCreate",
     "LeasePublic",
 ]
+
+
+class GpuOfferCreate(RequestBody):
+    """What GPUs a worker that counts them has, as it asks for work."""
+
+    total: int = Field(ge=0, le=1024, description="The GPUs the worker has.")
+    free: int = Field(ge=0, le=1024, description="Of those, the GPUs no run holds.")
+    shared: dict[Annotated[str, Field(max_length=63)], Annotated[int, Field(ge=0, le=1024)]] = (
+        Field(
+            default_factory=dict,
+            max_length=1024,
+            description="For a job whose runs share GPUs (runs_per_gpu > 1): how many more of "
+            "its runs the GPUs they hold can take.",
+        )
+    )
+
+    @model_validator(mode="after")
+    def _within(self) -> GpuOfferCreate:
+        if self.free > self.total:
+            raise ValueError("free GPUs cannot outnumber the worker's GPUs")
+        return self
 
 
 class LeaseCreate(RequestBody):
@@ -24,6 +46,11 @@ class LeaseCreate(RequestBody):
     )
     jobs: list[Annotated[str, Field(max_length=63)]] | None = Field(
         None, max_length=100, description="Only these jobs (default: any job with a search)."
+    )
+    gpus: GpuOfferCreate | None = Field(
+        None,
+        description="The worker's GPUs, if it counts them (`logmetrics worker --gpus`): only a "
+        "run it can place now is leased to it. Left out, any run may be.",
     )
 
 
@@ -100,6 +127,13 @@ class LeasePublic(BaseModel):
     environment: dict[str, str] = Field(description="Environment variables to set for the command.")
     max_runtime_seconds: int | None = Field(
         description="Stop the run after this many seconds; null for no limit."
+    )
+    gpus_per_run: int = Field(
+        description="The GPUs the run holds on its worker: its job's resources.gpus_per_run, "
+        "else its SageMaker instance type's GPUs times InstanceCount, else 0."
+    )
+    runs_per_gpu: int = Field(
+        description="How many of the job's runs may share one GPU (1: the run's GPUs are its own)."
     )
     lease_seconds: float = Field(
         description="Seconds without a heartbeat after which the run fails as `worker lost`."
