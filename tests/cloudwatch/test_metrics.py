@@ -265,3 +265,22 @@ def test_a_read_key_may_read_and_the_scope_must_name_monitoring(start_service):
     code, message = error_of(logs.describe_log_groups)
     assert code == "IncompleteSignatureException"
     assert "monitoring" in message
+
+
+def test_list_metrics_pages_by_500_without_loss_or_repeat(cloudwatch, make_job, api):
+    make_job(name="wide", metric="loss", definitions=DEFINITIONS)
+    for index in range(251):  # 502 metrics: each run's loss and acc
+        run = f"r{index:03d}"
+        assert api.post("/v1/jobs/wide/runs", json={"name": run}).status_code == 201
+        posted = api.post(f"/v1/jobs/wide/runs/{run}/logs", content=b"loss=1; acc=2;\n")
+        assert posted.status_code == 200
+    first = cloudwatch.list_metrics(Namespace="/logmetrics/wide")
+    assert len(first["Metrics"]) == 500
+    second = cloudwatch.list_metrics(Namespace="/logmetrics/wide", NextToken=first["NextToken"])
+    assert "NextToken" not in second
+    names = [
+        (m["MetricName"], m["Dimensions"][0]["Value"]) for m in first["Metrics"] + second["Metrics"]
+    ]
+    assert names == sorted(
+        (metric, f"r{index:03d}") for metric in ("acc", "loss") for index in range(251)
+    )
