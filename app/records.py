@@ -267,6 +267,9 @@ class Run:
     # (`StopCause`); the run then ends Stopped with this reason.
     stop_reason: str | None = None
     stop_cause: str | None = None
+    # The GPUs the run held on its worker (`logmetrics worker --gpus`); None where the
+    # worker did not count GPUs.
+    gpus: tuple[str, ...] | None = None
 
 
 class StopCause(enum.StrEnum):

@@ -192,4 +192,5 @@ def _run_fields(run: Run, job: Job) -> dict[str, object]:
             for m in summaries
             if m.last is not None and m.last_timestamp is not None
         ],
+        "gpus": list(run.gpus) if run.gpus is not None else None,
     }

@@ -7,7 +7,7 @@ request itself is wrong, and sending it again will not help).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -117,8 +117,14 @@ class ServiceClient:
             body["gpus"] = gpus
         return self._json("POST", "/v1/leases", json=body)
 
-    def heartbeat(self, job: str, run: str, worker: str) -> dict[str, Any]:
-        return self._json("POST", f"/v1/jobs/{job}/runs/{run}/heartbeat", json={"worker": worker})
+    def heartbeat(
+        self, job: str, run: str, worker: str, gpus: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """Keep the run's lease; `gpus`: those the worker gave it, if it counts them."""
+        body: dict[str, Any] = {"worker": worker}
+        if gpus is not None:
+            body["gpus"] = list(gpus)
+        return self._json("POST", f"/v1/jobs/{job}/runs/{run}/heartbeat", json=body)
 
     def leaderboard(self, job: str, limit: int = 100) -> dict[str, Any]:
         return self._json("GET", f"/v1/jobs/{job}/runs", params={"limit": limit})

@@ -206,7 +206,10 @@ class Worker:
                 return answer, None
             try:
                 placement: Placement | str = self._gpus.place(
-                    _key(lease), lease["job"], lease["gpus_per_run"], lease["runs_per_gpu"]
+                    _key(lease),
+                    lease["job"],
+                    lease.get("gpus_per_run", 0),
+                    lease.get("runs_per_gpu", 1),
                 )
             except ValueError as exc:
                 placement = f"the worker could not give the run its GPUs: {exc}"
@@ -234,7 +237,12 @@ class Worker:
         client = self._client.with_token(token) if token else self._client
         beating = threading.Thread(
             target=self._heartbeat,
-            args=(client, lease, stop),
+            args=(
+                client,
+                lease,
+                stop,
+                placement.devices if isinstance(placement, Placement) else None,
+            ),
             name=f"logmetrics-heartbeat-{run}",
             daemon=True,
         )
@@ -377,20 +385,30 @@ class Worker:
         ended = client.complete_run(lease["job"], lease["run"], "Failed", reason)
         return Shipped(lease["run"], ended["status"], 1, reason=ended.get("failure_reason"))
 
-    def _heartbeat(self, client: ServiceClient, lease: dict[str, Any], stop: StopSignal) -> None:
-        """Beat every quarter of the lease until the run ends; set `stop` when the
-        service asks, when the service has ended the run, or at the maximum runtime."""
+    def _heartbeat(
+        self,
+        client: ServiceClient,
+        lease: dict[str, Any],
+        stop: StopSignal,
+        gpus: tuple[str, ...] | None,
+    ) -> None:
+        """Beat every quarter of the lease until the run ends, saying which GPUs it holds
+        (`gpus`, where this worker counts them: then the first beat is at once, so even a
+        short run's page shows them); set `stop` when the service asks, when the service
+        has ended the run, or at the maximum runtime."""
         interval = max(0.05, float(lease["lease_seconds"]) / 4)
         limit = lease.get("max_runtime_seconds")
         deadline = time.monotonic() + limit if limit else None
+        wait = 0.0 if gpus is not None else interval
         while not stop.wait(
-            interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic()))
+            wait if deadline is None else min(wait, max(0.0, deadline - time.monotonic()))
         ):
+            wait = interval
             if deadline is not None and time.monotonic() >= deadline:
                 stop.set(MAX_RUNTIME_REASON.format(seconds=limit))
                 return
             try:
-                answer = client.heartbeat(lease["job"], lease["run"], self.settings.name)
+                answer = client.heartbeat(lease["job"], lease["run"], self.settings.name, gpus)
             except ServiceUnavailable as exc:
                 log.warning("logmetrics worker: heartbeat of %s: %s", lease["run"], exc)
                 continue

@@ -264,9 +264,17 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
-    def renew_lease(self, job: Job, run: str, worker: str, lease_seconds: float) -> Run:
+    def renew_lease(
+        self,
+        job: Job,
+        run: str,
+        worker: str,
+        lease_seconds: float,
+        gpus: Sequence[str] | None = None,
+    ) -> Run:
         """Extend an in-progress run's lease, held by `worker`; the run as it is now
-        (with any stop request). An ended run is returned as it is.
+        (with any stop request). An ended run is returned as it is. `gpus`: the GPUs the
+        worker gave the run, kept on it (None: the worker does not count GPUs).
 
         Raises:
             RunNotFound.

@@ -107,6 +107,9 @@ runs = Table(
     # and which of those (`stop_cause`); the run ends Stopped with this reason.
     Column("stop_reason", Text),
     Column("stop_cause", String(32)),
+    # The GPUs the run held on its worker, as its heartbeats said (a list of the worker's
+    # names for them); NULL where the worker did not count GPUs.
+    Column("gpus", JSON),
     # The job's definitions version the run's points were parsed with; lower than the
     # job's while a re-parse has yet to reach the run.
     Column("definitions_version", Integer, nullable=False, server_default="1"),

@@ -227,10 +227,11 @@ class Tuner:
             with self._parents_lock:
                 self._parents.setdefault(name, trials)
 
-    def heartbeat(self, job: Job, run: str, worker: str) -> Run:
-        """Extend the run's lease, which `worker` must hold; the run, with any stop
-        request. Raises: RunNotFound, NotLeased, LeaseHeld."""
-        return self._storage.renew_lease(job, run, worker, self.lease_seconds)
+    def heartbeat(self, job: Job, run: str, worker: str, gpus: Sequence[str] | None = None) -> Run:
+        """Extend the run's lease, which `worker` must hold, noting the GPUs it holds
+        there (None: not counted); the run, with any stop request. Raises: RunNotFound,
+        NotLeased, LeaseHeld."""
+        return self._storage.renew_lease(job, run, worker, self.lease_seconds, gpus)
 
     def reap(self) -> list[tuple[str, str]]:
         """End every run whose lease lapsed: Failed, "worker lost"."""

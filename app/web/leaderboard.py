@@ -83,6 +83,11 @@ class Leaderboard:
         """Some run is still in progress: the page should poll."""
         return any(row.run.status is RunStatus.IN_PROGRESS for row in self.rows)
 
+    @property
+    def gpus(self) -> bool:
+        """Some run held GPUs a worker counted: the board shows which, for every run."""
+        return any(row.run.gpus is not None for row in self.rows)
+
 
 def build_leaderboard(
     job: Job, ranked: Sequence[Run], every: Sequence[Run], best: str | None

@@ -204,6 +204,11 @@ def test_parallel_runs_each_see_only_their_own_gpu(api, service, tmp_path):
     assert overlapping, "two runs should have run at once, on the two GPUs"
     assert all(a["gpus"] != b["gpus"] for a, b in overlapping)
     assert "started on GPUs 0:" in output and "started on GPUs 1:" in output
+    # Each run's first heartbeat said which GPUs it held; /v1 and the pages show them.
+    runs = api.get("/v1/jobs/tune/runs").json()["runs"]
+    assert {run["name"]: run["gpus"] for run in runs} == {
+        note["run"]: [note["gpus"]] for note in notes
+    }
 
 
 def test_a_job_that_packs_runs_shares_one_gpu_between_two_at_a_time(api, service, tmp_path):
@@ -226,6 +231,7 @@ def test_a_run_that_wants_no_gpu_sees_none_of_a_counting_workers(api, service, t
     run_worker(service.url, "--job", "cpu", "--gpus", "0,1")
 
     assert [note["gpus"] for note in _notes(tmp_path)] == [""]
+    assert [run["gpus"] for run in api.get("/v1/jobs/cpu/runs").json()["runs"]] == [[]]
 
 
 def test_a_job_that_wants_more_gpus_than_the_worker_has_is_told_so(api, service, tmp_path):

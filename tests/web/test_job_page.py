@@ -361,3 +361,49 @@ def test_the_rank_and_run_name_stay_put_while_the_leaderboard_scrolls(api, brows
     assert hit == 1
     tab.shoot("job-page-leaderboard-scrolled")
     assert tab.errors == []
+
+
+def test_the_leaderboard_shows_the_gpus_each_run_held(api, browse):
+    body = {
+        "name": "gpus",
+        "objective": {"MetricName": "acc", "Type": "Maximize"},
+        "metric_definitions": [{"Name": "acc", "Regex": r"acc=(\S+);"}],
+        "search": {
+            "strategy": "Random",
+            "command": ["true"],
+            "resources": {"gpus_per_run": 2},
+            "resource_limits": {"max_number_of_training_jobs": 3, "max_parallel_training_jobs": 3},
+            "parameter_ranges": {
+                "ContinuousParameterRanges": [{"Name": "lr", "MinValue": 0.001, "MaxValue": 0.1}]
+            },
+        },
+    }
+    assert api.post("/v1/jobs", json=body).status_code == 201
+    # As `logmetrics worker --gpus 0,1,2,3` leases and beats: two runs placed, and a
+    # third the worker's GPUs could not place.
+    held = {}
+    for free, devices in ((4, ["0", "1"]), (2, ["2", "3"])):
+        offer = {"total": 4, "free": free, "shared": {}}
+        lease = api.post("/v1/leases", json={"worker": "w", "gpus": offer}).json()["lease"]
+        assert lease["gpus_per_run"] == 2
+        beat = {"worker": "w", "gpus": devices}
+        assert api.post(f"/v1/jobs/gpus/runs/{lease['run']}/heartbeat", json=beat).is_success
+        held[lease["run"]] = ",".join(devices)
+    full = {"worker": "w", "gpus": {"total": 4, "free": 0, "shared": {}}}
+    assert api.post("/v1/leases", json=full).json()["lease"] is None
+    assert {run["name"]: run["gpus"] for run in api.get("/v1/jobs/gpus/runs").json()["runs"]} == {
+        name: devices.split(",") for name, devices in held.items()
+    }
+
+    tab = browse("/jobs/gpus")
+    tab.wait_ready()
+
+    shown = tab.page.eval_on_selector_all(
+        "#leaderboard tbody tr",
+        "rows => rows.map(r => [r.dataset.run, r.querySelector('td:nth-last-child(2)').innerText])",
+    )
+    assert dict(shown) == held
+    header = tab.page.inner_text("#leaderboard th[data-column='gpus']")
+    assert header.strip() == "GPUs"
+    assert tab.errors == []
+    tab.shoot("job-page-gpus")

@@ -124,5 +124,5 @@ def create_heartbeat(
     """The worker holding the run's lease is alive: the lease goes on; the answer says
     whether the service asks the run to stop. Another worker, or a run no worker
     leased, is refused (409)."""
-    found = tuner.heartbeat(job, run, body.worker)
+    found = tuner.heartbeat(job, run, body.worker, body.gpus)
     return schemas.HeartbeatPublic(status=found.status, stop_requested=found.stop_reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from app.api.schemas.common import RequestBody
 
@@ -22,15 +22,16 @@ __all__ = [
 class GpuOfferCreate(RequestBody):
     """What GPUs a worker that counts them has, as it asks for work."""
 
-    total: int = Field(ge=0, le=1024, description="The GPUs the worker has.")
-    free: int = Field(ge=0, le=1024, description="Of those, the GPUs no run holds.")
-    shared: dict[Annotated[str, Field(max_length=63)], Annotated[int, Field(ge=0, le=1024)]] = (
-        Field(
-            default_factory=dict,
-            max_length=1024,
-            description="For a job whose runs share GPUs (runs_per_gpu > 1): how many more of "
-            "its runs the GPUs they hold can take.",
-        )
+    # Strict: a count is a JSON integer, never `false` or "2".
+    total: StrictInt = Field(ge=0, le=1024, description="The GPUs the worker has.")
+    free: StrictInt = Field(ge=0, le=1024, description="Of those, the GPUs no run holds.")
+    shared: dict[
+        Annotated[str, Field(max_length=63)], Annotated[StrictInt, Field(ge=0, le=1024)]
+    ] = Field(
+        default_factory=dict,
+        max_length=1024,
+        description="For a job whose runs share GPUs (runs_per_gpu > 1): how many more of "
+        "its runs the GPUs they hold can take.",
     )
 
     @model_validator(mode="after")

@@ -4,7 +4,7 @@ with its objective, final metrics, streams and diagnostics (`routes/runs.py`).""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -59,6 +59,12 @@ class RunUpdate(RequestBody):
 class HeartbeatCreate(RequestBody):
     worker: str = Field(
         min_length=1, max_length=255, description="The worker holding the run's lease."
+    )
+    gpus: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
+        None,
+        max_length=1024,
+        description="The GPUs the worker gave the run (`logmetrics worker --gpus`), by the "
+        "worker's names for them; left out where it does not count GPUs.",
     )
 
 
@@ -141,6 +147,10 @@ class RunPublic(BaseModel):
     )
     final_metrics: list[FinalMetricPublic] = Field(
         description="Each metric's last value (AMT's FinalMetricDataList)."
+    )
+    gpus: list[str] | None = Field(
+        description="The GPUs the run held on its worker, by the worker's names for them; "
+        "null where the worker did not count GPUs."
     )
 
 

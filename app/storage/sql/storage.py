@@ -456,9 +456,16 @@ class SqlStorage(Storage):
                 )
         return leased
 
-    def renew_lease(self, job: Job, run: str, worker: str, lease_seconds: float) -> Run:
+    def renew_lease(
+        self,
+        job: Job,
+        run: str,
+        worker: str,
+        lease_seconds: float,
+        gpus: Sequence[str] | None = None,
+    ) -> Run:
         with self._db.write() as conn:
-            return tuning.renew_lease(conn, job, run, worker, now() + lease_seconds)
+            return tuning.renew_lease(conn, job, run, worker, now() + lease_seconds, gpus)
 
     def request_stop(self, job: Job, run: str | None, reason: str, cause: StopCause) -> list[str]:
         with self._db.write() as conn:

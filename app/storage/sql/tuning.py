@@ -118,9 +118,17 @@ def lease_run(
     return None, [job_id for job_id in wanted if job_id not in held]
 
 
-def renew_lease(conn: Connection, job: Job, run: str, worker: str, lease_until: float) -> Run:
-    """Extend an in-progress run's lease, if `worker` holds it (it is alive). The run's
-    row is locked first, so no other heartbeat or lease comes between check and write.
+def renew_lease(
+    conn: Connection,
+    job: Job,
+    run: str,
+    worker: str,
+    lease_until: float,
+    gpus: Sequence[str] | None = None,
+) -> Run:
+    """Extend an in-progress run's lease, if `worker` holds it (it is alive), and note the
+    GPUs it holds (None: the worker does not say). The run's row is locked first, so no
+    other heartbeat or lease comes between check and write.
 
     Raises: RunNotFound; NotLeased; LeaseHeld.
     """
@@ -137,7 +145,10 @@ def renew_lease(conn: Connection, job: Job, run: str, worker: str, lease_until: 
         raise LeaseHeld(run, worker, row.worker)
     if row.status != RunStatus.IN_PROGRESS.value:
         return run_of(row, job)  # ended: the worker learns so from the answer
-    conn.execute(update(runs).where(runs.c.id == row.id).values(lease_expires_at=lease_until))
+    values: dict[str, Any] = {"lease_expires_at": lease_until}
+    if gpus is not None:
+        values["gpus"] = list(gpus)
+    conn.execute(update(runs).where(runs.c.id == row.id).values(**values))
     return _run(conn, job, row.id)
 
 
