@@ -142,9 +142,8 @@ class LogsWriter:
     def _store(self, target: Target, batch: Batch) -> int:
         """Store the batch's chunks an earlier try did not; returns the stream's length
         after them. Raises: as `Intake.take`; StreamMoved if other writes kept landing."""
-        length, tail = self._tail(target, len(batch.data))
-        position = length
-        for piece in batch.pieces[self._stored_before(target, batch.pieces, tail) :]:
+        done, position = self._stored_before(target, batch.pieces)
+        for piece in batch.pieces[done:]:
             for _ in range(_ATTEMPTS):
                 try:
                     self._intake.take(
@@ -175,39 +174,39 @@ class LogsWriter:
             return 0, b""
         return found.length, b"".join(found.pieces)
 
-    def _stored_before(self, target: Target, pieces: tuple[Piece, ...], tail: bytes) -> int:
+    def _stored_before(self, target: Target, pieces: tuple[Piece, ...]) -> tuple[int, int]:
         """How many of the batch's first chunks are the stream's last stored chunks,
-        bytes and time: an earlier try of the batch stored them.
+        bytes and time (an earlier try of the batch stored them), and where the stream
+        ends after them.
 
-        The stored bytes are compared first; only when they match are the stored chunks
-        and their times read (the run's whole log, a cost paid by a retry or a batch
-        that repeats the stream's last lines, not by every batch).
+        The stream's last bytes are compared first; only when they could be such chunks
+        are the stored chunks and their times read (the run's whole log: a cost paid by
+        a retry, or a batch that repeats the stream's last lines, not by every batch).
+        Both answers come from that one read, never from the bytes read before it: a try
+        in flight may have stored more of the batch in between.
         """
         # Views, not copies: a batch is up to a MiB, and there are up to 100 heads of it.
         data = memoryview(b"".join(piece.data for piece in pieces))
+        length, tail = self._tail(target, len(data))
         stored_tail = memoryview(tail)
         ends = list(itertools.accumulate(len(piece.data) for piece in pieces))
-        counts = [
-            count
-            for count in range(len(pieces), 0, -1)
-            if ends[count - 1] <= len(tail)
-            and stored_tail[len(tail) - ends[count - 1] :] == data[: ends[count - 1]]
-        ]
-        if not counts:
-            return 0
+        if not any(
+            end <= len(tail) and stored_tail[len(tail) - end :] == data[:end] for end in ends
+        ):
+            return 0, length
         log = self._storage.read_run_log(target.job, target.run)
         stored = sorted(
             (chunk for chunk in log.chunks if chunk.stream == target.stream),
             key=lambda chunk: chunk.offset,
         )
-        for count in counts:
-            last = stored[-count:]
-            if len(last) == count and all(
+        end = stored[-1].offset + len(stored[-1].data) if stored else 0
+        for count in range(min(len(pieces), len(stored)), 0, -1):
+            if all(
                 chunk.data == piece.data and milliseconds(chunk.timestamp) == piece.timestamp
-                for chunk, piece in zip(last, pieces[:count], strict=True)
+                for chunk, piece in zip(stored[-count:], pieces[:count], strict=True)
             ):
-                return count
-        return 0
+                return count, end
+        return 0, end
 
 
 def _run_and_stream(name: str) -> tuple[str, str]:
