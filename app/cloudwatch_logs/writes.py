@@ -67,6 +67,7 @@ class LogsWriter:
         self._streams = streams
 
     def create_log_group(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        """Answer that a group exists, or why it cannot be made: groups come with jobs."""
         group = body["logGroupName"]
         if group == SAGEMAKER_GROUP:
             raise already_exists("log group")
@@ -92,6 +93,7 @@ class LogsWriter:
         raise already_exists("log group")
 
     def create_log_stream(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        """Make the run a job group's stream names (`Intake.open_run`), if it is new."""
         group, name = body["logGroupName"], body["logStreamName"]
         if group == SAGEMAKER_GROUP:
             try:
@@ -113,9 +115,10 @@ class LogsWriter:
         raise already_exists("log stream")
 
     def put_log_events(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        """Append the batch's events, one line each, to the run its stream names."""
+        # The batch is judged first: a refused one makes no run either.
+        batch = read_batch(body["logEvents"], milliseconds(datetime.now(UTC)))
         target = self._target(body["logGroupName"], body["logStreamName"])
-        now = milliseconds(datetime.now(UTC))
-        batch = read_batch(body["logEvents"], now)
         length = self._store(target, batch) if batch.pieces else self._tail(target, 0)[0]
         # sequenceToken is ignored, as CloudWatch Logs has ignored it since 2023; the
         # token answered (the stream's length) is for shippers that still send one back.

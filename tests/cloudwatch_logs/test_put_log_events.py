@@ -161,7 +161,7 @@ def test_tries_of_one_batch_at_once_store_it_once(service, api, make_job, make_r
     assert [p["value"] for p in points(api, "r1")] == [float(i) for i in range(20)]
 
 
-def test_putlogevents_rules(logs, make_job, make_run, base):
+def test_putlogevents_rules(logs, api, make_job, make_run, base):
     make_job()
     make_run(name="r1")
     where = {"logGroupName": GROUP, "logStreamName": "r1"}
@@ -216,6 +216,14 @@ def test_putlogevents_rules(logs, make_job, make_run, base):
             "InvalidParameterException",
             message,
         )
+    # A refused batch makes no run either.
+    assert error_of(
+        logs.put_log_events,
+        logGroupName=GROUP,
+        logStreamName="fresh",
+        logEvents=refusals[0][0],
+    ) == ("InvalidParameterException", refusals[0][1])
+    assert api.get("/v1/jobs/gan/runs/fresh").status_code == 404
     # The largest event CloudWatch Logs takes is stored, and reads back whole.
     largest = "y" * (1_048_576 - 26)
     logs.put_log_events(**where, logEvents=events(base, (2, largest)))
