@@ -77,13 +77,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     openapi_extra={
         "requestBody": {
             "required": False,
-            # Protobuf is said in words, not as a second content type: the OpenAPI fuzz
-            # test's client has no serializer for application/x-protobuf and fails on
-            # a type it cannot send.
             "description": "OTLP/HTTP's ExportLogsServiceRequest: protobuf (Content-Type: "
             "application/x-protobuf) or OTLP/JSON (application/json), either of them "
             "gzipped with Content-Encoding: gzip. The answer is in the request's encoding.",
             "content": {
+                "application/x-protobuf": _BINARY,
                 "application/json": {
                     "schema": {"type": "object", "description": "ExportLogsServiceRequest"}
                 },
