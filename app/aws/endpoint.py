@@ -210,7 +210,7 @@ async def _serve(
     # AWS's JSON protocol reads a member given as null as one left out (botocore never
     # sends one); the operations read `body.get(member, default)` on that promise.
     given = _without_nulls(given)
-    unstorable = _unstorable(given, "")
+    unstorable = _unstorable(given, "", face.log_data.get(operation, frozenset()))
     if unstorable is not None:
         return wire.error(face.invalid, unstorable, status=400)
     shape = face.model.input_shape(operation)
@@ -220,11 +220,11 @@ async def _serve(
     try:
         answer: dict[str, Any] = await run_in_threadpool(face.handlers[operation], given, region)
     except AwsServiceError as exc:
-        return wire.error(exc.code, exc.message, status=400)
+        return wire.error(exc.code, exc.message, status=exc.status)
     except LogmetricsError as exc:
         # The one place domain errors become the face's (never /v1's shape).
         error = face.translate(exc)
-        return wire.error(error.code, error.message, status=400)
+        return wire.error(error.code, error.message, status=error.status)
     except Exception:
         # AWS's own answer to a fault of the service, which botocore retries.
         log.exception("internal error on %s.%s", face.target, operation)
@@ -345,8 +345,9 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def _unstorable(value: Any, where: str) -> str | None:
-    """Why a string in the request cannot be kept (NUL, a lone surrogate), if one cannot."""
+def _unstorable(value: Any, where: str, log_data: frozenset[str]) -> str | None:
+    """Why a string in the request cannot be kept (NUL, a lone surrogate), if one cannot;
+    the values of members named in `log_data` are a log's, and kept whatever they hold."""
     if isinstance(value, str):
         if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
             return (
@@ -355,12 +356,14 @@ def _unstorable(value: Any, where: str) -> str | None:
             )
     elif isinstance(value, dict):
         for key, item in value.items():
-            found = _unstorable(key, where) or _unstorable(item, f"{where}.{key}".strip("."))
+            found = _unstorable(key, where, log_data)
+            if not found and key not in log_data:
+                found = _unstorable(item, f"{where}.{key}".strip("."), log_data)
             if found:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value, 1):
-            found = _unstorable(item, f"{where}.{index}.member")
+            found = _unstorable(item, f"{where}.{index}.member", log_data)
             if found:
                 return found
     return None

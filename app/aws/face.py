@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.aws.model import Model
@@ -17,12 +17,14 @@ Handler = Callable[[dict[str, Any], str], dict[str, Any]]
 
 
 class AwsServiceError(Exception):
-    """An error as an AWS service answers it: `__type` (`code`) and `message`."""
+    """An error as an AWS service answers it: `__type` (`code`), `message`, and its HTTP
+    `status`: 400, or a 5xx for a fault worth retrying (botocore retries those)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class Face:
         query: the face's query protocol form (CloudWatch's), if it takes one; such a
             face is also AWS's `awsQueryCompatible`: a JSON error names its query code in
             the `x-amzn-query-error` header, which botocore reads.
+        log_data: by operation, the members whose text is a log's (PutLogEvents'
+            `message`): logs are data, never refused for their characters, so a NUL or a
+            lone surrogate there is kept, where any other member refuses it.
     """
 
     target: str
@@ -55,3 +60,4 @@ class Face:
     translate: Callable[[LogmetricsError], AwsServiceError]
     json_version: str = "1.1"
     query: QueryProtocol | None = None
+    log_data: Mapping[str, frozenset[str]] = field(default_factory=dict)

@@ -93,7 +93,7 @@ def read_batch(events: Sequence[dict[str, Any]], now: int) -> Batch:
     times = [int(event["timestamp"]) for event in events]
     total = 0
     for event in events:
-        size = len(event["message"].encode()) + EVENT_OVERHEAD
+        size = len(_bytes(event["message"])) + EVENT_OVERHEAD
         if size > MAX_EVENT_BYTES:
             raise invalid_parameter(
                 f"Log event too large: {size} bytes exceeds limit of {MAX_EVENT_BYTES}"
@@ -124,7 +124,7 @@ def read_batch(events: Sequence[dict[str, Any]], now: int) -> Batch:
 
 
 def _line(message: str) -> bytes:
-    data = message.encode()
+    data = _bytes(message)
     # A message a shipper kept its newline on is still one line, not a line and an
     # empty one.
     return data if data.endswith(b"\n") else data + b"\n"
@@ -146,3 +146,9 @@ def _pieces(lines: Sequence[bytes], times: Sequence[int]) -> tuple[Piece, ...]:
         Piece(b"".join(piece.data for piece in group), group[-1].timestamp)
         for group in (seconds[i : i + size] for i in range(0, len(seconds), size))
     )
+
+
+def _bytes(message: str) -> bytes:
+    """A message's UTF-8 bytes; a lone surrogate (JSON's `\\ud800`, which no UTF-8 holds)
+    as the three bytes UTF-8's scheme gives it, so a log keeps it rather than refuse it."""
+    return message.encode("utf-8", "surrogatepass")

@@ -38,6 +38,9 @@ class LogsError(AwsServiceError):
     """An error as CloudWatch Logs answers it: `__type` (`code`) and `message`."""
 
 
+_UNAVAILABLE = "ServiceUnavailableException"
+
+
 # A run or job deleted between listing and reading is, to CloudWatch Logs, a stream or
 # group that does not exist. An ended run or job takes no more events: CloudWatch Logs has
 # no such state, and its one refusal a shipper does not retry forever is
@@ -48,7 +51,7 @@ ERROR_BY_DOMAIN_ERROR: dict[type[LogmetricsError], str] = {
     InvalidInput: "InvalidParameterException",
     RunEnded: "InvalidParameterException",
     JobEnded: "InvalidParameterException",
-    StreamMoved: "ServiceUnavailableException",
+    StreamMoved: _UNAVAILABLE,
     Unauthenticated: "UnrecognizedClientException",
     Forbidden: "AccessDeniedException",
     LogmetricsError: "InvalidParameterException",
@@ -56,11 +59,13 @@ ERROR_BY_DOMAIN_ERROR: dict[type[LogmetricsError], str] = {
 
 
 def logs_error(error: LogmetricsError) -> LogsError:
-    """The CloudWatch Logs error that answers a domain error, by `ERROR_BY_DOMAIN_ERROR`."""
+    """The CloudWatch Logs error that answers a domain error, by `ERROR_BY_DOMAIN_ERROR`;
+    ServiceUnavailableException with a 503, as CloudWatch Logs answers it, so that
+    botocore and the shippers retry it."""
     code = next(
         ERROR_BY_DOMAIN_ERROR[kind] for kind in type(error).__mro__ if kind in ERROR_BY_DOMAIN_ERROR
     )
-    return LogsError(code, error.message)
+    return LogsError(code, error.message, 503 if code == _UNAVAILABLE else 400)
 
 
 def already_exists(what: str) -> LogsError:

@@ -22,4 +22,5 @@ def logs_face(operations: LogsOperations) -> Face:
         read_only=("Describe", "Get", "Filter"),
         invalid="InvalidParameterException",
         translate=logs_error,
+        log_data={"PutLogEvents": frozenset({"message"})},
     )

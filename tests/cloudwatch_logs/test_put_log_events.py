@@ -16,6 +16,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from app.cloudwatch_logs.errors import logs_error
+from app.errors import RunEnded, StreamMoved
 from tests.cloudwatch_logs.test_logs import error_of, logs_client, messages
 from tests.sagemaker.conftest import tuning_request
 from tests.tuning.conftest import search_job_body
@@ -458,3 +460,32 @@ def test_the_aws_cli_creates_a_stream_and_puts_events(service, api, make_job, ba
     assert put.returncode == 0, put.stderr
     assert json.loads(put.stdout) == {"nextSequenceToken": "41"}
     assert [p["value"] for p in points(api, "cli")] == [0.5, 0.25]
+
+
+def test_a_message_holding_nul_or_a_lone_surrogate_is_kept_as_logs_are_data(
+    logs, api, make_job, base
+):
+    make_job()
+    batch = events(base, (0, "a\x00b Loss = 0.5;"), (1, "half \ud800 Loss = 0.25;"))
+
+    logs.put_log_events(logGroupName=GROUP, logStreamName="raw", logEvents=batch)
+
+    stored = api.get("/v1/jobs/gan/runs/raw/logs").content
+    # The surrogate as UTF-8's scheme writes it (no UTF-8 text holds one).
+    assert stored == b"a\x00b Loss = 0.5;\nhalf \xed\xa0\x80 Loss = 0.25;\n"
+    assert [p["value"] for p in points(api, "raw")] == [0.5, 0.25]
+    # Elsewhere a NUL is still refused: a stream's name is a name, not a log.
+    assert error_of(
+        logs.put_log_events, logGroupName=GROUP, logStreamName="r\x00w", logEvents=batch
+    ) == (
+        "InvalidParameterException",
+        "Value at 'logStreamName' failed to satisfy constraint: Member must not contain NUL "
+        "or a lone surrogate",
+    )
+
+
+def test_a_stream_that_keeps_moving_is_a_503_that_botocore_retries():
+    moved = logs_error(StreamMoved("stream 'stdout' kept moving; send the batch again"))
+    assert (moved.code, moved.status) == ("ServiceUnavailableException", 503)
+    ended = logs_error(RunEnded("run 'r1' has ended (Completed); it takes no more logs"))
+    assert (ended.code, ended.status) == ("InvalidParameterException", 400)
