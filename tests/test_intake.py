@@ -3,12 +3,14 @@ shipper may write to, and a chunk's points and stop decision."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
 from app.errors import InvalidInput, JobEnded, RunNotFound
 from app.ingest import Ingestor
-from app.intake import Intake
+from app.intake import Intake, TimedChunk
 from app.parsing import ParserLimits
 from app.storage import SqlStorage
 from app.telemetry import Telemetry
@@ -70,3 +72,34 @@ def test_a_searchs_runs_are_started_by_the_search_only(
     assert api.post("/v1/jobs", json=search_job_body("tune")).status_code == 201
     with pytest.raises(RunNotFound, match="run 'pod-7' does not exist in job 'tune'"):
         intake.open_run(storage.get_job("tune"), "pod-7")
+
+
+def test_a_batch_sent_again_is_stored_once_and_a_partly_stored_one_is_completed(
+    api, intake, storage
+):
+    api.post("/v1/jobs", json=LOSS)
+    job = storage.get_job("plain")
+    intake.open_run(job, "pod-7")
+    first = datetime(2026, 12, 6, 8, 0, 0, 250_000, tzinfo=UTC)
+    batch = [
+        TimedChunk(b"loss=0.5;\n", first),
+        TimedChunk(b"loss=0.25;\n", first + timedelta(seconds=1)),
+        TimedChunk(b"loss=0.125;\n", first + timedelta(seconds=2)),
+    ]
+    # A first try stored its first two chunks, then its shipper timed out.
+    assert list(intake.take_batch(job, "pod-7", "stdout", batch[:2])) == [10, 21]
+
+    assert list(intake.take_batch(job, "pod-7", "stdout", batch)) == [10, 21, 33]
+    assert list(intake.take_batch(job, "pod-7", "stdout", batch)) == [10, 21, 33]
+
+    assert api.get("/v1/jobs/plain/runs/pod-7/logs").content == (
+        b"loss=0.5;\nloss=0.25;\nloss=0.125;\n"
+    )
+    series = api.get("/v1/jobs/plain/runs/pod-7/metrics/loss").json()["points"]
+    assert [point["value"] for point in series] == [0.5, 0.25, 0.125]
+    # The same lines at another time are new lines, and so is a chunk without a time.
+    later = [TimedChunk(b"loss=0.125;\n", first + timedelta(seconds=3))]
+    assert list(intake.take_batch(job, "pod-7", "stdout", later)) == [45]
+    untimed = [TimedChunk(b"loss=0.125;\n", None)]
+    assert list(intake.take_batch(job, "pod-7", "stdout", untimed)) == [57]
+    assert list(intake.take_batch(job, "pod-7", "stdout", untimed)) == [69]

@@ -11,23 +11,19 @@ take. A group or stream that exists answers ResourceAlreadyExistsException, whic
 shippers take as success.
 
 Retries. A shipper that times out sends the same batch again. A batch is stored as its
-chunks (`app.cloudwatch_logs.batches`); before storing, the stream's last stored chunks
-are compared with the batch's first ones, bytes and time: those that match were stored
-by an earlier try and are not stored, counted or parsed again. Each chunk is written at
-the offset where the stream ended when it was read, so two tries of one batch in flight
-at once (in any two processes sharing the database) store it once: the second finds the
-first's bytes there (`Ingestor.append`'s resent overlap). A retry that comes after
-another batch reached the stream is not recognised, and is stored again.
+chunks (`app.cloudwatch_logs.batches`) by `Intake.take_batch`, which leaves out the chunks
+an earlier try stored (the stream's last chunks, bytes and time) and writes each at the
+offset read, so that tries in flight at once in any processes store it once. A retry
+that comes after another batch reached the stream is not recognised, and is stored again.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.cloudwatch_logs.batches import Batch, Piece, read_batch
+from app.cloudwatch_logs.batches import Batch, read_batch
 from app.cloudwatch_logs.errors import LogsError, already_exists, invalid_parameter
 from app.cloudwatch_logs.events import milliseconds
 from app.cloudwatch_logs.streams import (
@@ -36,14 +32,13 @@ from app.cloudwatch_logs.streams import (
     Streams,
     is_sagemaker_job,
 )
-from app.errors import JobNotFound, OverlapMismatch, RunNotFound, StreamMoved, StreamNotFound
-from app.intake import Intake
+from app.errors import JobNotFound, RunNotFound
+from app.intake import Intake, TimedChunk
 from app.records import Job
 from app.storage import Storage
 
 __all__ = ["LogsWriter"]
 
-_ATTEMPTS = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A run's stream as `/v1` names one (`?stream=`).
 _STREAM_NAME_MAX = 255
@@ -119,7 +114,11 @@ class LogsWriter:
         # The batch is judged first: a refused one makes no run either.
         batch = read_batch(body["logEvents"], milliseconds(datetime.now(UTC)))
         target = self._target(body["logGroupName"], body["logStreamName"])
-        length = self._store(target, batch) if batch.pieces else self._tail(target, 0)[0]
+        length = (
+            self._store(target, batch)
+            if batch.pieces
+            else self._intake.stream_length(target.job, target.run, target.stream)
+        )
         # sequenceToken is ignored, as CloudWatch Logs has ignored it since 2023; the
         # token answered (the stream's length) is for shippers that still send one back.
         answer: dict[str, Any] = {"nextSequenceToken": str(length)}
@@ -143,73 +142,15 @@ class LogsWriter:
         return Target(job, run, stream)
 
     def _store(self, target: Target, batch: Batch) -> int:
-        """Store the batch's chunks an earlier try did not; returns the stream's length
-        after them. Raises: as `Intake.take`; StreamMoved if other writes kept landing."""
-        done, position = self._stored_before(target, batch.pieces)
-        for piece in batch.pieces[done:]:
-            for _ in range(_ATTEMPTS):
-                try:
-                    self._intake.take(
-                        target.job,
-                        target.run,
-                        target.stream,
-                        piece.data,
-                        position,
-                        _EPOCH + timedelta(milliseconds=piece.timestamp),
-                    )
-                    break
-                except OverlapMismatch:
-                    # Another batch reached the stream since it was read: this chunk goes
-                    # after it.
-                    position = self._tail(target, 0)[0]
-            else:
-                raise StreamMoved(f"stream {target.stream!r} kept moving; send the batch again")
-            # Not the stream's length: another try of this batch may have stored the
-            # chunks after this one too, and they must be found where this try puts them.
-            position += len(piece.data)
-        return position
-
-    def _tail(self, target: Target, size: int) -> tuple[int, bytes]:
-        """The stream's length and its last `size` bytes (0 and none for a new stream)."""
-        try:
-            found = self._storage.read_log(target.job, target.run, target.stream, tail=size)
-        except StreamNotFound:
-            return 0, b""
-        return found.length, b"".join(found.pieces)
-
-    def _stored_before(self, target: Target, pieces: tuple[Piece, ...]) -> tuple[int, int]:
-        """How many of the batch's first chunks are the stream's last stored chunks,
-        bytes and time (an earlier try of the batch stored them), and where the stream
-        ends after them.
-
-        The stream's last bytes are compared first; only when they could be such chunks
-        are the stored chunks and their times read (the run's whole log: a cost paid by
-        a retry, or a batch that repeats the stream's last lines, not by every batch).
-        Both answers come from that one read, never from the bytes read before it: a try
-        in flight may have stored more of the batch in between.
-        """
-        # Views, not copies: a batch is up to a MiB, and there are up to 100 heads of it.
-        data = memoryview(b"".join(piece.data for piece in pieces))
-        length, tail = self._tail(target, len(data))
-        stored_tail = memoryview(tail)
-        ends = list(itertools.accumulate(len(piece.data) for piece in pieces))
-        if not any(
-            end <= len(tail) and stored_tail[len(tail) - end :] == data[:end] for end in ends
-        ):
-            return 0, length
-        log = self._storage.read_run_log(target.job, target.run)
-        stored = sorted(
-            (chunk for chunk in log.chunks if chunk.stream == target.stream),
-            key=lambda chunk: chunk.offset,
-        )
-        end = stored[-1].offset + len(stored[-1].data) if stored else 0
-        for count in range(min(len(pieces), len(stored)), 0, -1):
-            if all(
-                chunk.data == piece.data and milliseconds(chunk.timestamp) == piece.timestamp
-                for chunk, piece in zip(stored[-count:], pieces[:count], strict=True)
-            ):
-                return count, end
-        return 0, end
+        """Store the batch's chunks an earlier try did not (`Intake.take_batch`); returns
+        the stream's length after them. Raises: as `Intake.take_batch`."""
+        chunks = [
+            TimedChunk(piece.data, _EPOCH + timedelta(milliseconds=piece.timestamp))
+            for piece in batch.pieces
+        ]
+        # The stream's length after each chunk; the last is after the batch.
+        *_, length = self._intake.take_batch(target.job, target.run, target.stream, chunks)
+        return length
 
 
 def _run_and_stream(name: str) -> tuple[str, str]:
