@@ -6,9 +6,25 @@ import contextlib
 import json
 from collections.abc import Callable
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit"]
+__all__ = ["BodyLimit", "read_limited"]
+
+
+async def read_limited(request: Request, limit: int) -> bytes | None:
+    """The request's body; None, read no further, once it is found to hold more than
+    `limit` bytes, as its Content-Length declares or as it arrives (a route whose bodies
+    `BodyLimit` exempts has a limit of its own)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for piece in request.stream():
+        body += piece
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 class _TooLarge(Exception):

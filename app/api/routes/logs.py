@@ -17,6 +17,7 @@ from app.api.deps import (
     SettingsDep,
     StorageDep,
 )
+from app.api.limits import read_limited
 from app.errors import ChunkTooLarge
 from app.protocol.ranges import DECIMAL_TEXT
 
@@ -158,12 +159,7 @@ def read_log(
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    body = await read_limited(request, limit)
+    if body is None:
         raise ChunkTooLarge(limit)
-    body = bytearray()
-    async for piece in request.stream():
-        body += piece
-        if len(body) > limit:
-            raise ChunkTooLarge(limit)
-    return bytes(body)
+    return body

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import IngestPoolDep, IntakeDep, PrincipalDep, SettingsDep, StorageDep
+from app.api.limits import read_limited
 from app.auth import Action, Role
 from app.otlp.answers import export_response, status
 from app.otlp.decoding import decode_request, inflate
@@ -121,15 +122,10 @@ async def create_log_records(
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    body = await read_limited(request, limit)
+    if body is None:
         raise RequestTooLarge(limit)
-    body = bytearray()
-    async for piece in request.stream():
-        body += piece
-        if len(body) > limit:
-            raise RequestTooLarge(limit)
-    return bytes(body)
+    return body
 
 
 def _batch(body: bytes, encoding: Encoding, content_encoding: str | None, limit: int) -> Batch:
