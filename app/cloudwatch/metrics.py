@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.cloudwatch_logs.streams import is_sagemaker_job
 from app.errors import JobNotFound, RunNotFound
 from app.records import Job, Run
 from app.storage import Storage
+from app.tuning.tuner import is_sagemaker_job
 
 __all__ = [
     "HOST",

@@ -19,7 +19,7 @@ from app.cloudwatch_logs.errors import log_group_not_found, log_stream_not_found
 from app.errors import JobNotFound, RunNotFound
 from app.records import Job, Run
 from app.storage import Storage
-from app.tuning.tuner import search_of
+from app.tuning.tuner import is_sagemaker_job
 
 __all__ = [
     "JOB_GROUP_PREFIX",
@@ -27,7 +27,6 @@ __all__ = [
     "LogGroup",
     "LogStream",
     "Streams",
-    "is_sagemaker_job",
 ]
 
 SAGEMAKER_GROUP = "/aws/sagemaker/TrainingJobs"
@@ -55,12 +54,6 @@ class LogStream:
     run: Run
     sources: tuple[str, ...]
     cloudwatch: bool
-
-
-def is_sagemaker_job(job: Job) -> bool:
-    """Whether the job was made through the SageMaker API (its runs are training jobs)."""
-    search = search_of(job)
-    return search is not None and bool(search.sagemaker)
 
 
 class Streams:

@@ -26,16 +26,12 @@ from typing import Any
 from app.cloudwatch_logs.batches import Batch, read_batch
 from app.cloudwatch_logs.errors import LogsError, already_exists, invalid_parameter
 from app.cloudwatch_logs.events import milliseconds
-from app.cloudwatch_logs.streams import (
-    JOB_GROUP_PREFIX,
-    SAGEMAKER_GROUP,
-    Streams,
-    is_sagemaker_job,
-)
+from app.cloudwatch_logs.streams import JOB_GROUP_PREFIX, SAGEMAKER_GROUP, Streams
 from app.errors import JobNotFound, RunNotFound
 from app.intake import Intake, TimedChunk
 from app.records import Job
 from app.storage import Storage
+from app.tuning.tuner import is_sagemaker_job
 
 __all__ = ["LogsWriter"]
 

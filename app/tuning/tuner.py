@@ -47,7 +47,14 @@ from app.tuning.gpus import GpuNeed, GpuOffer, gpu_need
 from app.tuning.stopping import MedianPoint, hyperband_rule, median_curve, median_rule
 from app.tuning.suggest import Trial, TrialOutcome, runs_to_start, suggest
 
-__all__ = ["WAITING_FOR_GPUS", "Lease", "Tuner", "runs_pending", "search_of"]
+__all__ = [
+    "WAITING_FOR_GPUS",
+    "Lease",
+    "Tuner",
+    "is_sagemaker_job",
+    "runs_pending",
+    "search_of",
+]
 
 log = logging.getLogger("logmetrics.tuning")
 
@@ -80,6 +87,13 @@ def runs_pending(overview: JobOverview) -> int:
     if search is None or state.completion or state.status is not JobStatus.IN_PROGRESS:
         return 0
     return max(0, search.max_training_jobs() - overview.tallies.get("started", 0))
+
+
+def is_sagemaker_job(job: Job) -> bool:
+    """Whether the job was made through the SageMaker API: its runs are training jobs,
+    their logs and metrics where SageMaker puts a training job's."""
+    search = search_of(job)
+    return search is not None and bool(search.sagemaker)
 
 
 @functools.lru_cache(maxsize=1024)
