@@ -18,6 +18,7 @@
      │    ├── OverlapMismatch       a resent chunk's bytes differ from those stored
      │    ├── LeaseHeld             a heartbeat for a run another worker holds
      │    ├── NotLeased             a heartbeat for a run no worker was given
+     │    ├── ChunkStored           a shipper's chunk the stream holds already (a retry)
      │    └── StreamMoved           another request appended to the stream first
      │         └── DefinitionsChanged  the job was re-parsed, or deleted, since it was read
      ├── InvalidInput               well-formed input the domain refuses (422)
@@ -38,6 +39,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ChunkStored",
     "ChunkTooLarge",
     "Conflict",
     "Forbidden",
@@ -213,6 +215,14 @@ class NotLeased(Conflict):
             run=run,
             worker=worker,
         )
+
+
+class ChunkStored(Conflict):
+    """Raised by storage for a shipper's chunk whose digest (its bytes and time) the
+    stream already holds: an earlier try of its batch stored it. Ingest answers it as
+    stored; no client sees it."""
+
+    code = "chunk_stored"
 
 
 class StreamMoved(Conflict):

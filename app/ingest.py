@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
-from app.errors import DefinitionsChanged, OffsetGap, OverlapMismatch, RunEnded, StreamMoved
+from app.errors import (
+    ChunkStored,
+    DefinitionsChanged,
+    OffsetGap,
+    OverlapMismatch,
+    RunEnded,
+    StreamMoved,
+)
 from app.parsing import Parser, ParserLimits, compile_definitions
 from app.records import Job, Run, RunStatus
 from app.storage import ChunkWrite, Storage, StreamSnapshot
@@ -82,6 +89,7 @@ class Ingestor:
         data: bytes,
         offset: int | None,
         timestamp: datetime | None,
+        digest: bytes | None = None,
     ) -> Appended:
         """Parse and store a chunk of a run's stream.
 
@@ -89,6 +97,9 @@ class Ingestor:
             offset: where `data` starts in the stream; bytes the stream already has are
                 skipped. None appends at the stream's end.
             timestamp: the points' time; None means now.
+            digest: a shipper's chunk's digest (`app.intake.chunk_digest`): a chunk the
+                stream holds already is not stored again (answered as stored, even once
+                the run has ended).
 
         Raises:
             JobNotFound (deleted meanwhile), RunNotFound, RunEnded, OffsetGap;
@@ -96,6 +107,8 @@ class Ingestor:
             StreamMoved if the stream kept moving.
         """
         parser = self.parser(job)
+        if digest is not None and self._storage.chunk_stored(job, run, stream, digest):
+            return self._stored(job, run, stream)
         for attempt in range(_ATTEMPTS):
             key = (job.id, job.created_at, run, stream)
             # The stream as this process last wrote it, if it did; the write checks the
@@ -124,9 +137,14 @@ class Ingestor:
             share = self.limits.cpu_budget(len(fresh)) - self.limits.cpu_floor
             budget = share + (self.limits.cpu_floor if credit is None else credit)
             result = parser.feed(snapshot.state, fresh, budget)
-            write = ChunkWrite.parsed(stream, have, result, fresh, timestamp or datetime.now(UTC))
+            at = timestamp or datetime.now(UTC)
+            write = ChunkWrite.parsed(stream, have, result, fresh, at, digest)
             try:
                 stop_reason = self._storage.append_chunk(job, snapshot.run, write)
+            except ChunkStored:
+                # Another try of the same chunk stored it first.
+                self._streams.discard(key)
+                return self._stored(job, run, stream)
             except DefinitionsChanged:
                 self._streams.discard(key)
                 job, parser = self._job_again(job)
@@ -147,6 +165,10 @@ class Ingestor:
                 sum(result.timeouts.values()),
             )
         raise StreamMoved(f"stream {stream!r} kept moving; send the chunk again")
+
+    def _stored(self, job: Job, run: str, stream: str) -> Appended:
+        """The answer to a chunk the stream holds already: nothing new, where it ends."""
+        return Appended(stream, self._storage.read_stream(job, run, stream).state.next_offset, 0, 0)
 
     def _job_again(self, job: Job) -> tuple[Job, Parser]:
         """The job of `job`'s name as stored now, and its parser: `job` was re-parsed, or

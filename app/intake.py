@@ -6,21 +6,20 @@ Every write face goes through `Intake.take`, so a chunk gives the same points, t
 the OpenTelemetry Collector sent it.
 
 A shipper's batch (`Intake.take_batch`) is a few timed chunks of one run's stream, and
-a shipper that times out sends the same batch again. Before storing, the stream's last
-stored chunks are compared with the batch's first ones, bytes and time (to the
-millisecond): those that match were stored by an earlier try and are not stored, counted
-or parsed again. Which chunks an earlier try stored and where the stream ends after them
-are read from one snapshot of the run's chunks, and each chunk is written at the offset
-read, so two tries of one batch in flight at once (in any two processes sharing the
-database) store it once: the second finds the first's bytes there (`Ingestor.append`'s
-resent overlap). Not recognised, and stored again: a retry that comes after other lines
-reached the stream, and chunks without a time (theirs is their arrival's).
+a shipper that times out sends the same batch again. Each timed chunk is stored with its
+digest (SHA-256 of its time, to the millisecond, and its bytes), unique in its stream: a
+chunk the stream holds already is not stored, counted or parsed again, whenever the
+retry comes and whatever came in between, and two tries of one batch in flight at once
+(in any processes sharing the database) store it once, the check made under the run's
+lock. Two different chunks with the same bytes at the same millisecond are one chunk to
+this rule; a chunk without a time (its time is its arrival's) is never taken for
+another.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,11 +29,8 @@ import regex
 from app.errors import (
     InvalidInput,
     JobEnded,
-    OverlapMismatch,
     RunExists,
     RunNotFound,
-    StreamMoved,
-    StreamNotFound,
 )
 from app.ingest import Appended, Ingestor
 from app.jobs import NAME_PATTERN, run_hyperparameters
@@ -43,10 +39,8 @@ from app.storage import Storage
 from app.telemetry import Telemetry
 from app.tuning.tuner import Tuner
 
-__all__ = ["Intake", "Taken", "TimedChunk"]
+__all__ = ["Intake", "Taken", "TimedChunk", "chunk_digest"]
 
-# A batch's chunk that other writes keep overtaking is tried this many times.
-_ATTEMPTS = 20
 
 _RUN_NAME = regex.compile(NAME_PATTERN)
 
@@ -87,10 +81,11 @@ class Intake:
         data: bytes,
         offset: int | None = None,
         timestamp: datetime | None = None,
+        digest: bytes | None = None,
     ) -> Taken:
         """Parse and store a chunk of a run's stream (`Ingestor.append`'s arguments and
         errors), then apply the job's early stopping if it brought objective points."""
-        appended = self._ingestor.append(job, run, stream, data, offset, timestamp)
+        appended = self._ingestor.append(job, run, stream, data, offset, timestamp, digest)
         self._telemetry.chunk_stored(appended)
         stop = appended.stop_reason
         if stop is None and appended.objective_points and job.search is not None:
@@ -125,83 +120,25 @@ class Intake:
     def take_batch(
         self, job: Job, run: str, stream: str, chunks: Sequence[TimedChunk]
     ) -> Iterator[int]:
-        """Take a shipper's batch into the run's stream, in order, leaving out the chunks
-        an earlier try of it stored (see the module's doc); the run must exist
-        (`open_run`). A generator: it stores as it is iterated, and yields after each
-        chunk, stored now or before, the stream's length after it.
+        """Take a shipper's batch into the run's stream, in order, each chunk appended at
+        the stream's end unless the stream holds it already (see the module's doc); the
+        run must exist (`open_run`). A generator: it stores as it is iterated, and yields
+        after each chunk (stored now, or found stored) the stream's length then.
 
-        Raises: as `take`; StreamMoved if other writes kept landing.
+        Raises: as `take`; StreamMoved if other writes kept landing first.
         """
-        done, position = self._stored_before(job, run, stream, chunks)
-        after = position - sum(len(chunk.data) for chunk in chunks[:done])
-        for chunk in chunks[:done]:
-            after += len(chunk.data)
-            yield after
-        for chunk in chunks[done:]:
-            for _ in range(_ATTEMPTS):
-                try:
-                    self.take(job, run, stream, chunk.data, position, chunk.timestamp)
-                    break
-                except OverlapMismatch:
-                    # Other lines reached the stream since it was read: these go after.
-                    position = self.stream_length(job, run, stream)
-            else:
-                raise StreamMoved(f"stream {stream!r} kept moving; send the batch again")
-            # Not the stream's length: another try of this batch may have stored the
-            # chunks after this one too, and they must be found where this try puts them.
-            position += len(chunk.data)
-            yield position
+        for chunk in chunks:
+            digest = None if chunk.timestamp is None else chunk_digest(chunk)
+            taken = self.take(job, run, stream, chunk.data, None, chunk.timestamp, digest)
+            yield taken.appended.next_offset
 
     def stream_length(self, job: Job, run: str, stream: str) -> int:
         """How many bytes the run's stream holds (0 for one not written yet)."""
-        return self._tail(job, run, stream, 0)[0]
-
-    def _tail(self, job: Job, run: str, stream: str, size: int) -> tuple[int, bytes]:
-        """The stream's length and its last `size` bytes (0 and none for a new stream)."""
-        try:
-            found = self._storage.read_log(job, run, stream, tail=size)
-        except StreamNotFound:
-            return 0, b""
-        return found.length, b"".join(found.pieces)
-
-    def _stored_before(
-        self, job: Job, run: str, stream: str, chunks: Sequence[TimedChunk]
-    ) -> tuple[int, int]:
-        """How many of the batch's first chunks are the stream's last stored chunks,
-        bytes and time (an earlier try stored them), and where the stream ends after them.
-
-        The stream's last bytes are compared first; only when they could be such chunks
-        are the stored chunks and their times read (the run's whole log: a cost paid by a
-        retry, or a batch that repeats the stream's last lines, not by every batch). Both
-        answers come from that one read, never from the bytes read before it: a try in
-        flight may have stored more of the batch in between.
-        """
-        # Views, not copies: a batch is up to a MiB or more, with up to 100 heads.
-        data = memoryview(b"".join(chunk.data for chunk in chunks))
-        length, tail = self._tail(job, run, stream, len(data))
-        stored_tail = memoryview(tail)
-        ends = itertools.accumulate(len(chunk.data) for chunk in chunks)
-        if not any(
-            end <= len(tail) and stored_tail[len(tail) - end :] == data[:end] for end in ends
-        ):
-            return 0, length
-        log = self._storage.read_run_log(job, run)
-        stored = sorted(
-            (chunk for chunk in log.chunks if chunk.stream == stream),
-            key=lambda chunk: chunk.offset,
-        )
-        end = stored[-1].offset + len(stored[-1].data) if stored else 0
-        for count in range(min(len(chunks), len(stored)), 0, -1):
-            if all(
-                given.timestamp is not None
-                and kept.data == given.data
-                and _milliseconds(kept.timestamp) == _milliseconds(given.timestamp)
-                for kept, given in zip(stored[-count:], chunks[:count], strict=True)
-            ):
-                return count, end
-        return 0, end
+        return self._storage.read_stream(job, run, stream).state.next_offset
 
 
-def _milliseconds(moment: datetime) -> int:
-    # To the millisecond: a time stored as float seconds reads back within a microsecond.
-    return round(moment.timestamp() * 1000)
+def chunk_digest(chunk: TimedChunk) -> bytes:
+    """A timed chunk's digest: SHA-256 of its time, to the millisecond, and its bytes."""
+    assert chunk.timestamp is not None, "only a timed chunk is known again"
+    milliseconds = round(chunk.timestamp.timestamp() * 1000)
+    return hashlib.sha256(b"%d\n" % milliseconds + chunk.data).digest()

@@ -11,10 +11,11 @@ take. A group or stream that exists answers ResourceAlreadyExistsException, whic
 shippers take as success.
 
 Retries. A shipper that times out sends the same batch again. A batch is stored as its
-chunks (`app.cloudwatch_logs.batches`) by `Intake.take_batch`, which leaves out the chunks
-an earlier try stored (the stream's last chunks, bytes and time) and writes each at the
-offset read, so that tries in flight at once in any processes store it once. A retry
-that comes after another batch reached the stream is not recognised, and is stored again.
+chunks (`app.cloudwatch_logs.batches`) by `Intake.take_batch`, each with its digest (its
+bytes and time): a chunk the stream holds already is not stored again, whenever the
+retry comes and whatever came in between, and tries in flight at once in any processes
+store it once. A stream that keeps moving under other writes is a 503
+ServiceUnavailableException, which shippers retry.
 """
 
 from __future__ import annotations

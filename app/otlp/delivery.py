@@ -8,12 +8,12 @@ created, as `Intake.open_run` says. Once a chunk of a run's stream is refused, t
 stream's later chunks in the request are too: lines are never stored out of order.
 
 Retries. An exporter that times out, or is answered 429 or 503, sends the same request
-again. A run's stream's chunks are stored by `Intake.take_batch`, which leaves out those
-an earlier try stored (the stream's last chunks, bytes and time) and writes each at the
-offset read, so that tries in flight at once in any processes store it once. A retry that
-comes after other lines reached the stream is not recognised and is stored again, and so
-is a chunk of records without a time (its time is its arrival's, never the same twice).
-CloudWatch Logs' PutLogEvents recognises its retries the same way.
+again. A run's stream's chunks are stored by `Intake.take_batch`, with their digests: a
+chunk the stream holds already (bytes and time) is not stored again, whenever the retry
+comes, so a retried request counts once; a chunk of records without a time (its time is
+its arrival's) is stored again. A stream that keeps moving under other writes makes the
+whole request a 503 (`Unavailable`), which exporters send again, rather than a partial
+success they would not.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.auth import Action, Principal, Role
-from app.errors import LogmetricsError
+from app.errors import LogmetricsError, StreamMoved
 from app.intake import Intake, TimedChunk
+from app.otlp.errors import Unavailable
 from app.otlp.records import Batch, StreamLines
 from app.records import Job
 from app.storage import Storage
@@ -78,6 +79,10 @@ def deliver(
         writer = _StreamWriter(intake, job, lines)
         try:
             writer.store()
+        except StreamMoved as exc:
+            # Worth sending again (503), as OTLP's exporters do: what this request stored
+            # is known again by its chunks' digests and stored once.
+            raise Unavailable(exc.message) from exc
         except LogmetricsError as exc:
             where = f"run {lines.run[:100]!r} of job {lines.job[:100]!r}"
             reason = f"{where}, stream {lines.stream!r}: {exc.message}"

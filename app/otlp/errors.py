@@ -2,9 +2,12 @@
 
     OtlpRefusal
      ├── MalformedRequest      not gzip, protobuf or OTLP/JSON as it claims (400)
-     ├── RequestTooLarge       above the chunk limit, compressed or not (413)
-     └── UnsupportedEncoding   a content type or content encoding OTLP/HTTP does not
-                               define (415)
+     ├── RequestTooLarge       above the chunk limit, compressed or not, or holding
+     │                         more messages than one request may (413)
+     ├── UnsupportedEncoding   a content type or content encoding OTLP/HTTP does not
+     │                         define (415)
+     └── Unavailable           a run's stream kept moving under other writes: send the
+                               request again, which OTLP exporters do (503)
 
 Each maps to one HTTP status in `app.api.routes.otlp`. A refused record (no job
 attribute, a run that has ended, ...) is none of these: it is counted in the answer's
@@ -13,7 +16,14 @@ partial success, and the request's other records are kept.
 
 from __future__ import annotations
 
-__all__ = ["MalformedRequest", "OtlpRefusal", "RequestTooLarge", "UnsupportedEncoding"]
+__all__ = [
+    "MalformedRequest",
+    "OtlpRefusal",
+    "RequestTooLarge",
+    "TooManyMessages",
+    "Unavailable",
+    "UnsupportedEncoding",
+]
 
 
 class OtlpRefusal(Exception):
@@ -37,6 +47,24 @@ class RequestTooLarge(OtlpRefusal):
             "send fewer records per request"
         )
         self.limit = limit
+
+
+class TooManyMessages(RequestTooLarge):
+    """The request holds more OTLP messages (records, attributes, values) than one
+    request may: each costs memory to decode, whatever few bytes it takes."""
+
+    def __init__(self, limit: int) -> None:
+        OtlpRefusal.__init__(
+            self,
+            f"an OTLP request may hold at most {limit} messages (records, attributes and "
+            "their values); send fewer records per request",
+        )
+        self.limit = limit
+
+
+class Unavailable(OtlpRefusal):
+    """A stream kept moving under other writes; the request's chunks stored so far are
+    known again when it is sent again (their digests), so a retry counts once."""
 
 
 class UnsupportedEncoding(OtlpRefusal):

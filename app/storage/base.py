@@ -145,6 +145,13 @@ class Storage(abc.ABC):
         (read the job of its name again)."""
 
     @abc.abstractmethod
+    def chunk_stored(self, job: Job, run: str, stream: str, digest: bytes) -> bool:
+        """Whether the run's stream holds a chunk of this digest (`ChunkWrite.digest`).
+
+        Raises: RunNotFound.
+        """
+
+    @abc.abstractmethod
     def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> str | None:
         """Store a parsed chunk: points, summaries, raw bytes and the stream's new state
         (`write.state`, which the caller already holds).
@@ -157,6 +164,7 @@ class Storage(abc.ABC):
                 the run was deleted since it was read.
             RunEnded: the run ended since it was read.
             DefinitionsChanged: `job` was re-parsed, or deleted, since it was read.
+            ChunkStored: the stream holds a chunk of `write.digest` already.
         """
 
     @abc.abstractmethod

@@ -111,10 +111,20 @@ class ChunkWrite:
     rejected: Mapping[str, int]
     timeouts: Mapping[str, int]
     timestamp: datetime
+    # A shipper's chunk's digest (`chunk_digest`): stored with it, and a chunk whose
+    # digest the stream holds already is not stored again (`ChunkStored`). None: /v1's
+    # chunks, whose offset says what is resent.
+    digest: bytes | None = None
 
     @classmethod
     def parsed(
-        cls, stream: str, expected_offset: int, result: ChunkResult, data: bytes, at: datetime
+        cls,
+        stream: str,
+        expected_offset: int,
+        result: ChunkResult,
+        data: bytes,
+        at: datetime,
+        digest: bytes | None = None,
     ) -> ChunkWrite:
         """The write of what the parser made of a chunk (`data`, b"" when the bytes are
         stored already) fed from `expected_offset`, its points timed `at`."""
@@ -128,6 +138,7 @@ class ChunkWrite:
             rejected=result.rejected,
             timeouts=result.timeouts,
             timestamp=at,
+            digest=digest,
         )
 
 

@@ -177,6 +177,10 @@ chunks = Table(
     Column("data", LargeBinary, nullable=False),  # zstd-compressed raw bytes
     # The time the chunk's points were given (NULL for chunks stored before 0004).
     Column("timestamp", Float),
+    # A shipper's chunk's digest, its bytes and time (PutLogEvents, OTLP): a retry of its
+    # batch finds it and stores nothing (NULL for /v1's chunks and those before 0007).
+    Column("digest", LargeBinary),
+    Index("chunks_by_digest", "stream_id", "digest", unique=True),
     sqlite_with_rowid=False,
 )
 

@@ -122,24 +122,21 @@ def test_a_retried_batch_is_stored_once(logs, api, make_job, make_run, post_log,
     later = events(base, (2000, "Loss = 0.5;"), (3000, "Loss = 0.4;"))
     logs.put_log_events(**where, logEvents=later)
     assert [p["value"] for p in points(api, "r1")] == [0.5, 0.4, 0.5, 0.4]
-    # A retry that comes after another batch is not recognised: stored again.
+    # A retry that comes after another batch is recognised too: its chunks' digests.
     logs.put_log_events(**where, logEvents=batch)
-    assert [p["value"] for p in points(api, "r1")] == [0.5, 0.4, 0.5, 0.4, 0.5, 0.4]
-    assert [t for t, _m in read(logs, "r1")] == [
-        base,
-        base,
-        base + 1000,
-        base + 1000,
-        base + 2000,
-        base + 3000,
-    ]
+    assert [p["value"] for p in points(api, "r1")] == [0.5, 0.4, 0.5, 0.4]
+    assert [t for t, _m in read(logs, "r1")] == [base, base + 1000, base + 2000, base + 3000]
 
     # A try that stored the first of its chunks (one per second) before it failed: the
-    # retry stores the rest.
+    # retry stores the rest. A /v1 chunk of the same bytes and time is no earlier try.
     make_run(name="r2")
-    post_log("r2", b"Loss = 0.5;\n", timestamp=f"{base / 1000:.3f}")
+    logs.put_log_events(logGroupName=GROUP, logStreamName="r2", logEvents=batch[:1])
     logs.put_log_events(logGroupName=GROUP, logStreamName="r2", logEvents=batch)
     assert read(logs, "r2") == [(base, "Loss = 0.5;"), (base + 1000, "Loss = 0.4;")]
+    make_run(name="r3")
+    post_log("r3", b"Loss = 0.5;\n", timestamp=f"{base / 1000:.3f}")
+    logs.put_log_events(logGroupName=GROUP, logStreamName="r3", logEvents=batch)
+    assert [m for _t, m in read(logs, "r3")] == ["Loss = 0.5;", "Loss = 0.5;", "Loss = 0.4;"]
 
 
 def test_tries_of_one_batch_at_once_store_it_once(service, api, make_job, make_run, base):
@@ -161,6 +158,34 @@ def test_tries_of_one_batch_at_once_store_it_once(service, api, make_job, make_r
         thread.join()
     assert len(answers) == 4
     assert [p["value"] for p in points(api, "r1")] == [float(i) for i in range(20)]
+
+
+def test_different_batches_of_the_same_lines_at_once_are_all_stored(
+    service, api, make_job, make_run, base
+):
+    # Shippers send with several connections at once; equal lines are common in logs.
+    make_job()
+    make_run(name="r1")
+    answers = []
+
+    def put(second):
+        client = logs_client(service.url)
+        each = events(base, (second * 1000, "epoch Loss = 0.5;"))
+        answers.append(
+            client.put_log_events(logGroupName=GROUP, logStreamName="r1", logEvents=each)
+        )
+
+    for round_ in range(3):
+        threads = [threading.Thread(target=put, args=(round_ * 8 + i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(answers) == 24
+    assert [p["value"] for p in points(api, "r1")] == [0.5] * 24
+    assert sorted(t for t, _m in read(logs_client(service.url), "r1")) == [
+        base + second * 1000 for second in range(24)
+    ]
 
 
 def test_putlogevents_rules(logs, api, make_job, make_run, base):

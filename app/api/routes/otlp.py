@@ -18,7 +18,13 @@ from app.otlp.answers import export_response, status
 from app.otlp.decoding import decode_request, inflate
 from app.otlp.delivery import deliver
 from app.otlp.encoding import Encoding, encoding_of
-from app.otlp.errors import MalformedRequest, OtlpRefusal, RequestTooLarge, UnsupportedEncoding
+from app.otlp.errors import (
+    MalformedRequest,
+    OtlpRefusal,
+    RequestTooLarge,
+    Unavailable,
+    UnsupportedEncoding,
+)
 from app.otlp.records import Batch, batch_of
 
 __all__ = ["router"]
@@ -30,6 +36,7 @@ _STATUS_BY_REFUSAL: dict[type[OtlpRefusal], tuple[int, int]] = {
     MalformedRequest: (400, 3),  # INVALID_ARGUMENT: OTLP says not to retry
     RequestTooLarge: (413, 8),  # RESOURCE_EXHAUSTED
     UnsupportedEncoding: (415, 12),  # UNIMPLEMENTED
+    Unavailable: (503, 14),  # UNAVAILABLE: OTLP exporters retry it
 }
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -68,6 +75,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Not an ExportLogsServiceRequest (do not retry)", **_REFUSAL},
     413: {"description": "Above the chunk limit, compressed or inflated", **_REFUSAL},
     415: {"description": "Not protobuf or JSON, or not gzip", **_REFUSAL},
+    503: {
+        "description": "A run's stream kept moving under other writes: send it again",
+        **_REFUSAL,
+    },
 }
 
 
@@ -114,7 +125,10 @@ async def create_log_records(
         )
     except OtlpRefusal as exc:
         return _refusal(exc, encoding)
-    delivered = await pool.run(deliver, batch, principal, storage, intake)
+    try:
+        delivered = await pool.run(deliver, batch, principal, storage, intake)
+    except Unavailable as exc:
+        return _refusal(exc, encoding)
     return Response(
         export_response(delivered.rejected, delivered.error_message, encoding),
         media_type=encoding.value,

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from app.errors import DefinitionsChanged, RunEnded, StreamMoved
+from app.errors import ChunkStored, DefinitionsChanged, RunEnded, StreamMoved
 from app.records import Job, MetricSummary, RejectionExample, Run, RunStatus
 from app.storage.records import ChunkWrite
 from app.storage.schema import runs, streams
@@ -81,7 +81,17 @@ def store_chunk(
     examples_kept: int,
 ) -> None:
     """Store a parsed chunk: the stream's new state, its raw bytes (`compressed`, zstd),
-    points and summaries. The run must be locked (`lock_run`)."""
+    points and summaries. The run must be locked (`lock_run`).
+
+    Raises: ChunkStored for a chunk whose digest the stream holds already (checked under
+        the run's lock, so two tries of one chunk never both store it).
+    """
+    if write.digest is not None:
+        found = sql.stream_id.execute(conn, {"run_id": run.id, "name": write.stream}).first()
+        if found is not None and sql.chunk_with_digest.execute(
+            conn, {"stream_id": found[0], "digest": write.digest}
+        ).first():
+            raise ChunkStored(f"stream {write.stream!r} holds this chunk already")
     stream_id = _advance_stream(conn, sql, run, write)
     if write.data:
         sql.insert_chunk.execute(
@@ -92,6 +102,7 @@ def store_chunk(
                 "length": len(write.data),
                 "data": compressed,
                 "timestamp": write.timestamp.timestamp(),
+                "digest": write.digest,
             },
         )
     store_parsed(conn, sql, job, run, stream_id, write, examples_kept)

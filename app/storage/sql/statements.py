@@ -114,6 +114,13 @@ class IngestStatements:
                 length=bindparam("length"),
                 data=bindparam("data"),
                 timestamp=bindparam("timestamp"),
+                digest=bindparam("digest"),
+            )
+        )
+        self.chunk_with_digest = prepare(
+            select(chunks.c.offset).where(
+                chunks.c.stream_id == bindparam("stream_id"),
+                chunks.c.digest == bindparam("digest"),
             )
         )
         self.insert_points = prepare(

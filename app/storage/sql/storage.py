@@ -305,6 +305,18 @@ class SqlStorage(Storage):
             raise DefinitionsChanged(f"job {job.name!r} was deleted since it was read")
         return runs_.run_row(conn, job, run)
 
+    def chunk_stored(self, job: Job, run: str, stream: str, digest: bytes) -> bool:
+        with self._db.read() as conn:
+            row = self._ingest_run_row(conn, job, run)
+            found = self._statements.stream_id.execute(
+                conn, {"run_id": row.id, "name": stream}
+            ).first()
+            return found is not None and bool(
+                self._statements.chunk_with_digest.execute(
+                    conn, {"stream_id": found[0], "digest": digest}
+                ).first()
+            )
+
     def append_chunk(self, job: Job, run: Run, write: ChunkWrite) -> str | None:
         # Compressed here, on the caller's thread: the writer's thread only writes.
         compressed = self._compressor().compress(write.data) if write.data else b""
