@@ -28,6 +28,12 @@ class Settings(BaseSettings):
         "one and say to run `logmetrics db upgrade`.",
     )
     max_chunk_bytes: int = Field(16 * MiB, gt=0, description="Largest log chunk a POST may carry.")
+    max_otlp_bytes: int = Field(
+        4 * MiB,
+        gt=0,
+        description="Largest OTLP logs request (POST /v1/logs), sent or once inflated: each of "
+        "its messages costs memory to decode, however few bytes it takes.",
+    )
     max_line_bytes: int = Field(
         64 * 1024, gt=0, description="A longer line is matched on its first this many bytes."
     )

@@ -18,12 +18,21 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
 from app.otlp.encoding import Encoding
-from app.otlp.errors import MalformedRequest, RequestTooLarge, UnsupportedEncoding
+from app.otlp.errors import (
+    MalformedRequest,
+    RequestTooLarge,
+    TooManyMessages,
+    UnsupportedEncoding,
+)
 
-__all__ = ["decode_request", "inflate"]
+__all__ = ["MAX_MESSAGES", "decode_request", "inflate"]
 
 # AnyValue nests (arrays, key-value lists): deeper than this is refused, not recursed.
 _MAX_DEPTH = 64
+# A request's messages (records, attributes, values), each a few bytes on the wire and a
+# hundred or more decoded: the Collector's default batch of 8,192 records with a few
+# attributes each holds under 100,000.
+MAX_MESSAGES = 250_000
 _IDS = ("traceId", "spanId", "trace_id", "span_id")
 
 
@@ -76,7 +85,13 @@ def decode_request(body: bytes, encoding: Encoding) -> ExportLogsServiceRequest:
             request.ParseFromString(body)
         except DecodeError as exc:
             raise MalformedRequest(f"the body is not an ExportLogsServiceRequest: {exc}") from exc
+        # Counted by the parsed message's lengths (C's work), before Python's per record.
+        if _messages(request) > MAX_MESSAGES:
+            raise TooManyMessages(MAX_MESSAGES)
         return request
+    if body.count(b"{") > MAX_MESSAGES:
+        # Every message of OTLP/JSON is an object: refused before json.loads makes them.
+        raise TooManyMessages(MAX_MESSAGES)
     try:
         document = json.loads(body)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
@@ -89,6 +104,20 @@ def decode_request(body: bytes, encoding: Encoding) -> ExportLogsServiceRequest:
     except (json_format.ParseError, ValueError, TypeError, AttributeError) as exc:
         raise MalformedRequest(f"the body is not OTLP/JSON: {exc}") from exc
     return request
+
+
+def _messages(request: ExportLogsServiceRequest) -> int:
+    """The request's resource, scope and record messages and their attributes (values
+    nested in arrays and lists are bounded by the body's size and depth)."""
+    found = 0
+    for resource_logs in request.resource_logs:
+        found += 1 + len(resource_logs.resource.attributes)
+        for scope_logs in resource_logs.scope_logs:
+            found += 1 + len(scope_logs.scope.attributes) + len(scope_logs.log_records)
+            if found > MAX_MESSAGES:
+                return found
+            found += sum(len(record.attributes) for record in scope_logs.log_records)
+    return found
 
 
 def _check_depth(value: Any, depth: int) -> None:

@@ -10,9 +10,14 @@ from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 
 from app.otlp.answers import export_response, status
-from app.otlp.decoding import decode_request, inflate
+from app.otlp.decoding import MAX_MESSAGES, decode_request, inflate
 from app.otlp.encoding import Encoding, encoding_of
-from app.otlp.errors import MalformedRequest, RequestTooLarge, UnsupportedEncoding
+from app.otlp.errors import (
+    MalformedRequest,
+    RequestTooLarge,
+    TooManyMessages,
+    UnsupportedEncoding,
+)
 from tests.otlp.messages import record, request
 
 # OTLP/JSON as the specification writes it: hex ids, camelCase, enums and int64 as numbers
@@ -142,3 +147,34 @@ def test_answers_are_otlps_messages_in_either_encoding():
     refusal = Status.FromString(status(3, "caf\u00e9 " * 100, Encoding.PROTOBUF))
     assert (refusal.code, refusal.message) == (3, "caf\u00e9 " * 100)
     assert status(3, "bad", Encoding.JSON) == b'{"code": 3, "message": "bad"}'
+
+
+def test_a_request_of_more_messages_than_one_may_hold_is_refused_before_its_records_are_read():
+    # 250,001 empty records: 500 KB of protobuf, a few hundred bytes gzipped, and as
+    # many objects decoded.
+    records = b"\x12\x00" * (MAX_MESSAGES + 1)
+    scope = b"\x12" + _varint(len(records)) + records
+    body = b"\x0a" + _varint(len(scope)) + scope
+    with pytest.raises(TooManyMessages, match="at most 250000 messages"):
+        decode_request(body, Encoding.PROTOBUF)
+    # As many records as one may hold are read.
+    fewer = b"\x12\x00" * 1000
+    scope = b"\x12" + _varint(len(fewer)) + fewer
+    decoded = decode_request(b"\x0a" + _varint(len(scope)) + scope, Encoding.PROTOBUF)
+    assert len(decoded.resource_logs[0].scope_logs[0].log_records) == 1000
+
+
+def test_an_otlp_json_request_of_more_objects_than_messages_allowed_is_refused_unread():
+    records = ",".join(["{}"] * (MAX_MESSAGES + 1))
+    body = b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [' + records.encode() + b"]}]}]}"
+    with pytest.raises(TooManyMessages, match="send fewer records per request"):
+        decode_request(body, Encoding.JSON)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)

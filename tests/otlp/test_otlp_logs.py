@@ -306,8 +306,8 @@ def test_other_content_types_and_encodings_are_a_415(api, job):
     )
 
 
-def test_a_body_above_the_chunk_limit_is_a_413_compressed_or_inflated(start_service):
-    service = start_service(max_chunk_bytes=10_000)
+def test_a_body_above_the_otlp_limit_is_a_413_compressed_or_inflated(start_service):
+    service = start_service(max_otlp_bytes=10_000)
     api = service.client
     bomb = gzip.compress(b"\0" * 10_000_000)
     message = (

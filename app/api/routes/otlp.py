@@ -73,7 +73,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
     400: {"description": "Not an ExportLogsServiceRequest (do not retry)", **_REFUSAL},
-    413: {"description": "Above the chunk limit, compressed or inflated", **_REFUSAL},
+    413: {
+        "description": "Above LOGMETRICS_MAX_OTLP_BYTES, compressed or inflated, or more "
+        "messages than one request may hold",
+        **_REFUSAL,
+    },
     415: {"description": "Not protobuf or JSON, or not gzip", **_REFUSAL},
     503: {
         "description": "A run's stream kept moving under other writes: send it again",
@@ -119,9 +123,9 @@ async def create_log_records(
     except UnsupportedEncoding as exc:
         return _refusal(exc, Encoding.JSON)
     try:
-        body = await _read_body(request, settings.max_chunk_bytes)
+        body = await _read_body(request, settings.max_otlp_bytes)
         batch = await pool.run(
-            _batch, body, encoding, headers.get("content-encoding"), settings.max_chunk_bytes
+            _batch, body, encoding, headers.get("content-encoding"), settings.max_otlp_bytes
         )
     except OtlpRefusal as exc:
         return _refusal(exc, encoding)
