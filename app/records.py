@@ -36,6 +36,7 @@ __all__ = [
     "StreamInfo",
     "StreamState",
     "Tag",
+    "TimedValue",
     "make_point",
 ]
 
@@ -296,6 +297,13 @@ class SeriesPoint(NamedTuple):
     stream: str
     line: int
     offset: int
+
+
+class TimedValue(NamedTuple):
+    """A point's value and time, in seconds since the epoch."""
+
+    time: float
+    value: float
 
 
 class SeriesPage(NamedTuple):

@@ -15,9 +15,8 @@ Nothing is copied: points are read from the storage when asked.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.errors import JobNotFound, RunNotFound
 from app.records import Job, Run
@@ -42,7 +41,8 @@ TRAINING_JOB_NAME = "TrainingJobName"
 HOST = "Host"
 RUN_NAME = "RunName"
 _HOST_SUFFIX = "/algo-1"
-_PAGE = 10_000
+# The last second a datetime holds (9999-12-31T23:59:59Z).
+_LATEST = 253402300799.0
 
 Dimensions = tuple[tuple[str, str], ...]
 """A metric's dimensions as (name, value) pairs, sorted by name."""
@@ -114,31 +114,19 @@ class Metrics:
         return found
 
     def samples(self, metric: Metric, start: float, end: float) -> list[Sample]:
-        """The metric's points from `start` up to `end` (seconds since the epoch), by time.
+        """The metric's points from `start` up to `end` (seconds since the epoch), by time,
+        read by time where they are stored (never the run's whole series).
 
         A point whose value is not finite (nan, inf: CloudWatch holds none) is left out,
         as is everything of a run deleted while it is read.
         """
-        return sorted(
-            (sample for sample in self._samples(metric) if start <= sample.time < end),
-            key=lambda sample: sample.time,
-        )
-
-    def _samples(self, metric: Metric) -> Iterator[Sample]:
-        after = 0
-        while True:
-            try:
-                found, last = self._storage.metric_series(
-                    metric.job, metric.run, metric.name, after, _PAGE
-                )
-            except (RunNotFound, JobNotFound):
-                return
-            for point in found:
-                if math.isfinite(point.value):
-                    yield Sample(point.timestamp.timestamp(), point.value)
-            if last is None:
-                return
-            after = last
+        try:
+            found = self._storage.metric_values(
+                metric.job, metric.run, metric.name, _moment(start), _moment(end)
+            )
+        except (RunNotFound, JobNotFound):
+            return []
+        return [Sample(time, value) for time, value in found if math.isfinite(value)]
 
     def _runs_named(self, namespace: str, dimension: dict[str, str]) -> list[tuple[Job, str]]:
         """The (job, run) pairs a namespace and its one dimension can name."""
@@ -178,6 +166,11 @@ class Metrics:
             except (RunNotFound, JobNotFound):
                 continue
         return found
+
+
+def _moment(seconds: float) -> datetime:
+    """Seconds since the epoch as a time, held within what a datetime holds."""
+    return datetime.fromtimestamp(min(max(seconds, 0.0), _LATEST), UTC)
 
 
 def _metrics_of(job: Job, run: str, name: str, last_at: datetime | None) -> list[Metric]:

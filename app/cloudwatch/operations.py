@@ -29,6 +29,9 @@ __all__ = ["CloudWatchOperations"]
 # GetMetricStatistics answers at most 1,440 datapoints; GetMetricData's page is 100,800
 # unless MaxDatapoints says fewer; ListMetrics' page is 500 metrics.
 _MOST_DATAPOINTS = 1440
+# A token holds a metric's namespace, name and (at most 30) dimensions, each at most a few
+# hundred characters: a few kilobytes in base64.
+_MAX_TOKEN = 16_384
 _DATA_PAGE = 100_800
 _METRICS_PAGE = 500
 _MOST_QUERIES = 500
@@ -301,7 +304,8 @@ def _metrics_position(token: str) -> tuple[str, str, Dimensions]:
         key = (space, name, tuple((n, v) for n, v in dimensions))
     except (TypeError, ValueError):
         raise invalid_value("The specified NextToken is invalid.") from None
-    if not all(isinstance(part, str) for part in (space, name, *sum(key[2], ()))):
+    parts = (space, name, *(part for pair in key[2] for part in pair))
+    if not all(isinstance(part, str) for part in parts):
         raise invalid_value("The specified NextToken is invalid.")
     return key
 
@@ -311,6 +315,9 @@ def _encode(value: list[Any]) -> str:
 
 
 def _decode(token: str) -> Any:
+    """A token this service wrote, or None: one longer than any it writes is not read."""
+    if len(token) > _MAX_TOKEN:
+        return None
     try:
         return json.loads(base64.urlsafe_b64decode(token.encode()))
     except (ValueError, binascii.Error, UnicodeError, RecursionError):

@@ -22,6 +22,7 @@ from app.records import (
     SeriesPage,
     StopCause,
     Tag,
+    TimedValue,
 )
 from app.storage.records import (
     ChunkWrite,
@@ -365,6 +366,17 @@ class Storage(abc.ABC):
         continue after (None on the last page). An unknown metric has no points.
 
         Returns: a SeriesPage; it unpacks as `(points, after)`.
+
+        Raises: RunNotFound.
+        """
+
+    @abc.abstractmethod
+    def metric_values(
+        self, job: Job, run: str, metric: str, start: datetime, end: datetime
+    ) -> list[TimedValue]:
+        """One metric's points from `start` up to `end` (excluded), by time: read where
+        they are stored, however many points the run has beyond. An unknown metric has
+        none.
 
         Raises: RunNotFound.
         """

@@ -243,6 +243,11 @@ def test_list_metrics_lists_each_runs_metrics_with_points(cloudwatch, gan, make_
     # Its points are from 2026-12-06, not the last three hours.
     assert cloudwatch.list_metrics(RecentlyActive="PT3H")["Metrics"] == []
     assert error_of(cloudwatch.list_metrics, NextToken="forged")[0] == "InvalidParameterValue"
+    # A token longer than any this service writes is not even decoded.
+    assert error_of(cloudwatch.list_metrics, NextToken="W" * 20_000) == (
+        "InvalidParameterValue",
+        "The specified NextToken is invalid.",
+    )
 
 
 def test_a_read_key_may_read_and_the_scope_must_name_monitoring(start_service):

@@ -18,6 +18,7 @@ from app.records import (
     SeriesPoint,
     StreamInfo,
     StreamState,
+    TimedValue,
 )
 from app.storage import JobSpec
 
@@ -66,6 +67,25 @@ def test_points_are_numbered_by_arrival_and_steps_default_to_that_number(
         ],
         None,
     )
+
+
+def test_metric_values_are_read_by_time_from_start_up_to_end(backend, make_job, make_run):
+    job = make_job()
+    run = make_run(job)
+    backend.append_chunk(job, run, EPOCHS_1_2_WRITE)  # at T0
+    backend.append_chunk(job, run, STEP_100_EPOCH_4_WRITE)  # at T1
+
+    assert backend.metric_values(job, run.name, "loss", T0, T1) == [
+        TimedValue(T0.timestamp(), 0.75),
+        TimedValue(T0.timestamp(), 0.5),
+    ]
+    assert backend.metric_values(job, run.name, "loss", T1, T2) == [
+        TimedValue(T1.timestamp(), 0.25),
+        TimedValue(T1.timestamp(), 0.125),
+    ]
+    assert backend.metric_values(job, run.name, "loss", T2, T2 + (T2 - T1)) == []
+    assert backend.metric_values(job, run.name, "acc", T0, T2) == []
+    assert backend.metric_values(job, run.name, "lo\x00ss", T0, T2) == []
 
 
 def test_append_chunk_stores_the_streams_new_position(backend, make_job, make_run):

@@ -88,9 +88,12 @@ def store_chunk(
     """
     if write.digest is not None:
         found = sql.stream_id.execute(conn, {"run_id": run.id, "name": write.stream}).first()
-        if found is not None and sql.chunk_with_digest.execute(
-            conn, {"stream_id": found[0], "digest": write.digest}
-        ).first():
+        if (
+            found is not None
+            and sql.chunk_with_digest.execute(
+                conn, {"stream_id": found[0], "digest": write.digest}
+            ).first()
+        ):
             raise ChunkStored(f"stream {write.stream!r} holds this chunk already")
     stream_id = _advance_stream(conn, sql, run, write)
     if write.data:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, case, func, literal, select
 
-from app.records import Job, RunSeries, RunStatus, SeriesPage, SeriesPoint
+from app.records import Job, RunSeries, RunStatus, SeriesPage, SeriesPoint, TimedValue
 from app.storage.schema import points, run_metrics, runs, streams
 from app.storage.sql.rows import to_datetime
 
@@ -32,6 +32,27 @@ def metric_series(conn: Connection, run_id: int, metric: str, after: int, limit:
         for p in page
     ]
     return SeriesPage(series, page[-1].seq if len(found) > limit else None)
+
+
+def metric_values(
+    conn: Connection, run_id: int, metric: str, start: float, end: float
+) -> list[TimedValue]:
+    """A metric's points timed from `start` up to `end` (seconds), by time: the metric's
+    points are one range of the primary key, filtered by time in the database."""
+    if "\x00" in metric:
+        return []
+    rows = conn.execute(
+        select(points.c.timestamp, points.c.value)
+        .join(run_metrics, run_metrics.c.id == points.c.run_metric_id)
+        .where(
+            run_metrics.c.run_id == run_id,
+            run_metrics.c.name == metric,
+            points.c.timestamp >= start,
+            points.c.timestamp < end,
+        )
+        .order_by(points.c.timestamp, points.c.seq)
+    ).all()
+    return [TimedValue(time, value) for time, value in rows]
 
 
 def job_series(

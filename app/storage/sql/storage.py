@@ -43,6 +43,7 @@ from app.records import (
     StreamInfo,
     StreamState,
     Tag,
+    TimedValue,
 )
 from app.storage.base import Storage
 from app.storage.migrations import upgrade
@@ -530,6 +531,13 @@ class SqlStorage(Storage):
         with self._db.read() as conn:
             row = self._run_row(conn, job, run)
             return reads.metric_series(conn, row.id, metric, after, limit)
+
+    def metric_values(
+        self, job: Job, run: str, metric: str, start: datetime, end: datetime
+    ) -> list[TimedValue]:
+        with self._db.read() as conn:
+            row = self._run_row(conn, job, run)
+            return reads.metric_values(conn, row.id, metric, start.timestamp(), end.timestamp())
 
     def job_series(self, job: Job, metric: str, max_points: int, limit: int) -> list[RunSeries]:
         with self._db.read() as conn:
