@@ -255,6 +255,13 @@ class Storage(abc.ABC):
         """Set the job's state if its status is one of `expected`; False if it was not."""
 
     @abc.abstractmethod
+    def note_waiting(self, job: Job, reason: str | None, kind: str) -> bool:
+        """Set a job in progress's status reason to `reason` (None: no reason), where it
+        has none or one that starts with `kind`, and no completion criterion is met:
+        never over another reason, whatever was written since the caller read the job.
+        False if nothing changed."""
+
+    @abc.abstractmethod
     def lease_run(
         self,
         jobs: Sequence[str] | None,

@@ -15,7 +15,6 @@ again once they are read.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import logging
@@ -164,14 +163,9 @@ class Tuner:
 
     def _waiting_for_gpus(self, job: Job, reason: str | None) -> None:
         """Say in the job's status why its runs wait for GPUs (None: they no longer do).
-        Only a reason of this kind is replaced, and only while the job is in progress."""
-        state = self._storage.job_state(job)
-        ours = state.reason is None or state.reason.startswith(WAITING_FOR_GPUS)
-        if state.status is not JobStatus.IN_PROGRESS or not ours or state.reason == reason:
-            return
-        self._storage.set_job_state(
-            job, [JobStatus.IN_PROGRESS], dataclasses.replace(state, reason=reason)
-        )
+        Only a reason of this kind is replaced, and only while the job is in progress,
+        in one conditional write (`Storage.note_waiting`)."""
+        self._storage.note_waiting(job, reason, WAITING_FOR_GPUS)
 
     def _plan(
         self,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
 from app.errors import JobExists, JobNotFound
-from app.records import MetricDefinition, Point, RunStatus, StreamState
+from app.records import JobStatus, MetricDefinition, Point, RunStatus, StreamState
 from app.storage import JobSpec
 
 from .factories import chunk
@@ -126,3 +127,27 @@ def test_the_job_list_gives_each_job_its_counts_and_best_run(backend, make_job, 
     )
     assert dict(overviews["idle"].run_counts) == NO_RUNS
     assert overviews["idle"].best_run is None
+
+
+def test_a_waiting_note_replaces_only_a_note_of_its_kind_while_the_job_is_in_progress(
+    backend, make_job
+):
+    job = make_job()
+    waiting = "waiting for a worker with "
+
+    assert backend.note_waiting(job, waiting + "4 GPUs", waiting)
+    assert backend.job_state(job).reason == "waiting for a worker with 4 GPUs"
+    assert not backend.note_waiting(job, waiting + "4 GPUs", waiting)  # nothing new
+    assert backend.note_waiting(job, None, waiting)
+    assert backend.job_state(job).reason is None
+    # Another reason, or a met criterion, or an ended job: never written over.
+    state = backend.job_state(job)
+    backend.set_job_state(job, [JobStatus.IN_PROGRESS], replace(state, reason="by hand"))
+    assert not backend.note_waiting(job, waiting + "2 GPUs", waiting)
+    met = replace(state, completion=("TargetObjectiveMetricValue", "reached 0.1"))
+    backend.set_job_state(job, [JobStatus.IN_PROGRESS], met)
+    assert not backend.note_waiting(job, waiting + "2 GPUs", waiting)
+    assert backend.job_state(job).reason is None
+    stopped = replace(state, status=JobStatus.STOPPED)
+    backend.set_job_state(job, [JobStatus.IN_PROGRESS], stopped)
+    assert not backend.note_waiting(job, waiting + "2 GPUs", waiting)

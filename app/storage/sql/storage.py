@@ -437,6 +437,10 @@ class SqlStorage(Storage):
         with self._db.write() as conn:
             return tuning.set_job_state(conn, job, expected, values)
 
+    def note_waiting(self, job: Job, reason: str | None, kind: str) -> bool:
+        with self._db.write() as conn:
+            return tuning.note_waiting(conn, job, reason, kind)
+
     def lease_run(
         self,
         jobs: Sequence[str] | None,

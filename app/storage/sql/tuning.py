@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select, update
+from sqlalchemy import Connection, Row, and_, func, or_, select, update
 
 from app.errors import JobNotFound, LeaseHeld, NotLeased, RunNotFound
 from app.records import Job, JobState, JobStatus, ObjectiveCurve, Run, RunStatus, StopCause
@@ -25,6 +25,7 @@ __all__ = [
     "expired_leases",
     "job_state",
     "lease_run",
+    "note_waiting",
     "objective_curves",
     "open_search_jobs",
     "renew_lease",
@@ -166,6 +167,26 @@ def request_stop(conn: Connection, job: Job, run: Run | None, reason: str, cause
     if names:
         conn.execute(update(runs).where(where).values(stop_reason=reason, stop_cause=cause))
     return names
+
+
+def note_waiting(conn: Connection, job: Job, reason: str | None, kind: str) -> bool:
+    """See `Storage.note_waiting`: one conditional UPDATE."""
+    ours = or_(
+        jobs.c.status_reason.is_(None),
+        func.substr(jobs.c.status_reason, 1, len(kind)) == kind,
+    )
+    changed = conn.execute(
+        update(jobs)
+        .where(
+            jobs.c.id == job.id,
+            jobs.c.status == JobStatus.IN_PROGRESS.value,
+            jobs.c.completion_criterion.is_(None),
+            ours,
+            jobs.c.status_reason.is_distinct_from(reason),
+        )
+        .values(status_reason=reason)
+    )
+    return bool(changed.rowcount)
 
 
 def expired_leases(conn: Connection, now: float) -> list[tuple[str, str]]:
