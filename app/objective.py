@@ -69,6 +69,7 @@ class JobCounters(NamedTuple):
     objective_succeeded: int
     objective_pending: int
     objective_failed: int
+    retryable_error: int = 0  # attempts that failed for the infrastructure, tried again
 
 
 def job_counters(overview: JobOverview) -> JobCounters:
@@ -83,4 +84,5 @@ def job_counters(overview: JobOverview) -> JobCounters:
         objective_succeeded=succeeded,
         objective_pending=in_progress,
         objective_failed=sum(counts.values()) - in_progress - succeeded,
+        retryable_error=overview.tallies.get("retried", 0),
     )

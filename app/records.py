@@ -247,6 +247,31 @@ class StreamInfo:
 
 
 @dataclass(frozen=True)
+class RunAttempt:
+    """An earlier attempt of a run, ended by a failure of the infrastructure (its worker
+    lost, its launch failed) and tried again: its log is kept in the run's streams
+    `attempt-<n>/<stream>` (`attempt_stream`), its points are not the run's."""
+
+    attempt: int
+    worker: str | None
+    started_at: datetime
+    ended_at: datetime
+    reason: str
+
+
+def attempt_stream(attempt: int, stream: str) -> str:
+    """The name an earlier attempt's stream is kept under: `attempt-1/stdout`."""
+    return f"attempt-{attempt}/{stream}"
+
+
+def is_earlier_attempt(stream: str, attempt: int) -> bool:
+    """Whether a run's stream holds an attempt before `attempt` (its current one)."""
+    head, slash, _rest = stream.partition("/")
+    number = head.removeprefix("attempt-")
+    return bool(slash) and head != number and number.isdigit() and int(number) < attempt
+
+
+@dataclass(frozen=True)
 class Run:
     id: int
     job: str
@@ -271,6 +296,10 @@ class Run:
     # The GPUs the run held on its worker (`logmetrics worker --gpus`); None where the
     # worker did not count GPUs.
     gpus: tuple[str, ...] | None = None
+    # Its attempt (1, then 2, ... each time a failure of the infrastructure is retried,
+    # `RetryStrategy`), and the earlier attempts (read with the run alone, by get_run).
+    attempt: int = 1
+    attempts: tuple[RunAttempt, ...] = ()
 
 
 class StopCause(enum.StrEnum):

@@ -54,7 +54,7 @@ def job_public(overview: JobOverview) -> schemas.JobPublic:
         training_job_status_counters=schemas.TrainingJobStatusCountersPublic(
             completed=counters.completed,
             in_progress=counters.in_progress,
-            retryable_error=0,
+            retryable_error=counters.retryable_error,
             non_retryable_error=counters.failed,
             stopped=counters.stopped,
         ),
@@ -164,6 +164,16 @@ def run_detail_public(
             )
             for s in run.streams
         ],
+        attempts=[
+            schemas.RunAttemptPublic(
+                attempt=a.attempt,
+                worker=a.worker,
+                started_at=a.started_at,
+                ended_at=a.ended_at,
+                reason=a.reason,
+            )
+            for a in run.attempts
+        ],
         diagnostics=diagnostics,
     )
 
@@ -193,4 +203,5 @@ def _run_fields(run: Run, job: Job) -> dict[str, object]:
             if m.last is not None and m.last_timestamp is not None
         ],
         "gpus": list(run.gpus) if run.gpus is not None else None,
+        "attempt": run.attempt,
     }

@@ -60,9 +60,18 @@ class ServiceClient:
         return self._json("POST", f"/v1/jobs/{job}/runs", json=body)
 
     def complete_run(
-        self, job: str, run: str, status: str, failure_reason: str | None = None
+        self,
+        job: str,
+        run: str,
+        status: str,
+        failure_reason: str | None = None,
+        infrastructure_failure: bool = False,
     ) -> dict[str, Any]:
-        body = {"status": status, "failure_reason": failure_reason}
+        """End the run; `infrastructure_failure`: it failed for this machine, not for its
+        code (the service then tries it again where the job's retry strategy allows)."""
+        body: dict[str, Any] = {"status": status, "failure_reason": failure_reason}
+        if infrastructure_failure:
+            body["infrastructure_failure"] = True
         return self._json("POST", f"/v1/jobs/{job}/runs/{run}/complete", json=body)
 
     def post_chunk(

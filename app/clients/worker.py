@@ -381,8 +381,12 @@ class Worker:
         return status, reason
 
     def _refuse(self, client: ServiceClient, lease: dict[str, Any], reason: str) -> Shipped:
-        """End a run this worker cannot run at once: Failed, with what it lacks."""
-        ended = client.complete_run(lease["job"], lease["run"], "Failed", reason)
+        """End a run this worker cannot run at once: Failed, with what it lacks, a failure
+        of its launch, not of its code (the service tries it again, maybe on a worker that
+        can, where the job's retry strategy allows)."""
+        ended = client.complete_run(
+            lease["job"], lease["run"], "Failed", reason, infrastructure_failure=True
+        )
         return Shipped(lease["run"], ended["status"], 1, reason=ended.get("failure_reason"))
 
     def _heartbeat(

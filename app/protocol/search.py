@@ -40,6 +40,7 @@ __all__ = [
     "GpuResources",
     "HyperbandConfig",
     "ResourceLimits",
+    "RetryStrategy",
     "SearchSpec",
     "SearchStrategy",
     "WarmStart",
@@ -51,6 +52,7 @@ MAX_TRAINING_JOBS = 10_000
 MAX_PARALLEL = 100
 MAX_PARENTS = 5
 MAX_GPUS_PER_RUN = 64
+MAX_RETRY_ATTEMPTS = 30  # AMT's bound
 MAX_RUNS_PER_GPU = 16
 # The static hyperparameters AMT reads Hyperband's MaxResource from when it is not given.
 EPOCH_HYPERPARAMETERS = ("epochs", "num_epochs", "n_epochs", "max_epochs", "num_train_epochs")
@@ -116,6 +118,16 @@ class GpuResources(SpecModel):
         if self.runs_per_gpu > 1 and self.gpus_per_run not in (None, 1):
             raise ValueError("runs share a GPU (runs_per_gpu > 1) only with gpus_per_run 1")
         return self
+
+
+class RetryStrategy(SpecModel):
+    maximum_retry_attempts: int = Field(
+        ge=0,
+        le=MAX_RETRY_ATTEMPTS,
+        description="How many times a run is tried again after a failure of the "
+        "infrastructure (its worker lost, its launch failed), with the same hyperparameters; "
+        "a failure of the training code is never retried. AMT's MaximumRetryAttempts.",
+    )
 
 
 class NotImproving(SpecModel):
@@ -230,6 +242,12 @@ class SearchSpec(SpecModel):
     resource_limits: ResourceLimits = Field(
         default_factory=ResourceLimits,
         description="How many runs in all and at once, and how long each may run.",
+    )
+    retry_strategy: RetryStrategy | None = Field(
+        None,
+        description="How often a run is tried again after a failure of the infrastructure. "
+        "Not given: a job made through SageMaker's API as its training job definition's "
+        "RetryStrategy says, any other job never.",
     )
     resources: GpuResources = Field(
         default_factory=GpuResources,

@@ -281,7 +281,7 @@ def tuning_job_summary(overview: JobOverview, arns: Arns) -> dict[str, Any]:
         "TrainingJobStatusCounters": {
             "Completed": counters.completed,
             "InProgress": counters.in_progress,
-            "RetryableError": 0,
+            "RetryableError": counters.retryable_error,
             "NonRetryableError": counters.failed,
             "Stopped": counters.stopped,
         },

@@ -255,6 +255,16 @@ class Storage(abc.ABC):
         """Set the job's state if its status is one of `expected`; False if it was not."""
 
     @abc.abstractmethod
+    def retry_run(self, job: Job, run: Run, reason: str, ended_at: datetime) -> Run:
+        """End the run's current attempt (`run.attempt`), failed for `reason`, and make it
+        wait to be leased again with the same name, index and hyperparameters: its
+        attempt is kept (`Run.attempts`), its streams renamed `attempt-<n>/<stream>`, its
+        points, objective value, worker, lease and GPUs cleared. The run as it is now.
+
+        Raises: RunNotFound; RunEnded if it has ended, or another attempt has begun.
+        """
+
+    @abc.abstractmethod
     def note_waiting(self, job: Job, reason: str | None, kind: str) -> bool:
         """Set a job in progress's status reason to `reason` (None: no reason), where it
         has none or one that starts with `kind`, and no completion criterion is met:

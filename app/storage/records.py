@@ -44,10 +44,12 @@ __all__ = [
 
 
 class PlannedRun(NamedTuple):
-    """The next run of a search: its hyperparameters, and its name (None: `run-NNNN`)."""
+    """The next run of a search: its hyperparameters, and its name (None: `run-NNNN`);
+    or, with `again`, the run of that name waiting to be tried again (`retry_run`)."""
 
     hyperparameters: Mapping[str, str]
     name: str | None = None
+    again: bool = False
 
 
 LeasePlan = Callable[[Job, JobState, Sequence[Run]], PlannedRun | None]

@@ -31,6 +31,7 @@ __all__ = [
     "jobs",
     "metadata",
     "points",
+    "run_attempts",
     "run_metrics",
     "run_tags",
     "runs",
@@ -110,6 +111,12 @@ runs = Table(
     # The GPUs the run held on its worker, as its heartbeats said (a list of the worker's
     # names for them); NULL where the worker did not count GPUs.
     Column("gpus", JSON),
+    # Its attempt (1, then one more each time a failure of the infrastructure is tried
+    # again, AMT's RetryStrategy) and when a worker was given it (NULL: at creation, or
+    # not yet given); a run whose search index is set, in progress and given to no worker
+    # waits to be leased again.
+    Column("attempt", Integer, nullable=False, server_default="1"),
+    Column("attempt_started_at", Float),
     # The job's definitions version the run's points were parsed with; lower than the
     # job's while a re-parse has yet to reach the run.
     Column("definitions_version", Integer, nullable=False, server_default="1"),
@@ -181,6 +188,20 @@ chunks = Table(
     # batch finds it and stores nothing (NULL for /v1's chunks and those before 0007).
     Column("digest", LargeBinary),
     Index("chunks_by_digest", "stream_id", "digest", unique=True),
+    sqlite_with_rowid=False,
+)
+
+# A run's earlier attempts, each ended by a failure of the infrastructure and tried again:
+# its worker, when it began and ended, and why.
+run_attempts = Table(
+    "run_attempts",
+    metadata,
+    Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("attempt", Integer, primary_key=True, autoincrement=False),
+    Column("worker", String(255)),
+    Column("started_at", Float, nullable=False),
+    Column("ended_at", Float, nullable=False),
+    Column("reason", Text, nullable=False),
     sqlite_with_rowid=False,
 )
 

@@ -43,6 +43,7 @@ from app.records import (
 from app.storage import PlannedRun, Storage
 from app.tuning.completion import EndedRun, completion
 from app.tuning.gpus import GpuNeed, GpuOffer, gpu_need
+from app.tuning.retries import may_retry
 from app.tuning.stopping import MedianPoint, hyperband_rule, median_curve, median_rule
 from app.tuning.suggest import Trial, TrialOutcome, runs_to_start, suggest
 
@@ -180,7 +181,10 @@ class Tuner:
         if search is None or state.status is not JobStatus.IN_PROGRESS:
             return None
         started = [run for run in runs if run.search_index is not None]
-        running = sum(1 for run in runs if run.status is RunStatus.IN_PROGRESS)
+        # A run tried again waits, in progress and given to no worker, for a lease before
+        # the search starts another (it is not running meanwhile).
+        waiting = [run for run in started if _waits_for_retry(run)]
+        running = sum(1 for run in runs if run.status is RunStatus.IN_PROGRESS) - len(waiting)
         if running >= search.resource_limits.max_parallel_training_jobs:
             return None
         if gpus is not None:
@@ -191,6 +195,8 @@ class Tuner:
                 if unplaceable is not None and not running and not gpus.could_ever_place(need):
                     unplaceable[job.name] = (job, need)
                 return None
+        if waiting:
+            return PlannedRun(dict(waiting[0].hyperparameters), waiting[0].name, again=True)
         names = search.warm_start.parents if search.warm_start else []
         with self._parents_lock:
             unread = [name for name in names if name not in self._parents]
@@ -242,17 +248,19 @@ class Tuner:
         return self._storage.renew_lease(job, run, worker, self.lease_seconds, gpus)
 
     def reap(self) -> list[tuple[str, str]]:
-        """End every run whose lease lapsed: Failed, "worker lost"."""
+        """End every run whose lease lapsed: Failed, "worker lost"; or, where its job's
+        retry strategy allows, tried again (`retry_run`)."""
         lost = []
         for job_name, run_name in self._storage.expired_leases():
+            reason = f"worker lost: no heartbeat for {self.lease_seconds:g} s"
             try:
                 job = self._storage.get_job(job_name)
-                self._ingestor.complete(
-                    job,
-                    run_name,
-                    RunStatus.FAILED,
-                    f"worker lost: no heartbeat for {self.lease_seconds:g} s",
-                )
+                run = self._storage.get_run(job, run_name)
+                if may_retry(search_of(job), run):
+                    self._storage.retry_run(job, run, reason, datetime.now(UTC))
+                    log.warning("run %s of job %s: worker lost; tried again", run_name, job_name)
+                    continue
+                self._ingestor.complete(job, run_name, RunStatus.FAILED, reason)
             except (JobNotFound, RunNotFound, RunEnded):
                 continue  # gone, or ended meanwhile (by its worker, or another process)
             log.warning("run %s of job %s: worker lost", run_name, job_name)
@@ -262,13 +270,30 @@ class Tuner:
 
     # Runs.
 
-    def complete_run(self, job: Job, run: str, status: RunStatus, reason: str | None) -> Run:
+    def complete_run(
+        self,
+        job: Job,
+        run: str,
+        status: RunStatus,
+        reason: str | None,
+        infrastructure: bool = False,
+    ) -> Run:
         """End a run as its worker (or shipper) reports; a run the service asked to stop
-        and that did not complete ends Stopped, with the service's reason."""
+        and that did not complete ends Stopped, with the service's reason. A failure of
+        the `infrastructure` (the worker's launch, the worker stopped) is tried again
+        where the job's retry strategy allows (`retry_run`): the run is then returned
+        waiting for its next attempt."""
         if status is not RunStatus.COMPLETED:
             asked = self._storage.get_run(job, run)
             if asked.stop_reason is not None and asked.status is RunStatus.IN_PROGRESS:
                 status, reason = RunStatus.STOPPED, asked.stop_reason
+            elif (
+                infrastructure
+                and asked.status is RunStatus.IN_PROGRESS
+                and may_retry(search_of(job), asked)
+            ):
+                why = reason or f"the attempt ended {status.value}"
+                return self._storage.retry_run(job, asked, why, datetime.now(UTC))
         ended = self._ingestor.complete(job, run, status, reason)
         self.after_end(job)
         return ended
@@ -425,6 +450,11 @@ def _earlier(
 
 def _maximize(job: Job) -> bool:
     return job.objective_type is ObjectiveType.MAXIMIZE
+
+
+def _waits_for_retry(run: Run) -> bool:
+    """Whether a search's run waits for the lease of its next attempt."""
+    return run.status is RunStatus.IN_PROGRESS and run.worker is None and run.attempt > 1
 
 
 def _gpus_wanted(need: GpuNeed, worker: str, total: int) -> str:

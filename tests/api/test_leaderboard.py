@@ -102,6 +102,8 @@ def test_listed_runs_carry_their_objective_and_final_metrics(api, sweep):
         "hyperparameters",
         "objective",
         "final_metrics",
+        "gpus",
+        "attempt",
     }
     assert (run["name"], run["objective"], [m["value"] for m in run["final_metrics"]]) == (
         "lr-0-01",

@@ -35,8 +35,12 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
         "search": {"search"},
     },
     schemas.RunCreate: {"name": {"name"}, "hyperparameters": {"hyperparameters"}},
-    schemas.RunUpdate: {"status": {"status"}, "failure_reason": {"failure_reason"}},
-    schemas.HeartbeatCreate: {"worker": {"worker"}},
+    schemas.RunUpdate: {
+        "status": {"status"},
+        "failure_reason": {"failure_reason"},
+        "infrastructure_failure": {"infrastructure_failure"},
+    },
+    schemas.HeartbeatCreate: {"worker": {"worker"}, "gpus": {"gpus"}},
     schemas.LeaseCreate: {"worker": {"worker"}, "jobs": {"jobs"}, "gpus": {"gpus"}},
     schemas.GpuOfferCreate: {"total": {"total"}, "free": {"free"}, "shared": {"shared"}},
     schemas.ParseCreate: {
@@ -72,6 +76,7 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
     },
     search.HyperbandConfig: {"min_resource": BOTH, "max_resource": BOTH},
     search.GpuResources: {"gpus_per_run": BOTH, "runs_per_gpu": BOTH},
+    search.RetryStrategy: {"maximum_retry_attempts": BOTH},
     search.WarmStart: {
         "parents": {"parents", "ParentHyperParameterTuningJobs"},
         "type": {"type", "WarmStartType"},
@@ -82,6 +87,7 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
         "static_hyperparameters": {"static_hyperparameters", "StaticHyperParameters"},
         "resource_limits": BOTH,
         "resources": BOTH,
+        "retry_strategy": BOTH,
         "random_seed": BOTH,
         "early_stopping": {"early_stopping", "TrainingJobEarlyStoppingType"},
         "completion_criteria": {"completion_criteria", "TuningJobCompletionCriteria"},
@@ -114,6 +120,7 @@ _CRITERIA = {
 _HYPERBAND = {"min_resource": 1, "max_resource": 9}
 _WARM_START = {"parents": ["earlier"], "type": "TransferLearning"}
 _GPUS = {"gpus_per_run": 1, "runs_per_gpu": 2}
+_RETRIES = {"maximum_retry_attempts": 2}
 _OFFER = {"total": 2, "free": 1, "shared": {"gan": 1}}
 _SEARCH = {
     "strategy": "Hyperband",
@@ -121,6 +128,7 @@ _SEARCH = {
     "static_hyperparameters": {"epochs": 9},
     "resource_limits": _LIMITS,
     "resources": _GPUS,
+    "retry_strategy": _RETRIES,
     "random_seed": 7,
     "early_stopping": "Off",
     "completion_criteria": _CRITERIA,
@@ -144,8 +152,12 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
         "search": _SEARCH,
     },
     schemas.RunCreate: {"name": "run-0001", "hyperparameters": {"lr": 0.1}},
-    schemas.RunUpdate: {"status": "Failed", "failure_reason": "out of memory"},
-    schemas.HeartbeatCreate: {"worker": "host:1"},
+    schemas.RunUpdate: {
+        "status": "Failed",
+        "failure_reason": "out of memory",
+        "infrastructure_failure": False,
+    },
+    schemas.HeartbeatCreate: {"worker": "host:1", "gpus": ["0", "GPU-5e0b"]},
     schemas.LeaseCreate: {"worker": "host:1", "jobs": ["gan"], "gpus": _OFFER},
     schemas.GpuOfferCreate: _OFFER,
     schemas.ParseCreate: {"metric_definitions": "pytorch", "log": "loss=1", "log_format": "text"},
@@ -160,6 +172,7 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     search.CompletionCriteria: _CRITERIA,
     search.HyperbandConfig: _HYPERBAND,
     search.GpuResources: _GPUS,
+    search.RetryStrategy: _RETRIES,
     search.WarmStart: _WARM_START,
     search.SearchSpec: _SEARCH,
 }

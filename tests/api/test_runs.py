@@ -62,7 +62,10 @@ def test_a_run_starts_in_progress_with_its_hyperparameters_as_strings(api, make_
         },
         "objective": {"metric_name": "loss", "value": None, "status": "Pending"},
         "final_metrics": [],
+        "gpus": None,  # no worker counted GPUs for it
+        "attempt": 1,
         "streams": [],
+        "attempts": [],
         "diagnostics": NO_DIAGNOSTICS,
         "ingest_token": None,  # access control is off
     }

@@ -58,32 +58,6 @@ def read_notes(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-@pytest.fixture
-def start_worker(tmp_path):
-    """Start `logmetrics worker`; its output goes to a file (`.output()` reads it)."""
-    started = []
-
-    def start(url, *args, env=None):
-        log = open(tmp_path / f"worker-{len(started)}.log", "w+")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "app", "worker", "--url", url, "--poll", "0.2", *args],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=tmp_path,  # where it saves output it could not send
-        )
-        worker.output = lambda: Path(log.name).read_text()
-        started.append((worker, log))
-        return worker
-
-    yield start
-    for worker, log in started:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-        log.close()
-
-
 def wait_for(check, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

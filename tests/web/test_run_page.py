@@ -265,3 +265,36 @@ def test_a_cloudwatch_logs_tail_is_cut_at_newlines_only_as_the_parser_cuts_it(ap
         ["2", "step 2 loss=0.25", True],
     ]
     assert tab.errors == []
+
+
+def test_a_run_tried_again_lists_its_earlier_attempts(api, browse):
+    body = {
+        "name": "tune",
+        "objective": {"MetricName": "acc", "Type": "Maximize"},
+        "metric_definitions": [{"Name": "acc", "Regex": r"acc=(\S+);"}],
+        "search": {
+            "strategy": "Random",
+            "command": ["true"],
+            "retry_strategy": {"maximum_retry_attempts": 1},
+            "resource_limits": {"max_number_of_training_jobs": 1},
+            "parameter_ranges": {
+                "ContinuousParameterRanges": [{"Name": "lr", "MinValue": 0.001, "MaxValue": 0.1}]
+            },
+        },
+    }
+    assert api.post("/v1/jobs", json=body).status_code == 201
+    assert api.post("/v1/leases", json={"worker": "gpu-box-1"}).json()["lease"]["run"] == "run-0001"
+    launch = {
+        "status": "Failed",
+        "failure_reason": "no docker here",
+        "infrastructure_failure": True,
+    }
+    assert api.post("/v1/jobs/tune/runs/run-0001/complete", json=launch).json()["attempt"] == 2
+
+    tab = browse("/jobs/tune/runs/run-0001")
+    tab.wait_ready()
+
+    shown = tab.page.inner_text("[data-region=attempts]")
+    assert "Attempt 2" in shown
+    assert "attempt 1 on gpu-box-1: no docker here" in " ".join(shown.split())
+    assert tab.errors == []

@@ -109,7 +109,9 @@ def complete_run(
 ) -> schemas.RunDetailPublic:
     """End a run: parse each stream's held last line and set its status. A run the
     service asked to stop that did not complete ends Stopped, with the service's reason."""
-    ended = tuner.complete_run(job, run, RunStatus(body.status), body.failure_reason)
+    ended = tuner.complete_run(
+        job, run, RunStatus(body.status), body.failure_reason, body.infrastructure_failure
+    )
     return run_detail_public(ended, job, unmatched_hints(storage, job, ended))
 
 

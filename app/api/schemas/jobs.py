@@ -94,7 +94,8 @@ class TrainingJobStatusCountersPublic(BaseModel):
     completed: int = Field(description="Runs that completed.")
     in_progress: int = Field(description="Runs in progress.")
     retryable_error: int = Field(
-        description="Runs that failed and could be retried (always 0 here)."
+        description="Attempts that failed for the infrastructure (a worker lost, a launch "
+        "failed) and were tried again, as the job's retry strategy allows."
     )
     non_retryable_error: int = Field(description="Runs that failed.")
     stopped: int = Field(description="Runs that were stopped.")

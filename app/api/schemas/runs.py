@@ -54,6 +54,13 @@ class RunUpdate(RequestBody):
     failure_reason: str | None = Field(
         None, max_length=1024, description="Why the run failed, shown with it."
     )
+    infrastructure_failure: bool = Field(
+        False,
+        description="The run did not complete for a failure of the infrastructure (its "
+        "launch failed, its worker was stopped), not of its code: where the job's retry "
+        "strategy allows, it is tried again with the same hyperparameters (its status stays "
+        "InProgress, `attempt` one more) instead of ending.",
+    )
 
 
 class HeartbeatCreate(RequestBody):
@@ -152,10 +159,28 @@ class RunPublic(BaseModel):
         description="The GPUs the run held on its worker, by the worker's names for them; "
         "null where the worker did not count GPUs."
     )
+    attempt: int = Field(
+        description="Its attempt: 1, one more each time a failure of the infrastructure was "
+        "tried again (the job's retry strategy)."
+    )
+
+
+class RunAttemptPublic(BaseModel):
+    """An earlier attempt of a run, ended by a failure of the infrastructure and tried
+    again; its log is the run's streams `attempt-<n>/<stream>`."""
+
+    attempt: int = Field(description="Its number, from 1.")
+    worker: str | None = Field(description="The worker it ran on.")
+    started_at: datetime = Field(description="When its worker was given it.")
+    ended_at: datetime = Field(description="When it ended.")
+    reason: str = Field(description="Why it ended: `worker lost: ...`, a launch's failure.")
 
 
 class RunDetailPublic(RunPublic):
     streams: list[StreamPublic] = Field(description="The run's log streams.")
+    attempts: list[RunAttemptPublic] = Field(
+        description="Its earlier attempts, first first (empty for a run tried once)."
+    )
     diagnostics: list[MetricDiagnosticsPublic] = Field(
         description="Per metric definition: why the metric has the points it has."
     )

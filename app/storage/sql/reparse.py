@@ -29,6 +29,7 @@ from app.records import (
     Run,
     RunStatus,
     Strategy,
+    is_earlier_attempt,
 )
 from app.storage.records import DefinitionsSpec, Replay, RunLog, StoredChunk
 from app.storage.schema import chunks, job_definitions, jobs, points, run_metrics, runs, streams
@@ -144,14 +145,19 @@ def runs_to_reparse(conn: Connection, limit: int) -> list[tuple[str, str]]:
 
 
 def read_run_log(conn: Connection, run: Run, after: Mapping[str, int] | None = None) -> RunLog:
-    """The run's chunks (those beyond `after`'s offsets, by stream name, if given).
+    """The run's chunks (those beyond `after`'s offsets, by stream name, if given), of its
+    current attempt: an earlier attempt's streams (`attempt-<n>/...`) are not its log.
 
     Chunks stored before chunks kept their time (revision 0004) take the time of the
     earliest point of a line that starts in them, else the time of the chunk before, else
     the run's creation: the time its points had, as near as can be told.
     """
     decompressor = zstandard.ZstdDecompressor()
-    stream_rows = conn.execute(select(streams).where(streams.c.run_id == run.id)).all()
+    stream_rows = [
+        row
+        for row in conn.execute(select(streams).where(streams.c.run_id == run.id)).all()
+        if not is_earlier_attempt(row.name, run.attempt)
+    ]
     names = {row.id: row.name for row in stream_rows}
     rows = conn.execute(
         select(chunks.c.stream_id, chunks.c.offset, chunks.c.data, chunks.c.timestamp)
@@ -164,6 +170,8 @@ def read_run_log(conn: Connection, run: Run, after: Mapping[str, int] | None = N
     point_times = _point_times(conn, run) if untimed else {}
     by_stream: dict[int, list[StoredChunk]] = {}
     for row in rows:
+        if row.stream_id not in names:
+            continue  # an earlier attempt's
         name = names[row.stream_id]
         if row.offset < start.get(name, 0):
             continue

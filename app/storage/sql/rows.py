@@ -149,6 +149,7 @@ def run_of(
         stop_reason=row.stop_reason,
         stop_cause=row.stop_cause,
         gpus=tuple(row.gpus) if row.gpus is not None else None,
+        attempt=row.attempt,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -253,10 +254,11 @@ class SqlStorage(Storage):
             row = self._run_row(conn, job, name)
             found = runs_.summaries(conn, [row.id])
             stream_rows = runs_.stream_rows(conn, row.id)
+            attempts = tuning.run_attempts_of(conn, row.id) if row.attempt > 1 else ()
         stream_infos = tuple(
             StreamInfo(s.name, s.next_offset, s.lines, s.partial_length) for s in stream_rows
         )
-        return run_of(row, job, found.get(row.id, ()), stream_infos)
+        return replace(run_of(row, job, found.get(row.id, ()), stream_infos), attempts=attempts)
 
     def list_runs(self, job: Job, query: RunQuery) -> RunPage:
         with self._db.read() as conn:
@@ -436,6 +438,10 @@ class SqlStorage(Storage):
         }
         with self._db.write() as conn:
             return tuning.set_job_state(conn, job, expected, values)
+
+    def retry_run(self, job: Job, run: Run, reason: str, ended_at: datetime) -> Run:
+        with self._db.write() as conn:
+            return tuning.retry_run(conn, job, run, reason, ended_at.timestamp())
 
     def note_waiting(self, job: Job, reason: str | None, kind: str) -> bool:
         with self._db.write() as conn:

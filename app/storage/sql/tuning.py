@@ -12,13 +12,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
 
-from app.errors import JobNotFound, LeaseHeld, NotLeased, RunNotFound
-from app.records import Job, JobState, JobStatus, ObjectiveCurve, Run, RunStatus, StopCause
+from app.errors import JobNotFound, LeaseHeld, NotLeased, RunEnded, RunNotFound
+from app.records import (
+    Job,
+    JobState,
+    JobStatus,
+    ObjectiveCurve,
+    Run,
+    RunAttempt,
+    RunStatus,
+    StopCause,
+    attempt_stream,
+    is_earlier_attempt,
+)
 from app.storage.records import LeasePlan
-from app.storage.schema import jobs, points, run_metrics, runs
-from app.storage.sql.rows import job_of, job_state_of, run_of
+from app.storage.schema import jobs, points, run_attempts, run_metrics, runs, streams
+from app.storage.sql.rows import job_of, job_state_of, run_of, to_datetime
 from app.storage.sql.runs import insert_run
 
 __all__ = [
@@ -30,10 +41,15 @@ __all__ = [
     "open_search_jobs",
     "renew_lease",
     "request_stop",
+    "retry_run",
+    "run_attempts_of",
     "runs_in_progress",
     "set_job_state",
     "tallies",
 ]
+
+# A stream's name, as the schema holds it.
+_STREAM_NAME_MAX = 255
 
 
 def job_state(conn: Connection, job: Job) -> JobState:
@@ -105,6 +121,18 @@ def lease_run(
         planned = plan(job, job_state_of(row), found)
         if planned is None:
             continue
+        if planned.again:
+            waiting = next(run for run in found if run.name == planned.name)
+            values: dict[str, Any] = {
+                "worker": worker,
+                "lease_expires_at": lease_until,
+                "attempt_started_at": created,
+            }
+            if ingest_token is not None:
+                # A new token: the lost attempt's no longer writes to the run.
+                values["ingest_token_hash"] = ingest_token(waiting.id)
+            conn.execute(update(runs).where(runs.c.id == waiting.id).values(**values))
+            return (job, _run(conn, job, waiting.id)), []
         index = sum(1 for run in found if run.search_index is not None)
         run_id, _name = insert_run(
             conn, job, planned.name, planned.hyperparameters, created, ingest_token
@@ -189,6 +217,74 @@ def note_waiting(conn: Connection, job: Job, reason: str | None, kind: str) -> b
     return bool(changed.rowcount)
 
 
+def retry_run(conn: Connection, job: Job, run: Run, reason: str, ended_at: float) -> Run:
+    """End the run's current attempt, failed for `reason`, and make the run wait to be
+    leased again (see `Storage.retry_run`). The run's row is locked first.
+
+    Raises: RunNotFound; RunEnded if it has ended, or its attempt is no longer `run`'s.
+    """
+    row = conn.execute(select(runs).where(runs.c.id == run.id).with_for_update()).first()
+    if row is None or row.job_id != job.id:
+        raise RunNotFound(job.name, run.name)
+    if row.status != RunStatus.IN_PROGRESS.value or row.attempt != run.attempt:
+        raise RunEnded(
+            f"run {run.name!r}'s attempt {run.attempt} has ended",
+            run=run.name,
+            status=row.status,
+        )
+    conn.execute(
+        insert(run_attempts).values(
+            run_id=row.id,
+            attempt=row.attempt,
+            worker=row.worker,
+            started_at=row.attempt_started_at or row.created_at,
+            ended_at=ended_at,
+            reason=reason,
+        )
+    )
+    # The attempt's streams keep its log under names of their own; its points go.
+    for stream in conn.execute(
+        select(streams.c.id, streams.c.name).where(streams.c.run_id == row.id)
+    ).all():
+        if is_earlier_attempt(stream.name, row.attempt + 1):
+            continue  # an earlier attempt's already
+        kept = attempt_stream(row.attempt, stream.name)
+        if len(kept) > _STREAM_NAME_MAX:
+            kept = attempt_stream(row.attempt, f"stream-{stream.id}")
+        conn.execute(update(streams).where(streams.c.id == stream.id).values(name=kept))
+    conn.execute(delete(run_metrics).where(run_metrics.c.run_id == row.id))
+    conn.execute(
+        update(runs)
+        .where(runs.c.id == row.id)
+        .values(
+            attempt=row.attempt + 1,
+            worker=None,
+            lease_expires_at=None,
+            attempt_started_at=None,
+            objective_value=None,
+            gpus=None,
+        )
+    )
+    return _run(conn, job, row.id)
+
+
+def run_attempts_of(conn: Connection, run_id: int) -> tuple[RunAttempt, ...]:
+    """The run's earlier attempts, first first."""
+    rows = conn.execute(
+        select(run_attempts).where(run_attempts.c.run_id == run_id).order_by(run_attempts.c.attempt)
+    ).all()
+    return tuple(
+        RunAttempt(
+            row.attempt,
+            row.worker,
+            to_datetime(row.started_at),
+            to_datetime(row.ended_at),
+            row.reason,
+        )
+        for row in rows
+    )
+
+
 def expired_leases(conn: Connection, now: float) -> list[tuple[str, str]]:
     """(job, run) of each in-progress run whose lease has lapsed."""
     rows = conn.execute(
@@ -256,7 +352,14 @@ def tallies(conn: Connection, job: Job) -> dict[str, int]:
             ),
         ).where(runs.c.job_id == job.id)
     ).one()
-    return dict(zip(("succeeded", "started", "leased", "stopped_early"), row, strict=True))
+    retried = conn.execute(
+        select(func.count())
+        .select_from(run_attempts)
+        .join(runs, runs.c.id == run_attempts.c.run_id)
+        .where(runs.c.job_id == job.id)
+    ).scalar_one()
+    found = dict(zip(("succeeded", "started", "leased", "stopped_early"), row, strict=True))
+    return {**found, "retried": retried}
 
 
 def _run(conn: Connection, job: Job, run_id: int) -> Run:

@@ -1,0 +1,181 @@
+"""Retries as AMT defines them (RetryStrategy.MaximumRetryAttempts): a run that fails for
+the infrastructure (its worker lost, its launch failed) is tried again with the same
+hyperparameters, as a new attempt of the same run; a failure of its code is not."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import textwrap
+import time
+
+from app.protocol.search import SearchSpec
+from app.tuning.retries import retries_allowed
+from tests.tuning.conftest import search_job_body
+from tests.tuning.test_workers import read_notes, runs_of, wait_for
+
+
+def _job(api, retries, runs=2, **search):
+    body = search_job_body(
+        "tune",
+        resource_limits={"max_number_of_training_jobs": runs, "max_parallel_training_jobs": 1},
+        **search,
+    )
+    body["search"]["retry_strategy"] = {"MaximumRetryAttempts": retries}
+    assert api.post("/v1/jobs", json=body).status_code == 201
+
+
+def _lease(api, worker):
+    answer = api.post("/v1/leases", json={"worker": worker, "jobs": ["tune"]})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["lease"]
+
+
+def _lapse(api, worker, seconds=1.2):
+    """Let the worker's lease lapse: it sends no heartbeat for longer than a lease."""
+    time.sleep(seconds)
+
+
+def test_a_run_whose_worker_is_lost_is_tried_again_with_its_hyperparameters(start_service):
+    service = start_service(lease_seconds=1.0)
+    api = service.client
+    _job(api, retries=1)
+    first = _lease(api, "w1")
+    assert api.post("/v1/jobs/tune/runs/run-0001/logs", content=b"acc=0.5;\n").status_code == 200
+
+    _lapse(api, "w1")
+    again = _lease(api, "w2")  # the lease reaps w1's run and hands it out again
+
+    assert (again["run"], again["hyperparameters"]) == ("run-0001", first["hyperparameters"])
+    run = api.get("/v1/jobs/tune/runs/run-0001").json()
+    assert (run["status"], run["attempt"], run["worker"], run["final_metrics"]) == (
+        "InProgress",
+        2,
+        "w2",
+        [],
+    )
+    assert [(a["attempt"], a["worker"], a["reason"]) for a in run["attempts"]] == [
+        (1, "w1", "worker lost: no heartbeat for 1 s")
+    ]
+    # The first attempt's log is kept, under a name of its own.
+    assert [s["name"] for s in run["streams"]] == ["attempt-1/stdout"]
+    kept = api.get("/v1/jobs/tune/runs/run-0001/logs", params={"stream": "attempt-1/stdout"})
+    assert kept.content == b"acc=0.5;\n"
+
+    api.post("/v1/jobs/tune/runs/run-0001/logs", content=b"acc=0.75;\n")
+    ended = api.post("/v1/jobs/tune/runs/run-0001/complete", json={"status": "Completed"})
+    assert (ended.json()["status"], ended.json()["objective"]["value"]) == ("Completed", 0.75)
+
+    # The search goes on with its next run: a retry is not a run of its own.
+    second = _lease(api, "w2")
+    assert second["run"] == "run-0002"
+    _lapse(api, "w2")
+    assert _lease(api, "w3")["run"] == "run-0002"
+    _lapse(api, "w3")
+    assert _lease(api, "w4") is None  # its one retry spent: it fails, and the search ends
+    failed = api.get("/v1/jobs/tune/runs/run-0002").json()
+    assert (failed["status"], failed["failure_reason"], failed["attempt"]) == (
+        "Failed",
+        "worker lost: no heartbeat for 1 s",
+        2,
+    )
+    job = api.get("/v1/jobs/tune").json()
+    assert job["training_job_status_counters"] == {
+        "completed": 1,
+        "in_progress": 0,
+        "retryable_error": 2,
+        "non_retryable_error": 1,
+        "stopped": 0,
+    }
+    assert [r["name"] for r in runs_of(api)] == ["run-0001", "run-0002"]
+
+
+def test_a_launch_failure_is_tried_again_and_a_failure_of_the_code_is_not(start_service):
+    service = start_service(lease_seconds=30.0)
+    api = service.client
+    _job(api, retries=2, runs=2)
+    _lease(api, "w1")
+    launch = {"status": "Failed", "failure_reason": "no docker", "infrastructure_failure": True}
+
+    answer = api.post("/v1/jobs/tune/runs/run-0001/complete", json=launch).json()
+    assert (answer["status"], answer["attempt"], answer["worker"]) == ("InProgress", 2, None)
+    assert _lease(api, "w2")["run"] == "run-0001"
+    code = {"status": "Failed", "failure_reason": "Traceback: ZeroDivisionError"}
+    answer = api.post("/v1/jobs/tune/runs/run-0001/complete", json=code).json()
+    assert (answer["status"], answer["attempt"], answer["failure_reason"]) == (
+        "Failed",
+        2,
+        "Traceback: ZeroDivisionError",
+    )
+    assert [a["reason"] for a in answer["attempts"]] == ["no docker"]
+
+
+def test_without_a_retry_strategy_a_lost_worker_fails_its_run(start_service):
+    service = start_service(lease_seconds=1.0)
+    api = service.client
+    body = search_job_body("tune", resource_limits={"max_number_of_training_jobs": 1})
+    api.post("/v1/jobs", json=body)
+    _lease(api, "w1")
+    _lapse(api, "w1")
+    assert _lease(api, "w2") is None
+    run = api.get("/v1/jobs/tune/runs/run-0001").json()
+    assert (run["status"], run["attempt"], run["attempts"]) == ("Failed", 1, [])
+
+
+# Sleeps a minute the first time (its worker is killed meanwhile), not the second.
+TRAINER = textwrap.dedent(
+    """
+    import json, os, sys, time
+    notes, marker = sys.argv[1], sys.argv[2]
+    with open(notes, "a") as f:
+        f.write(json.dumps({"run": os.environ["LOGMETRICS_RUN"], "pid": os.getpid(),
+                            "hps": json.loads(os.environ["SM_HPS"])}) + "\\n")
+    print(f"acc={1 - float(json.loads(os.environ['SM_HPS'])['lr'])};", flush=True)
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        time.sleep(60)
+    """
+)
+
+
+def test_a_killed_workers_run_is_finished_by_another_worker(start_service, start_worker, tmp_path):
+    script = tmp_path / "retried.py"
+    script.write_text(TRAINER)
+    notes = tmp_path / "notes.jsonl"
+    command = ["python3", str(script), str(notes), str(tmp_path / "marker")]
+    service = start_service(lease_seconds=1.0)
+    api = service.client
+    _job(api, retries=1, runs=1, command=command)
+    first = start_worker(service.url, "--job", "tune", "--name", "first")
+    wait_for(lambda: read_notes(notes))
+
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    try:
+        start_worker(service.url, "--job", "tune", "--name", "second").wait(timeout=60)
+    finally:
+        for note in read_notes(notes):  # the first attempt's command outlived its worker
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(note["pid"], signal.SIGKILL)
+
+    run = api.get("/v1/jobs/tune/runs/run-0001").json()
+    attempts = read_notes(notes)
+    assert [note["hps"] for note in attempts] == [attempts[0]["hps"]] * 2
+    assert (run["status"], run["attempt"], run["worker"]) == ("Completed", 2, "second")
+    assert [(a["worker"], a["reason"]) for a in run["attempts"]] == [
+        ("first", "worker lost: no heartbeat for 1 s")
+    ]
+    # Its points are the second attempt's alone: one line, once.
+    points = api.get("/v1/jobs/tune/runs/run-0001/metrics/acc").json()["points"]
+    assert len(points) == 1
+    assert api.get("/v1/jobs/tune").json()["status"] == "Completed"
+
+
+def test_how_many_retries_a_search_allows():
+    base = {"command": ["true"], "strategy": "Grid"}
+    definition = {"TrainingJobDefinition": {"RetryStrategy": {"MaximumRetryAttempts": 3}}}
+    assert retries_allowed(SearchSpec.model_validate(base)) == 0
+    assert retries_allowed(SearchSpec.model_validate({**base, "sagemaker": definition})) == 3
+    given = {**base, "sagemaker": definition, "RetryStrategy": {"MaximumRetryAttempts": 1}}
+    assert retries_allowed(SearchSpec.model_validate(given)) == 1
