@@ -1,0 +1,99 @@
+"""A lease that lapsed while no service ran is not evidence that its worker died.
+
+The test plays the worker itself, over HTTP, so that it decides when heartbeats come:
+it leases a run, the service is SIGKILLed and stays down longer than the lease, and
+after the restart the worker's next heartbeat, a while after the reaper's first round,
+keeps the run. A worker that never beats again still loses its run, a lease later.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.clients.service_process import ServiceProcess
+
+pytestmark = pytest.mark.slow
+
+LEASE_SECONDS = 3  # the reaper looks every 0.75 s
+JOB = {
+    "name": "lapse",
+    "objective": {"MetricName": "acc", "Type": "Maximize"},
+    "metric_definitions": [{"Name": "acc", "Regex": r"acc=(\S+);"}],
+    "search": {
+        "strategy": "Random",
+        "command": ["true"],
+        "resource_limits": {"max_number_of_training_jobs": 2, "max_parallel_training_jobs": 2},
+        "parameter_ranges": {
+            "ContinuousParameterRanges": [{"Name": "lr", "MinValue": 0.001, "MaxValue": 0.1}]
+        },
+    },
+}
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[ServiceProcess]:
+    process = ServiceProcess(f"sqlite:///{tmp_path / 'lapse.db'}", tmp_path / "service.log")
+    process.start({**os.environ, "LOGMETRICS_LEASE_SECONDS": str(LEASE_SECONDS)})
+    yield process
+    process.stop()
+
+
+def _post(service: ServiceProcess, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer = httpx.post(f"{service.url}{path}", json=body, timeout=30)
+    assert answer.status_code in (200, 201), answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def _run(service: ServiceProcess, run: str) -> tuple[str, str | None]:
+    found = httpx.get(f"{service.url}/v1/jobs/lapse/runs/{run}", timeout=30).json()
+    return found["status"], found["failure_reason"]
+
+
+def _down_longer_than_the_lease(service: ServiceProcess) -> None:
+    service.kill()
+    time.sleep(LEASE_SECONDS + 1)
+    service.start({**os.environ, "LOGMETRICS_LEASE_SECONDS": str(LEASE_SECONDS)})
+
+
+def test_the_first_heartbeat_after_a_long_outage_keeps_the_run(service):
+    _post(service, "/v1/jobs", JOB)
+    run = _post(service, "/v1/leases", {"worker": "w"})["lease"]["run"]
+
+    _down_longer_than_the_lease(service)
+    time.sleep(1.5)  # two rounds of the reaper: a lease lapsed in the outage is not reaped
+    beat = _post(service, f"/v1/jobs/lapse/runs/{run}/heartbeat", {"worker": "w"})
+
+    assert (beat["status"], beat["stop_requested"]) == ("InProgress", None)
+    assert _run(service, run) == ("InProgress", None)
+    # A worker that stays silent still loses its run: a lease after its last beat.
+    deadline = time.monotonic() + 15
+    while _run(service, run)[0] == "InProgress" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _run(service, run) == ("Failed", "worker lost: no heartbeat for 3 s")
+
+
+# Tuner.lease calls Tuner.reap before it leases, outside the reaper's grace: a restarted
+# service's first lease request ends every run whose lease lapsed in the outage. The fix
+# (app/tuning/tuner.py, the lead's): Tuner.lease no longer reaps; the reaper does, every
+# quarter of a lease, after its grace. Strict: once that lands this passes, and the mark goes.
+@pytest.mark.xfail(reason="Tuner.lease reaps at once, before the reaper's grace", strict=True)
+def test_another_workers_lease_after_a_long_outage_leaves_the_run_alone(service):
+    _post(service, "/v1/jobs", JOB)
+    run = _post(service, "/v1/leases", {"worker": "w"})["lease"]["run"]
+
+    _down_longer_than_the_lease(service)
+    # Another worker asks for work at once, as an idle slot backing off does.
+    other = _post(service, "/v1/leases", {"worker": "w2"})["lease"]
+    beat = _post(service, f"/v1/jobs/lapse/runs/{run}/heartbeat", {"worker": "w"})
+
+    assert other["run"] == "run-0002"
+    assert (beat["status"], beat["stop_requested"]) == ("InProgress", None)
+    assert _run(service, run) == ("InProgress", None)
