@@ -20,6 +20,7 @@ import json
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,10 +114,22 @@ class _ParentsUnread(Exception):
 class Tuner:
     """Thread-safe; one per service process."""
 
-    def __init__(self, storage: Storage, ingestor: Ingestor, lease_seconds: float) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        ingestor: Ingestor,
+        lease_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._storage = storage
         self._ingestor = ingestor
         self.lease_seconds = lease_seconds
+        self._clock = clock
+        # A lease request reaps lapsed leases only once this process has been up for a
+        # lease: one that lapsed while no service ran is no evidence that its worker
+        # died, and a living worker beats again within a quarter lease (as the reaper's
+        # own grace, app.tuning.reaper).
+        self._reap_from = clock() + lease_seconds
         # A warm-started job's parents' ended runs, by parent name (see the module's doc).
         self._parents: dict[str, tuple[Trial, ...]] = {}
         self._parents_lock = threading.Lock()
@@ -137,7 +150,8 @@ class Tuner:
                 place is leased to it. None: the worker does not count GPUs, and any run
                 may be leased to it.
         """
-        self.reap()
+        if self._clock() >= self._reap_from:
+            self.reap()
         unplaceable: dict[str, tuple[Job, GpuNeed]] = {}
         plan = functools.partial(self._plan, gpus=gpus, unplaceable=unplaceable)
         while True:
