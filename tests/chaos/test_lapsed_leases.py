@@ -80,11 +80,8 @@ def test_the_first_heartbeat_after_a_long_outage_keeps_the_run(service):
     assert _run(service, run) == ("Failed", "worker lost: no heartbeat for 3 s")
 
 
-# Tuner.lease calls Tuner.reap before it leases, outside the reaper's grace: a restarted
-# service's first lease request ends every run whose lease lapsed in the outage. The fix
-# (app/tuning/tuner.py, the lead's): Tuner.lease no longer reaps; the reaper does, every
-# quarter of a lease, after its grace. Strict: once that lands this passes, and the mark goes.
-@pytest.mark.xfail(reason="Tuner.lease reaps at once, before the reaper's grace", strict=True)
+# A restarted service's first lease request, before the worker's next beat, must not end
+# the run either: Tuner.lease reaps only once its process has been up for a lease.
 def test_another_workers_lease_after_a_long_outage_leaves_the_run_alone(service):
     _post(service, "/v1/jobs", JOB)
     run = _post(service, "/v1/leases", {"worker": "w"})["lease"]["run"]
