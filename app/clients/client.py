@@ -117,13 +117,20 @@ class ServiceClient:
     # Workers.
 
     def lease(
-        self, worker: str, jobs: list[str] | None = None, gpus: dict[str, Any] | None = None
+        self,
+        worker: str,
+        jobs: list[str] | None = None,
+        gpus: dict[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> dict[str, Any]:
         """A run to execute, or none (`POST /v1/leases`); `gpus`: what GPUs the worker has
-        free, as `GpuSlots.offer` says (None: it does not count them)."""
+        free, as `GpuSlots.offer` says (None: it does not count them); `request_id`: the
+        same for a request sent again after no answer came."""
         body: dict[str, Any] = {"worker": worker, "jobs": jobs}
         if gpus is not None:
             body["gpus"] = gpus
+        if request_id is not None:
+            body["request_id"] = request_id
         return self._json("POST", "/v1/leases", json=body)
 
     def heartbeat(

@@ -42,6 +42,7 @@ import stat
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,9 +172,13 @@ class Worker:
 
     def _slot(self) -> None:
         backoff = 0.2
+        request: str | None = None
         while not self._closing.is_set():
+            # One id per request, kept while it is sent again: a lease whose answer was
+            # lost (the service died as it answered) is answered again, not leaked.
+            request = request or uuid.uuid4().hex
             try:
-                answer, placement = self._lease()
+                answer, placement = self._lease(request)
             except ServiceUnavailable as exc:
                 log.warning("logmetrics worker: %s; retrying in %.1f s", exc, backoff)
                 self._closing.wait(backoff)
@@ -184,6 +189,7 @@ class Worker:
                 self.stop()
                 return
             backoff = 0.2
+            request = None
             lease = answer["lease"]
             if lease is not None:
                 self._execute(lease, placement)
@@ -192,15 +198,17 @@ class Worker:
                 return
             self._closing.wait(self.settings.poll_seconds)
 
-    def _lease(self) -> tuple[dict[str, Any], Placement | str | None]:
+    def _lease(self, request: str) -> tuple[dict[str, Any], Placement | str | None]:
         """Ask for a run; and where this worker counts GPUs, give it its own: the answer,
         and the run's GPUs (or why they could not be given; None without counting).
         Offer and placement happen under one lock, so no two slots offer one GPU."""
         jobs = list(self.settings.jobs) if self.settings.jobs is not None else None
         if self._gpus is None:
-            return self._client.lease(self.settings.name, jobs), None
+            return self._client.lease(self.settings.name, jobs, request_id=request), None
         with self._gpus.lock:
-            answer = self._client.lease(self.settings.name, jobs, gpus=self._gpus.offer())
+            answer = self._client.lease(
+                self.settings.name, jobs, gpus=self._gpus.offer(), request_id=request
+            )
             lease = answer["lease"]
             if lease is None:
                 return answer, None

@@ -279,6 +279,7 @@ class Storage(abc.ABC):
         lease_seconds: float,
         plan: LeasePlan,
         ingest_token: Callable[[int], str | None] | None = None,
+        request: str | None = None,
     ) -> tuple[Job, Run] | None:
         """Start the next run of a job with a search, leased to `worker`.
 
@@ -287,6 +288,10 @@ class Storage(abc.ABC):
         runs, while no other caller leases from it; the first hyperparameters `plan`
         returns become a new run (named `run-NNNN`, in creation order), leased for
         `lease_seconds`. None when no job has a run to start.
+
+        `request`: the worker's id of this request. A run in progress that a request of
+        that id gave `worker` is given again (its lease renewed, a new ingest token), not
+        another: the worker sends a request again when it got no answer.
         """
 
     @abc.abstractmethod

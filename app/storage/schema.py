@@ -117,6 +117,9 @@ runs = Table(
     # waits to be leased again.
     Column("attempt", Integer, nullable=False, server_default="1"),
     Column("attempt_started_at", Float),
+    # The worker's id of the lease request that gave it the run: the request sent again,
+    # its answer lost, gets the same run rather than another.
+    Column("lease_request", String(64)),
     # The job's definitions version the run's points were parsed with; lower than the
     # job's while a re-parse has yet to reach the run.
     Column("definitions_version", Integer, nullable=False, server_default="1"),
@@ -124,6 +127,7 @@ runs = Table(
     Index("runs_by_objective", "job_id", "objective_value"),
     Index("runs_by_creation", "job_id", "created_at"),
     Index("runs_by_lease", "lease_expires_at"),
+    Index("runs_by_lease_request", "lease_request"),
 )
 
 streams = Table(

@@ -142,6 +142,7 @@ class Tuner:
         jobs: Sequence[str] | None,
         ingest_token: Callable[[int], str | None] | None = None,
         gpus: GpuOffer | None = None,
+        request: str | None = None,
     ) -> Lease | None:
         """The next run for `worker` from the named jobs (or any), or None.
 
@@ -149,6 +150,8 @@ class Tuner:
             gpus: what GPUs the worker has free, if it counts them: only a run it can
                 place is leased to it. None: the worker does not count GPUs, and any run
                 may be leased to it.
+            request: the worker's id of this request: sent again (its answer lost), it
+                gets the run it got the first time, not another.
         """
         if self._clock() >= self._reap_from:
             self.reap()
@@ -157,7 +160,7 @@ class Tuner:
         while True:
             try:
                 leased = self._storage.lease_run(
-                    jobs, worker, self.lease_seconds, plan, ingest_token
+                    jobs, worker, self.lease_seconds, plan, ingest_token, request
                 )
                 break
             except _ParentsUnread as unread:

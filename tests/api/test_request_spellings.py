@@ -41,7 +41,12 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
         "infrastructure_failure": {"infrastructure_failure"},
     },
     schemas.HeartbeatCreate: {"worker": {"worker"}, "gpus": {"gpus"}},
-    schemas.LeaseCreate: {"worker": {"worker"}, "jobs": {"jobs"}, "gpus": {"gpus"}},
+    schemas.LeaseCreate: {
+        "worker": {"worker"},
+        "jobs": {"jobs"},
+        "gpus": {"gpus"},
+        "request_id": {"request_id"},
+    },
     schemas.GpuOfferCreate: {"total": {"total"}, "free": {"free"}, "shared": {"shared"}},
     schemas.ParseCreate: {
         "metric_definitions": BOTH,
@@ -158,7 +163,12 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
         "infrastructure_failure": False,
     },
     schemas.HeartbeatCreate: {"worker": "host:1", "gpus": ["0", "GPU-5e0b"]},
-    schemas.LeaseCreate: {"worker": "host:1", "jobs": ["gan"], "gpus": _OFFER},
+    schemas.LeaseCreate: {
+        "worker": "host:1",
+        "jobs": ["gan"],
+        "gpus": _OFFER,
+        "request_id": "5e0b6c",
+    },
     schemas.GpuOfferCreate: _OFFER,
     schemas.ParseCreate: {"metric_definitions": "pytorch", "log": "loss=1", "log_format": "text"},
     schemas.ReparseCreate: {"metric_definitions": [_DEFINITION], "objective": _OBJECTIVE},

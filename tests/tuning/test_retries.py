@@ -179,3 +179,31 @@ def test_how_many_retries_a_search_allows():
     assert retries_allowed(SearchSpec.model_validate({**base, "sagemaker": definition})) == 3
     given = {**base, "sagemaker": definition, "RetryStrategy": {"MaximumRetryAttempts": 1}}
     assert retries_allowed(SearchSpec.model_validate(given)) == 1
+
+
+def test_a_lease_request_sent_again_gets_the_run_the_first_one_leased(start_service):
+    service = start_service(lease_seconds=30.0, api_tokens="admin:" + "a" * 24)
+    api = service.client
+    admin = {"Authorization": "Bearer " + "a" * 24}
+    limits = {"max_number_of_training_jobs": 3, "max_parallel_training_jobs": 3}
+    body = search_job_body("tune", resource_limits=limits)
+    assert api.post("/v1/jobs", json=body, headers=admin).status_code == 201
+
+    def lease(worker, request):
+        asked = {"worker": worker, "jobs": ["tune"], "request_id": request}
+        return api.post("/v1/leases", json=asked, headers=admin).json()["lease"]
+
+    first = lease("w1", "req-1")
+    # Its answer was lost (the service died as it answered): the worker asks again.
+    again = lease("w1", "req-1")
+    assert (again["run"], again["hyperparameters"]) == (first["run"], first["hyperparameters"])
+    # A new token: the first answer's never reached anyone, and no longer writes.
+    assert again["ingest_token"] != first["ingest_token"]
+    stale = {"Authorization": f"Bearer {first['ingest_token']}"}
+    fresh = {"Authorization": f"Bearer {again['ingest_token']}"}
+    path = f"/v1/jobs/tune/runs/{first['run']}/logs"
+    assert api.post(path, content=b"acc=0.5;\n", headers=stale).status_code == 401
+    assert api.post(path, content=b"acc=0.5;\n", headers=fresh).status_code == 200
+    # Another request, or another worker with the same id, gets another run.
+    assert lease("w1", "req-2")["run"] == "run-0002"
+    assert lease("w2", "req-1")["run"] == "run-0003"

@@ -30,7 +30,9 @@ def create_lease(
 
     offer = body.gpus
     gpus = GpuOffer(offer.total, offer.free, offer.shared) if offer is not None else None
-    lease = tuner.lease(body.worker, body.jobs, ingest_token if tokens.enabled else None, gpus)
+    lease = tuner.lease(
+        body.worker, body.jobs, ingest_token if tokens.enabled else None, gpus, body.request_id
+    )
     open_jobs = storage.open_search_jobs(body.jobs)
     if lease is None:
         return schemas.LeaseAnswerPublic(lease=None, jobs_in_progress=open_jobs)

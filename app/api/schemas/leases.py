@@ -53,6 +53,14 @@ class LeaseCreate(RequestBody):
         description="The worker's GPUs, if it counts them (`logmetrics worker --gpus`): only a "
         "run it can place now is leased to it. Left out, any run may be.",
     )
+    request_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The worker's id of this request, sent again with it when no answer came: "
+        "the run the first one leased is answered again (a new ingest token), not another.",
+    )
 
 
 class InputChannelPublic(BaseModel):

@@ -454,11 +454,18 @@ class SqlStorage(Storage):
         lease_seconds: float,
         plan: LeasePlan,
         ingest_token: Callable[[int], str | None] | None = None,
+        request: str | None = None,
     ) -> tuple[Job, Run] | None:
         created = now()
         with self._db.write() as conn:
+            if request is not None:
+                given = tuning.lease_given(
+                    conn, worker, request, created + lease_seconds, ingest_token
+                )
+                if given is not None:
+                    return given
             leased, skipped = tuning.lease_run(
-                conn, jobs, worker, created, created + lease_seconds, plan, ingest_token
+                conn, jobs, worker, created, created + lease_seconds, plan, ingest_token, request
             )
         # Jobs another worker's lease held (PostgreSQL's SKIP LOCKED): wait for each in
         # turn, rather than answer "no work" while there is some.
@@ -475,6 +482,7 @@ class SqlStorage(Storage):
                     created + lease_seconds,
                     plan,
                     ingest_token,
+                    request,
                     wait_for=job_id,
                 )
         return leased

@@ -35,6 +35,7 @@ from app.storage.sql.runs import insert_run
 __all__ = [
     "expired_leases",
     "job_state",
+    "lease_given",
     "lease_run",
     "note_waiting",
     "objective_curves",
@@ -83,6 +84,7 @@ def lease_run(
     lease_until: float,
     plan: LeasePlan,
     ingest_token: Callable[[int], str | None] | None,
+    request: str | None = None,
     *,
     wait_for: int | None = None,
 ) -> tuple[tuple[Job, Run] | None, list[int]]:
@@ -127,6 +129,7 @@ def lease_run(
                 "worker": worker,
                 "lease_expires_at": lease_until,
                 "attempt_started_at": created,
+                "lease_request": request,
             }
             if ingest_token is not None:
                 # A new token: the lost attempt's no longer writes to the run.
@@ -140,11 +143,45 @@ def lease_run(
         conn.execute(
             update(runs)
             .where(runs.c.id == run_id)
-            .values(search_index=index, worker=worker, lease_expires_at=lease_until)
+            .values(
+                search_index=index,
+                worker=worker,
+                lease_expires_at=lease_until,
+                lease_request=request,
+            )
         )
         return (job, _run(conn, job, run_id)), []
     held = {row.id for row in locked}
     return None, [job_id for job_id in wanted if job_id not in held]
+
+
+def lease_given(
+    conn: Connection,
+    worker: str,
+    request: str,
+    lease_until: float,
+    ingest_token: Callable[[int], str | None] | None,
+) -> tuple[Job, Run] | None:
+    """The run in progress a lease request of this id gave `worker`, leased again (its
+    lease renewed, a new ingest token: the first answer's never reached the worker); None
+    if there is none."""
+    row = conn.execute(
+        select(runs)
+        .where(
+            runs.c.lease_request == request,
+            runs.c.worker == worker,
+            runs.c.status == RunStatus.IN_PROGRESS.value,
+        )
+        .with_for_update()
+    ).first()
+    if row is None:
+        return None
+    values: dict[str, Any] = {"lease_expires_at": lease_until}
+    if ingest_token is not None:
+        values["ingest_token_hash"] = ingest_token(row.id)
+    conn.execute(update(runs).where(runs.c.id == row.id).values(**values))
+    job = job_of(conn.execute(select(jobs).where(jobs.c.id == row.job_id)).one())
+    return job, _run(conn, job, row.id)
 
 
 def renew_lease(

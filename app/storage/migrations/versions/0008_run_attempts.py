@@ -1,5 +1,7 @@
 """Attempts of a run (AMT's RetryStrategy): a run's current attempt and when it began, and
-its earlier attempts, each ended by a failure of the infrastructure and tried again.
+its earlier attempts, each ended by a failure of the infrastructure and tried again; and
+the lease request that gave a run to its worker, so that the request sent again (its
+answer lost) gets the same run.
 
 Revision ID: 0008
 Revises: 0007
@@ -20,6 +22,8 @@ def upgrade() -> None:
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("attempt", sa.Integer, nullable=False, server_default="1"))
         batch.add_column(sa.Column("attempt_started_at", sa.Float))
+        batch.add_column(sa.Column("lease_request", sa.String(64)))
+        batch.create_index("runs_by_lease_request", ["lease_request"])
     op.create_table(
         "run_attempts",
         sa.Column(
@@ -37,5 +41,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("run_attempts")
     with op.batch_alter_table("runs") as batch:
+        batch.drop_index("runs_by_lease_request")
+        batch.drop_column("lease_request")
         batch.drop_column("attempt_started_at")
         batch.drop_column("attempt")
