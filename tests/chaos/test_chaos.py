@@ -5,14 +5,16 @@ SQLite), two real `logmetrics worker` processes of two slots each, and a trainer
 prints a known sequence of metric lines over four seconds, so that chunks are in flight
 whenever the service goes. During the search the service (a real `logmetrics serve`
 child process) is SIGKILLed twice and restarted, once after an outage longer than the
-lease (LOGMETRICS_LEASE_SECONDS=3, 6 s down before its start); on PostgreSQL the test's
-own database server is restarted once as well. Then, each a literal check: the workers
-exited 0; the job ended Completed with exactly its MaxNumberOfTrainingJobs runs; search
-indexes 0..11 each handed out once (Grid: its 12 combinations each once); every run
-Completed (Hyperband: or Stopped at a rung of its bracket), in its first attempt or in
-one its RetryStrategy allowed, each earlier attempt ended as worker lost; each run's
-stored points and stdout are exactly the lines its program printed in its last attempt
-(none lost, none twice). The figures for the issue's note are printed (`pytest -s`).
+lease (LOGMETRICS_LEASE_SECONDS=3, 6 s down before its start); a worker is SIGKILLed
+with its runs and another started; on PostgreSQL the test's own database server is
+restarted once as well. Then, each a literal check: the workers left exited 0; the job
+ended Completed with exactly its MaxNumberOfTrainingJobs runs; search indexes 0..11
+each handed out once (Grid: its 12 combinations each once); every run Completed
+(Hyperband: or Stopped at a rung of its bracket), in its first attempt or in one its
+RetryStrategy allowed, each earlier attempt ended as worker lost on the killed worker
+(whose runs were each tried again); each run's stored points and stdout are exactly the
+lines its program printed in its last attempt (none lost, none twice). The figures for
+the issue's note are printed (`pytest -s`).
 """
 
 from __future__ import annotations
@@ -229,6 +231,16 @@ def _started(notes: Path) -> list[str]:
     return [note["run"] for note in _read_notes(notes) if "start" in note]
 
 
+def _running(log: Path) -> set[str]:
+    """The runs a worker's output says it started and has not reported ended."""
+    output = log.read_text() if log.exists() else ""
+    started = set(re.findall(r"^worker: (run-\d+) of chaos started", output, re.MULTILINE))
+    ended = set(
+        re.findall(r"^worker: (run-\d+) of chaos (?:Completed|Failed|Stopped)", output, re.M)
+    )
+    return started - ended
+
+
 def _printed(notes: Path) -> dict[str, list[str]]:
     """The lines each run's program printed, in its last attempt (its last start)."""
     last: dict[str, int] = {}
@@ -368,15 +380,22 @@ def test_a_search_survives_killed_services_and_a_database_restart(
         _wait_for(lambda: len(_started(notes)) >= 3, 60, "three runs to start")
         down = _outage(service, LONG_OUTAGE, environment)
         figures.outages.append(f"service SIGKILLed, {down:.1f} s without an answer")
+        # A worker killed with its runs: they are lost, and tried again elsewhere.
+        _wait_for(lambda: bool(_running(tmp_path / "w2.log")), 60, "w2 to run a run")
+        workers[1].kill()
+        workers[1].wait()
+        lost = _running(tmp_path / "w2.log")
+        figures.outages.append(f"worker w2 SIGKILLed with {len(lost)} runs in progress")
+        workers.append(start_worker(service.url, "w3"))
         if database.restart is not None:
-            _wait_for(lambda: len(_started(notes)) >= 6, 60, "six runs to start")
+            _wait_for(lambda: len(_started(notes)) >= 7, 60, "seven runs to start")
             database.restart()
             figures.outages.append("PostgreSQL restarted (pg_ctl restart -m fast)")
-        _wait_for(lambda: len(_started(notes)) >= 9, 60, "nine runs to start")
+        _wait_for(lambda: len(_started(notes)) >= 10, 60, "ten runs to start")
         down = _outage(service, SHORT_OUTAGE, environment)
         figures.outages.append(f"service SIGKILLed, {down:.1f} s without an answer")
 
-        codes = [worker.wait(timeout=120) for worker in workers]
+        codes = [worker.wait(timeout=120) for worker in (workers[0], workers[2])]
         outcome = _outcome(service.url)
     finally:
         service.stop()
@@ -418,6 +437,11 @@ def test_a_search_survives_killed_services_and_a_database_restart(
         for run in outcome.runs
     ]
     assert all(run["attempt"] <= 1 + RETRIES for run in outcome.runs)
+    # The runs w2 held when it was killed were tried again (any other a retry has in its
+    # history was lost by w2 too: leased to it as it died).
+    retried = {name for name, attempts in outcome.attempts.items() if attempts}
+    assert lost <= retried
+    assert {a["worker"] for name in retried for a in outcome.attempts[name]} == {"w2"}
     assert all(1 <= started[run["name"]] <= run["attempt"] for run in outcome.runs), started
     assert sorted(index for _, index in indexes) == list(range(RUNS))
     for run in outcome.runs:
