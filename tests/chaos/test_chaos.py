@@ -36,11 +36,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from app.clients.service_process import ServiceProcess
 from app.storage import SqlStorage
-from tests.postgres import PostgresUnavailable, fresh_database, postgres_server
+from tests.chaos.pg_control import private_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -143,26 +142,6 @@ class Outcome:
     logs: dict[str, bytes]
 
 
-def _restartable(server_url: str) -> Callable[[], None]:
-    """How to restart the PostgreSQL server of `server_url`: tests/postgres.py starts it
-    with `pg_ctl`, which keeps its options, so `pg_ctl restart` brings it back as it was."""
-    engine = create_engine(server_url)
-    with engine.connect() as conn:
-        data = Path(conn.execute(text("SHOW data_directory")).scalar_one())
-    engine.dispose()
-    pg_ctl = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))[-1]
-    command = [str(pg_ctl), "-D", str(data), "-m", "fast", "-w", "-t", "60", "restart"]
-    if os.geteuid() == 0:  # the server runs as postgres (initdb refuses root)
-        command = ["runuser", "-u", "postgres", "--", *command]
-
-    def restart() -> None:
-        # The server started by pg_ctl keeps its stdout: a file, so no pipe is held open.
-        with (data.parent / "restart.log").open("ab") as log:
-            subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
-
-    return restart
-
-
 @pytest.fixture
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """An empty database of the kind the test names; on PostgreSQL, on a server of the
@@ -170,15 +149,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     if request.param == "sqlite":
         yield Database(f"sqlite:///{tmp_path / 'chaos.db'}", None)
         return
-    if os.environ.get("LOGMETRICS_TEST_POSTGRES_URL"):
-        pytest.skip("the PostgreSQL restart needs a server of the test's own")
-    try:
-        with postgres_server() as server_url:
-            yield Database(fresh_database(server_url), _restartable(server_url))
-    except PostgresUnavailable as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(exc))
+    with private_postgres() as (url, server):
+        yield Database(url, server.restart)
 
 
 @pytest.fixture

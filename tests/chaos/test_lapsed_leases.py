@@ -1,9 +1,11 @@
-"""A lease that lapsed while no service ran is not evidence that its worker died.
+"""A lease that lapsed while no service ran, or while its database was down, is not
+evidence that its worker died.
 
 The test plays the worker itself, over HTTP, so that it decides when heartbeats come:
 it leases a run, the service is SIGKILLed and stays down longer than the lease, and
 after the restart the worker's next heartbeat, a while after the reaper's first round,
-keeps the run. A worker that never beats again still loses its run, a lease later.
+keeps the run. A worker that never beats again still loses its run, a lease later. The
+same for an outage of PostgreSQL (a server of the test's own, stopped and started).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import httpx
 import pytest
 
 from app.clients.service_process import ServiceProcess
+from tests.chaos.pg_control import private_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -94,3 +97,44 @@ def test_another_workers_lease_after_a_long_outage_leaves_the_run_alone(service)
     assert other["run"] == "run-0002"
     assert (beat["status"], beat["stop_requested"]) == ("InProgress", None)
     assert _run(service, run) == ("InProgress", None)
+
+
+# The reaper thread's reaps fail while the database is down, and its grace starts again
+# when it answers; but Tuner.lease's grace counts from the process's start alone, so the
+# first lease request after the database's return reaps (a heartbeat 1.5 s after it, with
+# no lease request before, keeps the run). Strict: once one grace serves both, this passes.
+@pytest.mark.xfail(
+    reason="Tuner.lease reaps at once after a database outage: its grace counts from the "
+    "process's start only",
+    strict=True,
+)
+def test_a_lease_that_lapsed_while_the_database_was_down_is_kept(tmp_path):
+    # PostgreSQL stopped for longer than the lease while the service runs: every
+    # heartbeat is a 500 meanwhile. Once the database is back, the first request is
+    # another worker's lease, and then the run's worker beats: the run is still its.
+    with private_postgres() as (url, server):
+        service = ServiceProcess(url, tmp_path / "service.log")
+        service.start({**os.environ, "LOGMETRICS_LEASE_SECONDS": str(LEASE_SECONDS)})
+        try:
+            _post(service, "/v1/jobs", JOB)
+            run = _post(service, "/v1/leases", {"worker": "w"})["lease"]["run"]
+            time.sleep(LEASE_SECONDS)  # the service has been up a lease: reaping is on
+            server.stop()
+            failed = httpx.post(
+                f"{service.url}/v1/jobs/lapse/runs/{run}/heartbeat", json={"worker": "w"}
+            )
+            time.sleep(LEASE_SECONDS + 1)
+            server.start()
+            other = _post(service, "/v1/leases", {"worker": "w2"})["lease"]
+            beat = _post(service, f"/v1/jobs/lapse/runs/{run}/heartbeat", {"worker": "w"})
+            state = _run(service, run)
+        finally:
+            service.stop()
+
+    assert failed.status_code >= 500
+    assert other["run"] == "run-0002"
+    assert (beat["status"], beat["stop_requested"], state) == (
+        "InProgress",
+        None,
+        ("InProgress", None),
+    )
