@@ -19,6 +19,8 @@
      │    ├── LeaseHeld             a heartbeat for a run another worker holds
      │    ├── NotLeased             a heartbeat for a run no worker was given
      │    ├── ChunkStored           a shipper's chunk the stream holds already (a retry)
+     │    ├── RunAwaitsAttempt      logs or an end for a run waiting for its next attempt,
+     │    │                         or from an attempt that has ended
      │    └── StreamMoved           another request appended to the stream first
      │         └── DefinitionsChanged  the job was re-parsed, or deleted, since it was read
      ├── InvalidInput               well-formed input the domain refuses (422)
@@ -59,6 +61,7 @@ __all__ = [
     "OffsetGap",
     "OverlapMismatch",
     "PresetNotFound",
+    "RunAwaitsAttempt",
     "RunEnded",
     "RunExists",
     "RunNotFound",
@@ -223,6 +226,14 @@ class ChunkStored(Conflict):
     stored; no client sees it."""
 
     code = "chunk_stored"
+
+
+class RunAwaitsAttempt(Conflict):
+    """Logs, a heartbeat or an end for a run whose attempt it is not: the run waits for
+    its next attempt (no worker holds it), or the sender's attempt has ended and another
+    holds it. The sender's work no longer counts."""
+
+    code = "run_awaits_attempt"
 
 
 class StreamMoved(Conflict):

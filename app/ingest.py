@@ -17,13 +17,15 @@ from typing import Generic, TypeVar
 from app.errors import (
     ChunkStored,
     DefinitionsChanged,
+    InvalidInput,
     OffsetGap,
     OverlapMismatch,
+    RunAwaitsAttempt,
     RunEnded,
     StreamMoved,
 )
 from app.parsing import Parser, ParserLimits, compile_definitions
-from app.records import Job, Run, RunStatus
+from app.records import Job, Run, RunStatus, reserved_stream
 from app.storage import ChunkWrite, Storage, StreamSnapshot
 
 __all__ = ["Appended", "Ingestor"]
@@ -106,6 +108,10 @@ class Ingestor:
             OverlapMismatch when bytes resent from `offset` differ from those stored;
             StreamMoved if the stream kept moving.
         """
+        reserved = reserved_stream(stream)
+        if reserved is not None:
+            # The service's own names, whichever protocol brought the chunk.
+            raise InvalidInput(reserved, stream=stream)
         parser = self.parser(job)
         if digest is not None and self._storage.chunk_stored(job, run, stream, digest):
             return self._stored(job, run, stream)
@@ -243,6 +249,13 @@ def _check_in_progress(run: Run) -> None:
             f"run {run.name!r} has ended ({run.status.value}); it takes no more logs",
             run=run.name,
             status=run.status.value,
+        )
+    if run.awaits_attempt:
+        raise RunAwaitsAttempt(
+            f"run {run.name!r} waits for a worker to begin its attempt {run.attempt}; it "
+            "takes no logs until then",
+            run=run.name,
+            attempt=run.attempt,
         )
 
 

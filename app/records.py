@@ -27,6 +27,7 @@ __all__ = [
     "RejectionExample",
     "ReparseProgress",
     "Run",
+    "RunAttempt",
     "RunSeries",
     "RunStatus",
     "SeriesPage",
@@ -37,7 +38,11 @@ __all__ = [
     "StreamState",
     "Tag",
     "TimedValue",
+    "attempt_of_stream",
+    "attempt_stream",
+    "is_earlier_attempt",
     "make_point",
+    "reserved_stream",
 ]
 
 
@@ -264,11 +269,28 @@ def attempt_stream(attempt: int, stream: str) -> str:
     return f"attempt-{attempt}/{stream}"
 
 
-def is_earlier_attempt(stream: str, attempt: int) -> bool:
-    """Whether a run's stream holds an attempt before `attempt` (its current one)."""
+def attempt_of_stream(stream: str) -> int | None:
+    """The attempt a stream named `attempt-<n>/...` keeps; None for any other name. Such
+    names are the service's own: no writer may give a stream one (`reserved_stream`)."""
     head, slash, _rest = stream.partition("/")
     number = head.removeprefix("attempt-")
-    return bool(slash) and head != number and number.isdigit() and int(number) < attempt
+    return int(number) if slash and head != number and number.isdigit() else None
+
+
+def is_earlier_attempt(stream: str, attempt: int) -> bool:
+    """Whether a run's stream holds an attempt before `attempt` (its current one)."""
+    kept = attempt_of_stream(stream)
+    return kept is not None and kept < attempt
+
+
+def reserved_stream(stream: str) -> str | None:
+    """Why a writer may not name a stream so (an earlier attempt's name), if it may not."""
+    if attempt_of_stream(stream) is not None:
+        return (
+            f"stream names attempt-<n>/... are the service's own, for a run's earlier "
+            f"attempts; {stream[:100]!r} cannot be written"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -300,6 +322,18 @@ class Run:
     # `RetryStrategy`), and the earlier attempts (read with the run alone, by get_run).
     attempt: int = 1
     attempts: tuple[RunAttempt, ...] = ()
+
+    @property
+    def awaits_attempt(self) -> bool:
+        """A search's run in progress that no worker holds: its last attempt failed for
+        the infrastructure and it waits to be leased again. It takes no logs and no end
+        until then."""
+        return (
+            self.status is RunStatus.IN_PROGRESS
+            and self.search_index is not None
+            and self.worker is None
+            and self.attempt > 1
+        )
 
 
 class StopCause(enum.StrEnum):

@@ -34,14 +34,21 @@ class ServiceClient:
     def __init__(self, url: str = DEFAULT_URL, timeout: float = 30.0, token: str | None = None):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url = url.rstrip("/")
+        self._token = token
         self._http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
+        # The run's attempt a worker's per-run client says it runs (`with_token`).
+        self._attempt: int | None = None
 
     def close(self) -> None:
         self._http.close()
 
-    def with_token(self, token: str) -> ServiceClient:
-        """A client for the same service that authenticates with `token`."""
-        return ServiceClient(self.url, self._http.timeout.read or 30.0, token)
+    def with_token(self, token: str | None, attempt: int | None = None) -> ServiceClient:
+        """A client for the same service that authenticates with `token` (None: this
+        client's), and says in its heartbeats and run ends that it runs `attempt` of the
+        run (None: says nothing), so that a stale attempt's are refused."""
+        client = ServiceClient(self.url, self._http.timeout.read or 30.0, token or self._token)
+        client._attempt = attempt
+        return client
 
     # Jobs and runs.
 
@@ -72,6 +79,8 @@ class ServiceClient:
         body: dict[str, Any] = {"status": status, "failure_reason": failure_reason}
         if infrastructure_failure:
             body["infrastructure_failure"] = True
+        if self._attempt is not None:
+            body["attempt"] = self._attempt
         return self._json("POST", f"/v1/jobs/{job}/runs/{run}/complete", json=body)
 
     def post_chunk(
@@ -140,6 +149,8 @@ class ServiceClient:
         body: dict[str, Any] = {"worker": worker}
         if gpus is not None:
             body["gpus"] = list(gpus)
+        if self._attempt is not None:
+            body["attempt"] = self._attempt
         return self._json("POST", f"/v1/jobs/{job}/runs/{run}/heartbeat", json=body)
 
     def leaderboard(self, job: str, limit: int = 100) -> dict[str, Any]:

@@ -64,7 +64,7 @@ __all__ = ["Worker", "WorkerSettings", "default_cache_dir", "default_worker_name
 
 log = logging.getLogger("logmetrics.worker")
 # A heartbeat refused with one of these means the run's lease is not this worker's.
-_NOT_HELD = ("lease_held", "not_leased")
+_NOT_HELD = ("lease_held", "not_leased", "run_awaits_attempt")
 
 MAX_RUNTIME_REASON = "MaxRuntimeExceeded: the run ran longer than {seconds} s"
 WORKER_STOPPED_REASON = "the worker was stopped"
@@ -242,7 +242,8 @@ class Worker:
         if self._closing.is_set():
             stop.set(WORKER_STOPPED_REASON)
         token = lease.get("ingest_token")
-        client = self._client.with_token(token) if token else self._client
+        # Its own client: the run's token, and its attempt in every heartbeat and end.
+        client = self._client.with_token(token, lease.get("attempt"))
         beating = threading.Thread(
             target=self._heartbeat,
             args=(
@@ -301,8 +302,7 @@ class Worker:
                 del self._running[key]
             stop.set("")  # ends the heartbeat
             beating.join()
-            if token:
-                client.close()
+            client.close()
         self.finished.append(shipped)
         why = shipped.failure or shipped.reason
         self._report(f"worker: {run} of {job} {shipped.status}" + (f": {why}" if why else ""))

@@ -255,13 +255,22 @@ class Storage(abc.ABC):
         """Set the job's state if its status is one of `expected`; False if it was not."""
 
     @abc.abstractmethod
-    def retry_run(self, job: Job, run: Run, reason: str, ended_at: datetime) -> Run:
+    def retry_run(
+        self,
+        job: Job,
+        run: Run,
+        reason: str,
+        ended_at: datetime,
+        lapsed_by: datetime | None = None,
+    ) -> Run:
         """End the run's current attempt (`run.attempt`), failed for `reason`, and make it
         wait to be leased again with the same name, index and hyperparameters: its
         attempt is kept (`Run.attempts`), its streams renamed `attempt-<n>/<stream>`, its
-        points, objective value, worker, lease and GPUs cleared. The run as it is now.
+        points, objective value, worker, lease, GPUs and ingest token cleared. The run
+        as it is now.
 
-        Raises: RunNotFound; RunEnded if it has ended, or another attempt has begun.
+        Raises: RunNotFound; RunEnded if it has ended, another attempt has begun, or
+            (`lapsed_by` given: the reaper's) its lease was renewed past `lapsed_by`.
         """
 
     @abc.abstractmethod
@@ -302,10 +311,13 @@ class Storage(abc.ABC):
         worker: str,
         lease_seconds: float,
         gpus: Sequence[str] | None = None,
+        attempt: int | None = None,
     ) -> Run:
         """Extend an in-progress run's lease, held by `worker`; the run as it is now
         (with any stop request). An ended run is returned as it is. `gpus`: the GPUs the
         worker gave the run, kept on it (None: the worker does not count GPUs).
+        `attempt`: the attempt the worker runs (None: not said); another is
+        RunAwaitsAttempt.
 
         Raises:
             RunNotFound.

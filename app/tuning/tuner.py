@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.errors import JobEnded, JobNotFound, RunEnded, RunNotFound
+from app.errors import JobEnded, JobNotFound, RunAwaitsAttempt, RunEnded, RunNotFound
 from app.ingest import Ingestor
 from app.jobs import run_hyperparameters
 from app.objective import ObjectiveType, qualifying_statuses
@@ -200,7 +200,7 @@ class Tuner:
         started = [run for run in runs if run.search_index is not None]
         # A run tried again waits, in progress and given to no worker, for a lease before
         # the search starts another (it is not running meanwhile).
-        waiting = [run for run in started if _waits_for_retry(run)]
+        waiting = [run for run in started if run.awaits_attempt]
         running = sum(1 for run in runs if run.status is RunStatus.IN_PROGRESS) - len(waiting)
         if running >= search.resource_limits.max_parallel_training_jobs:
             return None
@@ -258,11 +258,18 @@ class Tuner:
             with self._parents_lock:
                 self._parents.setdefault(name, trials)
 
-    def heartbeat(self, job: Job, run: str, worker: str, gpus: Sequence[str] | None = None) -> Run:
-        """Extend the run's lease, which `worker` must hold, noting the GPUs it holds
-        there (None: not counted); the run, with any stop request. Raises: RunNotFound,
-        NotLeased, LeaseHeld."""
-        return self._storage.renew_lease(job, run, worker, self.lease_seconds, gpus)
+    def heartbeat(
+        self,
+        job: Job,
+        run: str,
+        worker: str,
+        gpus: Sequence[str] | None = None,
+        attempt: int | None = None,
+    ) -> Run:
+        """Extend the run's lease, which `worker` must hold in `attempt` (None: not
+        said), noting the GPUs it holds there (None: not counted); the run, with any stop
+        request. Raises: RunNotFound, NotLeased, LeaseHeld, RunAwaitsAttempt."""
+        return self._storage.renew_lease(job, run, worker, self.lease_seconds, gpus, attempt)
 
     def reap(self) -> list[tuple[str, str]]:
         """End every run whose lease lapsed: Failed, "worker lost"; or, where its job's
@@ -274,12 +281,20 @@ class Tuner:
                 job = self._storage.get_job(job_name)
                 run = self._storage.get_run(job, run_name)
                 if may_retry(search_of(job), run):
-                    self._storage.retry_run(job, run, reason, datetime.now(UTC))
+                    # Checked again under the run's lock: a heartbeat may have come since.
+                    now = datetime.now(UTC)
+                    self._storage.retry_run(job, run, reason, now, lapsed_by=now)
                     log.warning("run %s of job %s: worker lost; tried again", run_name, job_name)
+                    self.after_end(job)
                     continue
                 self._ingestor.complete(job, run_name, RunStatus.FAILED, reason)
             except (JobNotFound, RunNotFound, RunEnded):
                 continue  # gone, or ended meanwhile (by its worker, or another process)
+            except Exception:
+                # One run the storage cannot end must not keep every other lapsed lease,
+                # and every lease request that reaps first, from going on.
+                log.exception("could not end run %s of job %s (worker lost)", run_name, job_name)
+                continue
             log.warning("run %s of job %s: worker lost", run_name, job_name)
             lost.append((job_name, run_name))
             self.after_end(job)
@@ -294,14 +309,25 @@ class Tuner:
         status: RunStatus,
         reason: str | None,
         infrastructure: bool = False,
+        attempt: int | None = None,
     ) -> Run:
         """End a run as its worker (or shipper) reports; a run the service asked to stop
         and that did not complete ends Stopped, with the service's reason. A failure of
         the `infrastructure` (the worker's launch, the worker stopped) is tried again
         where the job's retry strategy allows (`retry_run`): the run is then returned
         waiting for its next attempt."""
+        current = self._storage.get_run(job, run)
+        if current.awaits_attempt or (attempt is not None and attempt != current.attempt):
+            raise RunAwaitsAttempt(
+                f"run {run!r} is in its attempt {current.attempt}"
+                + (", which no worker has begun" if current.awaits_attempt else "")
+                + f": attempt {attempt or current.attempt - 1} has ended, and its end is not "
+                "the run's",
+                run=run,
+                attempt=current.attempt,
+            )
         if status is not RunStatus.COMPLETED:
-            asked = self._storage.get_run(job, run)
+            asked = current
             if asked.stop_reason is not None and asked.status is RunStatus.IN_PROGRESS:
                 status, reason = RunStatus.STOPPED, asked.stop_reason
             elif (
@@ -310,7 +336,10 @@ class Tuner:
                 and may_retry(search_of(job), asked)
             ):
                 why = reason or f"the attempt ended {status.value}"
-                return self._storage.retry_run(job, asked, why, datetime.now(UTC))
+                self._storage.retry_run(job, asked, why, datetime.now(UTC))
+                # A job that starts no more (stopped, a criterion met) ends it at once.
+                self.after_end(job)
+                return self._storage.get_run(job, run)
         ended = self._ingestor.complete(job, run, status, reason)
         self.after_end(job)
         return ended
@@ -391,6 +420,8 @@ class Tuner:
         if search is None and state.status is JobStatus.IN_PROGRESS:
             return state  # a job that watches runs ends only when stopped
         runs = self._storage.job_runs(job)
+        if state.status is JobStatus.STOPPING or state.completion is not None:
+            runs = self._end_awaiting(job, runs)
         running = any(run.status is RunStatus.IN_PROGRESS for run in runs)
         now = datetime.now(UTC)
         if state.status is JobStatus.STOPPING:
@@ -414,10 +445,32 @@ class Tuner:
                 state = JobState(
                     state.status, completion=("MaxNumberOfTrainingJobs", detail), completed_at=now
                 )
+        if state.completion is not None and any(run.awaits_attempt for run in runs):
+            runs = self._end_awaiting(job, runs)
+            running = any(run.status is RunStatus.IN_PROGRESS for run in runs)
         if state.completion is not None and not running:
             state = _final(state, runs, now)
         self._storage.set_job_state(job, [JobStatus.IN_PROGRESS], state)
         return self._storage.job_state(job)
+
+    def _end_awaiting(self, job: Job, runs: Sequence[Run]) -> list[Run]:
+        """End the runs that wait for their next attempt of a job that starts no more
+        (stopped, or a completion criterion met): Stopped if the job was stopped (the
+        stop was asked of them too), else Failed as their last attempt failed. The job's
+        runs as they are after."""
+        ended = False
+        for run in runs:
+            if not run.awaits_attempt:
+                continue
+            found = self._storage.get_run(job, run.name)
+            status = RunStatus.FAILED if found.stop_reason is None else RunStatus.STOPPED
+            reason = found.stop_reason or (found.attempts[-1].reason if found.attempts else None)
+            try:
+                self._ingestor.complete(job, run.name, status, reason)
+                ended = True
+            except (RunNotFound, RunEnded):
+                continue  # ended, or deleted, meanwhile
+        return list(self._storage.job_runs(job)) if ended else list(runs)
 
 
 def _final(state: JobState, runs: Sequence[Run], now: datetime) -> JobState:
@@ -467,11 +520,6 @@ def _earlier(
 
 def _maximize(job: Job) -> bool:
     return job.objective_type is ObjectiveType.MAXIMIZE
-
-
-def _waits_for_retry(run: Run) -> bool:
-    """Whether a search's run waits for the lease of its next attempt."""
-    return run.status is RunStatus.IN_PROGRESS and run.worker is None and run.attempt > 1
 
 
 def _gpus_wanted(need: GpuNeed, worker: str, total: int) -> str:

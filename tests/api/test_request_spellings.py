@@ -39,8 +39,9 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
         "status": {"status"},
         "failure_reason": {"failure_reason"},
         "infrastructure_failure": {"infrastructure_failure"},
+        "attempt": {"attempt"},
     },
-    schemas.HeartbeatCreate: {"worker": {"worker"}, "gpus": {"gpus"}},
+    schemas.HeartbeatCreate: {"worker": {"worker"}, "gpus": {"gpus"}, "attempt": {"attempt"}},
     schemas.LeaseCreate: {
         "worker": {"worker"},
         "jobs": {"jobs"},
@@ -161,8 +162,9 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
         "status": "Failed",
         "failure_reason": "out of memory",
         "infrastructure_failure": False,
+        "attempt": 1,
     },
-    schemas.HeartbeatCreate: {"worker": "host:1", "gpus": ["0", "GPU-5e0b"]},
+    schemas.HeartbeatCreate: {"worker": "host:1", "gpus": ["0", "GPU-5e0b"], "attempt": 2},
     schemas.LeaseCreate: {
         "worker": "host:1",
         "jobs": ["gan"],

@@ -9,7 +9,11 @@ import os
 import signal
 import textwrap
 import time
+from datetime import UTC, datetime
 
+import pytest
+
+from app.errors import RunEnded
 from app.protocol.search import SearchSpec
 from app.tuning.retries import retries_allowed
 from tests.tuning.conftest import search_job_body
@@ -207,3 +211,127 @@ def test_a_lease_request_sent_again_gets_the_run_the_first_one_leased(start_serv
     # Another request, or another worker with the same id, gets another run.
     assert lease("w1", "req-2")["run"] == "run-0002"
     assert lease("w2", "req-1")["run"] == "run-0003"
+
+
+def _retried(api, worker="w1"):
+    """Lease run-0001 and fail its first attempt for the infrastructure."""
+    lease = _lease(api, worker)
+    launch = {"status": "Failed", "failure_reason": "no docker", "infrastructure_failure": True}
+    answer = api.post("/v1/jobs/tune/runs/run-0001/complete", json=launch).json()
+    assert (answer["status"], answer["attempt"]) == ("InProgress", 2)
+    return lease
+
+
+def test_stopping_a_job_ends_a_run_that_waits_for_its_next_attempt(start_service):
+    service = start_service(lease_seconds=30.0)
+    api = service.client
+    _job(api, retries=2)
+    _retried(api)
+
+    stopped = api.post("/v1/jobs/tune/stop").json()
+
+    assert stopped["status"] == "Stopped"
+    run = api.get("/v1/jobs/tune/runs/run-0001").json()
+    assert (run["status"], run["failure_reason"]) == ("Stopped", "the job was stopped")
+
+
+def test_a_met_criterion_ends_a_run_that_waits_for_its_next_attempt(start_service):
+    service = start_service(lease_seconds=30.0)
+    api = service.client
+    body = search_job_body(
+        "tune",
+        resource_limits={"max_number_of_training_jobs": 3, "max_parallel_training_jobs": 2},
+        completion_criteria={"target_objective_metric_value": 0.9},
+    )
+    body["search"]["retry_strategy"] = {"maximum_retry_attempts": 2}
+    api.post("/v1/jobs", json=body)
+    _retried(api)
+    second = _lease(api, "w2")
+    assert second["run"] == "run-0001"  # the run waiting for its attempt comes first
+    third = _lease(api, "w3")
+    api.post(f"/v1/jobs/tune/runs/{third['run']}/logs", content=b"acc=0.95;\n")
+    api.post(f"/v1/jobs/tune/runs/{third['run']}/complete", json={"status": "Completed"})
+    # run-0001's second attempt fails for the infrastructure too, after the criterion.
+    launch = {"status": "Failed", "failure_reason": "disk full", "infrastructure_failure": True}
+    api.post("/v1/jobs/tune/runs/run-0001/complete", json=launch)
+
+    job = api.get("/v1/jobs/tune").json()
+    run = api.get("/v1/jobs/tune/runs/run-0001").json()
+    assert (job["status"], run["status"], run["failure_reason"]) == (
+        "Completed",
+        "Failed",
+        "disk full",
+    )
+
+
+def test_an_ended_attempts_token_and_ends_no_longer_count(start_service):
+    token = "a" * 24
+    service = start_service(lease_seconds=30.0, api_tokens=f"admin:{token}")
+    api = service.client
+    admin = {"Authorization": f"Bearer {token}"}
+    body = search_job_body("tune", resource_limits={"max_number_of_training_jobs": 1})
+    body["search"]["retry_strategy"] = {"maximum_retry_attempts": 3}
+    api.post("/v1/jobs", json=body, headers=admin)
+    first = api.post("/v1/leases", json={"worker": "w1"}, headers=admin).json()["lease"]
+    assert first["attempt"] == 1
+    own = {"Authorization": f"Bearer {first['ingest_token']}"}
+    launch = {"status": "Failed", "infrastructure_failure": True, "attempt": 1}
+    assert (
+        api.post("/v1/jobs/tune/runs/run-0001/complete", json=launch, headers=own).json()["attempt"]
+        == 2
+    )
+
+    # Waiting for its next attempt, the run takes nothing from the ended one's token...
+    path = "/v1/jobs/tune/runs/run-0001"
+    assert api.post(f"{path}/logs", content=b"acc=0.99;\n", headers=own).status_code == 401
+    # ... nor, from an admin, logs or an end that would spend its retries unrun.
+    refused = api.post(f"{path}/complete", json=launch, headers=admin)
+    assert (refused.status_code, refused.json()["error"]) == (409, "run_awaits_attempt")
+    logs = api.post(f"{path}/logs", content=b"acc=0.99;\n", headers=admin)
+    assert (logs.status_code, logs.json()["error"]) == (409, "run_awaits_attempt")
+
+    second = api.post("/v1/leases", json={"worker": "w2"}, headers=admin).json()["lease"]
+    assert (second["run"], second["attempt"]) == ("run-0001", 2)
+    # The first attempt's worker, back from a partition, is told its attempt has ended.
+    stale_beat = {"worker": "w2", "attempt": 1}
+    beat = api.post(f"{path}/heartbeat", json=stale_beat, headers=admin)
+    assert (beat.status_code, beat.json()["error"]) == (409, "run_awaits_attempt")
+    stale_end = {"status": "Completed", "attempt": 1}
+    end = api.post(f"{path}/complete", json=stale_end, headers=admin)
+    assert (end.status_code, end.json()["error"]) == (409, "run_awaits_attempt")
+    run = api.get(path, headers=admin).json()
+    assert (run["status"], run["attempt"], run["worker"]) == ("InProgress", 2, "w2")
+
+
+def test_the_names_of_earlier_attempts_streams_are_the_services_own(start_service):
+    service = start_service(lease_seconds=30.0)
+    api = service.client
+    _job(api, retries=1)
+    _lease(api, "w1")
+    refused = api.post(
+        "/v1/jobs/tune/runs/run-0001/logs",
+        params={"stream": "attempt-1/stdout"},
+        content=b"acc=0.5;\n",
+    )
+    assert (refused.status_code, refused.json()["error"]) == (422, "invalid_input")
+    assert "attempt-<n>/... are the service's own" in refused.json()["message"]
+    api.post("/v1/jobs/tune/runs/run-0001/logs", content=b"acc=0.5;\n")
+    launch = {"status": "Failed", "infrastructure_failure": True}
+    assert api.post("/v1/jobs/tune/runs/run-0001/complete", json=launch).status_code == 200
+    assert [s["name"] for s in api.get("/v1/jobs/tune/runs/run-0001").json()["streams"]] == [
+        "attempt-1/stdout"
+    ]
+
+
+def test_the_reaper_tries_no_run_again_whose_lease_was_renewed_meanwhile(service, storage):
+    api = service.client
+    _job(api, retries=1)
+    _lease(api, "w1")
+    job = storage.get_job("tune")
+    seen = storage.get_run(job, "run-0001")  # read as lapsed; then a heartbeat came
+    api.post("/v1/jobs/tune/runs/run-0001/heartbeat", json={"worker": "w1", "attempt": 1})
+
+    now = datetime.now(UTC)
+    with pytest.raises(RunEnded, match="or its lease was renewed"):
+        storage.retry_run(job, seen, "worker lost", now, lapsed_by=now)
+    assert api.get("/v1/jobs/tune/runs/run-0001").json()["attempt"] == 1

@@ -62,6 +62,7 @@ def create_lease(
             network_isolation=definition.get("EnableNetworkIsolation") is True,
             environment=dict(job.environment),
             max_runtime_seconds=search.resource_limits.max_runtime_in_seconds,
+            attempt=run.attempt,
             gpus_per_run=need.gpus,
             runs_per_gpu=need.runs_per_gpu,
             lease_seconds=lease.lease_seconds,

@@ -110,7 +110,12 @@ def complete_run(
     """End a run: parse each stream's held last line and set its status. A run the
     service asked to stop that did not complete ends Stopped, with the service's reason."""
     ended = tuner.complete_run(
-        job, run, RunStatus(body.status), body.failure_reason, body.infrastructure_failure
+        job,
+        run,
+        RunStatus(body.status),
+        body.failure_reason,
+        body.infrastructure_failure,
+        body.attempt,
     )
     return run_detail_public(ended, job, unmatched_hints(storage, job, ended))
 
@@ -126,5 +131,5 @@ def create_heartbeat(
     """The worker holding the run's lease is alive: the lease goes on; the answer says
     whether the service asks the run to stop. Another worker, or a run no worker
     leased, is refused (409)."""
-    found = tuner.heartbeat(job, run, body.worker, body.gpus)
+    found = tuner.heartbeat(job, run, body.worker, body.gpus, body.attempt)
     return schemas.HeartbeatPublic(status=found.status, stop_requested=found.stop_reason)

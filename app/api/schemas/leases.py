@@ -137,6 +137,10 @@ class LeasePublic(BaseModel):
     max_runtime_seconds: int | None = Field(
         description="Stop the run after this many seconds; null for no limit."
     )
+    attempt: int = Field(
+        description="The run's attempt: 1, or more for a run tried again after a failure of "
+        "the infrastructure; sent back with its heartbeats and its end."
+    )
     gpus_per_run: int = Field(
         description="The GPUs the run holds on its worker: its job's resources.gpus_per_run, "
         "else its SageMaker instance type's GPUs times InstanceCount, else 0."

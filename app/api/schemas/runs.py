@@ -61,6 +61,12 @@ class RunUpdate(RequestBody):
         "strategy allows, it is tried again with the same hyperparameters (its status stays "
         "InProgress, `attempt` one more) instead of ending.",
     )
+    attempt: int | None = Field(
+        None,
+        ge=1,
+        description="The attempt that ended (a worker says so): the end of an attempt that "
+        "is not the run's current one is refused (409 run_awaits_attempt).",
+    )
 
 
 class HeartbeatCreate(RequestBody):
@@ -72,6 +78,12 @@ class HeartbeatCreate(RequestBody):
         max_length=1024,
         description="The GPUs the worker gave the run (`logmetrics worker --gpus`), by the "
         "worker's names for them; left out where it does not count GPUs.",
+    )
+    attempt: int | None = Field(
+        None,
+        ge=1,
+        description="The attempt the worker runs: one that is not the run's current one is "
+        "refused (409 run_awaits_attempt), and the worker stops it.",
     )
 
 

@@ -439,9 +439,23 @@ class SqlStorage(Storage):
         with self._db.write() as conn:
             return tuning.set_job_state(conn, job, expected, values)
 
-    def retry_run(self, job: Job, run: Run, reason: str, ended_at: datetime) -> Run:
+    def retry_run(
+        self,
+        job: Job,
+        run: Run,
+        reason: str,
+        ended_at: datetime,
+        lapsed_by: datetime | None = None,
+    ) -> Run:
         with self._db.write() as conn:
-            return tuning.retry_run(conn, job, run, reason, ended_at.timestamp())
+            return tuning.retry_run(
+                conn,
+                job,
+                run,
+                reason,
+                ended_at.timestamp(),
+                lapsed_by.timestamp() if lapsed_by else None,
+            )
 
     def note_waiting(self, job: Job, reason: str | None, kind: str) -> bool:
         with self._db.write() as conn:
@@ -494,9 +508,10 @@ class SqlStorage(Storage):
         worker: str,
         lease_seconds: float,
         gpus: Sequence[str] | None = None,
+        attempt: int | None = None,
     ) -> Run:
         with self._db.write() as conn:
-            return tuning.renew_lease(conn, job, run, worker, now() + lease_seconds, gpus)
+            return tuning.renew_lease(conn, job, run, worker, now() + lease_seconds, gpus, attempt)
 
     def request_stop(self, job: Job, run: str | None, reason: str, cause: StopCause) -> list[str]:
         with self._db.write() as conn:

@@ -14,7 +14,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
 
-from app.errors import JobNotFound, LeaseHeld, NotLeased, RunEnded, RunNotFound
+from app.errors import (
+    JobNotFound,
+    LeaseHeld,
+    NotLeased,
+    RunAwaitsAttempt,
+    RunEnded,
+    RunNotFound,
+)
 from app.records import (
     Job,
     JobState,
@@ -191,6 +198,7 @@ def renew_lease(
     worker: str,
     lease_until: float,
     gpus: Sequence[str] | None = None,
+    attempt: int | None = None,
 ) -> Run:
     """Extend an in-progress run's lease, if `worker` holds it (it is alive), and note the
     GPUs it holds (None: the worker does not say). The run's row is locked first, so no
@@ -205,6 +213,13 @@ def renew_lease(
     ).first()
     if row is None:
         raise RunNotFound(job.name, run)
+    if attempt is not None and row.attempt != attempt:
+        raise RunAwaitsAttempt(
+            f"run {run!r} is in its attempt {row.attempt}: attempt {attempt} has ended, and "
+            "its worker no longer holds the run",
+            run=run,
+            attempt=row.attempt,
+        )
     if row.worker is None:
         raise NotLeased(run, worker)
     if row.worker != worker:
@@ -254,18 +269,31 @@ def note_waiting(conn: Connection, job: Job, reason: str | None, kind: str) -> b
     return bool(changed.rowcount)
 
 
-def retry_run(conn: Connection, job: Job, run: Run, reason: str, ended_at: float) -> Run:
+def retry_run(
+    conn: Connection,
+    job: Job,
+    run: Run,
+    reason: str,
+    ended_at: float,
+    lapsed_by: float | None = None,
+) -> Run:
     """End the run's current attempt, failed for `reason`, and make the run wait to be
     leased again (see `Storage.retry_run`). The run's row is locked first.
 
-    Raises: RunNotFound; RunEnded if it has ended, or its attempt is no longer `run`'s.
+    Raises: RunNotFound; RunEnded if it has ended, its attempt is no longer `run`'s, or
+        (`lapsed_by` given) its lease was renewed and lapses after `lapsed_by`.
     """
     row = conn.execute(select(runs).where(runs.c.id == run.id).with_for_update()).first()
     if row is None or row.job_id != job.id:
         raise RunNotFound(job.name, run.name)
-    if row.status != RunStatus.IN_PROGRESS.value or row.attempt != run.attempt:
+    renewed = (
+        lapsed_by is not None
+        and row.lease_expires_at is not None
+        and row.lease_expires_at >= lapsed_by
+    )
+    if row.status != RunStatus.IN_PROGRESS.value or row.attempt != run.attempt or renewed:
         raise RunEnded(
-            f"run {run.name!r}'s attempt {run.attempt} has ended",
+            f"run {run.name!r}'s attempt {run.attempt} has ended, or its lease was renewed",
             run=run.name,
             status=row.status,
         )
@@ -300,6 +328,8 @@ def retry_run(conn: Connection, job: Job, run: Run, reason: str, ended_at: float
             attempt_started_at=None,
             objective_value=None,
             gpus=None,
+            # The ended attempt's token no longer writes; the next lease makes one.
+            ingest_token_hash=None,
         )
     )
     return _run(conn, job, row.id)
