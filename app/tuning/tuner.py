@@ -125,10 +125,10 @@ class Tuner:
         self._ingestor = ingestor
         self.lease_seconds = lease_seconds
         self._clock = clock
-        # A lease request reaps lapsed leases only once this process has been up for a
-        # lease: one that lapsed while no service ran is no evidence that its worker
-        # died, and a living worker beats again within a quarter lease (as the reaper's
-        # own grace, app.tuning.reaper).
+        # Lapsed leases are reaped only once this process has been up, and its database
+        # answering, for a lease: one that lapsed while no service ran, or while no
+        # heartbeat could be stored, is no evidence that its worker died, and a living
+        # worker beats again within a quarter lease (as app.tuning.reaper's own grace).
         self._reap_from = clock() + lease_seconds
         # A warm-started job's parents' ended runs, by parent name (see the module's doc).
         self._parents: dict[str, tuple[Trial, ...]] = {}
@@ -153,8 +153,7 @@ class Tuner:
             request: the worker's id of this request: sent again (its answer lost), it
                 gets the run it got the first time, not another.
         """
-        if self._clock() >= self._reap_from:
-            self.reap()
+        self.reap()
         unplaceable: dict[str, tuple[Job, GpuNeed]] = {}
         plan = functools.partial(self._plan, gpus=gpus, unplaceable=unplaceable)
         while True:
@@ -273,9 +272,18 @@ class Tuner:
 
     def reap(self) -> list[tuple[str, str]]:
         """End every run whose lease lapsed: Failed, "worker lost"; or, where its job's
-        retry strategy allows, tried again (`retry_run`)."""
+        retry strategy allows, tried again (`retry_run`). Nothing within a lease of the
+        process's start, or of a round in which the database did not answer (raised)."""
+        if self._clock() < self._reap_from:
+            return []
+        try:
+            expired = self._storage.expired_leases()
+        except Exception:
+            # The database did not answer: heartbeats could not be stored either.
+            self._reap_from = self._clock() + self.lease_seconds
+            raise
         lost = []
-        for job_name, run_name in self._storage.expired_leases():
+        for job_name, run_name in expired:
             reason = f"worker lost: no heartbeat for {self.lease_seconds:g} s"
             try:
                 job = self._storage.get_job(job_name)

@@ -99,15 +99,8 @@ def test_another_workers_lease_after_a_long_outage_leaves_the_run_alone(service)
     assert _run(service, run) == ("InProgress", None)
 
 
-# The reaper thread's reaps fail while the database is down, and its grace starts again
-# when it answers; but Tuner.lease's grace counts from the process's start alone, so the
-# first lease request after the database's return reaps (a heartbeat 1.5 s after it, with
-# no lease request before, keeps the run). Strict: once one grace serves both, this passes.
-@pytest.mark.xfail(
-    reason="Tuner.lease reaps at once after a database outage: its grace counts from the "
-    "process's start only",
-    strict=True,
-)
+# The reaper's and the lease requests' reaps share one grace (Tuner.reap's): it starts
+# again when a round finds the database not answering.
 def test_a_lease_that_lapsed_while_the_database_was_down_is_kept(tmp_path):
     # PostgreSQL stopped for longer than the lease while the service runs: every
     # heartbeat is a 500 meanwhile. Once the database is back, the first request is
