@@ -89,7 +89,7 @@ class Intake:
         self._telemetry.chunk_stored(appended)
         stop = appended.stop_reason
         if stop is None and appended.objective_points and job.search is not None:
-            stop = self._tuner.after_points(job, run)
+            stop = self._tuner.after_points(job, run, appended.objective_points)
         return Taken(appended, stop)
 
     def open_run(self, job: Job, run: str) -> None:

@@ -105,6 +105,7 @@ def hyperband_rule(
     min_resource: int,
     max_resource: int,
     eta: int = HYPERBAND_ETA,
+    added: int = 1,
 ) -> Verdict | None:
     """Asynchronous Hyperband: a run's resource is how many objective points it has
     emitted. Runs are dealt round-robin into brackets by their index; in bracket b the
@@ -115,11 +116,37 @@ def hyperband_rule(
     Args:
         index: the run's index in the job (0 for the search's first run).
         others: (index, curve) of the job's other runs.
+        added: how many of `current`'s points just came: each rung they passed is judged,
+            lowest first, with the run's value there (one chunk may bring a second of
+            lines, or an outage's backlog, past several rungs).
     """
     bracket = _bracket(index, min_resource, max_resource, eta)
     resource = len(current)
-    if resource not in _rungs(bracket, min_resource, max_resource, eta):
-        return None
+    passed = sorted(
+        rung
+        for rung in _rungs(bracket, min_resource, max_resource, eta)
+        if resource - max(added, 1) < rung <= resource
+    )
+    for rung in passed:
+        verdict = _judged_at(
+            rung, bracket, current, others, maximize, min_resource, max_resource, eta
+        )
+        if verdict is not None:
+            return verdict
+    return None
+
+
+def _judged_at(
+    resource: int,
+    bracket: int,
+    current: Curve,
+    others: Sequence[tuple[int, Curve]],
+    maximize: bool,
+    min_resource: int,
+    max_resource: int,
+    eta: int,
+) -> Verdict | None:
+    """Hyperband's verdict on a run at one rung it reached (`hyperband_rule`)."""
     mine = current[resource - 1][1]
     peers = [
         curve[resource - 1][1]

@@ -352,9 +352,9 @@ class Tuner:
         self.after_end(job)
         return ended
 
-    def after_points(self, job: Job, run: str) -> str | None:
-        """Apply early stopping after new objective points of a running run; returns the
-        reason if the run is now asked to stop."""
+    def after_points(self, job: Job, run: str, added: int = 1) -> str | None:
+        """Apply early stopping after `added` new objective points of a running run;
+        returns the reason if the run is now asked to stop."""
         search = search_of(job)
         if search is None:
             return None
@@ -379,6 +379,7 @@ class Tuner:
                 _maximize(job),
                 search.hyperband.min_resource,
                 maximum,
+                added=added,
             )
         else:
             verdict = median_rule(mine.points, _earlier(curves, mine), _maximize(job))

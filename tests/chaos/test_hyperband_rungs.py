@@ -61,10 +61,6 @@ def test_a_run_is_stopped_at_the_rung_its_line_reaches(api, third):
     assert answer.get("stop_requested") == STOPPED_AT_RUNG_1
 
 
-@pytest.mark.xfail(
-    reason="hyperband_rule judges a run only when its count of points equals a rung",
-    strict=True,
-)
 def test_a_run_is_stopped_at_the_rungs_one_chunk_passes(api, third):
     answer = _post(api, third, _lines(0.5, 4), 0)
 

@@ -82,3 +82,19 @@ def test_hyperband_decides_only_at_rungs_and_with_enough_runs():
     assert hyperband_rule(6, [(1, 0.1), (2, 0.1)], others, True, 1, 9) is None  # 2: no rung
     assert hyperband_rule(6, [(1, 0.1)], others[:1], True, 1, 9) is None  # 2 runs < eta
     assert hyperband_rule(2, [(1, 0.0)], others, True, 1, 9) is None  # bracket 2: no rungs
+
+
+def test_hyperband_judges_every_rung_the_new_points_passed_lowest_first():
+    # Bracket 0 of three (16 / 1 by thirds): rungs at 1, 3 and 9 points.
+    peers = [(0, ((1, 0.9), (2, 0.9), (3, 0.9))), (3, ((1, 0.8), (2, 0.8), (3, 0.8)))]
+    mine = ((1, 0.5), (2, 0.5), (3, 0.5), (4, 0.5))
+
+    passed_all = hyperband_rule(6, mine, peers, True, 1, 16, added=4)
+    only_the_last = hyperband_rule(6, mine, peers, True, 1, 16, added=1)
+
+    assert passed_all is not None
+    assert passed_all.reason == (
+        "stopped by Hyperband at resource 1 of 16: 0.5 is not among the best 1 of 3 runs "
+        "at this rung"
+    )
+    assert only_the_last is None  # 4 points, the rung at 3 judged when it was reached
