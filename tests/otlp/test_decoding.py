@@ -7,7 +7,10 @@ import zlib
 
 import pytest
 from google.rpc.status_pb2 import Status
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
 
 from app.otlp.answers import export_response, status
 from app.otlp.decoding import MAX_MESSAGES, decode_request, inflate
@@ -152,15 +155,17 @@ def test_answers_are_otlps_messages_in_either_encoding():
 def test_a_request_of_more_messages_than_one_may_hold_is_refused_before_its_records_are_read():
     # 250,001 empty records: 500 KB of protobuf, a few hundred bytes gzipped, and as
     # many objects decoded.
-    records = b"\x12\x00" * (MAX_MESSAGES + 1)
-    scope = b"\x12" + _varint(len(records)) + records
-    body = b"\x0a" + _varint(len(scope)) + scope
+    def body(records: int) -> bytes:
+        sent = ExportLogsServiceRequest()
+        scope = sent.resource_logs.add().scope_logs.add()
+        for _ in range(records):
+            scope.log_records.add()
+        return sent.SerializeToString()
+
     with pytest.raises(TooManyMessages, match="at most 250000 messages"):
-        decode_request(body, Encoding.PROTOBUF)
+        decode_request(body(MAX_MESSAGES + 1), Encoding.PROTOBUF)
     # As many records as one may hold are read.
-    fewer = b"\x12\x00" * 1000
-    scope = b"\x12" + _varint(len(fewer)) + fewer
-    decoded = decode_request(b"\x0a" + _varint(len(scope)) + scope, Encoding.PROTOBUF)
+    decoded = decode_request(body(1000), Encoding.PROTOBUF)
     assert len(decoded.resource_logs[0].scope_logs[0].log_records) == 1000
 
 
@@ -169,12 +174,3 @@ def test_an_otlp_json_request_of_more_objects_than_messages_allowed_is_refused_u
     body = b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [' + records.encode() + b"]}]}]}"
     with pytest.raises(TooManyMessages, match="send fewer records per request"):
         decode_request(body, Encoding.JSON)
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, value = value & 0x7F, value >> 7
-        out.append(low | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
