@@ -168,7 +168,7 @@ class Worker:
         self._closing.set()
         with self._lock:
             for signal in self._running.values():
-                signal.set(reason)
+                signal.set(reason, infrastructure=reason == WORKER_STOPPED_REASON)
 
     def _slot(self) -> None:
         backoff = 0.2
@@ -240,7 +240,7 @@ class Worker:
         with self._lock:
             self._running[key] = stop
         if self._closing.is_set():
-            stop.set(WORKER_STOPPED_REASON)
+            stop.set(WORKER_STOPPED_REASON, infrastructure=True)
         token = lease.get("ingest_token")
         # Its own client: the run's token, and its attempt in every heartbeat and end.
         client = self._client.with_token(token, lease.get("attempt"))

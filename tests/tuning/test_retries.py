@@ -335,3 +335,29 @@ def test_the_reaper_tries_no_run_again_whose_lease_was_renewed_meanwhile(service
     with pytest.raises(RunEnded, match="or its lease was renewed"):
         storage.retry_run(job, seen, "worker lost", now, lapsed_by=now)
     assert api.get("/v1/jobs/tune/runs/run-0001").json()["attempt"] == 1
+
+
+def test_a_run_whose_worker_is_stopped_is_finished_by_another_worker(
+    start_service, start_worker, tmp_path
+):
+    script = tmp_path / "retried.py"
+    script.write_text(TRAINER)
+    notes = tmp_path / "notes.jsonl"
+    command = ["python3", str(script), str(notes), str(tmp_path / "marker")]
+    service = start_service(lease_seconds=30.0)
+    api = service.client
+    _job(api, retries=1, runs=1, command=command)
+    first = start_worker(service.url, "--job", "tune", "--name", "first", "--stop-grace", "1")
+    wait_for(lambda: read_notes(notes))
+
+    first.send_signal(signal.SIGTERM)  # its machine is going away: not the run's failure
+    assert first.wait(timeout=30) == 143
+    waiting = api.get("/v1/jobs/tune/runs/run-0001").json()
+    assert (waiting["status"], waiting["attempt"], waiting["worker"]) == ("InProgress", 2, None)
+    start_worker(service.url, "--job", "tune", "--name", "second").wait(timeout=60)
+
+    run = api.get("/v1/jobs/tune/runs/run-0001").json()
+    assert (run["status"], run["attempt"], run["worker"]) == ("Completed", 2, "second")
+    assert [(a["worker"], a["reason"]) for a in run["attempts"]] == [
+        ("first", "the worker was stopped")
+    ]

@@ -175,7 +175,11 @@ def ship_run(
             return Shipped(run_name, status, outcome.returncode, sender.failure, saved)
         if finishing is not None:
             status, reason = finishing(status, reason)
-        ended, kept_reason = _end(client, job_name, run_name, status, reason, give_up_after)
+        # Stopped because its worker was: the machine's failure, not the code's.
+        machine = status == "Stopped" and stop.infrastructure
+        ended, kept_reason = _end(
+            client, job_name, run_name, status, reason, give_up_after, machine
+        )
         for spool in spools.values():
             spool.close()
         return Shipped(run_name, ended, outcome.returncode, reason=kept_reason)
@@ -191,11 +195,16 @@ def _end(
     status: str,
     reason: str | None,
     give_up_after: float,
+    infrastructure: bool = False,
 ) -> tuple[str, str | None]:
     """Complete the run; the status and reason it ended with (the service's, if it
-    ended it first: a run whose worker was declared lost, say)."""
+    ended it first: a run whose worker was declared lost, say; InProgress for a run the
+    service tries again, `infrastructure` being its worker's failure, not its code's)."""
     try:
-        ended = _retrying(lambda: client.complete_run(job, run, status, reason), give_up_after)
+        ended = _retrying(
+            lambda: client.complete_run(job, run, status, reason, infrastructure),
+            give_up_after,
+        )
     except ServiceError as exc:
         if exc.body.get("error") != "run_ended":
             raise

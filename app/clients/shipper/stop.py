@@ -18,11 +18,15 @@ class StopSignal:
         self._event = threading.Event()
         self._lock = threading.Lock()
         self.reason: str | None = None
+        # The stop is the machine's, not the run's (its worker is being stopped): a run
+        # stopped so is a failure of the infrastructure, which its job may try again.
+        self.infrastructure = False
 
-    def set(self, reason: str) -> None:
+    def set(self, reason: str, infrastructure: bool = False) -> None:
         with self._lock:
             if self.reason is None:
                 self.reason = reason
+                self.infrastructure = infrastructure
         self._event.set()
 
     def is_set(self) -> bool:
