@@ -39,7 +39,12 @@ from app.storage import Storage
 from app.telemetry import Telemetry
 from app.tuning.tuner import Tuner
 
-__all__ = ["Intake", "Taken", "TimedChunk", "chunk_digest"]
+__all__ = ["MAX_BATCH_CHUNKS", "Intake", "Taken", "TimedChunk", "chunk_digest", "second_runs"]
+
+# A shipper's batch is stored as one chunk per second of its lines' times, and at most
+# this many (each chunk is an append: a parse and a transaction): a backlog of 10,000
+# lines a second apart is 100 appends, not 10,000.
+MAX_BATCH_CHUNKS = 100
 
 
 _RUN_NAME = regex.compile(NAME_PATTERN)
@@ -135,6 +140,25 @@ class Intake:
     def stream_length(self, job: Job, run: str, stream: str) -> int:
         """How many bytes the run's stream holds (0 for one not written yet)."""
         return self._storage.read_stream(job, run, stream).state.next_offset
+
+
+def second_runs(seconds: Sequence[int]) -> list[range]:
+    """How a shipper's batch is cut into chunks: given each line's second (any key, equal
+    for lines of one second), the index ranges of its runs of one second, in order; more
+    than `MAX_BATCH_CHUNKS` of them are merged, consecutive ones, into that many."""
+    runs: list[range] = []
+    start = 0
+    for index in range(1, len(seconds) + 1):
+        if index == len(seconds) or seconds[index] != seconds[start]:
+            runs.append(range(start, index))
+            start = index
+    if len(runs) <= MAX_BATCH_CHUNKS:
+        return runs
+    size = -(-len(runs) // MAX_BATCH_CHUNKS)
+    return [
+        range(runs[i].start, runs[min(i + size, len(runs)) - 1].stop)
+        for i in range(0, len(runs), size)
+    ]
 
 
 def chunk_digest(chunk: TimedChunk) -> bytes:

@@ -11,7 +11,7 @@ ends with one). The lines are stored as one chunk per second of the events' time
 at its last event's time: a line reads back (GetLogEvents), and its points are timed, at
 a time of its own second at most 999 ms after its own, and a batch that a shipper
 gathered over five seconds is five appends, not one per event. A batch whose events fall
-in more than `MAX_PIECES` seconds (a backlog) is stored as `MAX_PIECES` chunks of
+in more than 100 seconds (a backlog) is stored as 100 chunks of
 consecutive seconds, each again at its last event's time.
 """
 
@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.cloudwatch_logs.errors import invalid_parameter
+from app.intake import second_runs
 
 __all__ = [
     "EVENT_OVERHEAD",
     "MAX_BATCH_BYTES",
     "MAX_EVENT_BYTES",
-    "MAX_PIECES",
     "Batch",
     "Piece",
     "read_batch",
@@ -39,7 +39,6 @@ MAX_EVENT_BYTES = 1_048_576
 EVENT_OVERHEAD = 26
 # Each piece is an append (a parse and a transaction): a batch of a shipper's backlog,
 # 10,000 events a second apart, is 100 appends, not 10,000 (seconds, not a tenth of one).
-MAX_PIECES = 100
 _SECOND = 1000
 _TOO_NEW = 2 * 3600 * _SECOND
 _TOO_OLD = 14 * 24 * 3600 * _SECOND
@@ -131,20 +130,10 @@ def _line(message: str) -> bytes:
 
 
 def _pieces(lines: Sequence[bytes], times: Sequence[int]) -> tuple[Piece, ...]:
-    """One piece per second of the events' times; at most `MAX_PIECES`, as many seconds
-    in each as that takes."""
-    seconds: list[Piece] = []
-    start = 0
-    for index in range(1, len(lines) + 1):
-        if index == len(lines) or times[index] // _SECOND != times[start] // _SECOND:
-            seconds.append(Piece(b"".join(lines[start:index]), times[index - 1]))
-            start = index
-    if len(seconds) <= MAX_PIECES:
-        return tuple(seconds)
-    size = -(-len(seconds) // MAX_PIECES)
+    """One piece per second of the events' times, as `second_runs` cuts a batch."""
     return tuple(
-        Piece(b"".join(piece.data for piece in group), group[-1].timestamp)
-        for group in (seconds[i : i + size] for i in range(0, len(seconds), size))
+        Piece(b"".join(lines[run.start : run.stop]), times[run.stop - 1])
+        for run in second_runs([time // _SECOND for time in times])
     )
 
 

@@ -17,7 +17,7 @@ second of their times (consecutive lines, in the request's order, of one second)
 at its last line's time, as CloudWatch Logs' PutLogEvents stores its events: a point is
 timed within its line's own second, and a batch of 1,000
 records written over a few seconds is a few appends, not 1,000. A batch whose lines fall
-in more than `MAX_PIECES` seconds (a backlog) is stored as `MAX_PIECES` chunks of
+in more than 100 seconds (a backlog) is stored as 100 chunks of
 consecutive seconds, each again at its last line's time. Lines without any time are a
 chunk of their own, at their arrival.
 """
@@ -34,9 +34,10 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
+from app.intake import second_runs
+
 __all__ = [
     "JOB_ATTRIBUTE",
-    "MAX_PIECES",
     "RUN_ATTRIBUTE",
     "STREAM_ATTRIBUTES",
     "Batch",
@@ -55,7 +56,6 @@ _STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,254}")
 _SECOND_NS = 1_000_000_000
 # Each piece is an append (a parse and a transaction): a backlog of 1,000 records a
 # second apart is 100 appends, not 1,000.
-MAX_PIECES = 100
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -203,26 +203,14 @@ def _plain(value: AnyValue) -> object:
 
 
 def _pieces(lines: list[_Line]) -> tuple[Piece, ...]:
-    """One piece per second of the lines' times; at most `MAX_PIECES`, as many seconds
-    in each as that takes."""
-    seconds: list[Piece] = []
-    start = 0
-    for index in range(1, len(lines) + 1):
-        if index == len(lines) or _second(lines[index]) != _second(lines[start]):
-            taken = lines[start:index]
-            text = b"".join(line.text for line in taken)
-            seconds.append(Piece(text, len(taken), _time(taken[-1].nanos)))
-            start = index
-    if len(seconds) <= MAX_PIECES:
-        return tuple(seconds)
-    size = -(-len(seconds) // MAX_PIECES)
+    """One piece per second of the lines' times, as `second_runs` cuts a batch."""
     return tuple(
         Piece(
-            b"".join(piece.data for piece in group),
-            sum(piece.records for piece in group),
-            group[-1].timestamp,
+            b"".join(line.text for line in lines[run.start : run.stop]),
+            len(run),
+            _time(lines[run.stop - 1].nanos),
         )
-        for group in (seconds[i : i + size] for i in range(0, len(seconds), size))
+        for run in second_runs([_second(line) for line in lines])
     )
 
 

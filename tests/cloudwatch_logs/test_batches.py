@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.cloudwatch_logs.batches import MAX_PIECES, Batch, Piece, read_batch
+from app.cloudwatch_logs.batches import Batch, Piece, read_batch
 from app.cloudwatch_logs.errors import LogsError
+from app.intake import MAX_BATCH_CHUNKS
 
 NOW = 1_796_515_200_000  # 2026-12-06T00:00:00Z
 DAY = 86_400_000
@@ -38,7 +39,7 @@ def test_one_piece_per_second_at_its_last_events_time():
 def test_a_backlog_is_at_most_max_pieces_chunks():
     events = [{"timestamp": NOW - DAY + i * 1000, "message": str(i)} for i in range(250)]
     pieces = read_batch(events, NOW).pieces
-    assert len(pieces) == MAX_PIECES - 16  # 250 seconds, 3 in each piece
+    assert len(pieces) == MAX_BATCH_CHUNKS - 16  # 250 seconds, 3 in each piece
     assert pieces[0] == Piece(b"0\n1\n2\n", NOW - DAY + 2000)
     assert pieces[-1] == Piece(b"249\n", NOW - DAY + 249_000)
 

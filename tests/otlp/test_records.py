@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.otlp.records import MAX_PIECES, Batch, Piece, StreamLines, Unplaced, batch_of
+from app.intake import MAX_BATCH_CHUNKS
+from app.otlp.records import Batch, Piece, StreamLines, Unplaced, batch_of
 from tests.otlp.messages import record, request
 
 T0 = 1_765_000_000_000_000_000  # 2025-12-06T05:46:40Z in nanoseconds
@@ -163,7 +164,7 @@ def test_a_backlog_of_more_seconds_than_max_pieces_is_max_pieces_chunks():
 
     batch = batch_of(request(*records, logmetrics_job="gan", logmetrics_run="r1"))
 
-    assert MAX_PIECES == 100
+    assert MAX_BATCH_CHUNKS == 100
     found = pieces(batch)
     assert [records for _, records, _ in found] == [10] * 100
     assert found[0][0] == b"".join(f"loss={i}\n".encode() for i in range(10))
