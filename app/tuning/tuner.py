@@ -288,9 +288,13 @@ class Tuner:
             try:
                 job = self._storage.get_job(job_name)
                 run = self._storage.get_run(job, run_name)
+                now = datetime.now(UTC)
+                if run.lease_expires_at is None or run.lease_expires_at >= now:
+                    # Tried again by another reaper that read it first (the reaper
+                    # thread, a lease request), or its lease renewed since.
+                    continue
                 if may_retry(search_of(job), run):
                     # Checked again under the run's lock: a heartbeat may have come since.
-                    now = datetime.now(UTC)
                     self._storage.retry_run(job, run, reason, now, lapsed_by=now)
                     log.warning("run %s of job %s: worker lost; tried again", run_name, job_name)
                     self.after_end(job)

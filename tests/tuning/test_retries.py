@@ -337,6 +337,23 @@ def test_the_reaper_tries_no_run_again_whose_lease_was_renewed_meanwhile(service
     assert api.get("/v1/jobs/tune/runs/run-0001").json()["attempt"] == 1
 
 
+def test_a_run_two_reapers_read_as_lapsed_is_tried_again_once(service, storage):
+    # The reaper thread and a lease request both reap: the second reads the run after
+    # the first tried it again, waiting for its next attempt and held by no worker.
+    api = service.client
+    _job(api, retries=3)
+    _lease(api, "w1")
+    job = storage.get_job("tune")
+    storage.retry_run(job, storage.get_run(job, "run-0001"), "worker lost", datetime.now(UTC))
+    waiting = storage.get_run(job, "run-0001")
+
+    now = datetime.now(UTC)
+    with pytest.raises(RunEnded, match="or its lease was renewed"):
+        storage.retry_run(job, waiting, "worker lost", now, lapsed_by=now)
+    run = api.get("/v1/jobs/tune/runs/run-0001").json()
+    assert (run["attempt"], [a["worker"] for a in run["attempts"]]) == (2, ["w1"])
+
+
 def test_a_run_whose_worker_is_stopped_is_finished_by_another_worker(
     start_service, start_worker, tmp_path
 ):

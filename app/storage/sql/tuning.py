@@ -281,17 +281,18 @@ def retry_run(
     leased again (see `Storage.retry_run`). The run's row is locked first.
 
     Raises: RunNotFound; RunEnded if it has ended, its attempt is no longer `run`'s, or
-        (`lapsed_by` given) its lease was renewed and lapses after `lapsed_by`.
+        (`lapsed_by` given) it holds no lease, or one renewed to lapse after `lapsed_by`.
     """
     row = conn.execute(select(runs).where(runs.c.id == run.id).with_for_update()).first()
     if row is None or row.job_id != job.id:
         raise RunNotFound(job.name, run.name)
-    renewed = (
-        lapsed_by is not None
-        and row.lease_expires_at is not None
-        and row.lease_expires_at >= lapsed_by
+    # Reaped (`lapsed_by` given), the attempt must hold a lease that lapsed: not one
+    # renewed meanwhile, nor none at all (a run waiting for its next attempt, which
+    # another reaper read as lapsed and tried again first).
+    unlapsed = lapsed_by is not None and (
+        row.lease_expires_at is None or row.lease_expires_at >= lapsed_by
     )
-    if row.status != RunStatus.IN_PROGRESS.value or row.attempt != run.attempt or renewed:
+    if row.status != RunStatus.IN_PROGRESS.value or row.attempt != run.attempt or unlapsed:
         raise RunEnded(
             f"run {run.name!r}'s attempt {run.attempt} has ended, or its lease was renewed",
             run=run.name,
