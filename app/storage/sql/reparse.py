@@ -33,7 +33,7 @@ from app.records import (
 )
 from app.storage.records import DefinitionsSpec, Replay, RunLog, StoredChunk
 from app.storage.schema import chunks, job_definitions, jobs, points, run_metrics, runs, streams
-from app.storage.sql.ingest import store_parsed
+from app.storage.sql.replay_writes import store_replay
 from app.storage.sql.rows import (
     definitions_from_row,
     definitions_to_row,
@@ -239,8 +239,7 @@ def replace_run_points(
     stream_ids = dict(
         conn.execute(select(streams.c.name, streams.c.id).where(streams.c.run_id == run.id)).all()
     )
-    for write in writes:
-        store_parsed(conn, sql, job, run, stream_ids[write.stream], write, examples_kept)
+    store_replay(conn, sql, job, run, stream_ids, writes, examples_kept)
     return True
 
 
