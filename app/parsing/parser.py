@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 import regex
 
 from app.parsing.bounds import line_bound
+from app.parsing.core import CompiledCore
 from app.parsing.definitions import CompiledDefinition, LogFormat
 from app.parsing.framing import LineFramer
 from app.parsing.lines import line_text, plain_line_text, render_lines
@@ -96,6 +97,15 @@ class Parser:
         )
         self.rendering = renderings[0] if len(renderings) == 1 else log_format
         mine = () if self._parts else self.definitions
+        # The compiled core matches the definitions it takes; the `regex` module the rest,
+        # and whatever lines the core leaves to it.
+        self._core = (
+            CompiledCore.build(mine, log_format, self.rendering, self.limits)
+            if scanner == "auto"
+            else None
+        )
+        if self._core is not None:
+            mine = tuple(d for d in mine if d.index not in self._core.indices)
         self._screen = LiteralScreen(mine, self.rendering, scanner)
         bounds = {d.index: line_bound(d.regex) for d in (() if scanner == "none" else mine)}
         bounded = {
@@ -188,6 +198,8 @@ class Parser:
     ) -> None:
         """Match this parser's definitions against the region's lines (`hay`: the region
         with `\n` line ends)."""
+        mark = len(out.points)
+        deferred = self._core.scan(region, base, first_line, out) if self._core else []
         cr_in_lines = self.log_format is LogFormat.CLOUDWATCH
         wide = self._wide(hay)
         candidates: dict[int, Candidate] = {}
@@ -196,11 +208,13 @@ class Parser:
             limit = self.limits.max_line_bytes
             screen = self._screen
             candidates = screen.candidates(region, hay, cr_in_lines, self._keep, limit, wide)
-        mark = len(out.points)
+        core_end = len(out.points)
         if wide:
             self._match_wide(region, base, first_line, wide, out)
         self._matcher.lines(self._lines(region, hay, base, first_line, candidates, wide), out)
-        if wide:  # one line's points in the order of the definitions, as line by line
+        self._matcher.lines(deferred, out)
+        if wide or len(out.points) > core_end > mark:
+            # One line's points in the order of the definitions, as line by line.
             out.points[mark:] = in_line_order(out.points[mark:], self._order)
 
     def _wide(self, hay: bytes) -> frozenset[int]:
@@ -283,7 +297,10 @@ class Parser:
             return
         text = self._line_text(raw)
         screened = frozenset(self._screen.screen(text.encode()))
-        work = LineWork(text, number, offset, self._chosen(screened, self._screen.always))
+        always: Sequence[CompiledDefinition] = self._screen.always
+        if self._core is not None:
+            always = sorted([*always, *self._core.definitions], key=lambda d: d.index)
+        work = LineWork(text, number, offset, self._chosen(screened, always))
         self._matcher.lines((work,), out)
 
     def _line_text(self, raw: bytes) -> str:

@@ -1,0 +1,265 @@
+"""A definition's regex as the compiled core matches it: PCRE2 syntax that matches every
+line exactly as the `regex` module does, or a reason the core leaves it to `regex`.
+
+The pattern is read with the standard library's parser (`literals.to_re_syntax`, which
+refuses what the two could read differently) and written out again node by node. What
+the two engines could disagree on is not left to PCRE2:
+
+- Every character a pattern can match (a literal, a class, `.`, a literal or class under
+  case folding, `\\b`'s idea of a word character) becomes an explicit PCRE2 class of code
+  points, computed by the `regex` module itself over every code point: whatever Unicode
+  version and case-folding table `regex` has, the class holds exactly its members.
+- `^`, `$`, `\\A` and `\\Z` become `\\A` and `\\z`: a line's text holds no `\\n`, so each
+  is the text's edge in both engines. `\\b` becomes look-arounds on the explicit word
+  class.
+- Refused (the definition stays on the `regex` path): back-references and conditionals,
+  atomic groups and possessive repeats, `\\B`, a repeat of something that can match the
+  empty string (engines differ on its captures), a look-behind of varying width (PCRE2
+  10.42 has none), a group inside a look-around, repeat counts above PCRE2's 65,535,
+  LOCALE, and anything the standard parser cannot read.
+
+Groups keep their numbers, so the value and step groups are the same numbers in both.
+The differential tests (tests/parsing/test_core*.py) generate texts from what this
+accepts and compare the core with `regex` on them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from app.parsing.literals import sre, sre_parse, to_re_syntax
+
+__all__ = ["CorePattern", "core_pattern"]
+
+_MAX_COUNT = 65535
+# `re`'s flag bits as its parser records them, and the `regex` module's for the same.
+_RE_IGNORECASE, _RE_DOTALL, _RE_ASCII, _RE_LOCALE = 2, 16, 256, 4
+_KEPT = (_RE_IGNORECASE, _RE_DOTALL, _RE_ASCII)
+_CATEGORIES = {
+    sre.CATEGORY_DIGIT: r"\d",
+    sre.CATEGORY_NOT_DIGIT: r"\D",
+    sre.CATEGORY_SPACE: r"\s",
+    sre.CATEGORY_NOT_SPACE: r"\S",
+    sre.CATEGORY_WORD: r"\w",
+    sre.CATEGORY_NOT_WORD: r"\W",
+}
+_EDGES = {
+    sre.AT_BEGINNING: r"\A",
+    sre.AT_BEGINNING_STRING: r"\A",
+    sre.AT_END: r"\z",
+    sre.AT_END_STRING: r"\z",
+}
+
+
+@dataclass(frozen=True)
+class CorePattern:
+    """A definition's regex for the core: its PCRE2 pattern, and the numbers of its value
+    group and its step group (0: none)."""
+
+    pcre2: str
+    value_group: int
+    step_group: int
+
+
+class _Refused(Exception):
+    """The pattern holds something the core does not take."""
+
+
+def core_pattern(pattern: str, value_group: int | str, has_step: bool) -> CorePattern | str:
+    """The core's form of a definition's regex.
+
+    Args:
+        pattern: the regex, as the definition has it.
+        value_group: the group whose capture is the value (a number or a name).
+        has_step: whether the regex has a `step` group.
+
+    Returns:
+        The pattern, or why the core leaves it to the `regex` module.
+    """
+    spelled = to_re_syntax(pattern)
+    if spelled is None:
+        return "it uses syntax only the regex module reads"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = sre_parse.parse(spelled)
+    except (re.error, OverflowError, RecursionError, ValueError) as error:
+        return f"the standard parser cannot read it ({error})"
+    flags = parsed.state.flags
+    if flags & _RE_LOCALE:
+        return "LOCALE"
+    groups = parsed.state.groupdict
+    number = groups.get(value_group) if isinstance(value_group, str) else value_group
+    if number is None:
+        return f"no group {value_group!r}"
+    try:
+        written = _Writer().sequence(list(parsed), _kept(flags))
+    except _Refused as refusal:
+        return str(refusal)
+    except RecursionError:
+        return "it is nested too deeply"
+    return CorePattern(written, number, groups.get("step", 0) if has_step else 0)
+
+
+def _kept(flags: int) -> int:
+    return sum(flag for flag in _KEPT if flags & flag)
+
+
+class _Writer:
+    """Writes a parsed pattern as PCRE2 syntax."""
+
+    def __init__(self) -> None:
+        self.in_assertion = False
+
+    def sequence(self, items: list[tuple[Any, Any]], flags: int) -> str:
+        return "".join(self.node(op, av, flags) for op, av in items)
+
+    def node(self, op: Any, av: Any, flags: int) -> str:
+        caseless = bool(flags & _RE_IGNORECASE)
+        if op is sre.LITERAL:
+            return _char_class(f"\\U{av:08x}", flags) if caseless else _range(av, av)
+        if op is sre.NOT_LITERAL:
+            return _char_class(f"[^\\U{av:08x}]", flags) if caseless else _outside([(av, av)])
+        if op is sre.ANY:
+            return "[\\x{0}-\\x{10ffff}]" if flags & _RE_DOTALL else _outside([(10, 10)])
+        if op is sre.IN:
+            plain = not caseless and all(o in (sre.LITERAL, sre.RANGE, sre.NEGATE) for o, _ in av)
+            return _plain_set(av) if plain else _char_class(_set_source(av), flags)
+        if op is sre.BRANCH:
+            return "(?:" + "|".join(self.sequence(list(b), flags) for b in av[1]) + ")"
+        if op is sre.SUBPATTERN:
+            group, add, remove, body = av
+            inner = self.sequence(list(body), (flags | _kept(add)) & ~_kept(remove))
+            if group is None:
+                return f"(?:{inner})"
+            if self.in_assertion:
+                raise _Refused("a group inside a look-around")
+            return f"({inner})"
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            return self.repeat(op, av, flags)
+        if op is sre.AT:
+            return self.edge(av, flags)
+        if op in (sre.ASSERT, sre.ASSERT_NOT):
+            return self.assertion(op, av, flags)
+        raise _Refused(f"{str(op).lower()}")
+
+    def repeat(self, op: Any, av: Any, flags: int) -> str:
+        low, high, body = av
+        if body.getwidth()[0] == 0:
+            raise _Refused("a repeat of what can match the empty string")
+        if low > _MAX_COUNT or (high != sre.MAXREPEAT and high > _MAX_COUNT):
+            raise _Refused(f"a repeat count above {_MAX_COUNT}")
+        inner = self.sequence(list(body), flags)
+        count = f"{{{low},}}" if high == sre.MAXREPEAT else f"{{{low},{high}}}"
+        return f"(?:{inner}){count}" + ("?" if op is sre.MIN_REPEAT else "")
+
+    def edge(self, at: Any, flags: int) -> str:
+        if at in _EDGES:
+            return _EDGES[at]
+        if at is sre.AT_BOUNDARY:
+            word = _char_class(r"\w", flags)
+            return f"(?:(?<={word})(?!{word})|(?<!{word})(?={word}))"
+        raise _Refused(f"the anchor {str(at).lower()}")
+
+    def assertion(self, op: Any, av: Any, flags: int) -> str:
+        direction, body = av
+        low, high = body.getwidth()
+        if direction < 0 and low != high:
+            raise _Refused("a look-behind of varying width")
+        outer, self.in_assertion = self.in_assertion, True
+        try:
+            inner = self.sequence(list(body), flags)
+        finally:
+            self.in_assertion = outer
+        kind = ("(?<=" if direction < 0 else "(?=") if op is sre.ASSERT else None
+        if kind is None:
+            kind = "(?<!" if direction < 0 else "(?!"
+        return f"{kind}{inner})"
+
+
+def _plain_set(items: list[tuple[Any, Any]]) -> str:
+    """A set of literals and ranges alone, without case folding: its members are its own."""
+    ranges = sorted(
+        (av, av) if op is sre.LITERAL else tuple(av) for op, av in items if op is not sre.NEGATE
+    )
+    if any(op is sre.NEGATE for op, _ in items):
+        return _outside(ranges)
+    return _listed(ranges)
+
+
+def _outside(ranges: list[tuple[int, int]]) -> str:
+    """A class of every code point but those in `ranges`."""
+    kept, next_first = [], 0
+    for first, last in sorted(ranges):
+        if first > next_first:
+            kept.append((next_first, first - 1))
+        next_first = max(next_first, last + 1)
+    if next_first <= 0x10FFFF:
+        kept.append((next_first, 0x10FFFF))
+    return _listed(kept)
+
+
+def _listed(ranges: list[tuple[int, int]]) -> str:
+    """A PCRE2 class of `ranges`; one that can match nothing where there are none."""
+    if not ranges:
+        return "(*FAIL)"
+    return "[" + "".join(_range(first, last) for first, last in ranges) + "]"
+
+
+def _set_source(items: list[tuple[Any, Any]]) -> str:
+    """A parsed set written back for the `regex` module."""
+    parts: list[str] = []
+    for op, av in items:
+        if op is sre.NEGATE:
+            parts.insert(0, "^")
+        elif op is sre.LITERAL:
+            parts.append(f"\\U{av:08x}")
+        elif op is sre.RANGE:
+            parts.append(f"\\U{av[0]:08x}-\\U{av[1]:08x}")
+        elif op is sre.CATEGORY and av in _CATEGORIES:
+            parts.append(_CATEGORIES[av])
+        else:
+            raise _Refused(f"{str(op).lower()} in a set")
+    return "[" + "".join(parts) + "]"
+
+
+@functools.cache
+def _every_code_point() -> str:
+    """Every code point a line's text can hold (all but surrogates), in order."""
+    return "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
+
+
+def _code_point(index: int) -> int:
+    return index if index < 0xD800 else index + 0x800
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_class(source: str, flags: int) -> str:
+    """An explicit PCRE2 class of the code points that `source` (one character's worth
+    of `regex` syntax) matches under `flags`, as the `regex` module decides."""
+    regex_flags = (
+        (regex.IGNORECASE if flags & _RE_IGNORECASE else 0)
+        | (regex.DOTALL if flags & _RE_DOTALL else 0)
+        | (regex.ASCII if flags & _RE_ASCII else 0)
+    )
+    runs = regex.compile(f"(?:{source})+", regex.V0 | regex_flags)
+    ranges: list[tuple[int, int]] = []
+    for match in runs.finditer(_every_code_point()):
+        first, last = _code_point(match.start()), _code_point(match.end() - 1)
+        if last - first != match.end() - 1 - match.start():  # across the surrogates
+            ranges += [(first, 0xD7FF), (0xE000, last)]
+        else:
+            ranges.append((first, last))
+    return _listed(ranges)
+
+
+def _range(first: int, last: int) -> str:
+    if first == last:
+        return f"\\x{{{first:x}}}"
+    return f"\\x{{{first:x}}}-\\x{{{last:x}}}"
