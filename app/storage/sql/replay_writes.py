@@ -4,22 +4,23 @@ Ingest stores a chunk at a time (`ingest.store_parsed`): it reads the run's summ
 folds the chunk in, inserts its points and updates the summaries and the objective, a
 handful of statements per chunk. A re-parse replaces the whole run inside one
 transaction, under the run's lock, so it folds every write into summaries held here,
-with the same pure `fold` and in the same order, and then writes each table once: the
-summaries in one insert, every point in one `executemany`, the objective value in one
-update. The rows are those the chunk-by-chunk path would leave, summaries created in
-the same order (each write's new metrics by name), so their ids are in the same order.
+with the same pure `fold` and in the same order, and writes each table once: every point
+in one `executemany`, the summaries' values in one, the objective value in one update.
+Each summary's row is inserted empty when its metric first appears, as ingest inserts
+it (a write's new metrics by name), so the ids come in the same order and each point's
+row is built once, with its metric's id. The rows are those ingest would have stored.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from app.records import Job, MetricSummary, RejectionExample, Run
 from app.storage.records import ChunkWrite
-from app.storage.schema import run_metrics, runs
 from app.storage.sql.statements import POINT_COLUMNS, IngestStatements
 from app.summaries import by_metric, empty_summary, fold, objective_value
 
@@ -43,10 +44,11 @@ def store_replay(
         writes: the replay's writes, in the order ingest would have stored them.
         examples_kept: how many rejection examples a summary keeps.
     """
-    summaries: dict[str, MetricSummary] = {}  # in the order ingest would create them
-    # Per metric, its points' rows but the metric's id (not known until the summaries
-    # are inserted): (seq, step, value, timestamp, stream_id, line, offset).
-    rows: dict[str, list[tuple[Any, ...]]] = {}
+    summaries: dict[str, MetricSummary] = {}
+    ids: dict[str, int] = {}
+    # Each point's row, built once, in the order of POINT_COLUMNS: a dense run brings
+    # hundreds of thousands, and a tuple less per point is a good share of the write.
+    point_rows: list[tuple[Any, ...]] = []
     for write in writes:
         points = by_metric(write.points)
         examples: dict[str, list[RejectionExample]] = {}
@@ -56,8 +58,10 @@ def store_replay(
             )
         names = set(points) | set(write.rejected) | set(write.timeouts) | set(examples)
         for name in sorted(names - summaries.keys()):
+            # Created as ingest creates them (a write's new metrics by name), so the ids
+            # come in the same order; their values are written once, at the end.
+            ids[name] = sql.insert_summary.insert(conn, _EMPTY | {"run_id": run.id, "name": name})
             summaries[name] = empty_summary(name)
-            rows[name] = []
         timestamp = write.timestamp.timestamp()
         stream_id = stream_ids[write.stream]
         for name in names:
@@ -71,34 +75,32 @@ def store_replay(
                 examples_kept,
             )
             summaries[name] = summary
-            rows[name] += [
-                (p.seq, p.step, p.value, timestamp, stream_id, p.line, p.offset) for p in numbered
+            metric_id = ids[name]
+            point_rows += [
+                (metric_id, p.seq, p.step, p.value, timestamp, stream_id, p.line, p.offset)
+                for p in numbered
             ]
     if not summaries:
         return
-    conn.execute(
-        run_metrics.insert(),
-        [_summary_row(run.id, summary) for summary in summaries.values()],
-    )
-    ids = dict(
-        conn.execute(
-            select(run_metrics.c.name, run_metrics.c.id).where(run_metrics.c.run_id == run.id)
-        ).all()
-    )
-    point_rows = [(ids[name], *row) for name, metric_rows in rows.items() for row in metric_rows]
     if point_rows:
         sql.insert_points.executemany_values(conn, POINT_COLUMNS, point_rows)
+    sql.update_summary.executemany(
+        conn, [_summary_values(ids[name], summary) for name, summary in summaries.items()]
+    )
     objective = summaries.get(job.objective_metric)
     if objective is not None and objective.count:
         value = objective_value(objective, job.objective_strategy)
-        conn.execute(update(runs).where(runs.c.id == run.id).values(objective_value=value))
+        sql.objective.execute(conn, {"run_id": run.id, "objective_value": value})
 
 
-def _summary_row(run_id: int, summary: MetricSummary) -> dict[str, Any]:
+_EMPTY = {"count": 0, "rejected": 0, "timeouts": 0, "examples": "[]"}
+
+
+def _summary_values(summary_id: int, summary: MetricSummary) -> dict[str, Any]:
+    """`update_summary`'s parameters, the values as ingest writes them."""
     stamp = summary.last_timestamp
     return {
-        "run_id": run_id,
-        "name": summary.name,
+        "summary_id": summary_id,
         "count": summary.count,
         "last": summary.last,
         "last_step": summary.last_step,
@@ -107,6 +109,6 @@ def _summary_row(run_id: int, summary: MetricSummary) -> dict[str, Any]:
         "max": summary.max,
         "rejected": summary.rejected,
         "timeouts": summary.timeouts,
-        # Lists, as ingest writes them; the JSON column serialises them (`json.dumps`).
-        "examples": [list(example) for example in summary.examples],
+        # Text, as `statements` passes JSON to the driver.
+        "examples": json.dumps([list(example) for example in summary.examples]),
     }
