@@ -49,6 +49,12 @@ _CATEGORIES = {
     sre.CATEGORY_WORD: r"\w",
     sre.CATEGORY_NOT_WORD: r"\W",
 }
+_REFUSED = {
+    sre.GROUPREF: "a back-reference",
+    sre.GROUPREF_EXISTS: "a conditional group",
+    sre.ATOMIC_GROUP: "an atomic group",
+    sre.POSSESSIVE_REPEAT: "a possessive repeat",
+}
 _EDGES = {
     sre.AT_BEGINNING: r"\A",
     sre.AT_BEGINNING_STRING: r"\A",
@@ -147,7 +153,7 @@ class _Writer:
             return self.edge(av, flags)
         if op in (sre.ASSERT, sre.ASSERT_NOT):
             return self.assertion(op, av, flags)
-        raise _Refused(f"{str(op).lower()}")
+        raise _Refused(_REFUSED.get(op, str(op).lower()))
 
     def repeat(self, op: Any, av: Any, flags: int) -> str:
         low, high, body = av
@@ -165,7 +171,7 @@ class _Writer:
         if at is sre.AT_BOUNDARY:
             word = _char_class(r"\w", flags)
             return f"(?:(?<={word})(?!{word})|(?<!{word})(?={word}))"
-        raise _Refused(f"the anchor {str(at).lower()}")
+        raise _Refused("\\B" if at is sre.AT_NON_BOUNDARY else f"the anchor {str(at).lower()}")
 
     def assertion(self, op: Any, av: Any, flags: int) -> str:
         direction, body = av

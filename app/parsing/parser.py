@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 import regex
 
 from app.parsing.bounds import line_bound
-from app.parsing.core import CompiledCore
+from app.parsing.core import CompiledCore, core_reason, core_status
 from app.parsing.definitions import CompiledDefinition, LogFormat
 from app.parsing.framing import LineFramer
 from app.parsing.lines import line_text, plain_line_text, render_lines
@@ -86,6 +86,7 @@ class Parser:
         self.definitions = tuple(definitions)
         self.log_format = log_format
         self.framer = LineFramer(log_format)
+        self._scanner = scanner
         self.limits = limits or ParserLimits()
         renderings = sorted({definition.rendering for definition in self.definitions})
         # Definitions matched against another rendering than the job's (a pasted
@@ -120,6 +121,27 @@ class Parser:
         # Keep the partial line one byte past the limit: `line_text` looks at that byte
         # to cut at a character boundary, exactly as it does for a line seen whole.
         self._keep = self.limits.max_line_bytes + 1
+
+    def matched_by(self) -> dict[str, str]:
+        """How each definition is matched, by name: `compiled core`, or `regex module`
+        and why (the core is off or not built, or does not take its regex)."""
+        if self._parts:
+            ways = {name: how for part in self._parts for name, how in part.matched_by().items()}
+            return {definition.name: ways[definition.name] for definition in self.definitions}
+        taken = self._core.indices if self._core is not None else frozenset()
+        status = core_status()
+        ways = {}
+        for definition in self.definitions:
+            if definition.index in taken:
+                ways[definition.name] = "compiled core"
+            elif status.startswith("pure Python"):
+                ways[definition.name] = f"regex module: {status.removeprefix('pure Python: ')}"
+            elif self._scanner != "auto":
+                ways[definition.name] = f"regex module: the parser's scanner is {self._scanner!r}"
+            else:
+                why = core_reason(definition) or "PCRE2 refused its translation"
+                ways[definition.name] = f"regex module: {why}"
+        return ways
 
     def feed(self, state: StreamState, chunk: bytes, budget: float | None = None) -> ChunkResult:
         """Parse the next chunk of a stream.
