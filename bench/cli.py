@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark logmetrics: naive baseline, parser, HTTP ingest, scale, memory.",
+        description="Benchmark logmetrics: naive baseline, parser, HTTP ingest, re-parse, "
+        "scale, memory.",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run of every phase, about a minute"
@@ -59,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--corpus-mb", type=float, help="sparse corpus size in MB (default 50)")
     parser.add_argument("--dense-mb", type=float, help="dense corpus size in MB (default 10)")
+    parser.add_argument(
+        "--unseen-mb", type=float, help="size in MB of the unseen (mixed) corpus (default 20)"
+    )
+    parser.add_argument(
+        "--unseen-seed", type=int, help="the unseen corpus's seed (default: --seed plus 1)"
+    )
     parser.add_argument(
         "--scale-runs",
         help="job sizes for the scale phase, comma-separated (default 100,1000,10000)",
@@ -109,6 +116,10 @@ def _config(args: argparse.Namespace) -> BenchConfig:
         changes["sparse_bytes"] = int(args.corpus_mb * MB)
     if args.dense_mb is not None:
         changes["dense_bytes"] = int(args.dense_mb * MB)
+    if args.unseen_mb is not None:
+        changes["unseen_bytes"] = int(args.unseen_mb * MB)
+    if args.unseen_seed is not None:
+        changes["unseen_seed"] = args.unseen_seed
     if args.scale_runs is not None:
         changes["scale_runs"] = tuple(sorted(int(n) for n in args.scale_runs.split(",")))
     if args.scale_points is not None:

@@ -7,14 +7,19 @@ from pathlib import Path
 
 from bench.timing import MB
 
-__all__ = ["PHASES", "BenchConfig", "quick"]
+__all__ = ["PHASES", "UNSEEN", "BenchConfig", "quick"]
 
 KiB, MiB = 1024, 1024 * 1024
 
 # parse: (1) naive and (2) the parser in process; ripgrep: the reference; http: (3)
 # end-to-end ingest; concurrent: 50 runs at once; memory: RSS against ingested bytes;
-# scale: reads on jobs of 100 to 10,000 runs.
-PHASES = ("parse", "ripgrep", "http", "concurrent", "memory", "scale")
+# scale: reads on jobs of 100 to 10,000 runs; reparse: each corpus stored, then
+# re-parsed through the service's API; unseen: a corpus of another seed and mix, naive
+# against HTTP ingest.
+PHASES = ("parse", "ripgrep", "http", "reparse", "unseen", "concurrent", "memory", "scale")
+
+# The name of the corpus made with another seed and mix than the others (phase unseen).
+UNSEEN = "unseen"
 
 
 @dataclass(frozen=True)
@@ -23,8 +28,12 @@ class BenchConfig:
     seed: int = 1
     sparse_bytes: int = 50 * MB
     dense_bytes: int = 10 * MB
+    unseen_bytes: int = 20 * MB
+    unseen_seed: int | None = None  # None: `seed` + 1
     parser_chunk: int = 1 * MiB
     http_chunks: tuple[int, ...] = (64 * KiB, 1 * MiB)
+    # How the re-parse phase stores each corpus and the unseen corpus is posted.
+    large_chunk: int = 1 * MiB
     repeats: int = 3  # rounds of naive and parser passes (each row's median is reported)
     concurrent_runs: int = 50
     concurrent_bytes: int = 50 * MB  # in all, split evenly between the runs
@@ -40,6 +49,10 @@ class BenchConfig:
     quick: bool = False
 
     @property
+    def unseen_corpus_seed(self) -> int:
+        return self.seed + 1 if self.unseen_seed is None else self.unseen_seed
+
+    @property
     def points_per_run(self) -> int:
         return max(1, self.scale_points // max(self.scale_runs))
 
@@ -53,6 +66,7 @@ def quick(config: BenchConfig) -> BenchConfig:
         config,
         sparse_bytes=4 * MB,
         dense_bytes=1 * MB,
+        unseen_bytes=2 * MB,
         repeats=1,
         concurrent_bytes=10 * MB,
         memory_bytes=40 * MB,

@@ -12,7 +12,9 @@ limit.
 
 `sparse`: noise with metric records mixed in so that about 2% of lines (as the parsing
 contract counts them, each `\\r` redraw a line) carry a point. `dense`: only lines that
-carry a point, cut out of the metric records with their own line ends.
+carry a point, cut out of the metric records with their own line ends. `mixed`: stretches
+of sparse and dense records, each from a generator of its own; the benchmark makes it
+with a seed its other corpora never use, as a corpus nothing was tuned on.
 """
 
 from __future__ import annotations
@@ -20,22 +22,25 @@ from __future__ import annotations
 import enum
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from bench.definitions import BENCH_DEFINITIONS, REFERENCE_TRAINER_LINES
 from bench.selfcheck import CAPTURES
 from tests.parsing.naive import naive_parse
 
-__all__ = ["SPARSE_DENSITY", "CorpusKind", "generate"]
+__all__ = ["MIXED_DENSE_SHARE", "SPARSE_DENSITY", "CorpusKind", "generate"]
 
 SPARSE_DENSITY = 0.02
+# Of the mixed corpus's records (in stretches), the share drawn as dense ones.
+MIXED_DENSE_SHARE = 0.3
 _FLOAT = re.compile(rb"[0-9]+\.[0-9]+")
 
 
 class CorpusKind(enum.StrEnum):
     SPARSE = "sparse"
     DENSE = "dense"
+    MIXED = "mixed"
 
 
 @dataclass(frozen=True)
@@ -73,32 +78,59 @@ def generate(kind: CorpusKind, size: int, seed: int) -> bytes:
     """A corpus of at least `size` bytes (it ends at a record's end, with `\\n`).
 
     Args:
-        kind: sparse (about 2% of lines carry metrics) or dense (every line does).
+        kind: sparse (about 2% of lines carry metrics), dense (every line does) or
+            mixed (stretches of each, `MIXED_DENSE_SHARE` of the records dense).
         size: bytes wanted.
         seed: the same seed gives the same bytes.
     """
     rng = random.Random(f"{kind.value}-{seed}")
     families = _metric_families()
-    out = bytearray()
     if kind is CorpusKind.DENSE:
-        lines = [t for family in families.values() for t in _dense_lines(family)]
-        while len(out) < size:
-            out += rng.choice(lines).fill(rng)
-        return bytes(out)
+        records = _dense_records(rng, families)
+    elif kind is CorpusKind.SPARSE:
+        records = _sparse_records(rng, families)
+    else:
+        records = _mixed_records(rng, families, seed)
+    out = bytearray()
+    while len(out) < size:
+        out += next(records)
+    return bytes(out)
+
+
+def _dense_records(rng: random.Random, families: dict[str, list[_Template]]) -> Iterator[bytes]:
+    lines = [t for family in families.values() for t in _dense_lines(family)]
+    while True:
+        yield rng.choice(lines).fill(rng)
+
+
+def _sparse_records(rng: random.Random, families: dict[str, list[_Template]]) -> Iterator[bytes]:
     noise = _capture_noise()
     names = sorted(families)
     lines_total = metric_lines = 0
-    while len(out) < size:
+    while True:
         if metric_lines < SPARSE_DENSITY * lines_total:
             template = rng.choice(families[rng.choice(names)])
-            out += template.fill(rng)
+            yield template.fill(rng)
             lines_total += template.lines
             metric_lines += template.metric_lines
         else:
             record = _noise_record(rng, noise)
-            out += record
+            yield record
             lines_total += len(record.splitlines())
-    return bytes(out)
+
+
+def _mixed_records(
+    rng: random.Random, families: dict[str, list[_Template]], seed: int
+) -> Iterator[bytes]:
+    """Stretches of 1 to 400 records, each stretch dense with `MIXED_DENSE_SHARE`'s
+    chance and sparse otherwise: a trainer that logs every step for a while, then
+    evaluates or saves amid noise. Each kind draws from a generator of its own."""
+    dense = _dense_records(random.Random(f"mixed-dense-{seed}"), families)
+    sparse = _sparse_records(random.Random(f"mixed-sparse-{seed}"), families)
+    while True:
+        source = dense if rng.random() < MIXED_DENSE_SHARE else sparse
+        for _ in range(rng.randrange(1, 401)):
+            yield next(source)
 
 
 # Metric records.

@@ -25,6 +25,7 @@ __all__ = [
     "Concurrent",
     "HttpIngest",
     "MemoryGrowth",
+    "check_response",
     "concurrent_ingest",
     "create_job",
     "ingest_run",
@@ -76,7 +77,7 @@ def create_job(
             "metric_definitions": [{"Name": d.name, "Regex": d.regex} for d in definitions],
         },
     )
-    _check(response, 201)
+    check_response(response, 201)
 
 
 def ingest_run(
@@ -90,7 +91,7 @@ def ingest_run(
 ) -> HttpIngest:
     """Post `corpus` to a new run in `chunk_size` chunks, complete it, read its points."""
     with service.client() as client:
-        _check(client.post(f"/v1/jobs/{job}/runs", json={"name": run}), 201)
+        check_response(client.post(f"/v1/jobs/{job}/runs", json={"name": run}), 201)
         service.reset_peak()
         cpu = service.cpu_seconds()
         start = time.perf_counter()
@@ -111,7 +112,7 @@ def post_run(client: httpx.Client, job: str, run: str, data: bytes, chunk_size: 
         The number of requests.
     """
     requests = _post_log(client, job, run, data, chunk_size)
-    _check(client.post(f"/v1/jobs/{job}/runs/{run}/complete", json={"status": "Completed"}))
+    check_response(client.post(f"/v1/jobs/{job}/runs/{run}/complete", json={"status": "Completed"}))
     return requests + 1
 
 
@@ -124,7 +125,7 @@ def read_points(client: httpx.Client, job: str, run: str, metric: str) -> list[P
         if cursor is not None:
             params["cursor"] = cursor
         response = client.get(f"/v1/jobs/{job}/runs/{run}/metrics/{metric}", params=params)
-        _check(response)
+        check_response(response)
         page = response.json()
         rows.extend((metric, p["value"], p["step"], p["line"], p["offset"]) for p in page["points"])
         cursor = page["next_cursor"]
@@ -153,7 +154,7 @@ def concurrent_ingest(
     expected = [parse_in_chunks(parser, data, chunk_size) for data in slices]
     with service.client() as client:
         for name in names:
-            _check(client.post(f"/v1/jobs/{job}/runs", json={"name": name}), 201)
+            check_response(client.post(f"/v1/jobs/{job}/runs", json={"name": name}), 201)
     ready = threading.Barrier(runs + 1)
     lock = threading.Lock()
     errors: list[str] = []
@@ -221,7 +222,7 @@ def memory_growth(
         while sent < total:
             number += 1
             run = f"memory-{number:04d}"
-            _check(client.post(f"/v1/jobs/{job}/runs", json={"name": run}), 201)
+            check_response(client.post(f"/v1/jobs/{job}/runs", json={"name": run}), 201)
             for offset in range(0, len(corpus.data), chunk_size):
                 chunk = corpus.data[offset : offset + chunk_size]
                 _post_chunk(client, job, run, chunk, offset)
@@ -231,7 +232,9 @@ def memory_growth(
                     wanted.pop(0)
                 if sent >= total:
                     break
-            _check(client.post(f"/v1/jobs/{job}/runs/{run}/complete", json={"status": "Completed"}))
+            check_response(
+                client.post(f"/v1/jobs/{job}/runs/{run}/complete", json={"status": "Completed"})
+            )
     seconds = time.perf_counter() - start
     return MemoryGrowth(tuple(readings), service.peak_rss(), seconds)
 
@@ -251,7 +254,7 @@ def _post_chunk(client: httpx.Client, job: str, run: str, chunk: bytes, offset: 
         content=chunk,
         headers={"Content-Type": "application/octet-stream"},
     )
-    _check(response)
+    check_response(response)
     if response.json()["next_offset"] != offset + len(chunk):
         raise RuntimeError(f"{run}: next_offset {response.json()['next_offset']} after {offset}")
 
@@ -264,7 +267,7 @@ def _check_counts(
     with service.client() as client:
         for name, count in zip(names, expected, strict=True):
             response = client.get(f"/v1/jobs/{job}/runs/{name}")
-            _check(response)
+            check_response(response)
             diagnostics = response.json()["diagnostics"]
             stored = sum(d["points"] for d in diagnostics)
             timed_out = sum(d["timeouts"] for d in diagnostics)
@@ -284,7 +287,7 @@ def _wrapped(data: bytes, start: int, length: int) -> bytes:
     return piece
 
 
-def _check(response: httpx.Response, status: int = 200) -> None:
+def check_response(response: httpx.Response, status: int = 200) -> None:
     if response.status_code != status:
         raise RuntimeError(
             f"{response.request.method} {response.request.url.path}: "

@@ -1,4 +1,5 @@
-"""What the numbers were measured on: CPU, cores, load, Python and library versions."""
+"""What the numbers were measured on: CPU, cores, load, Python and library versions, and
+which path parses (the compiled matching core or pure Python)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["Machine", "describe_machine", "load_average"]
+import app.parsing
+
+__all__ = ["Machine", "describe_machine", "load_average", "parsing_core"]
 
 _PACKAGES = ("hyperscan", "regex", "SQLAlchemy", "fastapi", "uvicorn", "httpx", "zstandard")
 
@@ -26,6 +29,7 @@ class Machine:
     commit: str
     when: str
     ripgrep: str | None
+    parsing_core: str
 
 
 def describe_machine(ripgrep: str | None) -> Machine:
@@ -39,7 +43,18 @@ def describe_machine(ripgrep: str | None) -> Machine:
         commit=_commit(),
         when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         ripgrep=ripgrep,
+        parsing_core=parsing_core(),
     )
+
+
+def parsing_core() -> str:
+    """Which path `app.parsing` matches with, in its own words (`core_status()`): the
+    compiled core and its engines' versions, or pure Python and why. A checkout whose
+    parsing package has no `core_status` has only the pure-Python path."""
+    status = getattr(app.parsing, "core_status", None)
+    if status is None:
+        return "pure Python (app.parsing has no compiled core in this checkout)"
+    return str(status())
 
 
 def load_average() -> str:

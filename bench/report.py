@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench.config import UNSEEN
+from bench.reparse import LABEL as REPARSE_LABEL
 from bench.results import Results
 from bench.timing import Rate, chunk_label
 
@@ -97,6 +99,23 @@ def targets(results: Results) -> list[Target]:
                 0.7,
             )
         )
+    for corpus in ("sparse", "dense"):
+        found.append(
+            _ratio_target(
+                f"re-parse >= 1x parser ({corpus})",
+                results.rate(REPARSE_LABEL, corpus),
+                results.rate("parser, scanner 'auto'", corpus),
+                1.0,
+            )
+        )
+    found.append(
+        _ratio_target(
+            "HTTP ingest >= 10x naive on a corpus never seen (another seed and mix, 1 MiB chunks)",
+            results.rate("HTTP ingest + SQLite, 1 MiB", UNSEEN),
+            results.rate("naive", UNSEEN),
+            10.0,
+        )
+    )
     found += _scale_targets(results)
     found.append(_concurrent_target(results))
     found.append(_memory_target(results))
@@ -112,8 +131,9 @@ def _machine_lines(results: Results, markdown: bool) -> list[str]:
     config = results.config
     sizes = (
         f"sparse corpus {config.sparse_bytes / 1e6:g} MB, dense {config.dense_bytes / 1e6:g} MB, "
-        f"seed {config.seed}; scale jobs of {', '.join(f'{n:,}' for n in config.scale_runs)} "
-        f"runs x {config.points_per_run:,} points"
+        f"seed {config.seed}; unseen (mixed) corpus {config.unseen_bytes / 1e6:g} MB, seed "
+        f"{config.unseen_corpus_seed}; scale jobs of "
+        f"{', '.join(f'{n:,}' for n in config.scale_runs)} runs x {config.points_per_run:,} points"
     )
     items = [
         ("Command", f"`{results.command}`" if markdown else results.command),
@@ -125,6 +145,7 @@ def _machine_lines(results: Results, markdown: bool) -> list[str]:
         ),
         ("Python", f"{machine.python}, Linux {machine.kernel}"),
         ("Packages", packages),
+        ("Parsing path", machine.parsing_core),
         ("ripgrep", machine.ripgrep or "not installed"),
         ("Commit", machine.commit),
         ("Sizes", sizes + (" (--quick: a smoke run, not a measurement)" if config.quick else "")),
@@ -203,8 +224,9 @@ def _throughput_table(results: Results, corpus: str) -> _Table:
             )
         )
     stats = next(s for s in results.corpora if s.name == corpus)
+    kind = f"mixed records, seed {results.config.unseen_corpus_seed}, " if corpus == UNSEEN else ""
     return _Table(
-        f"Throughput, {corpus} corpus ({stats.size / 1e6:,.1f} MB, {stats.lines:,} lines, "
+        f"Throughput, {corpus} corpus ({kind}{stats.size / 1e6:,.1f} MB, {stats.lines:,} lines, "
         f"{stats.metric_lines / stats.lines:.1%} with points)",
         (
             "what",
@@ -218,12 +240,14 @@ def _throughput_table(results: Results, corpus: str) -> _Table:
             "CPU x naive",
         ),
         tuple(rows),
+        f"Parsing path: {results.machine.parsing_core}. "
         "MB = 10^6 bytes. Naive and parser rows: the median of the rounds, each round one "
         "pass of each in turn. HTTP rows: from the first "
         "POST to the run's completion, one client on a keep-alive connection. ripgrep: the "
         "sum of its passes. The targets use the wall-clock columns; the CPU columns divide "
         "by the CPU time of the process doing the work (for HTTP rows, the service's only), "
-        "which other work sharing the cores does not inflate.",
+        "which other work sharing the cores does not inflate. Re-parse: from POST "
+        ".../reparse until GET .../reparse says done; its x parser column is the target's.",
     )
 
 

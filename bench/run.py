@@ -2,7 +2,8 @@
 
 Order: check the yardsticks; make the corpora; (1) naive and (2) parser in process with
 no service running, their passes taken in turn; the ripgrep reference; then one service
-for (3) end-to-end ingest, the 50 concurrent runs and the memory check; then the scale
+for (3) end-to-end ingest, the re-parse of each corpus, the unseen corpus (its naive and
+parser passes first, then over HTTP), the 50 concurrent runs and the memory check; then the scale
 jobs, filled through the storage API, and a second service started on them for the
 reads. Nothing is printed about speed here: the report prints it only if every way of
 parsing agreed.
@@ -15,13 +16,14 @@ import sys
 from pathlib import Path
 
 from app.parsing import LogFormat, Parser, ParserLimits, compile_definitions
-from bench.config import BenchConfig
+from bench.config import UNSEEN, BenchConfig
 from bench.corpus import CorpusKind, generate
 from bench.definitions import BENCH_DEFINITIONS, OBJECTIVE
 from bench.http_ingest import concurrent_ingest, create_job, ingest_run, memory_growth
 from bench.inprocess import Corpus, Parsed, time_in_process, time_naive
 from bench.machine import describe_machine, load_average
 from bench.points import compare_points
+from bench.reparse import reparse_job
 from bench.results import CorpusStats, Equality, Results
 from bench.ripgrep import ripgrep_available, time_ripgrep
 from bench.scale import prepare_scale_database, time_reads
@@ -37,6 +39,9 @@ __all__ = ["run_benchmark"]
 # search with a time-out reads the CPU clock twice: too slow to time on 50 MB.)
 SCANNERS = ("auto", "find")
 _JOB = "bench"
+# Phases that check their points against the naive baseline's on the sparse and dense corpora.
+_NEEDS_NAIVE = ("parse", "http", "reparse")
+_SERVICE_PHASES = ("http", "reparse", "unseen", "concurrent", "memory")
 
 
 def run_benchmark(config: BenchConfig, command: str) -> Results:
@@ -59,7 +64,7 @@ def run_benchmark(config: BenchConfig, command: str) -> Results:
 
     corpora = _make_corpora(config, work)
     naive: dict[str, Parsed] = {}
-    if config.runs("parse") or config.runs("http"):
+    if any(config.runs(p) for p in _NEEDS_NAIVE):
         for corpus in corpora.values():
             naive[corpus.name] = _parse_in_process(config, corpus, results)
             results.corpora.append(_stats(corpus, naive[corpus.name]))
@@ -71,7 +76,7 @@ def run_benchmark(config: BenchConfig, command: str) -> Results:
             results.rates.append(results.ripgrep.rate)
         if results.ripgrep.note:
             results.notes.append(f"ripgrep: {results.ripgrep.note}")
-    if any(config.runs(p) for p in ("http", "concurrent", "memory")):
+    if any(config.runs(p) for p in _SERVICE_PHASES):
         _ingest_phases(config, work, corpora, naive, results)
     if config.runs("scale"):
         _scale_phase(config, work, results)
@@ -81,9 +86,9 @@ def run_benchmark(config: BenchConfig, command: str) -> Results:
 
 def _make_corpora(config: BenchConfig, work: Path) -> dict[str, Corpus]:
     wanted = [CorpusKind.SPARSE]
-    if config.runs("parse") or config.runs("http"):
+    if any(config.runs(p) for p in _NEEDS_NAIVE):
         wanted.append(CorpusKind.DENSE)
-    if not any(config.runs(p) for p in ("parse", "ripgrep", "http", "concurrent", "memory")):
+    if not any(config.runs(p) for p in ("parse", "ripgrep", *_SERVICE_PHASES)):
         return {}
     corpora = {}
     for kind in wanted:
@@ -146,6 +151,25 @@ def _ingest_phases(
                     results.equality.append(
                         _equality(done.rate.label, corpus, naive[corpus.name], done.points)
                     )
+        if config.runs("reparse"):
+            for corpus in corpora.values():
+                _progress(f"re-parse of a job holding the {corpus.name} corpus")
+                reparsed = reparse_job(
+                    service,
+                    f"reparse-{corpus.name}",
+                    corpus,
+                    BENCH_DEFINITIONS,
+                    OBJECTIVE,
+                    config.large_chunk,
+                    naive[corpus.name].lines,
+                )
+                results.rates.append(reparsed.rate)
+                results.peaks.append((f"re-parse, {corpus.name}", reparsed.peak_rss))
+                results.equality.append(
+                    _equality(reparsed.rate.label, corpus, naive[corpus.name], reparsed.points)
+                )
+        if config.runs("unseen"):
+            _unseen_phase(config, work, service, results)
         parser = Parser(
             compile_definitions(BENCH_DEFINITIONS), LogFormat.TEXT, ParserLimits(), "auto"
         )
@@ -173,6 +197,35 @@ def _ingest_phases(
             results.peaks.append(
                 (f"ingest of {total / 1e6:.0f} MB (memory check)", results.memory.peak_rss)
             )
+
+
+def _unseen_phase(config: BenchConfig, work: Path, service: Service, results: Results) -> None:
+    """A corpus made with another seed and mix than the others (`CorpusKind.MIXED`):
+    naive and parser passes in this process, then posted over HTTP in 1 MiB chunks to a
+    run of the benchmark's job."""
+    seed = config.unseen_corpus_seed
+    _progress(
+        f"generating the unseen corpus (mixed, {config.unseen_bytes / 1e6:.0f} MB, seed {seed})"
+    )
+    data = generate(CorpusKind.MIXED, config.unseen_bytes, seed)
+    path = work / "unseen.log"
+    path.write_bytes(data)
+    corpus = Corpus(UNSEEN, data, str(path))
+    _progress("(1) naive baseline and (2) parser on the unseen corpus, one round")
+    reference, parsed = time_in_process(
+        BENCH_DEFINITIONS, corpus, ("auto",), config.parser_chunk, 1
+    )
+    results.corpora.append(_stats(corpus, reference))
+    results.rates.append(reference.rate)
+    for each in parsed:
+        results.rates.append(each.rate)
+        results.equality.append(_equality(each.rate.label, corpus, reference, each.points))
+    _progress("(3) HTTP ingest of the unseen corpus, 1 MiB chunks")
+    metrics = [d.name for d in BENCH_DEFINITIONS]
+    done = ingest_run(service, _JOB, UNSEEN, corpus, config.large_chunk, reference.lines, metrics)
+    results.rates.append(done.rate)
+    results.peaks.append(("HTTP ingest, unseen corpus", done.peak_rss))
+    results.equality.append(_equality(done.rate.label, corpus, reference, done.points))
 
 
 def _scale_phase(config: BenchConfig, work: Path, results: Results) -> None:
