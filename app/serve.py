@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from app.config import Settings
+from app.parsing import core_status
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -51,7 +52,7 @@ def serve(
     print(
         f"logmetrics: serving http://{host}:{port} with {workers} process"
         f"{'es' if workers > 1 else ''} on {_shown(settings.database_url)}; access control "
-        f"{'on' if tokens else 'off'}",
+        f"{'on' if tokens else 'off'}; parsing: {core_status()}",
         file=sys.stderr,
         flush=True,
     )

@@ -12,12 +12,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.ingest import Appended
+from app.parsing import core_status
 from app.storage import Storage
 from app.workpool import WorkPool
 
@@ -58,6 +59,15 @@ class Telemetry:
             lambda kind, seconds: self.statements.labels(kind).observe(seconds)
         )
         registry.register(_StateCollector(storage, pools))
+        core = Gauge(
+            "logmetrics_parser_compiled_core",
+            "1 where the compiled matching core parses (definitions it takes), 0 where every "
+            "definition goes by the regex module; `status` says which and why.",
+            ["status"],
+            registry=registry,
+        )
+        status = core_status()
+        core.labels(status).set(0 if status.startswith("pure Python") else 1)
 
     def chunk_stored(self, appended: Appended) -> None:
         self.chunks.inc()

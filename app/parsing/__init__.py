@@ -1,5 +1,6 @@
 """Metric definitions applied to log streams: pure, streaming, free of I/O."""
 
+from app.parsing.core import core_status
 from app.parsing.definitions import (
     MAX_DEFINITIONS,
     CompiledDefinition,
@@ -20,6 +21,7 @@ __all__ = [
     "Parser",
     "ParserLimits",
     "compile_definitions",
+    "core_status",
     "number_points",
     "parse_log",
 ]

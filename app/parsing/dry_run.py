@@ -23,11 +23,13 @@ __all__ = ["DefinitionReport", "ParsedLog", "number_points", "parse_log"]
 @dataclass(frozen=True)
 class DefinitionReport:
     """How one definition saw the log: the rendering its regex was matched against and
-    why, and for a definition that matched no line, whether its literal text occurred."""
+    why, for a definition that matched no line whether its literal text occurred, and
+    what matched it (`Parser.matched_by`)."""
 
     rendering: LogFormat
     rendering_reason: str
     hint: str | None = None
+    matched_by: str = "regex module"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def parse_log(
                 log, log_format, definition.rendering, base.max_line_bytes
             )
     matched = {point.metric for point in points} | {r.metric for r in rejections}
+    ways = parser.matched_by()
     reports = {}
     for given, definition in zip(definitions, compiled, strict=True):
         hint = None
@@ -99,7 +102,9 @@ def parse_log(
             seen = rendered[definition.rendering]
             hint = unmatched_hint(literals, lines_holding(literals, (t.encode() for t in seen)))
         reason = rendering_reason(given, log_format)
-        reports[definition.name] = DefinitionReport(definition.rendering, reason, hint)
+        reports[definition.name] = DefinitionReport(
+            definition.rendering, reason, hint, ways[definition.name]
+        )
 
     def span(metric: str, line: int) -> tuple[int, int] | None:
         definition = by_name[metric]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from app.parsing import core_status
 from tests.samples import GAN_DEFINITIONS, GAN_LINE
+
+# The service runs with this process's build and environment: the compiled core where it
+# was built (and not turned off), else the regex module, saying why.
+BUILT = not core_status().startswith("pure Python")
+WITHOUT_CORE = f"regex module: {core_status().removeprefix('pure Python: ')}"
+MATCHED_BY = "compiled core" if BUILT else WITHOUT_CORE
 
 XGB_AUC = {
     "Name": "validation:auc",
@@ -251,17 +258,41 @@ def test_the_dry_run_says_which_rendering_each_definition_used_and_why_none_matc
             "log_format": "cloudwatch",
             "log_format_reason": "its regex refers to CloudWatch's escape '#011'",
             "hint": None,
+            "matched_by": MATCHED_BY,
         },
         {
             "metric_name": "train:auc",
             "log_format": "text",
             "log_format_reason": "the job's log format",
             "hint": "`train-auc:` occurs in 2 lines, but the regex matched none",
+            "matched_by": MATCHED_BY,
         },
         {
             "metric_name": "as_text",
             "log_format": "text",
             "log_format_reason": "set by the definition",
             "hint": "`validation-auc:` occurs in 2 lines, but the regex matched none",
+            "matched_by": MATCHED_BY,
         },
+    ]
+
+
+def test_the_dry_run_says_which_definitions_the_compiled_core_matches(api):
+    response = api.post(
+        "/v1/parse",
+        json={
+            "metric_definitions": [
+                {"Name": "loss", "Regex": r"loss=(\S+);"},
+                {"Name": "twice", "Regex": r"(\w)\1=(\d+)"},
+                {"Name": "edge", "Regex": r"\Bacc=(\d+)"},
+            ],
+            "log": "loss=0.5;\n",
+        },
+    )
+
+    assert response.status_code == 200, response.text
+    assert [(d["metric_name"], d["matched_by"]) for d in response.json()["definitions"]] == [
+        ("loss", MATCHED_BY),
+        ("twice", "regex module: a back-reference" if BUILT else WITHOUT_CORE),
+        ("edge", "regex module: \\B" if BUILT else WITHOUT_CORE),
     ]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+from app.clients.service_process import ServiceProcess
+from app.parsing import core_status
 
 
 def scrape(api):
@@ -54,3 +60,31 @@ def test_metrics_need_a_read_token_when_access_control_is_on(start_service):
         "/metrics", headers={"Authorization": "Bearer read-token-0123456789"}
     )
     assert answer.status_code == 200
+
+
+def test_the_scrape_says_whether_the_compiled_core_parses(api):
+    status = core_status()
+
+    samples = scrape(api)
+
+    built = not status.startswith("pure Python")
+    assert samples[("logmetrics_parser_compiled_core", (("status", status),))] == int(built)
+
+
+def test_a_service_with_the_core_off_says_so_at_start_and_when_scraped(tmp_path):
+    service = ServiceProcess(f"sqlite:///{tmp_path / 'off.db'}", tmp_path / "service.log")
+    service.start({**os.environ, "LOGMETRICS_CORE": "off"})
+    try:
+        with httpx.Client(base_url=service.url) as client:
+            samples = scrape(client)
+            definitions = [{"Name": "loss", "Regex": r"loss=(\S+);"}]
+            dry_run = client.post("/v1/parse", json={"metric_definitions": definitions, "log": ""})
+    finally:
+        service.stop()
+
+    off = "pure Python: the compiled core is off (LOGMETRICS_CORE=off)"
+    assert f"parsing: {off}" in (tmp_path / "service.log").read_text()
+    assert samples[("logmetrics_parser_compiled_core", (("status", off),))] == 0
+    assert [d["matched_by"] for d in dry_run.json()["definitions"]] == [
+        "regex module: the compiled core is off (LOGMETRICS_CORE=off)"
+    ]

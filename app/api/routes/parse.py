@@ -49,6 +49,7 @@ async def create_parse(
                 log_format=report.rendering,
                 log_format_reason=report.rendering_reason,
                 hint=report.hint,
+                matched_by=report.matched_by,
             )
             for name, report in parsed.definitions.items()
         ],

@@ -65,6 +65,10 @@ class ParsedDefinitionPublic(BaseModel):
         description="For a definition that matched no line: whether the literal text its "
         "regex needs occurs in the log, and in how many lines."
     )
+    matched_by: str = Field(
+        description="What matches it: `compiled core`, or `regex module: <why>` (the core "
+        "is off or not built on this server, or does not take its regex)."
+    )
 
 
 class ParsePublic(BaseModel):
