@@ -8,8 +8,10 @@
  *   each control character (tab and DEL too) as `#` and three octal digits. A line that is
  *   not valid UTF-8 (Python's strict reading) or longer than the matching limit is not
  *   matched here: it is handed back ("deferred") for Python to match with the `regex`
- *   module, as is every (line, definition) whose search hit PCRE2's match limit, and every
- *   line of a definition once it has used its CPU budget or its time-outs for the call.
+ *   module (with the definitions its raw bytes' literals pick, or all where it also holds
+ *   a control character), as is every (line, definition) whose search hit PCRE2's match
+ *   limit, and every line of a definition once it has used its CPU budget or its
+ *   time-outs for the call.
  * - Which lines a definition is searched on: those holding one of its required literals
  *   (app.parsing.literals), found by one Hyperscan scan of the region's raw bytes; a line
  *   with control characters by a scan of its rendered text; a definition without
@@ -96,7 +98,10 @@ static int vec_push(Vec *v, const void *item)
 
 typedef struct {
     size_t start, end; /* in the region, without the line end */
-    int state;         /* 0 plain, 1 rendered (dirty), 2 deferred whole */
+    /* 0 plain; 1 rendered (dirty); deferred to Python: 2 screened by its raw bytes (not
+     * UTF-8, or longer than the limit, but holding no control character: a literal in
+     * its text is one in its bytes), 3 with every definition */
+    int state;
     size_t text_at;    /* rendered: where its text starts in the render buffer */
     size_t text_len;
 } Line;
@@ -270,7 +275,7 @@ static int cut_lines(Work *w)
         Line line = {start, end, 0, 0, 0};
         size_t length = end - start;
         if (length > (size_t)core->max_line_bytes || !valid_utf8(r + start, length)) {
-            line.state = 2;
+            line.state = dirty(r + start, length, core->rendering) ? 3 : 2;
         } else if (dirty(r + start, length, core->rendering)) {
             line.state = 1;
             line.text_at = w->rendered.len;
@@ -326,7 +331,7 @@ static int on_region_hit(unsigned int id, unsigned long long from, unsigned long
         w->cursor = index;
     }
     Line *line = &lines[index];
-    if (line->state == 0 && line->start <= at && at < line->end)
+    if ((line->state == 0 || line->state == 2) && line->start <= at && at < line->end)
         mark(w, id, (uint32_t)index);
     return w->failed ? 1 : 0;
 }
@@ -420,7 +425,7 @@ static int screen(Work *w)
         w->hits[d].len = 0;
         for (size_t i = 0; i < w->lines.len; i++) {
             uint32_t line = (uint32_t)i;
-            if (lines[i].state != 2 && vec_push(&w->hits[d], &line) < 0)
+            if (lines[i].state != 3 && vec_push(&w->hits[d], &line) < 0)
                 return -1;
         }
     }
@@ -490,6 +495,11 @@ static int search(Work *w)
                 break;
             }
             Line *line = &lines[index];
+            if (line->state == 2) { /* Python matches its text */
+                if (defer(w, index, (uint32_t)d) < 0)
+                    result = -1;
+                continue;
+            }
             const char *text = line->state == 1
                                    ? (const char *)w->rendered.data + line->text_at
                                    : (const char *)w->region + line->start;
@@ -759,7 +769,7 @@ static PyObject *results(Work *w, PyObject *names, PyObject *point_type, long lo
     /* Deferred: whole lines Python must match, then (line, definition) pairs. */
     Pair *pairs = w->deferred.data;
     for (size_t i = 0; i < w->lines.len; i++) {
-        if (lines[i].state != 2)
+        if (lines[i].state != 3)
             continue;
         Pair pair = {(uint32_t)i, UINT32_MAX};
         if (vec_push(&w->deferred, &pair) < 0) {
