@@ -1,11 +1,19 @@
 """Group commit: many requests' write transactions committed as one.
 
 Chunks arrive from many runs at once, and each must be committed before its answer.
-One thread takes every write waiting, runs each in a SAVEPOINT of one transaction,
-commits once, and only then hands each caller its result; a write that fails is rolled
-back to its savepoint alone and its caller gets the error. So each write stays all or
-nothing, a 200 still means committed (with SQLite's `synchronous=FULL`, on disk), and a
-hundred writes pay for one BEGIN, one lock and one fsync.
+One thread takes every write waiting, runs them one after another in one transaction,
+commits once, and only then hands each caller its result. So a 200 still means
+committed (with SQLite's `synchronous=FULL`, on disk), and a hundred writes pay for one
+BEGIN, one lock and one fsync.
+
+Each write stays all or nothing. Writes rarely fail, so a batch first runs without a
+SAVEPOINT per write (two statements a chunk, a fifth of the writer's time); when one
+fails, the transaction is rolled back, that write's caller gets its error, and the
+others run again, each in a SAVEPOINT, so a failing one is rolled back alone. The
+failing write had seen exactly what it would have seen in its savepoint (the writes
+before it, in the same order), so its error is its answer; the writes run again see
+the same database as the first time, and do the same. A write may therefore run more
+than once: it must change nothing but the database.
 
 Writes are taken in the order of the runs they lock, so two processes batching the
 same runs lock them in the same order and never deadlock.
@@ -53,6 +61,9 @@ class GroupCommit:
     def run(self, run_id: int, work: Callable[[Connection], T]) -> T:
         """Run `work` in a write transaction and return its result once committed.
 
+        `work` may run more than once, its transaction rolled back in between (see the
+        module's doc): it must change nothing but the database.
+
         Args:
             run_id: the run `work` locks first (the batch's lock order).
 
@@ -93,6 +104,27 @@ class GroupCommit:
             self._commit(sorted(batch))
 
     def _commit(self, batch: list[_Write]) -> None:
+        results: list[Any] = []
+        try:
+            with self._db.write() as conn:
+                for write in batch:
+                    try:
+                        results.append(write.work(conn))
+                    except Exception as exc:
+                        raise _WriteFailed(write, exc) from exc
+        except _WriteFailed as failed:  # rolled back: its error is its answer
+            failed.write.future.set_exception(failed.error)
+            self._commit_each([write for write in batch if write is not failed.write])
+            return
+        except Exception as exc:  # the commit failed: nothing of the batch is stored
+            for write in batch:
+                write.future.set_exception(exc)
+            return
+        for write, result in zip(batch, results, strict=True):
+            write.future.set_result(result)
+
+    def _commit_each(self, batch: list[_Write]) -> None:
+        """Commit `batch` with each write in a savepoint of its own."""
         done: list[tuple[_Write, Any]] = []
         failed: list[tuple[_Write, BaseException]] = []
         try:
@@ -116,3 +148,12 @@ class GroupCommit:
             write.future.set_result(result)
         for write, error in failed:
             write.future.set_exception(error)
+
+
+class _WriteFailed(Exception):
+    """A write of a batch run without savepoints raised `error`."""
+
+    def __init__(self, write: _Write, error: Exception) -> None:
+        super().__init__(str(error))
+        self.write = write
+        self.error = error
