@@ -44,7 +44,7 @@ def lock_run(conn: Connection, sql: IngestStatements, job: Job, run: Run) -> str
         DefinitionsChanged: the run's points come from newer definitions than `job`'s,
             or `job` was deleted and its id taken by a job created since.
     """
-    row: Sequence[Any] | None = sql.lock_run.execute(conn, {"run_id": run.id}).first()
+    row: Sequence[Any] | None = sql.lock_run.cursor(conn, {"run_id": run.id}).fetchone()
     if row is None:
         raise StreamMoved(f"run {run.name!r} is gone")
     status, stop_reason, version, run_created, job_id, job_created = row
@@ -87,17 +87,17 @@ def store_chunk(
         the run's lock, so two tries of one chunk never both store it).
     """
     if write.digest is not None:
-        found = sql.stream_id.execute(conn, {"run_id": run.id, "name": write.stream}).first()
+        found = sql.stream_id.cursor(conn, {"run_id": run.id, "name": write.stream}).fetchone()
         if (
             found is not None
-            and sql.chunk_with_digest.execute(
+            and sql.chunk_with_digest.cursor(
                 conn, {"stream_id": found[0], "digest": write.digest}
-            ).first()
+            ).fetchone()
         ):
             raise ChunkStored(f"stream {write.stream!r} holds this chunk already")
     stream_id = _advance_stream(conn, sql, run, write)
     if write.data:
-        sql.insert_chunk.execute(
+        sql.insert_chunk.cursor(
             conn,
             {
                 "stream_id": stream_id,
@@ -133,17 +133,18 @@ def _advance_stream(conn: Connection, sql: IngestStatements, run: Run, write: Ch
         "partial_timestamp": write.timestamp.timestamp() if state.partial_length else None,
     }
     key = {"run_id": run.id, "name": write.stream}
-    stream_id = sql.stream_id.execute(conn, key).scalar()
-    if stream_id is None:
-        if write.expected_offset != 0:
-            raise StreamMoved(f"stream {write.stream!r} is gone")
-        return sql.insert_stream.insert(conn, {**key, **values})
-    moved = sql.advance_stream.execute(
-        conn, {"stream_id": stream_id, "at": write.expected_offset, **values}
-    )
-    if moved.rowcount != 1:
+    # One statement when the stream is where the chunk was parsed from, as it nearly
+    # always is; the others tell a first chunk from a stream that moved or went.
+    moved = sql.advance_named_stream.cursor(
+        conn, {**key, "at": write.expected_offset, **values}
+    ).fetchone()
+    if moved is not None:
+        return int(moved[0])
+    if sql.stream_id.cursor(conn, key).fetchone() is not None:
         raise StreamMoved(f"stream {write.stream!r} moved on while this chunk was parsed")
-    return int(stream_id)
+    if write.expected_offset != 0:
+        raise StreamMoved(f"stream {write.stream!r} is gone")
+    return sql.insert_stream.insert_row(conn, {**key, **values})
 
 
 def store_parsed(
@@ -187,12 +188,12 @@ def store_parsed(
         ]
         updates.append({"summary_id": ids[name], **_summary_values(summary)})
     if point_rows:
-        sql.insert_points.executemany_values(conn, _POINT_ROW, point_rows)
-    sql.update_summary.executemany(conn, updates)
+        sql.insert_points.cursor_many_values(conn, _POINT_ROW, point_rows)
+    sql.update_summary.cursor_many(conn, updates)
     objective = summaries.get(job.objective_metric)
     if objective is not None and objective.count:
         value = objective_value(objective, job.objective_strategy)
-        sql.objective.execute(conn, {"run_id": run.id, "objective_value": value})
+        sql.objective.cursor(conn, {"run_id": run.id, "objective_value": value})
 
 
 def _summary_values(summary: MetricSummary) -> dict[str, Any]:
@@ -218,12 +219,12 @@ def _summaries(
     created first (the run's lock keeps anyone else from creating them meanwhile)."""
     ids: dict[str, int] = {}
     summaries: dict[str, MetricSummary] = {}
-    for row in sql.summaries.execute(conn, {"run_id": run_id}):
+    for row in sql.summaries.cursor(conn, {"run_id": run_id}).fetchall():
         summary_id, *columns = tuple(row)
         ids[columns[0]] = summary_id
         summaries[columns[0]] = summary_of(columns)
     for name in sorted(names - summaries.keys()):
-        ids[name] = sql.insert_summary.insert(
+        ids[name] = sql.insert_summary.insert_row(
             conn,
             {
                 "run_id": run_id,
