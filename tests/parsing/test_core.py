@@ -337,3 +337,25 @@ def test_with_the_core_off_every_definition_goes_by_the_regex_module():
         "pure Python: the compiled core is off (LOGMETRICS_CORE=off)",
         "regex module: the compiled core is off (LOGMETRICS_CORE=off)",
     ]
+
+
+@needs_core
+@pytest.mark.xfail(
+    strict=True,
+    reason="_core.c reads a definition's CPU clock every 64 searches (CLOCK_EVERY): slow "
+    "searches just under PCRE2's match limit run up to 63 past the budget",
+)
+def test_slow_searches_under_the_match_limit_stop_near_the_budget():
+    # Each line costs PCRE2 about 2^16 steps, under the match limit: a slow search that
+    # is never handed to the regex module. Given a budget of five such searches, the core
+    # must stop within a few more, as the regex module's path does (one search at most).
+    definition = MetricDefinition("x", r"x=((?:a|a)+b)")
+    line = b"x=" + b"a" * 16 + b"!b\n"
+    parser = Parser(compile_definitions([definition]), LogFormat.TEXT, LIMITS)
+    assert parser.matched_by() == {"x": CORE}
+    measured = parser.feed(StreamState(), line * 20)
+    assert measured.timeouts == {}
+    one_search = measured.cpu_spent / 20
+    result = parser.feed(StreamState(), line * 200, budget=5 * one_search)
+    assert result.points == ()
+    assert result.cpu_spent < 9 * one_search, result.cpu_spent / one_search
