@@ -225,7 +225,7 @@ def memory_growth(
             check_response(client.post(f"/v1/jobs/{job}/runs", json={"name": run}), 201)
             for offset in range(0, len(corpus.data), chunk_size):
                 chunk = corpus.data[offset : offset + chunk_size]
-                _post_chunk(client, job, run, chunk, offset)
+                post_chunk(client, job, run, chunk, offset)
                 sent += len(chunk)
                 while wanted and sent >= wanted[0]:
                     readings.append((sent, service.rss()))
@@ -242,12 +242,13 @@ def memory_growth(
 def _post_log(client: httpx.Client, job: str, run: str, data: bytes, chunk_size: int) -> int:
     count = 0
     for offset in range(0, len(data), chunk_size):
-        _post_chunk(client, job, run, data[offset : offset + chunk_size], offset)
+        post_chunk(client, job, run, data[offset : offset + chunk_size], offset)
         count += 1
     return count
 
 
-def _post_chunk(client: httpx.Client, job: str, run: str, chunk: bytes, offset: int) -> None:
+def post_chunk(client: httpx.Client, job: str, run: str, chunk: bytes, offset: int) -> None:
+    """Post one chunk of a run's stdout at `offset`; raises RuntimeError unless taken."""
     response = client.post(
         f"/v1/jobs/{job}/runs/{run}/logs",
         params={"stream": "stdout", "offset": offset},
@@ -288,6 +289,7 @@ def _wrapped(data: bytes, start: int, length: int) -> bytes:
 
 
 def check_response(response: httpx.Response, status: int = 200) -> None:
+    """Raises RuntimeError, with the answer's start, unless its status is `status`."""
     if response.status_code != status:
         raise RuntimeError(
             f"{response.request.method} {response.request.url.path}: "

@@ -153,21 +153,25 @@ def _ingest_phases(
                     )
         if config.runs("reparse"):
             for corpus in corpora.values():
-                _progress(f"re-parse of a job holding the {corpus.name} corpus")
-                reparsed = reparse_job(
-                    service,
-                    f"reparse-{corpus.name}",
-                    corpus,
-                    BENCH_DEFINITIONS,
-                    OBJECTIVE,
-                    config.large_chunk,
-                    naive[corpus.name].lines,
-                )
-                results.rates.append(reparsed.rate)
-                results.peaks.append((f"re-parse, {corpus.name}", reparsed.peak_rss))
-                results.equality.append(
-                    _equality(reparsed.rate.label, corpus, naive[corpus.name], reparsed.points)
-                )
+                for stored in (config.large_chunk, None):
+                    how = f"{stored // 1024} KiB chunks" if stored else "chunks of whole lines"
+                    _progress(f"re-parse of a job holding the {corpus.name} corpus in {how}")
+                    reparsed = reparse_job(
+                        service,
+                        f"reparse-{corpus.name}-{'lines' if stored is None else stored}",
+                        corpus,
+                        BENCH_DEFINITIONS,
+                        OBJECTIVE,
+                        stored,
+                        naive[corpus.name].lines,
+                    )
+                    results.rates.append(reparsed.rate)
+                    results.peaks.append(
+                        (f"{reparsed.rate.label}, {corpus.name}", reparsed.peak_rss)
+                    )
+                    results.equality.append(
+                        _equality(reparsed.rate.label, corpus, naive[corpus.name], reparsed.points)
+                    )
         if config.runs("unseen"):
             _unseen_phase(config, work, service, results)
         parser = Parser(

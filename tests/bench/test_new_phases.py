@@ -11,7 +11,7 @@ from bench.definitions import BENCH_DEFINITIONS, OBJECTIVE
 from bench.inprocess import Corpus
 from bench.machine import Machine
 from bench.points import compare_points
-from bench.reparse import LABEL, reparse_job
+from bench.reparse import LABEL, LINES_LABEL, reparse_job, whole_line_chunks
 from bench.report import render, targets
 from bench.results import CorpusStats, Results
 from bench.service import Service
@@ -41,19 +41,30 @@ def test_a_job_reparsed_through_the_service_has_the_naive_points(tmp_path):
         for kind, size in ((CorpusKind.SPARSE, 100_000), (CorpusKind.DENSE, 20_000)):
             corpus = Corpus(kind.value, generate(kind, size, seed=5), "")
             expected = naive_parse(BENCH_DEFINITIONS, corpus.data)
-            done = reparse_job(
-                service, f"job-{kind.value}", corpus, BENCH_DEFINITIONS, OBJECTIVE, 16_384, 9
-            )
-            assert compare_points(expected.points, done.points) == []
-            assert expected.points
-            rate = done.rate
-            assert (rate.label, rate.corpus, rate.size, rate.lines) == (
-                LABEL,
-                kind.value,
-                len(corpus.data),
-                9,
-            )
-            assert rate.seconds > 0
+            # Stored in 16 KiB chunks cut anywhere, then in chunks of whole lines.
+            for stored, label in ((16_384, LABEL), (None, LINES_LABEL)):
+                job = f"job-{kind.value}-{stored}"
+                done = reparse_job(service, job, corpus, BENCH_DEFINITIONS, OBJECTIVE, stored, 9)
+                assert compare_points(expected.points, done.points) == []
+                assert expected.points
+                rate = done.rate
+                assert (rate.label, rate.corpus, rate.size, rate.lines) == (
+                    label,
+                    kind.value,
+                    len(corpus.data),
+                    9,
+                )
+                assert rate.seconds > 0
+
+
+def test_chunks_of_whole_lines_end_at_line_ends():
+    log = b"a\nbb\rccc\r\n" + b"x" * 10 + b"\nlast"
+    assert list(whole_line_chunks(log, 6)) == [
+        (0, b"a\nbb\r"),
+        (5, b"ccc\r\n"),
+        (10, b"xxxxxxxxxx\n"),  # longer than 6: to its line end
+        (21, b"last"),  # the log's end, which no line end closes
+    ]
 
 
 def test_the_report_names_the_parsing_path_and_judges_the_new_targets():
