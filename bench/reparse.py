@@ -24,19 +24,18 @@ from app.parsing import MetricDefinition
 from bench.http_ingest import check_response, post_chunk, post_run, read_points
 from bench.inprocess import Corpus
 from bench.service import Service
-from bench.timing import Rate
+from bench.timing import Rate, chunk_label
 from tests.parsing.naive import PointRow
 
 __all__ = [
-    "LABEL",
     "LINES_LABEL",
     "WHOLE_LINES",
     "Reparsed",
     "reparse_job",
+    "reparse_label",
     "whole_line_chunks",
 ]
 
-LABEL = "re-parse, stored in 1 MiB chunks (SQLite)"
 LINES_LABEL = "re-parse, stored in ~4 KiB chunks of whole lines (SQLite)"
 WHOLE_LINES = 4096  # about how long the chunks of whole lines are
 # Finds nothing in the corpora (no line has this literal): storing the log costs little.
@@ -107,9 +106,14 @@ def reparse_job(
         cpu = service.cpu_seconds() - cpu
         peak = service.peak_rss()
         points = [row for d in definitions for row in read_points(client, job, run, d.name)]
-    label = LABEL if chunk_size is not None else LINES_LABEL
+    label = reparse_label(chunk_size) if chunk_size is not None else LINES_LABEL
     rate = Rate(label, corpus.name, seconds, len(corpus.data), lines, cpu_seconds=cpu)
     return Reparsed(rate, points, peak)
+
+
+def reparse_label(chunk_size: int) -> str:
+    """The row of a re-parse of a run stored in `chunk_size` chunks cut anywhere."""
+    return f"re-parse, stored in {chunk_label(chunk_size)} chunks (SQLite)"
 
 
 def _done(client: httpx.Client, job: str) -> bool:

@@ -11,7 +11,7 @@ from bench.definitions import BENCH_DEFINITIONS, OBJECTIVE
 from bench.inprocess import Corpus
 from bench.machine import Machine
 from bench.points import compare_points
-from bench.reparse import LABEL, LINES_LABEL, reparse_job, whole_line_chunks
+from bench.reparse import LINES_LABEL, reparse_job, reparse_label, whole_line_chunks
 from bench.report import render, targets
 from bench.results import CorpusStats, Results
 from bench.service import Service
@@ -42,7 +42,7 @@ def test_a_job_reparsed_through_the_service_has_the_naive_points(tmp_path):
             corpus = Corpus(kind.value, generate(kind, size, seed=5), "")
             expected = naive_parse(BENCH_DEFINITIONS, corpus.data)
             # Stored in 16 KiB chunks cut anywhere, then in chunks of whole lines.
-            for stored, label in ((16_384, LABEL), (None, LINES_LABEL)):
+            for stored, label in ((16_384, reparse_label(16_384)), (None, LINES_LABEL)):
                 job = f"job-{kind.value}-{stored}"
                 done = reparse_job(service, job, corpus, BENCH_DEFINITIONS, OBJECTIVE, stored, 9)
                 assert compare_points(expected.points, done.points) == []
@@ -76,20 +76,20 @@ def test_the_report_names_the_parsing_path_and_judges_the_new_targets():
         results.corpora.append(CorpusStats(corpus, 10_000_000, 1000, 100, 100))
     results.rates += [
         Rate("parser, scanner 'auto', 1 MiB chunks", "sparse", 1.0, 40_000_000, 1000),
-        Rate(LABEL, "sparse", 0.8, 40_000_000, 1000),
+        Rate(reparse_label(1 << 20), "sparse", 0.8, 40_000_000, 1000),
         Rate("parser, scanner 'auto', 1 MiB chunks", "dense", 1.0, 10_000_000, 1000),
-        Rate(LABEL, "dense", 2.0, 10_000_000, 1000),
+        Rate(reparse_label(1 << 20), "dense", 2.0, 10_000_000, 1000),
         Rate("naive (every line x every definition)", UNSEEN, 10.0, 20_000_000, 1000),
         Rate("HTTP ingest + SQLite, 1 MiB chunks", UNSEEN, 0.5, 20_000_000, 1000),
     ]
 
     found = {t.name: (t.verdict, t.detail) for t in targets(results)}
 
-    assert found["re-parse >= 1x parser (sparse)"] == (
+    assert found["re-parse >= 1x parser (sparse, stored in 1 MiB chunks)"] == (
         "PASS",
         "50.00 vs 40.00 MB/s = 1.25x (need >= 1x)",
     )
-    assert found["re-parse >= 1x parser (dense)"] == (
+    assert found["re-parse >= 1x parser (dense, stored in 1 MiB chunks)"] == (
         "FAIL",
         "5.00 vs 10.00 MB/s = 0.50x (need >= 1x)",
     )
