@@ -154,7 +154,7 @@ def _ingest_phases(
         if config.runs("reparse"):
             for corpus in corpora.values():
                 for stored in (config.large_chunk, None):
-                    how = f"{stored // 1024} KiB chunks" if stored else "chunks of whole lines"
+                    how = f"{chunk_label(stored)} chunks" if stored else "chunks of whole lines"
                     _progress(f"re-parse of a job holding the {corpus.name} corpus in {how}")
                     reparsed = reparse_job(
                         service,
