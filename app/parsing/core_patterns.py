@@ -25,8 +25,10 @@ accepts and compare the core with `regex` on them.
 
 from __future__ import annotations
 
+import array
 import functools
 import re
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -237,8 +239,13 @@ def _set_source(items: list[tuple[Any, Any]]) -> str:
 
 @functools.cache
 def _every_code_point() -> str:
-    """Every code point a line's text can hold (all but surrogates), in order."""
-    return "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
+    """Every code point a line's text can hold (all but surrogates), in order: decoded
+    from UTF-32 at C speed (a third of joining a million `chr`s)."""
+    points = array.array("I", range(0xD800))
+    points.extend(range(0xE000, 0x110000))
+    if points.itemsize != 4:  # no 32-bit unsigned int here
+        return "".join(map(chr, points))
+    return points.tobytes().decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be")
 
 
 def _code_point(index: int) -> int:
