@@ -18,7 +18,8 @@ statement telemetry counts them; a driver error reaches the caller as the driver
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, bindparam, insert, select, update
@@ -29,13 +30,28 @@ from sqlalchemy.sql.expression import ClauseElement
 from app.storage.schema import chunks, jobs, points, run_metrics, runs, streams
 from app.storage.sql.rows import SUMMARY_COLUMNS
 
-__all__ = ["IngestStatements", "Prepared"]
+__all__ = ["IngestStatements", "Prepared", "pipelined"]
 
 POINT_COLUMNS = tuple(column.name for column in points.columns)
 # What a chunk changes of its stream's row: all but the row's identity.
 STREAM_STATE_COLUMNS = tuple(
     column.name for column in streams.columns if column.name not in ("id", "run_id", "name")
 )
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """Statements run on the driver's cursor in this block are sent without waiting for
+    each one's answer where the driver can (psycopg's pipeline mode): one round trip
+    for all of them, at the block's end or when a result is fetched. A statement's error
+    is raised there, in the same transaction. Elsewhere (SQLite, in process) they run as
+    they come."""
+    pipeline = getattr(conn.connection.dbapi_connection, "pipeline", None)
+    if pipeline is None:
+        yield
+        return
+    with pipeline():
+        yield
 
 
 class Prepared:
