@@ -89,3 +89,44 @@ def test_a_closed_group_commit_takes_no_more_writes(database):
 
     with pytest.raises(RuntimeError, match="the storage is closed"):
         commit.run(1, lambda conn: None)
+
+
+def test_a_write_refused_before_it_wrote_leaves_the_others_to_commit_once(database):
+    """A domain error from a write that changed no row (a chunk parsed from a stream
+    another process moved on) is that write's answer; the batch's other writes are
+    neither rolled back nor run again."""
+    commit = GroupCommit(database)
+    first_started, release = threading.Event(), threading.Event()
+    runs: list[int] = []
+
+    def blocking(conn):
+        first_started.set()
+        release.wait(10)
+        return "first"
+
+    def work(value):
+        def run(conn):
+            runs.append(value)
+            if value == 3:
+                conn.execute(select(_rows.c.value)).all()  # reads, writes nothing
+                raise RunEnded("run 'r' has ended (Completed)")
+            conn.execute(insert(_rows).values(value=value))
+            return value
+
+        return run
+
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(commit.run, 1, blocking)
+        assert first_started.wait(10)
+        waiting = [pool.submit(commit.run, run_id, work(run_id)) for run_id in (2, 3, 4)]
+        while len(commit._waiting) < 3:
+            threading.Event().wait(0.01)
+        release.set()
+        results = [first.result(), waiting[0].result(), waiting[2].result()]
+        with pytest.raises(RunEnded):
+            waiting[1].result()
+    commit.close()
+
+    assert results == ["first", 2, 4]
+    assert sorted(runs) == [2, 3, 4]  # each once: nothing was rolled back and run again
+    assert _stored(database) == [2, 4]

@@ -7,9 +7,11 @@ committed (with SQLite's `synchronous=FULL`, on disk), and a hundred writes pay 
 BEGIN, one lock and one fsync.
 
 Each write stays all or nothing. Writes rarely fail, so a batch first runs without a
-SAVEPOINT per write (two statements a chunk, a fifth of the writer's time); when one
-fails, the transaction is rolled back, that write's caller gets its error, and the
-others run again, each in a SAVEPOINT, so a failing one is rolled back alone. The
+SAVEPOINT per write (two statements a chunk, a fifth of the writer's time). A write
+that refuses (a domain error) having changed no row, as the driver counts them, is
+simply left out. When another fails, the transaction is rolled back, that write's
+caller gets its error, and the others run again, each in a SAVEPOINT, so a failing one
+is rolled back alone. The
 failing write had seen exactly what it would have seen in its savepoint (the writes
 before it, in the same order), so its error is its answer; the writes run again see
 the same database as the first time, and do the same. A write may therefore run more
@@ -30,6 +32,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
+from app.errors import LogmetricsError
 from app.storage.sql.engine import Database
 
 __all__ = ["GroupCommit"]
@@ -104,24 +107,40 @@ class GroupCommit:
             self._commit(sorted(batch))
 
     def _commit(self, batch: list[_Write]) -> None:
-        results: list[Any] = []
+        done: list[tuple[_Write, Any]] = []
+        refused: list[tuple[_Write, Exception]] = []  # failed, having written nothing
         try:
             with self._db.write() as conn:
                 for write in batch:
+                    changes = _changes(conn)
                     try:
-                        results.append(write.work(conn))
+                        done.append((write, write.work(conn)))
+                    except LogmetricsError as exc:
+                        if changes is None or _changes(conn) != changes:
+                            raise _WriteFailed(write, exc) from exc
+                        # A refusal before any write (a chunk parsed from a stream
+                        # another process has moved on, say: common with several
+                        # processes) leaves the others to commit as they are.
+                        refused.append((write, exc))
                     except Exception as exc:
                         raise _WriteFailed(write, exc) from exc
         except _WriteFailed as failed:  # rolled back: its error is its answer
             failed.write.future.set_exception(failed.error)
-            self._commit_each([write for write in batch if write is not failed.write])
+            for write, error in refused:
+                write.future.set_exception(error)
+            answered = {id(failed.write)} | {id(write) for write, _ in refused}
+            self._commit_each([write for write in batch if id(write) not in answered])
             return
         except Exception as exc:  # the commit failed: nothing of the batch is stored
-            for write in batch:
+            for write, _ in done:
                 write.future.set_exception(exc)
+            for write, error in refused:
+                write.future.set_exception(error)
             return
-        for write, result in zip(batch, results, strict=True):
+        for write, result in done:
             write.future.set_result(result)
+        for write, error in refused:
+            write.future.set_exception(error)
 
     def _commit_each(self, batch: list[_Write]) -> None:
         """Commit `batch` with each write in a savepoint of its own."""
@@ -148,6 +167,14 @@ class GroupCommit:
             write.future.set_result(result)
         for write, error in failed:
             write.future.set_exception(error)
+
+
+def _changes(conn: Connection) -> int | None:
+    """Rows the connection's statements have inserted, updated or deleted so far, where
+    the driver tells (SQLite's `total_changes`; a failed statement's are undone and not
+    counted); None where it does not."""
+    changes = getattr(conn.connection.dbapi_connection, "total_changes", None)
+    return changes if isinstance(changes, int) else None
 
 
 class _WriteFailed(Exception):
