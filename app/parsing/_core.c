@@ -948,7 +948,7 @@ static PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         int code;
         PCRE2_SIZE where;
         pcre2_code *compiled = pcre2_compile((PCRE2_SPTR)pattern, (PCRE2_SIZE)length,
-                                             PCRE2_UTF | PCRE2_NO_UTF_CHECK, &code, &where, NULL);
+                                             PCRE2_UTF, &code, &where, NULL);
         if (compiled == NULL) {
             PCRE2_UCHAR message[256];
             pcre2_get_error_message(code, message, sizeof message);

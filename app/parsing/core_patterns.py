@@ -43,6 +43,7 @@ _MAX_COUNT = 65535
 # `re`'s flag bits as its parser records them, and the `regex` module's for the same.
 _RE_IGNORECASE, _RE_DOTALL, _RE_ASCII, _RE_LOCALE = 2, 16, 256, 4
 _KEPT = (_RE_IGNORECASE, _RE_DOTALL, _RE_ASCII)
+_LETTERS = {_RE_IGNORECASE: "i", _RE_DOTALL: "s", _RE_ASCII: "a"}
 _CATEGORIES = {
     sre.CATEGORY_DIGIT: r"\d",
     sre.CATEGORY_NOT_DIGIT: r"\D",
@@ -107,7 +108,7 @@ def core_pattern(pattern: str, value_group: int | str, has_step: bool) -> CorePa
     if number is None:
         return f"no group {value_group!r}"
     try:
-        written = _Writer().sequence(list(parsed), _kept(flags))
+        written = _Writer().sequence(list(parsed), _Scope.of(flags))
     except _Refused as refusal:
         return str(refusal)
     except RecursionError:
@@ -119,70 +120,108 @@ def _kept(flags: int) -> int:
     return sum(flag for flag in _KEPT if flags & flag)
 
 
+def _letters(flags: int) -> str:
+    return "".join(letter for flag, letter in _LETTERS.items() if flags & flag)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The flags in force at a node: `flags` as the standard parser counts them, and how
+    the `regex` module sees them there (`opening`: the pattern's global flags, then each
+    scoped group `(?a:...)` around the node, `depth` of them). The `regex` module does
+    not read scoped flags as global ones (`(?i)(?a:[A-Z])` matches the Kelvin sign,
+    `(?ia)[A-Z]` does not), so a class inside a scoped group is computed inside the
+    same groups."""
+
+    flags: int
+    opening: str
+    depth: int = 0
+
+    @classmethod
+    def of(cls, flags: int) -> _Scope:
+        kept = _kept(flags)
+        return cls(kept, f"(?{_letters(kept)})" if kept else "")
+
+    def inner(self, add: int, remove: int) -> _Scope:
+        if not _kept(add | remove):
+            return self
+        flags = (self.flags | _kept(add)) & ~_kept(remove)
+        removed = f"-{_letters(_kept(remove))}" if _kept(remove) else ""
+        return _Scope(flags, f"{self.opening}(?{_letters(_kept(add))}{removed}:", self.depth + 1)
+
+    def members(self, source: str) -> str:
+        """The explicit class of `source` (one character's worth of `regex` syntax) here."""
+        return _char_class(f"{self.opening}(?:{source})+{')' * self.depth}")
+
+
 class _Writer:
     """Writes a parsed pattern as PCRE2 syntax."""
 
     def __init__(self) -> None:
         self.in_assertion = False
 
-    def sequence(self, items: list[tuple[Any, Any]], flags: int) -> str:
-        return "".join(self.node(op, av, flags) for op, av in items)
+    def sequence(self, items: list[tuple[Any, Any]], scope: _Scope) -> str:
+        return "".join(self.node(op, av, scope) for op, av in items)
 
-    def node(self, op: Any, av: Any, flags: int) -> str:
-        caseless = bool(flags & _RE_IGNORECASE)
+    def node(self, op: Any, av: Any, scope: _Scope) -> str:
+        # Without case folding or a scoped group, a literal, `.` or a set of literals and
+        # ranges matches what it lists; anything else is computed by `regex`.
+        listed = not scope.flags & _RE_IGNORECASE and not scope.depth
         if op is sre.LITERAL:
-            return _char_class(f"\\U{av:08x}", flags) if caseless else _range(av, av)
+            return _range(av, av) if listed else scope.members(f"\\U{av:08x}")
         if op is sre.NOT_LITERAL:
-            return _char_class(f"[^\\U{av:08x}]", flags) if caseless else _outside([(av, av)])
+            return _outside([(av, av)]) if listed else scope.members(f"[^\\U{av:08x}]")
         if op is sre.ANY:
-            return "[\\x{0}-\\x{10ffff}]" if flags & _RE_DOTALL else _outside([(10, 10)])
+            if not listed:
+                return scope.members(".")
+            return "[\\x{0}-\\x{10ffff}]" if scope.flags & _RE_DOTALL else _outside([(10, 10)])
         if op is sre.IN:
-            plain = not caseless and all(o in (sre.LITERAL, sre.RANGE, sre.NEGATE) for o, _ in av)
-            return _plain_set(av) if plain else _char_class(_set_source(av), flags)
+            plain = listed and all(o in (sre.LITERAL, sre.RANGE, sre.NEGATE) for o, _ in av)
+            return _plain_set(av) if plain else scope.members(_set_source(av))
         if op is sre.BRANCH:
-            return "(?:" + "|".join(self.sequence(list(b), flags) for b in av[1]) + ")"
+            return "(?:" + "|".join(self.sequence(list(b), scope) for b in av[1]) + ")"
         if op is sre.SUBPATTERN:
             group, add, remove, body = av
-            inner = self.sequence(list(body), (flags | _kept(add)) & ~_kept(remove))
+            inner = self.sequence(list(body), scope.inner(add, remove))
             if group is None:
                 return f"(?:{inner})"
             if self.in_assertion:
                 raise _Refused("a group inside a look-around")
             return f"({inner})"
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
-            return self.repeat(op, av, flags)
+            return self.repeat(op, av, scope)
         if op is sre.AT:
-            return self.edge(av, flags)
+            return self.edge(av, scope)
         if op in (sre.ASSERT, sre.ASSERT_NOT):
-            return self.assertion(op, av, flags)
+            return self.assertion(op, av, scope)
         raise _Refused(_REFUSED.get(op, str(op).lower()))
 
-    def repeat(self, op: Any, av: Any, flags: int) -> str:
+    def repeat(self, op: Any, av: Any, scope: _Scope) -> str:
         low, high, body = av
         if body.getwidth()[0] == 0:
             raise _Refused("a repeat of what can match the empty string")
         if low > _MAX_COUNT or (high != sre.MAXREPEAT and high > _MAX_COUNT):
             raise _Refused(f"a repeat count above {_MAX_COUNT}")
-        inner = self.sequence(list(body), flags)
+        inner = self.sequence(list(body), scope)
         count = f"{{{low},}}" if high == sre.MAXREPEAT else f"{{{low},{high}}}"
         return f"(?:{inner}){count}" + ("?" if op is sre.MIN_REPEAT else "")
 
-    def edge(self, at: Any, flags: int) -> str:
+    def edge(self, at: Any, scope: _Scope) -> str:
         if at in _EDGES:
             return _EDGES[at]
         if at is sre.AT_BOUNDARY:
-            word = _char_class(r"\w", flags)
+            word = scope.members(r"\w")
             return f"(?:(?<={word})(?!{word})|(?<!{word})(?={word}))"
         raise _Refused("\\B" if at is sre.AT_NON_BOUNDARY else f"the anchor {str(at).lower()}")
 
-    def assertion(self, op: Any, av: Any, flags: int) -> str:
+    def assertion(self, op: Any, av: Any, scope: _Scope) -> str:
         direction, body = av
         low, high = body.getwidth()
         if direction < 0 and low != high:
             raise _Refused("a look-behind of varying width")
         outer, self.in_assertion = self.in_assertion, True
         try:
-            inner = self.sequence(list(body), flags)
+            inner = self.sequence(list(body), scope)
         finally:
             self.in_assertion = outer
         kind = ("(?<=" if direction < 0 else "(?=") if op is sre.ASSERT else None
@@ -253,17 +292,11 @@ def _code_point(index: int) -> int:
 
 
 @functools.lru_cache(maxsize=4096)
-def _char_class(source: str, flags: int) -> str:
-    """An explicit PCRE2 class of the code points that `source` (one character's worth
-    of `regex` syntax) matches under `flags`, as the `regex` module decides."""
-    regex_flags = (
-        (regex.IGNORECASE if flags & _RE_IGNORECASE else 0)
-        | (regex.DOTALL if flags & _RE_DOTALL else 0)
-        | (regex.ASCII if flags & _RE_ASCII else 0)
-    )
-    runs = regex.compile(f"(?:{source})+", regex.V0 | regex_flags)
+def _char_class(runs: str) -> str:
+    """An explicit PCRE2 class of the code points a `regex` pattern matching runs of one
+    character (`(?i)(?:x)+`) matches, as the `regex` module decides."""
     ranges: list[tuple[int, int]] = []
-    for match in runs.finditer(_every_code_point()):
+    for match in regex.compile(runs, regex.V0).finditer(_every_code_point()):
         first, last = _code_point(match.start()), _code_point(match.end() - 1)
         if last - first != match.end() - 1 - match.start():  # across the surrogates
             ranges += [(first, 0xD7FF), (0xE000, last)]
