@@ -12,12 +12,14 @@ in many spellings and from the characters that tell engines apart (case folding,
 digits and spaces, combining marks, ANSI sequences, control characters, bytes that are
 not UTF-8, `\\r` and `\\r\\n`, lines over a small line limit).
 
-For each job the core must take every definition (`Parser.matched_by()`); the few
-regexes it refuses are left out (`assume`) and counted, and a test checks the grammar
-mostly writes regexes it takes. Then `Parser(scanner="auto")` must give the oracle's
-points and line count, whole and in chunks split anywhere, on both log formats, and the
-same points, rejections and line count as `Parser(scanner="none")`, which never uses the
-core.
+A job holds one to three such definitions, some with a rendering of their own (or
+CloudWatch's `#011` in their regex), and now and then a back-reference that the `regex`
+module matches beside them. The core must take every generated definition
+(`Parser.matched_by()`); the few regexes it refuses are left out (`assume`), and a test
+checks the grammar mostly writes regexes it takes. Then `Parser(scanner="auto")` must
+give the oracle's points and line count, whole and in chunks split anywhere, on both log
+formats, and the same points, rejections and line count as `Parser(scanner="none")`,
+which never uses the core.
 """
 
 # ruff: noqa: RUF001 (the characters that look like others are what this test is about)
@@ -179,6 +181,8 @@ ENDS = {
     ";": (";",),
     r"\s*$": ("", " ", "\t"),
 }
+# A definition's own rendering: mostly the job's.
+RENDERINGS = [None, None, None, None, LogFormat.TEXT, LogFormat.CLOUDWATCH]
 FLAGS = ["", "", "", "(?i)", "(?s)", "(?a)", "(?i)(?a)", "(?is)"]
 
 
@@ -229,6 +233,8 @@ def part(draw: st.DrawFn, depth: int = 0, capturing: bool = True) -> Part:
     capturing group (not in a look-around: the core refuses those)."""
     kind = draw(st.integers(0, (9 if capturing else 8) if depth < 2 else 3))
     if kind == 0:
+        if draw(st.integers(0, 9)) == 0:  # CloudWatch's tab: matched in its rendering
+            return "#011", ("\t", "#011")
         return literal_run(draw, draw(st.integers(1, 4)))
     if kind in (1, 2):
         return draw(atom())
@@ -294,13 +300,29 @@ def definition(draw: st.DrawFn, name: str) -> Definition:
         parts.append((step, tuple(f"step{s} " for s in STEPS)))
     parts += [(value_group, tuple(NUMBERS)), *suffix, (end, ENDS[end])]
     regex = "".join(source for source, _ in parts)
-    return Definition(MetricDefinition(name, regex), tuple(texts for _, texts in parts))
+    rendering = draw(st.sampled_from(RENDERINGS))
+    return Definition(MetricDefinition(name, regex, rendering), tuple(texts for _, texts in parts))
+
+
+# The core refuses back-references: this one goes by the regex module in every job.
+BY_REGEX = Definition(
+    MetricDefinition("bref", r"(\w)\1=(?P<value>\S+)"), (("xx=", "aa=", "ab="), tuple(NUMBERS))
+)
+BY_REGEX_WAY = "regex module: a back-reference"
+# Off until Parser._match_region puts the points of lines the core hands back in order
+# beside the regex module's (test_core.py's xfail test shows the case): then on.
+MIX_BY_REGEX = False
 
 
 @st.composite
 def jobs(draw: st.DrawFn) -> list[Definition]:
+    """One to three generated definitions, and now and then one the core refuses (a
+    back-reference) among them: its points fall in line order between the core's."""
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True))
-    return [draw(definition(name)) for name in names]
+    job = [draw(definition(name)) for name in names]
+    if MIX_BY_REGEX and draw(st.integers(0, 3)) == 0:
+        job.insert(draw(st.integers(0, len(job))), BY_REGEX)
+    return job
 
 
 @st.composite
@@ -374,6 +396,7 @@ def check_core(
     assume(compiled is not None)
     core = Parser(compiled, log_format, limits, "auto")
     ways = core.matched_by()
+    assert ways.pop(BY_REGEX.definition.name, BY_REGEX_WAY) == BY_REGEX_WAY
     # The few the core refuses (`test_the_grammar_mostly_writes_regexes_the_core_takes`).
     assume(all(way == CORE for way in ways.values()))
     plain = Parser(compiled, log_format, limits, "none")
@@ -416,6 +439,7 @@ def test_the_grammar_mostly_writes_regexes_the_core_takes():
             counts.update(["invalid"])
             return
         ways = Parser(compiled).matched_by()
+        ways.pop(BY_REGEX.definition.name, None)
         counts.update(way if way != CORE else "taken" for way in ways.values())
 
     count()
