@@ -181,6 +181,9 @@ ENDS = {
     ";": (";",),
     r"\s*$": ("", " ", "\t"),
 }
+# Groups around an alternation. Not yet `(?a:`: the core reads its classes otherwise than
+# the `regex` module (test_core.py's xfail test); add it with the fix in core_patterns.
+OPENERS = ["(?:", "(?:", "(?i:", "(?s:", "(?-i:", "(?is:"]
 # A definition's own rendering: mostly the job's.
 RENDERINGS = [None, None, None, None, LogFormat.TEXT, LogFormat.CLOUDWATCH]
 FLAGS = ["", "", "", "(?i)", "(?s)", "(?a)", "(?i)(?a)", "(?is)"]
@@ -242,7 +245,7 @@ def part(draw: st.DrawFn, depth: int = 0, capturing: bool = True) -> Part:
         return quantified(draw, draw(atom()))
     if kind == 4:  # an alternation in a group of some kind
         branches = draw(st.lists(part(depth + 1, capturing), min_size=2, max_size=3))
-        opener = draw(st.sampled_from(["(?:", "(?:", "(?i:", "(?a:", "(?s:", "(?-i:"]))
+        opener = draw(st.sampled_from(OPENERS))
         source = opener + "|".join(source for source, _ in branches) + ")"
         return source, tuple(text for _, texts in branches for text in texts)
     if kind == 5:  # a run of parts, repeated, one of them never empty (else refused)
