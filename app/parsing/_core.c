@@ -43,8 +43,10 @@
 
 #define RENDER_TEXT 0
 #define RENDER_CLOUDWATCH 1
-/* How often (in searches of one definition) its CPU clock is read. */
-#define CLOCK_EVERY 64
+/* A definition's CPU clock (a system call) is read once this much wall-clock time (read
+ * in user space, never less than the CPU time) has passed since the last reading: it is
+ * charged at most this, and one search, late. */
+#define CLOCK_AFTER 0.0001
 
 typedef struct {
     pcre2_code *code;
@@ -148,6 +150,13 @@ static double thread_cpu(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -479,13 +488,15 @@ static int search(Work *w)
         Definition *def = &core->defs[d];
         uint32_t *candidates = w->hits[d].data;
         size_t count = w->hits[d].len;
-        double mark_time = thread_cpu();
+        double mark_time = thread_cpu(), mark_wall = wall_clock();
         for (size_t k = 0; k < count; k++) {
             uint32_t index = candidates[k];
-            if ((k & (CLOCK_EVERY - 1)) == CLOCK_EVERY - 1) {
+            double wall = wall_clock();
+            if (wall - mark_wall >= CLOCK_AFTER) {
                 double now = thread_cpu();
                 w->spent[d] += now - mark_time;
                 mark_time = now;
+                mark_wall = wall;
             }
             if (w->spent[d] >= w->budgets[d] || w->timeouts[d] >= core->most_timeouts) {
                 /* Python goes on from here, under its own bounds. */

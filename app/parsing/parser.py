@@ -234,9 +234,13 @@ class Parser:
         if wide:
             self._match_wide(region, base, first_line, wide, out)
         self._matcher.lines(self._lines(region, hay, base, first_line, candidates, wide), out)
+        regex_end = len(out.points)
         self._matcher.lines(deferred, out)
-        if wide or len(out.points) > core_end > mark:
-            # One line's points in the order of the definitions, as line by line.
+        # Each source gave its points in line order (the core's, the regex module's, the
+        # lines the core handed back): where more than one did, or definitions ran over
+        # the whole region, one line's points go in the order of the definitions.
+        sources = (core_end > mark) + (regex_end > core_end) + (len(out.points) > regex_end)
+        if wide or sources > 1:
             out.points[mark:] = in_line_order(out.points[mark:], self._order)
 
     def _wide(self, hay: bytes) -> frozenset[int]:
