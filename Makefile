@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install core-libraries sdk3 node chromium postgresql ripgrep lint test bench demo serve clean
+.PHONY: install core-libraries sdk3 node chromium postgresql bench-tools lint test bench demo serve clean
 
 $(STAMP): pyproject.toml app/parsing/_core.c | core-libraries
 	$(PYTHON) -m venv $(VENV)
@@ -53,9 +53,9 @@ chromium:
 core-libraries:
 	@{ [ -f /usr/include/pcre2.h ] && [ -f /usr/include/hs/hs.h ]; } || { echo "make: installing Debian's libpcre2-dev and libhyperscan-dev for the compiled matching core"; $(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && $(APT_INSTALL) libpcre2-dev libhyperscan-dev; } || echo "make: no PCRE2 or Hyperscan headers: the parser runs on the regex module alone"
 
-# The benchmark's reference row: ripgrep's 40 passes.
-ripgrep:
-	@command -v rg >/dev/null || { echo "make: installing Debian's ripgrep for the benchmark"; $(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && $(APT_INSTALL) ripgrep; }
+# The benchmark's tools: ripgrep's 40 passes (a reference row), wrk (the fleet's load).
+bench-tools:
+	@{ command -v rg >/dev/null && command -v wrk >/dev/null; } || { echo "make: installing Debian's ripgrep and wrk for the benchmark"; $(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && $(APT_INSTALL) ripgrep wrk; }
 
 # The storage and concurrency tests run on PostgreSQL too: tests/postgres.py starts a
 # throwaway server from Debian's binaries (initdb into a temporary folder).
@@ -66,7 +66,7 @@ test: lint sdk3 chromium postgresql
 	$(BIN)/pytest
 
 # Parser, HTTP ingest and ranking at scale; writes bench/RESULTS.md (see bench/README.md).
-bench: install ripgrep
+bench: install bench-tools
 	$(BIN)/python -m bench --write-results
 
 # The reference sweep runs `python -m trainer`: the venv's python comes first on PATH.
