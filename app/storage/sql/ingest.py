@@ -9,7 +9,6 @@ that lock, so two first chunks never race to insert the same row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,17 +16,17 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from app.errors import ChunkStored, DefinitionsChanged, RunEnded, StreamMoved
-from app.records import Job, MetricSummary, RejectionExample, Run, RunStatus
+from app.records import Job, MetricSummary, Run, RunStatus
 from app.storage.records import ChunkWrite
 from app.storage.schema import runs, streams
+from app.storage.sql.folding import WriteByMetric, fold_write, summary_values
 from app.storage.sql.rows import summary_of, to_datetime
-from app.storage.sql.statements import IngestStatements, pipelined
-from app.summaries import by_metric, empty_summary, fold, objective_value
+from app.storage.sql.statements import POINT_COLUMNS, IngestStatements, pipelined
+from app.summaries import empty_summary, objective_value
 
 __all__ = ["check_streams_unmoved", "complete_run", "lock_run", "store_chunk", "store_parsed"]
 
 # A stored point's values, in the order `store_parsed` builds them.
-_POINT_ROW = ("run_metric_id", "seq", "step", "value", "timestamp", "stream_id", "line", "offset")
 
 
 def lock_run(conn: Connection, sql: IngestStatements, job: Job, run: Run) -> str | None:
@@ -160,59 +159,20 @@ def store_parsed(
     examples_kept: int,
 ) -> None:
     """Store the points and fold them and the rejections into the run's summaries."""
-    points = by_metric(write.points)
-    examples: dict[str, list[RejectionExample]] = {}
-    for rejection in write.rejections:
-        examples.setdefault(rejection.metric, []).append(
-            RejectionExample(write.stream, rejection.line, rejection.capture, rejection.reason)
-        )
-    names = set(points) | set(write.rejected) | set(write.timeouts) | set(examples)
-    if not names:
+    grouped = WriteByMetric(write)
+    if not grouped.names:
         return
-    ids, summaries = _summaries(conn, sql, run.id, names)
-    timestamp = write.timestamp.timestamp()
-    point_rows: list[tuple[Any, ...]] = []  # in the order of _POINT_ROW
-    updates = []
-    for name in sorted(names):
-        summary, numbered = fold(
-            summaries[name],
-            points.get(name, ()),
-            write.timestamp,
-            examples.get(name, ()),
-            write.rejected.get(name, 0),
-            write.timeouts.get(name, 0),
-            examples_kept,
-        )
-        summaries[name] = summary
-        metric_id = ids[name]
-        point_rows += [
-            (metric_id, p.seq, p.step, p.value, timestamp, stream_id, p.line, p.offset)
-            for p in numbered
-        ]
-        updates.append({"summary_id": ids[name], **_summary_values(summary)})
+    ids, summaries = _summaries(conn, sql, run.id, grouped.names)
+    names = sorted(grouped.names)
+    point_rows = fold_write(grouped, names, summaries, ids, stream_id, examples_kept)
     if point_rows:
-        sql.insert_points.cursor_many_values(conn, _POINT_ROW, point_rows)
+        sql.insert_points.cursor_many_values(conn, POINT_COLUMNS, point_rows)
+    updates = [{"summary_id": ids[name], **summary_values(summaries[name])} for name in names]
     sql.update_summary.cursor_many(conn, updates)
     objective = summaries.get(job.objective_metric)
     if objective is not None and objective.count:
         value = objective_value(objective, job.objective_strategy)
         sql.objective.cursor(conn, {"run_id": run.id, "objective_value": value})
-
-
-def _summary_values(summary: MetricSummary) -> dict[str, Any]:
-    return {
-        "count": summary.count,
-        "last": summary.last,
-        "last_step": summary.last_step,
-        "last_timestamp": (
-            summary.last_timestamp.timestamp() if summary.last_timestamp is not None else None
-        ),
-        "min": summary.min,
-        "max": summary.max,
-        "rejected": summary.rejected,
-        "timeouts": summary.timeouts,
-        "examples": json.dumps([list(example) for example in summary.examples]),
-    }
 
 
 def _summaries(

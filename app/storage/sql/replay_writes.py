@@ -13,16 +13,16 @@ row is built once, with its metric's id. The rows are those ingest would have st
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
-from app.records import Job, MetricSummary, RejectionExample, Run
+from app.records import Job, MetricSummary, Run
 from app.storage.records import ChunkWrite
+from app.storage.sql.folding import WriteByMetric, fold_write, summary_values
 from app.storage.sql.statements import POINT_COLUMNS, IngestStatements
-from app.summaries import by_metric, empty_summary, fold, objective_value
+from app.summaries import empty_summary, objective_value
 
 __all__ = ["store_replay"]
 
@@ -50,42 +50,21 @@ def store_replay(
     # hundreds of thousands, and a tuple less per point is a good share of the write.
     point_rows: list[tuple[Any, ...]] = []
     for write in writes:
-        points = by_metric(write.points)
-        examples: dict[str, list[RejectionExample]] = {}
-        for rejection in write.rejections:
-            examples.setdefault(rejection.metric, []).append(
-                RejectionExample(write.stream, rejection.line, rejection.capture, rejection.reason)
-            )
-        names = set(points) | set(write.rejected) | set(write.timeouts) | set(examples)
-        for name in sorted(names - summaries.keys()):
+        grouped = WriteByMetric(write)
+        for name in sorted(grouped.names - summaries.keys()):
             # Created as ingest creates them (a write's new metrics by name), so the ids
             # come in the same order; their values are written once, at the end.
             ids[name] = sql.insert_summary.insert(conn, _EMPTY | {"run_id": run.id, "name": name})
             summaries[name] = empty_summary(name)
-        timestamp = write.timestamp.timestamp()
         stream_id = stream_ids[write.stream]
-        for name in names:
-            summary, numbered = fold(
-                summaries[name],
-                points.get(name, ()),
-                write.timestamp,
-                examples.get(name, ()),
-                write.rejected.get(name, 0),
-                write.timeouts.get(name, 0),
-                examples_kept,
-            )
-            summaries[name] = summary
-            metric_id = ids[name]
-            point_rows += [
-                (metric_id, p.seq, p.step, p.value, timestamp, stream_id, p.line, p.offset)
-                for p in numbered
-            ]
+        point_rows += fold_write(grouped, grouped.names, summaries, ids, stream_id, examples_kept)
     if not summaries:
         return
     if point_rows:
         sql.insert_points.executemany_values(conn, POINT_COLUMNS, point_rows)
     sql.update_summary.executemany(
-        conn, [_summary_values(ids[name], summary) for name, summary in summaries.items()]
+        conn,
+        [{"summary_id": ids[name], **summary_values(s)} for name, s in summaries.items()],
     )
     objective = summaries.get(job.objective_metric)
     if objective is not None and objective.count:
@@ -94,21 +73,3 @@ def store_replay(
 
 
 _EMPTY = {"count": 0, "rejected": 0, "timeouts": 0, "examples": "[]"}
-
-
-def _summary_values(summary_id: int, summary: MetricSummary) -> dict[str, Any]:
-    """`update_summary`'s parameters, the values as ingest writes them."""
-    stamp = summary.last_timestamp
-    return {
-        "summary_id": summary_id,
-        "count": summary.count,
-        "last": summary.last,
-        "last_step": summary.last_step,
-        "last_timestamp": stamp.timestamp() if stamp is not None else None,
-        "min": summary.min,
-        "max": summary.max,
-        "rejected": summary.rejected,
-        "timeouts": summary.timeouts,
-        # Text, as `statements` passes JSON to the driver.
-        "examples": json.dumps([list(example) for example in summary.examples]),
-    }
