@@ -288,11 +288,6 @@ def test_points_come_in_line_order_then_in_the_order_of_the_definitions():
 
 
 @needs_core
-@pytest.mark.xfail(
-    strict=True,
-    reason="Parser._match_region puts a region's points in order again only when the core "
-    "found some: the points of lines the core handed back come after the regex module's",
-)
 def test_points_of_lines_the_core_hands_back_come_in_line_order():
     # Line 1 is not UTF-8: the core hands it back, and the regex module matches `loss`
     # there after it matched `bref` (the core does not take back-references) on both lines.
@@ -383,11 +378,6 @@ def test_with_the_core_off_every_definition_goes_by_the_regex_module():
 
 
 @needs_core
-@pytest.mark.xfail(
-    strict=True,
-    reason="_core.c reads a definition's CPU clock every 64 searches (CLOCK_EVERY): slow "
-    "searches just under PCRE2's match limit run up to 63 past the budget",
-)
 def test_slow_searches_under_the_match_limit_stop_near_the_budget():
     # Each line costs PCRE2 about 2^16 steps, under the match limit: a slow search that
     # is never handed to the regex module. Given a budget of five such searches, the core

@@ -312,9 +312,6 @@ BY_REGEX = Definition(
     MetricDefinition("bref", r"(\w)\1=(?P<value>\S+)"), (("xx=", "aa=", "ab="), tuple(NUMBERS))
 )
 BY_REGEX_WAY = "regex module: a back-reference"
-# Off until Parser._match_region puts the points of lines the core hands back in order
-# beside the regex module's (test_core.py's xfail test shows the case): then on.
-MIX_BY_REGEX = False
 
 
 @st.composite
@@ -323,7 +320,7 @@ def jobs(draw: st.DrawFn) -> list[Definition]:
     back-reference) among them: its points fall in line order between the core's."""
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True))
     job = [draw(definition(name)) for name in names]
-    if MIX_BY_REGEX and draw(st.integers(0, 3)) == 0:
+    if draw(st.integers(0, 3)) == 0:
         job.insert(draw(st.integers(0, len(job))), BY_REGEX)
     return job
 
