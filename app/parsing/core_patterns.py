@@ -182,6 +182,10 @@ class _Writer:
             return "(?:" + "|".join(self.sequence(list(b), scope) for b in av[1]) + ")"
         if op is sre.SUBPATTERN:
             group, add, remove, body = av
+            if (add | remove) & _RE_ASCII:
+                # `regex` applies a scoped ASCII flag to the classes right in the group
+                # but not in a non-capturing group inside it, nor to case folding.
+                raise _Refused("a scoped (?a:...) group")
             inner = self.sequence(list(body), scope.inner(add, remove))
             if group is None:
                 return f"(?:{inner})"

@@ -144,16 +144,10 @@ def test_steps_are_read_as_64_bit_integers_or_left_unset():
     ]
 
 
-@needs_core
-@pytest.mark.xfail(
-    strict=True,
-    reason="core_patterns computes a class in a scoped (?a:...) group as `(?a:(?:X)+)`, "
-    "where the regex module drops the ASCII flag: (?a:\\W) loses the non-ASCII letters",
-)
 def test_a_scoped_ascii_group_matches_as_the_regex_module_reads_it():
     # The `regex` module applies a scoped `(?a:...)` to the classes right inside it but
     # not inside a non-capturing group nested in it: `(?a:\W)` matches `ß`, and
-    # `(?a:(?:\W))` does not. The core must read each as `regex` does, or leave it.
+    # `(?a:(?:\W))` does not. The core leaves such a definition to `regex`.
     definitions = [
         MetricDefinition("direct", r"d=(\d+)(?a:\W)"),
         MetricDefinition("nested", r"n=(\d+)(?a:(?:\W))"),
