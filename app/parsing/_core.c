@@ -953,7 +953,12 @@ static PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         Py_ssize_t length;
         unsigned int value_group, step_group;
         int always;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(defs, d), "y#IIp", &pattern, &length,
+        PyObject *item = PySequence_Fast_GET_ITEM(defs, d);
+        if (!PyTuple_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "definition %zd: a tuple is needed", d);
+            goto fail;
+        }
+        if (!PyArg_ParseTuple(item, "y#IIp", &pattern, &length,
                               &value_group, &step_group, &always))
             goto fail;
         int code;
@@ -999,7 +1004,13 @@ static PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
             Py_ssize_t length;
             int caseless;
             PyObject *owners;
-            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(lits, i), "y#pO", &text, &length,
+            PyObject *item = PySequence_Fast_GET_ITEM(lits, i);
+            if (!PyTuple_Check(item)) {
+                PyErr_Format(PyExc_TypeError, "literal %zd: a tuple is needed", i);
+                ok = 0;
+                break;
+            }
+            if (!PyArg_ParseTuple(item, "y#pO", &text, &length,
                                   &caseless, &owners)) {
                 ok = 0;
                 break;

@@ -360,6 +360,7 @@ def test_literal_owners_out_of_range_are_refused(owner):
         ([(b"v=", False, 0)], TypeError),
         ([("v=", False, [0])], TypeError),
         ([(b"v=", False)], TypeError),
+        ([[b"v=", False, [0]]], TypeError),  # a list, not a tuple
     ],
 )
 def test_literals_of_the_wrong_shape_are_refused(literals, error):
