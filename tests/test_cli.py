@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from app.cli import build_parser
+from app.parsing import core_status
 
 
 def _subcommands():
@@ -114,6 +115,8 @@ def test_serve_says_where_it_listens_what_database_it_opened_and_whether_tokens_
     finally:
         service.terminate()
         service.communicate(timeout=30)
+    # The parsing path as this process sees it: the service runs the same build.
     assert first == (
-        f"logmetrics: serving http://127.0.0.1:{port} with 1 process on {url}; access control off\n"
+        f"logmetrics: serving http://127.0.0.1:{port} with 1 process on {url}; access control "
+        f"off; parsing: {core_status()}\n"
     )
