@@ -52,6 +52,8 @@ _CATEGORIES = {
     sre.CATEGORY_WORD: r"\w",
     sre.CATEGORY_NOT_WORD: r"\W",
 }
+# `[:`, `[=` or `[.` after an unescaped `[`: a POSIX class (or collating element) in a set.
+_POSIX_CLASS = regex.compile(r"(?<!\\)(?:\\\\)*\[[^\]]*\[[:=.]")
 _REFUSED = {
     sre.GROUPREF: "a back-reference",
     sre.GROUPREF_EXISTS: "a conditional group",
@@ -94,10 +96,18 @@ def core_pattern(pattern: str, value_group: int | str, has_step: bool) -> CorePa
     spelled = to_re_syntax(pattern)
     if spelled is None:
         return "it uses syntax only the regex module reads"
+    if _POSIX_CLASS.search(spelled):
+        # `regex` reads `[[:alpha:]]` as a POSIX class, the standard parser as a set
+        # `[[:alph]` and a `]`, with a warning at most.
+        return "a POSIX class"
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            # A warning is the standard parser saying it may read the pattern otherwise
+            # than `regex` does (a nested set): refused, not guessed at.
+            warnings.simplefilter("error")
             parsed = sre_parse.parse(spelled)
+    except Warning as warning:
+        return f"the standard parser may read it otherwise ({warning})"
     except (re.error, OverflowError, RecursionError, ValueError) as error:
         return f"the standard parser cannot read it ({error})"
     flags = parsed.state.flags

@@ -386,3 +386,15 @@ def test_slow_searches_under_the_match_limit_stop_near_the_budget():
     result = parser.feed(StreamState(), line * 200, budget=5 * one_search)
     assert result.points == ()
     assert result.cpu_spent < 9 * one_search, result.cpu_spent / one_search
+
+
+def test_a_posix_class_matches_as_the_regex_module_reads_it():
+    # `[[:alpha:]]` is a POSIX class to `regex`; the standard parser, which the core's
+    # translation starts from, reads a set `[[:alph]` and a literal `]`.
+    definitions = [MetricDefinition("m", r"[[:alpha:]]=(\d)")]
+    log = "a]=1\né=2\nb=3\n".encode()
+
+    parsed = parse(definitions, log)
+
+    assert [(p.value, p.line) for p in parsed.points] == [(2.0, 2), (3.0, 3)]
+    assert parsed == parse(definitions, log, scanner="none")

@@ -461,6 +461,10 @@ def test_the_grammar_mostly_writes_regexes_the_core_takes():
         (r"(?<=(a))(\d+)", "a group inside a look-around"),
         (r"(a)?(?(1)b|c)(\d+)", "a conditional group"),
         (r"d=(\d+)(?a:\W)", "a scoped (?a:...) group"),
+        # `regex` reads a POSIX class where the standard parser sees a set and a `]`.
+        (r"[[:alpha:]]=(\d)", "a POSIX class"),
+        (r"[[:^alpha:]]=(\d)", "a POSIX class"),
+        (r"id=[a[:digit:]]+ loss=(\S+)", "a POSIX class"),
     ],
 )
 def test_constructs_the_core_does_not_take_are_left_to_the_regex_module(regex, reason):
