@@ -98,11 +98,14 @@ static int vec_push(Vec *v, const void *item)
     return 0;
 }
 
+/* How a line is matched: its bytes are its text (PLAIN); its text is rendered here
+ * (RENDERED); Python matches it, with the definitions its raw bytes' literals pick
+ * (HANDED_BACK: not UTF-8, or longer than the limit, but holding no control character, so
+ * a literal in its text is one in its bytes) or with every one (HANDED_BACK_WHOLE). */
+enum { PLAIN, RENDERED, HANDED_BACK, HANDED_BACK_WHOLE };
+
 typedef struct {
     size_t start, end; /* in the region, without the line end */
-    /* 0 plain; 1 rendered (dirty); deferred to Python: 2 screened by its raw bytes (not
-     * UTF-8, or longer than the limit, but holding no control character: a literal in
-     * its text is one in its bytes), 3 with every definition */
     int state;
     size_t text_at;    /* rendered: where its text starts in the render buffer */
     size_t text_len;
@@ -281,12 +284,12 @@ static int cut_lines(Work *w)
         size_t end = start;
         while (end < n && r[end] != '\n' && !(core->cr_ends && r[end] == '\r'))
             end++;
-        Line line = {start, end, 0, 0, 0};
+        Line line = {start, end, PLAIN, 0, 0};
         size_t length = end - start;
         if (length > (size_t)core->max_line_bytes || !valid_utf8(r + start, length)) {
-            line.state = dirty(r + start, length, core->rendering) ? 3 : 2;
+            line.state = dirty(r + start, length, core->rendering) ? HANDED_BACK_WHOLE : HANDED_BACK;
         } else if (dirty(r + start, length, core->rendering)) {
-            line.state = 1;
+            line.state = RENDERED;
             line.text_at = w->rendered.len;
             int failed = core->rendering == RENDER_TEXT
                              ? render_text(&w->rendered, r + start, length)
@@ -340,7 +343,7 @@ static int on_region_hit(unsigned int id, unsigned long long from, unsigned long
         w->cursor = index;
     }
     Line *line = &lines[index];
-    if ((line->state == 0 || line->state == 2) && line->start <= at && at < line->end)
+    if ((line->state == PLAIN || line->state == HANDED_BACK) && line->start <= at && at < line->end)
         mark(w, id, (uint32_t)index);
     return w->failed ? 1 : 0;
 }
@@ -402,7 +405,7 @@ static int screen(Work *w)
             err = hs_scan(core->database, (const char *)w->region, (unsigned int)w->size, 0,
                           scratch, on_region_hit, w);
         for (size_t i = 0; err == HS_SUCCESS && i < w->lines.len; i++) {
-            if (lines[i].state != 1 || lines[i].text_len == 0)
+            if (lines[i].state != RENDERED || lines[i].text_len == 0)
                 continue;
             w->cursor = i;
             err = hs_scan(core->database, (const char *)w->rendered.data + lines[i].text_at,
@@ -434,7 +437,7 @@ static int screen(Work *w)
         w->hits[d].len = 0;
         for (size_t i = 0; i < w->lines.len; i++) {
             uint32_t line = (uint32_t)i;
-            if (lines[i].state != 3 && vec_push(&w->hits[d], &line) < 0)
+            if (lines[i].state != HANDED_BACK_WHOLE && vec_push(&w->hits[d], &line) < 0)
                 return -1;
         }
     }
@@ -481,6 +484,8 @@ static int search(Work *w)
         result = -1;
         goto done;
     }
+    /* The match limit bounds a JIT search's work; the depth limit is the interpreter's
+     * (unused with the JIT, whose stack's 1 MiB cap bounds its depth instead). */
     pcre2_set_match_limit(mctx, core->match_limit);
     pcre2_set_depth_limit(mctx, core->match_limit);
     pcre2_jit_stack_assign(mctx, NULL, stack);
@@ -506,15 +511,15 @@ static int search(Work *w)
                 break;
             }
             Line *line = &lines[index];
-            if (line->state == 2) { /* Python matches its text */
+            if (line->state == HANDED_BACK) { /* Python matches its text */
                 if (defer(w, index, (uint32_t)d) < 0)
                     result = -1;
                 continue;
             }
-            const char *text = line->state == 1
+            const char *text = line->state == RENDERED
                                    ? (const char *)w->rendered.data + line->text_at
                                    : (const char *)w->region + line->start;
-            size_t length = line->state == 1 ? line->text_len : line->end - line->start;
+            size_t length = line->state == RENDERED ? line->text_len : line->end - line->start;
             int rc = pcre2_match(def->code, (PCRE2_SPTR)text, length, 0, PCRE2_NO_UTF_CHECK, md,
                                  mctx);
             if (rc == PCRE2_ERROR_NOMATCH)
@@ -780,7 +785,7 @@ static PyObject *results(Work *w, PyObject *names, PyObject *point_type, long lo
     /* Deferred: whole lines Python must match, then (line, definition) pairs. */
     Pair *pairs = w->deferred.data;
     for (size_t i = 0; i < w->lines.len; i++) {
-        if (lines[i].state != 3)
+        if (lines[i].state != HANDED_BACK_WHOLE)
             continue;
         Pair pair = {(uint32_t)i, UINT32_MAX};
         if (vec_push(&w->deferred, &pair) < 0) {
@@ -875,12 +880,18 @@ static PyObject *Core_scan(CoreObject *self, PyObject *args)
     Py_DECREF(seq);
     if (PyErr_Occurred())
         goto end;
-    int failed;
+    const char *failed = NULL; /* the step that could not allocate, or Hyperscan's scan */
     Py_BEGIN_ALLOW_THREADS
-    failed = cut_lines(&w) < 0 || screen(&w) < 0 || search(&w) < 0;
+    if (cut_lines(&w) < 0)
+        failed = "cutting and rendering the lines";
+    else if (screen(&w) < 0)
+        failed = "the literal scan";
+    else if (search(&w) < 0)
+        failed = "the search";
     Py_END_ALLOW_THREADS
-    if (failed) {
-        PyErr_SetString(PyExc_MemoryError, "the compiled core could not finish the region");
+    if (failed != NULL) {
+        PyErr_Format(PyExc_MemoryError, "the compiled core could not finish the region: %s failed",
+                     failed);
         goto end;
     }
     result = results(&w, names, point_type, base, first_line);
