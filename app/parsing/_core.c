@@ -201,21 +201,6 @@ static int valid_utf8(const unsigned char *s, size_t n)
     return 1;
 }
 
-/* Whether rendering changes the line: a byte it removes or shows in octal. */
-static int dirty(const unsigned char *s, size_t n, int rendering)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        if (c < 0x20) {
-            if (c != '\t' || rendering == RENDER_CLOUDWATCH)
-                return 1;
-        } else if (c == 0x7F && rendering == RENDER_CLOUDWATCH) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* app.parsing.lines' text rendering: CSI and OSC sequences, then C0 controls but tab. */
 static int render_text(Vec *out, const unsigned char *s, size_t n)
 {
@@ -275,25 +260,56 @@ static int render_cloudwatch(Vec *out, const unsigned char *s, size_t n)
 }
 
 /* Cut the region into lines, sorting each into plain, rendered or deferred. */
+/* Whether all 8 bytes of `word` are printable ASCII (0x20 to 0x7E): no line end, nothing
+ * rendering changes, nothing to check as UTF-8 (the bit tricks of "Bit Twiddling Hacks":
+ * a byte with its high bit, one below 0x20, one equal to 0x7F). */
+static int printable_ascii(uint64_t word)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t below_space = (word - 0x20 * ones) & ~word & highs;
+    uint64_t del = word ^ (0x7F * ones);
+    del = (del - ones) & ~del & highs;
+    return ((word & highs) | below_space | del) == 0;
+}
+
+/* Cut the region into lines, sorting each into plain, rendered or handed back: one pass
+ * over its bytes, eight at a time while they are printable ASCII. */
 static int cut_lines(Work *w)
 {
     const unsigned char *r = w->region;
     size_t n = w->size, start = 0;
     CoreObject *core = w->core;
+    int cloudwatch = core->rendering == RENDER_CLOUDWATCH;
     while (start < n) {
         size_t end = start;
-        while (end < n && r[end] != '\n' && !(core->cr_ends && r[end] == '\r'))
+        int controls = 0, high = 0;
+        while (end < n) {
+            uint64_t word;
+            if (end + 8 <= n) {
+                memcpy(&word, r + end, 8);
+                if (printable_ascii(word)) {
+                    end += 8;
+                    continue;
+                }
+            }
+            unsigned char c = r[end];
+            if (c == '\n' || (core->cr_ends && c == '\r'))
+                break;
+            if (c >= 0x80)
+                high = 1;
+            else if ((c < 0x20 && (c != '\t' || cloudwatch)) || (c == 0x7F && cloudwatch))
+                controls = 1;
             end++;
+        }
         Line line = {start, end, PLAIN, 0, 0};
         size_t length = end - start;
-        if (length > (size_t)core->max_line_bytes || !valid_utf8(r + start, length)) {
-            line.state = dirty(r + start, length, core->rendering) ? HANDED_BACK_WHOLE : HANDED_BACK;
-        } else if (dirty(r + start, length, core->rendering)) {
+        if (length > (size_t)core->max_line_bytes || (high && !valid_utf8(r + start, length))) {
+            line.state = controls ? HANDED_BACK_WHOLE : HANDED_BACK;
+        } else if (controls) {
             line.state = RENDERED;
             line.text_at = w->rendered.len;
-            int failed = core->rendering == RENDER_TEXT
-                             ? render_text(&w->rendered, r + start, length)
-                             : render_cloudwatch(&w->rendered, r + start, length);
+            int failed = cloudwatch ? render_cloudwatch(&w->rendered, r + start, length)
+                                    : render_text(&w->rendered, r + start, length);
             if (failed)
                 return -1;
             line.text_len = w->rendered.len - line.text_at;
