@@ -9,11 +9,13 @@ Lines are cut from the raw bytes (`framing`), then decoded: line ends are ASCII,
 inside a UTF-8 sequence, so this decodes exactly as the whole stream would, and a
 character split across two chunks lies whole in the held partial line.
 
-A chunk's whole lines form a region, matched in two ways that give the same points:
-definitions that provably stay within a line and may match on many of its lines run
-once over the region (`bounds`, `Matcher.region`; a `.*?` there skips ahead, `unroll`);
-the others are searched line by line on the lines a literal scan picks (`screening`).
-The regexes alone decide what matches.
+A chunk's whole lines form a region. The definitions the compiled core takes (`core`:
+PCRE2 and Hyperscan, where the extension is built) are matched there in one call, and the
+lines it hands back by the `regex` module; the others are matched in Python, in two ways
+that give the same points: definitions that provably stay within a line and may match on
+many of its lines run once over the region (`bounds`, `Matcher.region`; a `.*?` there
+skips ahead, `unroll`); the others are searched line by line on the lines a literal scan
+picks (`screening`). The regexes alone decide what matches.
 """
 
 from __future__ import annotations
