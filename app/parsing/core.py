@@ -98,7 +98,7 @@ class CompiledCore:
                     pattern.pcre2.encode(),
                     pattern.value_group,
                     pattern.step_group,
-                    literals is None,
+                    not literals,  # no literal every match holds: every line
                 )
             )
         self._core = _CORE.Core(

@@ -113,6 +113,9 @@ def core_pattern(pattern: str, value_group: int | str, has_step: bool) -> CorePa
     flags = parsed.state.flags
     if flags & _RE_LOCALE:
         return "LOCALE"
+    if flags & re.VERBOSE and not pattern.isascii():
+        # The two parsers may not agree on which non-ASCII characters are white space.
+        return "VERBOSE with non-ASCII characters"
     groups = parsed.state.groupdict
     number = groups.get(value_group) if isinstance(value_group, str) else value_group
     if number is None:
