@@ -10,7 +10,11 @@ import time
 import httpx
 import pytest
 
-# With the regex module these run for ages (it already defuses the textbook (a+)+$).
+# With the regex module these run for ages (it already defuses the textbook (a+)+$). The
+# compiled core's PCRE2 gets through them in microseconds, or hands a line back at its
+# match limit (tests/parsing/test_core.py holds its budget): the tests of time-outs and
+# budgets below run the regex module's path (`scanner="find"`), where they bite.
+REGEX_MODULE = "find"
 HOSTILE = [
     {"Name": "alternation", "Regex": r"(a|aa)+$"},
     {"Name": "lazy-groups", "Regex": r"(.*?,){15}x"},
@@ -32,7 +36,7 @@ def make_jobs(api):
 
 def test_time_outs_are_counted_and_ingest_goes_on(start_service):
     # A CPU budget too large to matter: this is the rule of time-outs per chunk.
-    api = start_service(regex_cpu_floor_ms=1e6).client
+    api = start_service(regex_cpu_floor_ms=1e6, scanner=REGEX_MODULE).client
     make_jobs(api)
     posted = api.post("/v1/jobs/hostile/runs/run-0001/logs", content=HOSTILE_LINES)
     assert posted.status_code == 200
@@ -117,7 +121,7 @@ UNDER_THE_TIME_OUT = b"a" * 18 + b"!\n"
 
 
 def test_lines_just_under_the_time_out_add_up_to_the_chunks_cpu_budget(start_service):
-    api = start_service(regex_cpu_floor_ms=5, regex_cpu_ms_per_kib=0).client
+    api = start_service(regex_cpu_floor_ms=5, regex_cpu_ms_per_kib=0, scanner=REGEX_MODULE).client
     body = {
         "name": "slow",
         "objective": {"MetricName": "loss", "Type": "Minimize"},
@@ -147,7 +151,7 @@ def test_lines_just_under_the_time_out_add_up_to_the_chunks_cpu_budget(start_ser
 
 
 def test_small_chunks_share_one_stream_budget_instead_of_each_getting_the_floor(start_service):
-    api = start_service(regex_cpu_floor_ms=5, regex_cpu_ms_per_kib=0).client
+    api = start_service(regex_cpu_floor_ms=5, regex_cpu_ms_per_kib=0, scanner=REGEX_MODULE).client
     body = {
         "name": "slow",
         "objective": {"MetricName": "alternation", "Type": "Minimize"},
