@@ -19,6 +19,8 @@ from app.api.guards import RequestGuard
 from app.api.limits import BodyLimit
 from app.api.openapi import install_openapi
 from app.api.routes import (
+    analysis,
+    early_stopping,
     exports,
     health,
     jobs,
@@ -30,6 +32,7 @@ from app.api.routes import (
     presets,
     reparse,
     runs,
+    webhooks,
 )
 from app.auth import load_tokens
 from app.aws import endpoint as aws_endpoint
@@ -159,6 +162,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exports,
         parse,
         presets,
+        analysis,
+        early_stopping,
+        webhooks,
     ):
         api.include_router(module.router)
     api.include_router(aws_endpoint.router)
