@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +12,9 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "ENDED_JOB_STATUSES",
+    "STREAM_NAME_MAX_LENGTH",
+    "STREAM_NAME_PATTERN",
+    "STREAM_NAME_RULE",
     "DefinitionsVersion",
     "Job",
     "JobOverview",
@@ -41,6 +45,7 @@ __all__ = [
     "attempt_of_stream",
     "attempt_stream",
     "is_earlier_attempt",
+    "is_stream_name",
     "make_point",
     "reserved_stream",
 ]
@@ -262,6 +267,25 @@ class RunAttempt:
     started_at: datetime
     ended_at: datetime
     reason: str
+
+
+# A run's stream's name, whichever face writes it (/v1's `?stream=`, PutLogEvents'
+# `<run>/<stream>`, OTLP's stream attributes), so a stream written through one is read
+# through the others.
+STREAM_NAME_MAX_LENGTH = 255
+STREAM_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+STREAM_NAME_RULE = (
+    f"1 to {STREAM_NAME_MAX_LENGTH} letters, digits, '.', '_', '/' and '-', starting with a "
+    "letter or digit"
+)
+_STREAM_NAME = re.compile(STREAM_NAME_PATTERN.removeprefix("^").removesuffix("$"))
+
+
+def is_stream_name(name: str) -> bool:
+    """Whether a writer may name a run's stream so, by its characters and length (an
+    earlier attempt's name, which passes, is refused by `reserved_stream`). fullmatch:
+    `$` in Python's `re` would also pass a final newline, pydantic's pattern not."""
+    return len(name) <= STREAM_NAME_MAX_LENGTH and _STREAM_NAME.fullmatch(name) is not None
 
 
 def attempt_stream(attempt: int, stream: str) -> str:

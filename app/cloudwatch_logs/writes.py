@@ -30,15 +30,13 @@ from app.cloudwatch_logs.events import milliseconds
 from app.cloudwatch_logs.streams import JOB_GROUP_PREFIX, SAGEMAKER_GROUP, Streams
 from app.errors import JobNotFound, RunNotFound
 from app.intake import Intake, TimedChunk
-from app.records import Job
+from app.records import STREAM_NAME_RULE, Job, is_stream_name
 from app.storage import Storage
 from app.tuning.tuner import is_sagemaker_job
 
 __all__ = ["LogsWriter"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# A run's stream as `/v1` names one (`?stream=`).
-_STREAM_NAME_MAX = 255
 
 
 @dataclass(frozen=True)
@@ -158,15 +156,9 @@ def _run_and_stream(name: str) -> tuple[str, str]:
     run, slash, stream = name.partition("/")
     if not slash:
         return run, "stdout"
-    if not (
-        0 < len(stream) <= _STREAM_NAME_MAX
-        and stream[0].isascii()
-        and stream[0].isalnum()
-        and all(c.isascii() and (c.isalnum() or c in "._/-") for c in stream)
-    ):
+    if not is_stream_name(stream):
         raise invalid_parameter(
-            f"Log stream {name[:300]!r} is not <run> or <run>/<stream>, the stream 1 to "
-            f"{_STREAM_NAME_MAX} letters, digits, '.', '_', '/' and '-', starting with a "
-            "letter or digit."
+            f"Log stream {name[:300]!r} is not <run> or <run>/<stream>, the stream "
+            f"{STREAM_NAME_RULE}."
         )
     return run, stream

@@ -25,7 +25,6 @@ chunk of their own, at their arrival.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +34,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 from app.intake import second_runs
+from app.records import STREAM_NAME_RULE, is_stream_name
 
 __all__ = [
     "JOB_ATTRIBUTE",
@@ -51,8 +51,6 @@ JOB_ATTRIBUTE = "logmetrics.job"
 RUN_ATTRIBUTE = "logmetrics.run"
 STREAM_ATTRIBUTES = ("logmetrics.stream", "log.iostream")  # the first one set wins
 _DEFAULT_STREAM = "stdout"
-# /v1's rule for a stream's name, so a stream written here can be read there.
-_STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,254}")
 _SECOND_NS = 1_000_000_000
 # Each piece is an append (a parse and a transaction): a backlog of 1,000 records a
 # second apart is 100 appends, not 1,000.
@@ -164,11 +162,8 @@ def _place(attributes: Mapping[str, AnyValue]) -> tuple[str, str, str] | str:
     for key in STREAM_ATTRIBUTES:
         value = attributes.get(key)
         if value is not None:
-            if not value.HasField("string_value") or not _STREAM_NAME.fullmatch(value.string_value):
-                return (
-                    f"{key} is not a stream name (1 to 255 letters, digits and ._/-, "
-                    "starting with a letter or digit)"
-                )
+            if not value.HasField("string_value") or not is_stream_name(value.string_value):
+                return f"{key} is not a stream name ({STREAM_NAME_RULE})"
             stream = value.string_value
             break
     return named[0], named[1], stream

@@ -198,8 +198,8 @@ def test_records_naming_no_run_are_unplaced_with_the_reason():
         ),
         Unplaced(
             1,
-            "log.iostream is not a stream name (1 to 255 letters, digits and ._/-, "
-            "starting with a letter or digit)",
+            "log.iostream is not a stream name (1 to 255 letters, digits, '.', '_', '/' "
+            "and '-', starting with a letter or digit)",
         ),
     )
     assert lines(batch, "run") == [("r1", b"placed\n")]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -26,7 +25,7 @@ from app.api.limits import read_limited
 from app.errors import ChunkTooLarge
 from app.intake import Intake, Taken
 from app.protocol.ranges import DECIMAL_TEXT
-from app.records import Job
+from app.records import STREAM_NAME_MAX_LENGTH, STREAM_NAME_PATTERN, Job, is_stream_name
 from app.storage import Storage
 from app.workpool import WorkPool
 
@@ -74,14 +73,12 @@ def _in_window(timestamp: datetime) -> datetime:
 ChunkTime = Annotated[datetime, BeforeValidator(_unix_seconds), AfterValidator(_in_window)]
 
 RunName = str
-_STREAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
-_STREAM_MAX_LENGTH = 255
 StreamName = Annotated[
     str,
     Query(
         min_length=1,
-        max_length=_STREAM_MAX_LENGTH,
-        pattern=_STREAM_PATTERN,
+        max_length=STREAM_NAME_MAX_LENGTH,
+        pattern=STREAM_NAME_PATTERN,
         description="The stream: stdout, stderr, algo-2-stdout, ...",
     ),
 ]
@@ -123,7 +120,6 @@ async def _take_plain_chunk(request: Request) -> Response | None:
 
 
 _PLAIN_PARAMETERS = frozenset({"stream", "offset", "timestamp"})
-_STREAM = re.compile(_STREAM_PATTERN.removeprefix("^").removesuffix("$"))
 _OFFSET_DIGITS = 18  # int() of more is still exact, but FastAPI's limits are its own
 _CHUNK_TIME: TypeAdapter[datetime] = TypeAdapter(ChunkTime)
 
@@ -136,8 +132,7 @@ def _plain_query(request: Request) -> tuple[str, int | None, datetime | None] | 
     if not query.keys() <= _PLAIN_PARAMETERS or len(query) != len(query.multi_items()):
         return None
     stream = query.get("stream", "stdout")
-    # fullmatch: `$` in Python's `re` would also pass a final newline, pydantic's not.
-    if len(stream) > _STREAM_MAX_LENGTH or _STREAM.fullmatch(stream) is None:
+    if not is_stream_name(stream):
         return None
     offset_text = query.get("offset")
     offset = None
