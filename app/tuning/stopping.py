@@ -8,9 +8,12 @@ brings a running run new objective points.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from app.records import ObjectiveCurve, RunStatus
 
 __all__ = [
     "MEDIAN_MIN_RUNS",
@@ -18,9 +21,13 @@ __all__ = [
     "Curve",
     "MedianPoint",
     "Verdict",
+    "earlier_curves",
     "hyperband_rule",
+    "median_at",
     "median_curve",
+    "median_reason_step",
     "median_rule",
+    "running_average_at",
 ]
 
 Curve = Sequence[tuple[int, float]]
@@ -64,7 +71,7 @@ def median_rule(
     if len(current) < warmup:
         return None
     step, value = current[-1]
-    point = _median_at(step, earlier, min_runs)
+    point = median_at(step, earlier, min_runs)
     if point is None or not math.isfinite(value):
         return None
     worse = value < point.median if maximize else value > point.median
@@ -72,29 +79,81 @@ def median_rule(
         return None
     sign = "<" if maximize else ">"
     return Verdict(
-        f"stopped early at step {step}: {value:.4g} {sign} median {point.median:.4g} "
+        f"{_MEDIAN_REASON_START}{step}: {value:.4g} {sign} median {point.median:.4g} "
         f"of {point.runs} earlier runs' running averages"
     )
+
+
+# The median rule's reasons begin so; `median_reason_step` reads the step back.
+_MEDIAN_REASON_START = "stopped early at step "
+_MEDIAN_REASON_STEP = re.compile(re.escape(_MEDIAN_REASON_START) + r"(-?\d+):")
+
+
+def median_reason_step(reason: str | None) -> int | None:
+    """The step at which the median rule stopped a run, read back from the reason it
+    gave (`median_rule`); None for any other reason (Hyperband's, a stopped job's).
+
+    Args:
+        reason: a run's stored stop reason.
+
+    Returns:
+        The step the reason names, or None.
+    """
+    found = _MEDIAN_REASON_STEP.match(reason or "")
+    return int(found.group(1)) if found else None
+
+
+def earlier_curves(curves: Sequence[ObjectiveCurve], mine: ObjectiveCurve) -> list[ObjectiveCurve]:
+    """The runs the median rule compares a run with: those its search started before it
+    that did not fail (as `Tuner.after_points` picks them; none for a run no search
+    started)."""
+    if mine.search_index is None:
+        return []
+    return [
+        c
+        for c in curves
+        if c.search_index is not None
+        and c.search_index < mine.search_index
+        and c.status is not RunStatus.FAILED
+    ]
 
 
 def median_curve(
     earlier: Sequence[Curve], steps: Sequence[int], min_runs: int = MEDIAN_MIN_RUNS
 ) -> list[MedianPoint]:
     """The median the rule compares against, at each of `steps` where it applies."""
-    found = (_median_at(step, earlier, min_runs) for step in steps)
+    found = (median_at(step, earlier, min_runs) for step in steps)
     return [point for point in found if point is not None]
 
 
-def _median_at(step: int, earlier: Sequence[Curve], min_runs: int) -> MedianPoint | None:
-    averages = []
-    for curve in earlier:
-        values = [v for s, v in curve if s <= step and math.isfinite(v)]
-        reached = any(s >= step for s, _ in curve)
-        if reached and values:
-            averages.append(sum(values) / len(values))
+def median_at(
+    step: int, earlier: Sequence[Curve], min_runs: int = MEDIAN_MIN_RUNS
+) -> MedianPoint | None:
+    """The median the rule compares a value at `step` with.
+
+    Args:
+        step: the step of the value judged.
+        earlier: the curves of the runs it is compared with.
+        min_runs: how many of them must have reached the step.
+
+    Returns:
+        The median of the running averages (`running_average_at`) of the runs that
+        reached the step, and how many they were; None below `min_runs` of them.
+    """
+    averages = [a for a in (running_average_at(c, step) for c in earlier) if a is not None]
     if len(averages) < min_runs:
         return None
     return MedianPoint(step, statistics.median(averages), len(averages))
+
+
+def running_average_at(curve: Curve, step: int) -> float | None:
+    """A run's running average at `step`: the mean of its finite values at steps up to
+    it, if the run has reached the step (a point at it or beyond); else None."""
+    values = [v for s, v in curve if s <= step and math.isfinite(v)]
+    reached = any(s >= step for s, _ in curve)
+    if reached and values:
+        return sum(values) / len(values)
+    return None
 
 
 def hyperband_rule(
