@@ -17,7 +17,7 @@ from typing import Literal
 
 from app.objective import ObjectiveType
 from app.protocol.search import EarlyStopping, SearchStrategy
-from app.records import Job, ObjectiveCurve, Run, StopCause
+from app.records import Job, ObjectiveCurve, Run, RunStatus, StopCause
 from app.tuning.stopping import (
     MEDIAN_MIN_RUNS,
     MEDIAN_WARMUP_POINTS,
@@ -158,7 +158,9 @@ def explain_run(job: Job, run: Run, curves: Sequence[ObjectiveCurve]) -> EarlySt
         median by step; for a job without early stopping no rule and no steps.
     """
     rule = rule_of(job)
-    stopped = run.stop_cause == StopCause.EARLY_STOPPING.value
+    # Asked to stop by early stopping; the run ends Stopped unless it completed first (as
+    # the run's own `stopped_early` says), but the rule fired either way.
+    asked = run.stop_cause == StopCause.EARLY_STOPPING.value
     steps: tuple[StepExplained, ...] = ()
     earlier: tuple[str, ...] = ()
     at: int | None = None
@@ -170,7 +172,7 @@ def explain_run(job: Job, run: Run, curves: Sequence[ObjectiveCurve]) -> EarlySt
             job.objective_type is ObjectiveType.MAXIMIZE,
         )
         steps, earlier = found.steps, found.earlier_runs
-        if stopped:
+        if asked:
             at = median_reason_step(run.stop_reason)
             at = found.fired_at if at is None else at
         if at is not None and at != found.fired_at:
@@ -184,7 +186,7 @@ def explain_run(job: Job, run: Run, curves: Sequence[ObjectiveCurve]) -> EarlySt
         metric_name=job.objective_metric,
         objective_type=job.objective_type,
         rule=rule,
-        stopped_early=stopped and rule is not None,
+        stopped_early=asked and run.status is RunStatus.STOPPED,
         reason=run.stop_reason,
         min_runs=MEDIAN_MIN_RUNS,
         warmup_points=MEDIAN_WARMUP_POINTS,
