@@ -1,8 +1,10 @@
 // The run page: a chart per metric (over step or over time), the tail of each log
-// stream with the lines that produced points highlighted, live while the run is in progress.
+// stream with the lines that produced points highlighted, live while the run is in progress;
+// for a run of a job with early stopping, why it was or was not stopped (early-stopping-chart.js).
 
 import { enc, getJSON, request } from "./api.js";
 import { fromTemplate } from "./dom.js";
+import { showEarlyStopping } from "./early-stopping-chart.js";
 import { MetricChart } from "./metric-chart.js";
 import { number } from "./format.js";
 import { onUpdate, pageState, startLive } from "./live.js";
@@ -212,6 +214,9 @@ for (const button of document.querySelectorAll("[data-axis]")) {
 tailSize.addEventListener("change", () => loadLog(true));
 document.getElementById("only-points").addEventListener("change", (e) => logView.classList.toggle("only-points", e.target.checked));
 onUpdate((fresh) => update(fresh));
+// Present only for a run of a job with early stopping (run.html); drawn once.
+const earlyStopping = document.querySelector("[data-testid='early-stopping']");
+if (earlyStopping) showEarlyStopping(earlyStopping, state.job, state.run);
 update(state).finally(() => {
   document.body.dataset.ready = "1";
   startLive();

@@ -1,0 +1,138 @@
+"""The run page's early-stopping card in a browser, on runs the real tuner's median rule
+stopped (or not): the words, the step marked on the chart, the earlier runs' links.
+
+One service for the module (the tests only read it), with the search of
+tests/api/test_early_stopping_route.py. Run as a script, it takes the README's picture of
+the card, docs/run-early-stopping.png:
+
+    .venv/bin/python -m tests.web.test_run_page_early_stopping
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.config import Settings
+from tests.api.test_early_stopping_route import JOB, NOT_STOPPED, STOPPED, stopped_search
+from tests.service import Service, running_service
+from tests.web.conftest import Tab
+
+pytestmark = pytest.mark.browser
+
+CARD = "[data-testid='early-stopping']"
+OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "run-early-stopping.png"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    database = tmp_path_factory.mktemp("run-early-stopping") / "logmetrics.db"
+    settings = Settings(database_url=f"sqlite:///{database}", sqlite_synchronous="NORMAL")
+    with running_service(settings) as service:
+        stopped_search(service.client)
+        plain = {
+            "name": "plain",
+            "objective": {"MetricName": "acc", "Type": "Maximize"},
+            "metric_definitions": [{"Name": "acc", "Regex": r"acc=(\S+);"}],
+        }
+        assert service.client.post("/v1/jobs", json=plain).status_code == 201
+        assert service.client.post("/v1/jobs/plain/runs", json={"name": "alone"}).status_code == 201
+        yield service
+
+
+def open_card(open_tab: Callable[..., Tab], url: str, **options: Any) -> Tab:
+    tab = open_tab(url, **options)
+    tab.page.wait_for_selector(f"{CARD}:not([data-state='loading'])")
+    return tab
+
+
+def test_a_stopped_run_says_why_and_marks_the_step(service, open_tab):
+    tab = open_card(open_tab, f"{service.url}/jobs/{JOB}/runs/{STOPPED}")
+    card = tab.page.locator(CARD)
+
+    assert card.get_attribute("data-state") == "drawn"
+    assert card.locator("[data-part='why']").text_content() == (
+        "Stopped at step 7: 0.41 was below the median 0.46 of 5 earlier runs' running averages."
+    )
+    assert card.get_attribute("data-stopped-at-step") == "7"
+    chart = card.locator("[data-part='chart']")
+    assert (chart.get_attribute("data-marked-step"), chart.get_attribute("data-points")) == (
+        "7",
+        "7",
+    )
+    assert chart.locator("canvas").count() == 1
+    assert card.locator("[data-part='earlier-label']").text_content() == (
+        "The median rested on 5 earlier runs at step 7:"
+    )
+    links = card.locator("[data-part='earlier-runs'] a")
+    assert links.all_text_contents() == [f"run-000{i}" for i in range(1, 6)]
+    assert [links.nth(i).get_attribute("href") for i in range(5)] == [
+        f"/jobs/{JOB}/runs/run-000{i}" for i in range(1, 6)
+    ]
+    assert "stopped early at step 7" in card.locator("[data-part='note']").text_content()
+    assert tab.errors == []
+
+
+def test_a_run_not_stopped_says_how_close_it_came(service, open_tab):
+    tab = open_card(open_tab, f"{service.url}/jobs/{JOB}/runs/{NOT_STOPPED}")
+    card = tab.page.locator(CARD)
+
+    assert card.get_attribute("data-state") == "drawn"
+    # At step 4 the six earlier runs' running averages are 0.3, 0.35, 0.37 (run-0006), 0.4,
+    # 0.45 and 0.5: median 0.385, 0.115 below its 0.5, its least margin (then 0.117 at 5).
+    assert card.locator("[data-part='why']").text_content() == (
+        "Not stopped: from its point 4 on, each value was at least as good as the median. "
+        "Closest at step 4: 0.5 against the median 0.385 of 6 earlier runs' running averages."
+    )
+    assert card.get_attribute("data-stopped-at-step") is None
+    assert card.locator("[data-part='chart']").get_attribute("data-marked-step") is None
+    assert card.locator("[data-part='earlier-runs'] a").count() == 6
+    assert tab.errors == []
+
+
+def test_a_job_without_early_stopping_has_no_card(service, open_tab):
+    tab = open_tab(f"{service.url}/jobs/plain/runs/alone")
+    tab.wait_ready()
+    assert tab.page.locator(CARD).count() == 0
+    assert tab.errors == []
+
+
+def test_a_failed_read_says_so(service, open_tab):
+    def fail(page: Any) -> None:
+        page.route("**/early-stopping", lambda route: route.fulfill(status=503, body="{}"))
+
+    tab = open_card(open_tab, f"{service.url}/jobs/{JOB}/runs/{STOPPED}", before=fail)
+    card = tab.page.locator(CARD)
+    assert card.get_attribute("data-state") == "error"
+    assert (
+        card.locator(".chart-status")
+        .text_content()
+        .startswith("Could not read why the run was or was not stopped")
+    )
+
+
+def main() -> None:
+    """Write docs/run-early-stopping.png: the card of a run the median rule stopped."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(database_url=f"sqlite:///{folder}/logmetrics.db")
+        with running_service(settings) as service, sync_playwright() as playwright:
+            stopped_search(service.client)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, device_scale_factor=2)
+            page.goto(f"{service.url}/jobs/{JOB}/runs/{STOPPED}")
+            page.wait_for_selector(f"{CARD}[data-state='drawn']")
+            page.locator(CARD).screenshot(path=str(OUTPUT))
+            browser.close()
+    print(f"wrote {OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()
