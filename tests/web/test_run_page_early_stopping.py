@@ -10,6 +10,7 @@ the card, docs/run-early-stopping.png:
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -113,6 +114,86 @@ def test_a_failed_read_says_so(service, open_tab):
         .text_content()
         .startswith("Could not read why the run was or was not stopped")
     )
+
+
+def _answer(**fields: Any) -> dict[str, Any]:
+    """An early-stopping answer for run-0007 of the median rule's job, with `fields`."""
+    return {
+        "run": NOT_STOPPED,
+        "metric_name": "acc",
+        "objective_type": "Maximize",
+        "rule": "median",
+        "stopped_early": False,
+        "reason": None,
+        "min_runs": 3,
+        "warmup_points": 4,
+        "stopped_at_step": None,
+        "steps": [],
+        "earlier_runs": ["run-0001", "run-0002", "run-0003"],
+        **fields,
+    }
+
+
+def _step(step: int, value: float, median: float | None, worse: bool) -> dict[str, Any]:
+    return {
+        "step": step,
+        "value": value,
+        "running_average": value,
+        "median": median,
+        "runs": 3,
+        "worse": worse,
+    }
+
+
+@pytest.mark.parametrize(
+    ("answer", "state", "words"),
+    [
+        (
+            _answer(
+                steps=[_step(s, 0.5, 0.6, True) for s in (1, 2, 3)]
+                + [_step(4, 0.5, 0.6, True), _step(5, 0.7, 0.6, False)]
+            ),
+            "drawn",
+            "Not stopped, though at step 4 its value 0.5 was worse than the median 0.6 of 3 "
+            "earlier runs' running averages (as they are now): the rule judges the latest point "
+            "after each chunk of the log, and the median may have moved since.",
+        ),
+        (
+            _answer(steps=[_step(s, 0.5, None, False) for s in (1, 2, 3, 4)], earlier_runs=[]),
+            "drawn",
+            "Not stopped: the median rule never judged it, as it waits for 3 earlier runs at a "
+            "step and for the run's point 4.",
+        ),
+        (
+            _answer(
+                rule="hyperband",
+                stopped_early=True,
+                reason="stopped by Hyperband at resource 1 of 9: 0.5 is not among the best 1 "
+                "of 3 runs at this rung",
+                earlier_runs=[],
+            ),
+            "empty",
+            "Stopped by Hyperband at resource 1 of 9: 0.5 is not among the best 1 of 3 runs at "
+            "this rung.",
+        ),
+    ],
+    ids=["worse-but-never-judged-alone", "too-few-runs", "hyperband"],
+)
+def test_the_words_for_literal_answers(service, open_tab, answer, state, words):
+    def give(page: Any) -> None:
+        page.route(
+            "**/early-stopping",
+            lambda route: route.fulfill(
+                status=200, content_type="application/json", body=json.dumps(answer)
+            ),
+        )
+
+    tab = open_card(open_tab, f"{service.url}/jobs/{JOB}/runs/{NOT_STOPPED}", before=give)
+    card = tab.page.locator(CARD)
+    assert card.get_attribute("data-state") == state
+    assert card.locator("[data-part='why']").text_content() == words
+    assert card.locator("[data-part='chart']").is_visible() == (state == "drawn")
+    assert tab.errors == []
 
 
 def main() -> None:

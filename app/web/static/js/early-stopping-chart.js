@@ -63,7 +63,9 @@ function stopEntry(body) {
 function words(body, stop) {
   const maximize = body.objective_type === "Maximize";
   if (body.rule === "hyperband") {
-    return body.stopped_early ? `Stopped by Hyperband: ${body.reason}.` : "Hyperband did not stop this run.";
+    if (!body.stopped_early) return "Hyperband did not stop this run.";
+    // Hyperband's reasons begin "stopped by Hyperband at resource ...": one sentence.
+    return body.reason ? `${body.reason[0].toUpperCase()}${body.reason.slice(1)}.` : "Stopped by Hyperband.";
   }
   if (body.rule === null) return "This job stops no run early.";
   if (body.stopped_at_step !== null) {
@@ -84,6 +86,15 @@ function words(body, stop) {
   }
   const margin = (s) => (maximize ? s.value - s.median : s.median - s.value);
   const closest = judged.reduce((a, b) => (margin(b) < margin(a) ? b : a));
+  if (margin(closest) < 0) {
+    // The rule judges a run's latest point after each chunk of its log: a worse point
+    // that came with later, better ones in one chunk was never judged on its own.
+    return (
+      `Not stopped, though at step ${closest.step} its value ${number(closest.value)} was worse than the median ` +
+      `${number(closest.median)} of ${closest.runs} earlier runs' running averages (as they are now): the rule judges ` +
+      "the latest point after each chunk of the log, and the median may have moved since."
+    );
+  }
   return (
     `Not stopped: from its point ${body.warmup_points} on, each value was at least as good as the median. ` +
     `Closest at step ${closest.step}: ${number(closest.value)} against the median ${number(closest.median)} ` +
