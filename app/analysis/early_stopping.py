@@ -11,6 +11,8 @@ differ from the one the rule saw. The stored reason keeps the decision's own num
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -21,8 +23,9 @@ from app.records import Job, ObjectiveCurve, Run, RunStatus, StopCause
 from app.tuning.stopping import (
     MEDIAN_MIN_RUNS,
     MEDIAN_WARMUP_POINTS,
+    RunningAverages,
     earlier_curves,
-    median_at,
+    median_of,
     median_reason_step,
     running_average_at,
 )
@@ -101,34 +104,54 @@ def explain_median(
         Every point with its running average, the median there and whether it was worse;
         the first point from the warm-up on that was worse is where the rule fired.
     """
-    curves = [curve for _, curve in earlier]
+    prepared = [RunningAverages(curve) for _, curve in earlier]
+    # Its own running average as of each point: where its steps never go down, the
+    # values up to the step so far are all its values so far, summed left to right as
+    # `running_average_at` sums them; otherwise the long way.
+    ordered = all(a <= b for (a, _), (b, _) in itertools.pairwise(current))
+    total, count = 0.0, 0
     steps: list[StepExplained] = []
     fired_at: int | None = None
+    judged: set[int] = set()  # the earlier runs under a median at some step
+    by_step: dict[int, list[float | None]] = {}  # a step's averages, once per step
     for index, (step, value) in enumerate(current):
-        point = median_at(step, curves, min_runs)
-        reached = sum(running_average_at(curve, step) is not None for curve in curves)
-        worse = point is not None and (value < point.median if maximize else value > point.median)
-        own = running_average_at(current[: index + 1], step)
+        averages = by_step.get(step)
+        if averages is None:
+            averages = by_step[step] = [p.at(step) for p in prepared]
+        reached = [a for a in averages if a is not None]
+        point = median_of(step, reached, min_runs)
+        # As `median_rule`: no median, or a value that is not finite, is never worse.
+        worse = (
+            point is not None
+            and math.isfinite(value)
+            and (value < point.median if maximize else value > point.median)
+        )
+        if point is not None:
+            judged.update(i for i, a in enumerate(averages) if a is not None)
+        if math.isfinite(value):
+            total, count = total + value, count + 1
+        if ordered:
+            mean = total / count if count else None
+        else:
+            mean = running_average_at(current[: index + 1], step)
         steps.append(
             StepExplained(
                 step,
                 value,
-                own if own is not None else value,
+                mean if mean is not None else value,
                 point.median if point else None,
-                reached,
+                len(reached),
                 worse,
             )
         )
         if fired_at is None and worse and index + 1 >= warmup:
             fired_at = step
     if fired_at is not None:
-        rested = [name for name, c in earlier if running_average_at(c, fired_at) is not None]
-    else:
         rested = [
-            name
-            for name, c in earlier
-            if any(running_average_at(c, s.step) is not None for s in steps if s.median is not None)
+            name for (name, _), a in zip(earlier, by_step[fired_at], strict=True) if a is not None
         ]
+    else:
+        rested = [name for i, (name, _) in enumerate(earlier) if i in judged]
     return MedianExplanation(tuple(steps), fired_at, tuple(rested))
 
 

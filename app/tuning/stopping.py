@@ -7,6 +7,8 @@ brings a running run new objective points.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 import statistics
@@ -20,11 +22,13 @@ __all__ = [
     "MEDIAN_WARMUP_POINTS",
     "Curve",
     "MedianPoint",
+    "RunningAverages",
     "Verdict",
     "earlier_curves",
     "hyperband_rule",
     "median_at",
     "median_curve",
+    "median_of",
     "median_reason_step",
     "median_rule",
     "running_average_at",
@@ -141,6 +145,12 @@ def median_at(
         reached the step, and how many they were; None below `min_runs` of them.
     """
     averages = [a for a in (running_average_at(c, step) for c in earlier) if a is not None]
+    return median_of(step, averages, min_runs)
+
+
+def median_of(step: int, averages: Sequence[float], min_runs: int) -> MedianPoint | None:
+    """The median of the running averages at `step` of the runs that reached it, in
+    their runs' order; None below `min_runs` of them (`median_at`)."""
     if len(averages) < min_runs:
         return None
     return MedianPoint(step, statistics.median(averages), len(averages))
@@ -154,6 +164,33 @@ def running_average_at(curve: Curve, step: int) -> float | None:
     if reached and values:
         return sum(values) / len(values)
     return None
+
+
+class RunningAverages:
+    """One curve's running average at any step, the same float `running_average_at`
+    gives, answered by bisection where the curve's steps never go down (a step that is a
+    count, or a captured step that grows): the values up to a step are then a prefix of
+    the curve, and prefix sums taken left to right are the very sums `sum` takes. Any
+    other curve is read the long way. For explaining a run's every step against
+    thousands of earlier runs, where the long way costs steps x runs x points."""
+
+    def __init__(self, curve: Curve) -> None:
+        self._curve = curve
+        steps = [s for s, _ in curve]
+        self._ordered = all(a <= b for a, b in itertools.pairwise(steps))
+        self._last = max(steps, default=None)
+        finite = [(s, v) for s, v in curve if math.isfinite(v)]
+        self._steps = [s for s, _ in finite]
+        self._sums = list(itertools.accumulate((v for _, v in finite), initial=0))
+
+    def at(self, step: int) -> float | None:
+        """`running_average_at(curve, step)`."""
+        if not self._ordered:
+            return running_average_at(self._curve, step)
+        if self._last is None or self._last < step:
+            return None
+        count = bisect.bisect_right(self._steps, step)
+        return self._sums[count] / count if count else None
 
 
 def hyperband_rule(

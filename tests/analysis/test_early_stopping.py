@@ -3,10 +3,17 @@ earlier runs' running averages, and the step where the median rule fired."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from app.analysis.early_stopping import StepExplained, explain_median
-from app.tuning.stopping import median_reason_step, median_rule
+from app.tuning.stopping import (
+    RunningAverages,
+    median_reason_step,
+    median_rule,
+    running_average_at,
+)
 
 # Running averages by step: a 0.5 0.55 0.6 0.65 0.7; b 0.6 0.65 0.7 0.75 0.79; c 0.7 0.75
 # 0.8 0.85 (c never reached step 5). Medians: 0.6, 0.65, 0.7, 0.75, and none at step 5.
@@ -96,3 +103,33 @@ def test_the_step_is_read_back_from_the_rules_reason():
     assert median_reason_step("stopped by Hyperband at resource 3 of 27: 0.1 is not ...") is None
     assert median_reason_step("the job was stopped") is None
     assert median_reason_step(None) is None
+
+
+@pytest.mark.parametrize(
+    "curve",
+    [
+        [(1, 0.1), (2, 0.2), (3, 0.3), (5, 0.7)],  # steps that grow, with a gap
+        [(1, 0.1), (1, 0.2), (2, float("nan")), (2, 0.4), (4, 0.5)],  # repeated, not finite
+        [(3, 0.3), (1, 0.1), (2, 0.2), (5, 0.5), (4, 0.4)],  # steps out of order
+        [(1, float("inf")), (2, 0.2)],
+        [],
+    ],
+)
+def test_running_averages_by_bisection_are_the_rules_own(curve):
+    prepared = RunningAverages(curve)
+    for step in range(0, 7):
+        assert prepared.at(step) == running_average_at(curve, step), step
+
+
+def test_a_long_run_against_many_earlier_runs_is_explained_quickly():
+    """1,000 points against 1,000 earlier runs of 1,000 points: the long way would take
+    minutes (steps x runs x points); a few seconds here even on a shared core."""
+    earlier = [(f"r{r}", [(s, r / 1000 + s / 1000) for s in range(1, 1001)]) for r in range(1000)]
+    current = [(s, 0.5 + s / 1000) for s in range(1, 1001)]
+    started = time.perf_counter()
+    found = explain_median(current, earlier, True)
+    assert time.perf_counter() - started < 20
+    # Runs r average r/1000 + (s + 1)/2000 at step s: the median is 0.4995 + (s + 1)/2000.
+    assert found.steps[999].median == pytest.approx(0.4995 + 1001 / 2000)
+    assert found.fired_at is None
+    assert len(found.earlier_runs) == 1000
