@@ -20,7 +20,7 @@ __all__ = ["main"]
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
 
 
-SEPARATE_SECTIONS = ("fleet", "tuning")
+SEPARATE_SECTIONS = ("fleet", "tuning", "job_page")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,8 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not results.equal:
         return 1
     if args.write_results is not None:
-        # The fleet and tuning phases (python -m bench.fleet, bench.tuning) write
-        # sections of their own: kept.
+        # The fleet, tuning and job-page phases (python -m bench.fleet, bench.tuning,
+        # bench.job_page) write sections of their own: kept.
         previous = args.write_results.read_text() if args.write_results.exists() else ""
         text = render(results, markdown=True)
         for name in SEPARATE_SECTIONS:

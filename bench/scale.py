@@ -9,6 +9,13 @@ layer would store for the same points (summaries: count, last, min, max; the obj
 the last `val_accuracy`). `fill_jobs_through_storage` fills the same jobs through the
 storage API, point by point, and tests/bench checks that both give the same rows.
 
+With `search=True` (the job page's phase, bench/job_page.py) each job is a tuning job:
+it has a Random search over `SEARCH_RANGES` (a log-scaled learning rate, a momentum, an
+integer batch size, a categorical optimizer), and each run holds a value of each, as
+the tuner would have drawn them; the history, parallel-coordinates and importance views
+need both. Without it the jobs have no search (a run can be created through the API,
+which the scale phase times) and each run an `lr` and an `optimizer`.
+
 Each run gets the reference trainer's epoch lines: a point a line of each name the
 reference-trainer preset finds in one (epoch, losses, validation scores, lr),
 `points_per_run` points in all, and no raw log bytes. Nine runs in ten are Completed;
@@ -34,6 +41,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Connection, Table, create_engine, func, insert, select
 
+from app.protocol.search import SearchSpec
 from app.records import Job, Point, RunStatus, StreamState
 from app.storage import ChunkWrite, JobSpec, SqlStorage, schema
 from bench.definitions import epoch_line_metrics, preset_definitions
@@ -41,6 +49,7 @@ from bench.service import Service
 
 __all__ = [
     "SCALE_METRICS",
+    "SEARCH_RANGES",
     "Fill",
     "ScaleRead",
     "fill_jobs",
@@ -48,6 +57,7 @@ __all__ = [
     "prepare_scale_database",
     "scale_job",
     "time_reads",
+    "time_request",
 ]
 
 # What one reference-trainer epoch line reports, in its order (metric_defs/ names them).
@@ -61,6 +71,17 @@ _STATUSES = (
     (0.03, RunStatus.STOPPED),
     (1.00, RunStatus.IN_PROGRESS),
 )
+
+
+# The search of a scale job made with `search=True`, in SageMaker's spelling.
+SEARCH_RANGES: dict[str, list[dict[str, object]]] = {
+    "ContinuousParameterRanges": [
+        {"Name": "lr", "MinValue": 1e-4, "MaxValue": 1e-1, "ScalingType": "Logarithmic"},
+        {"Name": "momentum", "MinValue": 0.0, "MaxValue": 0.99},
+    ],
+    "IntegerParameterRanges": [{"Name": "batch_size", "MinValue": 16, "MaxValue": 256}],
+    "CategoricalParameterRanges": [{"Name": "optimizer", "Values": ["adam", "adamw", "sgd"]}],
+}
 
 
 @dataclass(frozen=True)
@@ -90,20 +111,23 @@ def prepare_scale_database(
     points_per_run: int,
     seed: int,
     cache_dir: Path | None,
+    search: bool = False,
 ) -> Fill:
     """Fill `database`, or copy a filled one from `cache_dir` (None: no cache).
 
     A cached file is used only if its schema is exactly what `app.storage.schema`
     creates today, so a changed index or table is never measured on a stale file.
+    `search`: tuning jobs (see the module's doc), cached under a name of their own.
     """
     if cache_dir is None:
-        return fill_jobs(database, sizes, points_per_run, seed)
+        return fill_jobs(database, sizes, points_per_run, seed, search)
     name = f"scale-{'-'.join(str(n) for n in sizes)}x{points_per_run}-seed{seed}"
+    name += "-search" if search else ""
     cached, record = cache_dir / f"{name}.db", cache_dir / f"{name}.json"
     if cached.exists() and record.exists() and _schema(cached) == _current_schema():
         shutil.copyfile(cached, database)
         return Fill(**{**json.loads(record.read_text()), "reused": str(cached)})
-    fill = fill_jobs(database, sizes, points_per_run, seed)
+    fill = fill_jobs(database, sizes, points_per_run, seed, search)
     cache_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(database, cached)
     record.write_text(
@@ -120,7 +144,7 @@ class _PlannedRun:
     status: RunStatus
 
 
-def _plan(rng: random.Random, size: int, epochs: int) -> Iterator[_PlannedRun]:
+def _plan(rng: random.Random, size: int, epochs: int, search: bool) -> Iterator[_PlannedRun]:
     """The runs of one job, the same for both ways of filling it."""
     for number in range(1, size + 1):
         hyperparameters = {
@@ -128,12 +152,30 @@ def _plan(rng: random.Random, size: int, epochs: int) -> Iterator[_PlannedRun]:
             "optimizer": rng.choice(("adam", "adamw", "sgd")),
             "_tuning_objective_metric": _OBJECTIVE,
         }
+        if search:
+            # Drawn after the others, so that the jobs without a search stay as they were.
+            hyperparameters["momentum"] = f"{rng.uniform(0, 0.99):.6g}"
+            hyperparameters["batch_size"] = str(rng.randint(16, 256))
         points = _epoch_points(rng, epochs)
         yield _PlannedRun(f"run-{number:05d}", hyperparameters, points, _status(rng))
 
 
-def _create_job(storage: SqlStorage, size: int) -> Job:
+def _create_job(storage: SqlStorage, size: int, search: bool) -> Job:
     definitions = tuple(preset_definitions("reference-trainer"))
+    spec = None
+    if search:
+        spec = SearchSpec.model_validate(
+            {
+                "strategy": "Random",
+                "command": ["true"],
+                "random_seed": 1,
+                "resource_limits": {
+                    "max_number_of_training_jobs": size,
+                    "max_parallel_training_jobs": 100,
+                },
+                "parameter_ranges": SEARCH_RANGES,
+            }
+        ).model_dump()
     return storage.create_job(
         JobSpec(
             name=scale_job(size),
@@ -143,25 +185,28 @@ def _create_job(storage: SqlStorage, size: int) -> Job:
             log_format="text",
             metric_definitions=definitions,
             environment={},
+            search=spec,
         )
     )
 
 
-def fill_jobs(database: Path, sizes: Sequence[int], points_per_run: int, seed: int) -> Fill:
+def fill_jobs(
+    database: Path, sizes: Sequence[int], points_per_run: int, seed: int, search: bool = False
+) -> Fill:
     """Create a job of each size in `sizes` and bulk-load its runs into the schema's tables.
 
     Writes what `fill_jobs_through_storage` writes through the storage API, row for row
     (ids and times aside), several times faster: SQLAlchemy Core `insert` on
     `app.storage.schema`'s tables, many rows a statement, in one transaction. The
     loading connection uses `synchronous=OFF`: the file is thrown away if the benchmark
-    dies.
+    dies. `search`: tuning jobs, as the module's doc says.
     """
     storage = SqlStorage(f"sqlite:///{database}", sqlite_synchronous="OFF")
     rng = random.Random(f"scale-{seed}")
     epochs = max(1, points_per_run // len(SCALE_METRICS))
     start = time.perf_counter()
     try:
-        jobs = [_create_job(storage, size) for size in sizes]
+        jobs = [_create_job(storage, size, search) for size in sizes]
     finally:
         storage.close()
     engine = create_engine(f"sqlite:///{database}")
@@ -170,7 +215,7 @@ def fill_jobs(database: Path, sizes: Sequence[int], points_per_run: int, seed: i
             conn.exec_driver_sql("PRAGMA synchronous=OFF")
             rows = _Rows(conn)
             for job, size in zip(jobs, sizes, strict=True):
-                for planned in _plan(rng, size, epochs):
+                for planned in _plan(rng, size, epochs, search):
                     rows.add_run(job, planned, epochs)
             rows.flush()
         with engine.connect() as conn:
@@ -305,7 +350,7 @@ def _insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, object
 
 
 def fill_jobs_through_storage(
-    database: Path, sizes: Sequence[int], points_per_run: int, seed: int
+    database: Path, sizes: Sequence[int], points_per_run: int, seed: int, search: bool = False
 ) -> Fill:
     """What `fill_jobs` does, through the storage API: `create_run`, `append_chunk` with
     the run's points in one `ChunkWrite`, then `complete_run`. The yardstick for the bulk load."""
@@ -316,8 +361,8 @@ def fill_jobs_through_storage(
     total = total_runs = 0
     try:
         for size in sizes:
-            job = _create_job(storage, size)
-            for planned in _plan(rng, size, epochs):
+            job = _create_job(storage, size, search)
+            for planned in _plan(rng, size, epochs, search):
                 run = storage.create_run(job, planned.name, planned.hyperparameters)
                 storage.append_chunk(
                     job,
@@ -371,10 +416,10 @@ def time_reads(service: Service, sizes: Sequence[int], repeats: int) -> list[Sca
                 ("job overview", lambda job=job: client.get(f"/v1/jobs/{job}")),
             ]
             for what, send in requests:
-                found.append(_time_request(size, what, send, repeats))
+                found.append(time_request(size, what, send, repeats))
             # Last, as it adds runs: a run without a name gets a generated one.
             found.append(
-                _time_request(
+                time_request(
                     size,
                     "create run (generated name)",
                     lambda job=job: client.post(f"/v1/jobs/{job}/runs", json={}),
@@ -385,9 +430,14 @@ def time_reads(service: Service, sizes: Sequence[int], repeats: int) -> list[Sca
     return found
 
 
-def _time_request(
+def time_request(
     size: int, what: str, send: Callable[[], httpx.Response], repeats: int, expect: int = 200
 ) -> ScaleRead:
+    """Median and 95th percentile of `repeats` answers to `send`, after 2 untimed ones.
+
+    Raises:
+        RuntimeError: an answer's status was not `expect`.
+    """
     times = []
     for attempt in range(repeats + 2):
         start = time.perf_counter()

@@ -3,6 +3,7 @@ points, and the scale phase's bulk load stores what the storage API stores. No t
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -83,20 +84,35 @@ def test_the_comparison_reports_a_changed_point():
     assert (difference.metric, difference.index) == ("a", 1)
 
 
-def test_the_bulk_load_stores_what_the_storage_api_stores(tmp_path):
+@pytest.mark.parametrize("search", [False, True])
+def test_the_bulk_load_stores_what_the_storage_api_stores(tmp_path, search):
     bulk, api = tmp_path / "bulk.db", tmp_path / "api.db"
     sizes, points_per_run = (3, 7), 40
-    filled = fill_jobs(bulk, sizes, points_per_run, seed=3)
-    reference = fill_jobs_through_storage(api, sizes, points_per_run, seed=3)
+    filled = fill_jobs(bulk, sizes, points_per_run, seed=3, search=search)
+    reference = fill_jobs_through_storage(api, sizes, points_per_run, seed=3, search=search)
     points = 10 * len(SCALE_METRICS) * (points_per_run // len(SCALE_METRICS))
     assert (filled.runs, filled.points) == (reference.runs, reference.points) == (10, points)
-    assert _contents(bulk) == _contents(api)
+    contents = _contents(bulk)
+    assert contents == _contents(api)
+    # Tuning jobs (the job page's phase) have a search and a value of each tuned
+    # hyperparameter per run; the scale phase's jobs have neither, as before.
+    searches = [json.loads(row[1]) if row[1] is not None else None for row in contents["jobs"]]
+    if search:
+        assert [s["strategy"] for s in searches] == ["Random", "Random"]
+        assert [s["resource_limits"]["max_number_of_training_jobs"] for s in searches] == [3, 7]
+    else:
+        assert searches == [None, None]
+    tuned = {"momentum", "batch_size"}
+    for row in contents["runs"]:
+        names = set(json.loads(row[5]))
+        assert tuned <= names if search else not tuned & names
 
 
 def _contents(database: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every table's rows without ids and times (they differ between two fills)."""
     with sqlite3.connect(database) as conn:
         return {
+            "jobs": conn.execute("SELECT name, search FROM jobs ORDER BY name").fetchall(),
             "runs": conn.execute(
                 "SELECT j.name, r.name, r.status, r.failure_reason, r.ended_at IS NULL, "
                 "r.hyperparameters, r.objective_value, r.ingest_token_hash "
