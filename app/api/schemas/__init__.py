@@ -15,6 +15,15 @@ which re-exports them all.
 
 from __future__ import annotations
 
+from app.api.schemas.analysis import (
+    DimensionPublic,
+    HistoryPublic,
+    HistoryRunPublic,
+    ImportancePublic,
+    ImportanceRowPublic,
+    ParallelCoordinatesPublic,
+    ParallelRunPublic,
+)
 from app.api.schemas.common import ErrorPublic, error_responses
 from app.api.schemas.definitions import (
     MetricDefinitionCreate,
@@ -81,11 +90,16 @@ __all__ = [
     "CompletionPublic",
     "DefinitionsHistoryPublic",
     "DefinitionsVersionPublic",
+    "DimensionPublic",
     "ErrorPublic",
     "FinalMetricPublic",
     "GpuOfferCreate",
     "HeartbeatCreate",
     "HeartbeatPublic",
+    "HistoryPublic",
+    "HistoryRunPublic",
+    "ImportancePublic",
+    "ImportanceRowPublic",
     "JobCreate",
     "JobPublic",
     "JobSeriesPublic",
@@ -102,6 +116,8 @@ __all__ = [
     "ObjectiveCreate",
     "ObjectivePublic",
     "ObjectiveStatusCountersPublic",
+    "ParallelCoordinatesPublic",
+    "ParallelRunPublic",
     "ParseCreate",
     "ParsePublic",
     "ParsedDefinitionPublic",
