@@ -21,6 +21,7 @@ import pytest
 from app.config import Settings
 from tests.api.test_early_stopping_route import JOB, NOT_STOPPED, STOPPED, stopped_search
 from tests.service import Service, running_service
+from tests.tuning.conftest import search_job_body
 from tests.web.conftest import Tab
 
 pytestmark = pytest.mark.browser
@@ -42,7 +43,25 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         }
         assert service.client.post("/v1/jobs", json=plain).status_code == 201
         assert service.client.post("/v1/jobs/plain/runs", json={"name": "alone"}).status_code == 201
+        _live_search(service.client)
         yield service
+
+
+def _live_search(api: Any) -> None:
+    """Job `live`: three runs completed, run-0004 in progress with two points."""
+    body = search_job_body(
+        "live",
+        early_stopping="Auto",
+        resource_limits={"max_number_of_training_jobs": 4, "max_parallel_training_jobs": 4},
+    )
+    assert api.post("/v1/jobs", json=body).status_code == 201
+    for run in [
+        api.post("/v1/leases", json={"worker": "w"}).json()["lease"]["run"] for _ in range(4)
+    ]:
+        log = "acc=0.5;\nacc=0.6;\n" if run == "run-0004" else "acc=0.5;\nacc=0.6;\nacc=0.7;\n"
+        assert api.post(f"/v1/jobs/live/runs/{run}/logs", content=log.encode()).status_code == 200
+        if run != "run-0004":
+            api.post(f"/v1/jobs/live/runs/{run}/complete", json={"status": "Completed"})
 
 
 def open_card(open_tab: Callable[..., Tab], url: str, **options: Any) -> Tab:
@@ -99,6 +118,19 @@ def test_a_job_without_early_stopping_has_no_card(service, open_tab):
     tab = open_tab(f"{service.url}/jobs/plain/runs/alone")
     tab.wait_ready()
     assert tab.page.locator(CARD).count() == 0
+    assert tab.errors == []
+
+
+def test_a_live_run_is_drawn_again_as_its_points_come(service, open_tab):
+    tab = open_card(open_tab, f"{service.url}/jobs/live/runs/run-0004")
+    chart = tab.page.locator(f"{CARD} [data-part='chart']")
+    assert chart.get_attribute("data-points") == "2"
+
+    log = b"acc=0.65;\nacc=0.7;\n"
+    assert service.client.post("/v1/jobs/live/runs/run-0004/logs", content=log).status_code == 200
+
+    tab.page.wait_for_selector(f"{CARD} [data-part='chart'][data-points='4']")
+    assert tab.page.locator(CARD).get_attribute("data-state") == "drawn"
     assert tab.errors == []
 
 

@@ -18,13 +18,20 @@ const COLORS = {
   stop: cssVar("--failed"),
 };
 
-// Fill the card (`data-testid="early-stopping"`) for run `run` of job `job`.
+const drawn = new WeakMap(); // chart element -> {plot, observer}, to redraw a live run's
+const calls = new WeakMap(); // card -> how many times it was asked for, the latest drawing
+
+// Fill the card (`data-testid="early-stopping"`) for run `run` of job `job`; called again
+// while the run is live, it redraws in place.
 export async function showEarlyStopping(card, job, run) {
   const chart = card.querySelector("[data-part='chart']");
-  chartStatus(chart, "Loading…");
+  if (!drawn.has(chart)) chartStatus(chart, "Loading…");
+  const asked = (calls.get(card) ?? 0) + 1;
+  calls.set(card, asked);
   let body;
   try {
     body = await getJSON(`/v1/jobs/${enc(job)}/runs/${enc(run)}/early-stopping`);
+    if (calls.get(card) !== asked) return; // a later call's answer draws instead
   } catch (error) {
     chartStatus(chart, `Could not read why the run was or was not stopped: ${error.message}`, "error");
     card.dataset.state = "error";
@@ -33,6 +40,7 @@ export async function showEarlyStopping(card, job, run) {
   const stop = stopEntry(body);
   card.querySelector("[data-part='why']").textContent = words(body, stop);
   if (body.stopped_at_step !== null) card.dataset.stoppedAtStep = String(body.stopped_at_step);
+  else delete card.dataset.stoppedAtStep;
   showEarlierRuns(card, job, body);
   if (body.rule !== "median" || !body.steps.length) {
     chart.hidden = true;
@@ -155,12 +163,16 @@ function draw(element, body, stop) {
     ],
     hooks: { draw: [(u) => markStop(u, marked, stop)], setCursor: [(u) => showValue(u, steps, tip)] },
   };
+  const before = drawn.get(element);
+  before?.observer.disconnect();
+  before?.plot.destroy();
   const plot = new uPlot(opts, data, element);
   tip = tooltip(plot);
-  observeSize(element, plot);
+  drawn.set(element, { plot, observer: observeSize(element, plot) });
   element.dataset.series = "3";
   element.dataset.points = String(steps.length);
   if (marked !== null) element.dataset.markedStep = String(marked);
+  else delete element.dataset.markedStep;
 }
 
 // A vertical line at the step where the rule fired, and a ring round the value it judged.

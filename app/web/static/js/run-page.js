@@ -192,9 +192,19 @@ async function loadLog(force = false) {
   if (atBottom) logView.scrollTop = logView.scrollHeight;
 }
 
+// Present only for a run of a job with early stopping (run.html): drawn again while the
+// run is live, when its objective has new points or the run has ended.
+const earlyStopping = document.querySelector("[data-testid='early-stopping']");
+let earlyStoppingKey = null;
+
 let loadedKey = null;
 async function update(fresh) {
   state = fresh;
+  const judged = JSON.stringify([state.metrics[state.objective] ?? 0, state.live]);
+  if (earlyStopping && judged !== earlyStoppingKey) {
+    earlyStoppingKey = judged;
+    showEarlyStopping(earlyStopping, state.job, state.run);
+  }
   const key = JSON.stringify([state.metrics, state.streams]);
   if (key === loadedKey) return;
   loadedKey = key;
@@ -214,9 +224,6 @@ for (const button of document.querySelectorAll("[data-axis]")) {
 tailSize.addEventListener("change", () => loadLog(true));
 document.getElementById("only-points").addEventListener("change", (e) => logView.classList.toggle("only-points", e.target.checked));
 onUpdate((fresh) => update(fresh));
-// Present only for a run of a job with early stopping (run.html); drawn once.
-const earlyStopping = document.querySelector("[data-testid='early-stopping']");
-if (earlyStopping) showEarlyStopping(earlyStopping, state.job, state.run);
 update(state).finally(() => {
   document.body.dataset.ready = "1";
   startLive();
