@@ -125,3 +125,28 @@ class Settings(BaseSettings):
         "per literal), `auto` (hyperscan where it runs), `none` (every line); `regex` is the "
         "old name of `find`, taken for one release.",
     )
+    public_url: str | None = Field(
+        None,
+        description="The service's URL as its users reach it (e.g. https://metrics.example.com): "
+        "webhooks link to the job's page under it; without it they carry no link.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="How long a webhook's receiver has to answer."
+    )
+    webhook_max_attempts: int = Field(
+        8,
+        ge=1,
+        le=100,
+        description="Attempts of a webhook delivery before it is given up as failed.",
+    )
+    webhook_backoff_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="Wait before a delivery's second attempt; each later one waits twice as "
+        "long (at most an hour), less up to half at random so that retries spread.",
+    )
+    webhook_allow_loopback: bool = Field(
+        False,
+        description="Let webhooks reach the service's own machine and link-local addresses "
+        "(loopback, 169.254.169.254): for tests and single-machine setups only.",
+    )

@@ -7,6 +7,7 @@
      │    ├── StreamNotFound
      │    ├── MetricNotFound
      │    ├── PresetNotFound
+     │    ├── WebhookNotFound
      │    └── NoBestRun             no run qualifies as best yet
      ├── Conflict                   the request contradicts what is stored (409)
      │    ├── JobExists
@@ -26,7 +27,8 @@
      ├── InvalidInput               well-formed input the domain refuses (422)
      │    ├── InvalidMetricDefinition
      │    ├── InvalidObjective
-     │    └── InvalidRunSpec
+     │    ├── InvalidRunSpec
+     │    └── InvalidWebhook        a webhook's URL refused (scheme, userinfo, address)
      ├── ChunkTooLarge              a log chunk above the configured maximum (413)
      ├── Unauthenticated            no token, or one that matches nothing (401)
      └── Forbidden                  a valid token without the right to do this (403)
@@ -49,6 +51,7 @@ __all__ = [
     "InvalidMetricDefinition",
     "InvalidObjective",
     "InvalidRunSpec",
+    "InvalidWebhook",
     "JobEnded",
     "JobExists",
     "JobNotFound",
@@ -69,6 +72,7 @@ __all__ = [
     "StreamMoved",
     "StreamNotFound",
     "Unauthenticated",
+    "WebhookNotFound",
 ]
 
 
@@ -119,6 +123,13 @@ class MetricNotFound(NotFound):
 
 class PresetNotFound(NotFound):
     code = "preset_not_found"
+
+
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+
+    def __init__(self, job: str, webhook: str) -> None:
+        super().__init__(f"job {job!r} has no webhook {webhook!r}", job=job, webhook=webhook)
 
 
 class NoBestRun(NotFound):
@@ -268,6 +279,13 @@ class InvalidObjective(InvalidInput):
 
 class InvalidRunSpec(InvalidInput):
     code = "invalid_run"
+
+
+class InvalidWebhook(InvalidInput):
+    """A webhook's URL the service will not call. The message names the reason, never
+    the URL: it is a secret, and error bodies end up in logs."""
+
+    code = "invalid_webhook"
 
 
 class ChunkTooLarge(LogmetricsError):

@@ -27,6 +27,7 @@ from app.errors import (
 from app.parsing import Parser, ParserLimits, compile_definitions
 from app.records import Job, Run, RunStatus, reserved_stream
 from app.storage import ChunkWrite, Storage, StreamSnapshot
+from app.webhooks.events import record_run_end
 
 __all__ = ["Appended", "Ingestor"]
 
@@ -232,7 +233,7 @@ class Ingestor:
                 flushes.append(ChunkWrite.parsed(stream, state.next_offset, result, b"", at))
             seen = {stream: state.next_offset for stream, state in snapshot.streams.items()}
             try:
-                return self._storage.complete_run(
+                ended = self._storage.complete_run(
                     job, snapshot.run, status, failure_reason, now, flushes, seen
                 )
             except DefinitionsChanged:
@@ -240,6 +241,9 @@ class Ingestor:
                 continue
             except (StreamMoved, RunEnded):
                 continue  # read again: a chunk landed, or another request ended the run
+            # Every end of a run passes here (a worker's, the reaper's, /v1's complete).
+            record_run_end(self._storage, job, ended)
+            return ended
         raise StreamMoved(f"run {run!r} kept receiving logs; end it again")
 
 

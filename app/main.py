@@ -63,6 +63,8 @@ from app.telemetry import RequestTimer, Telemetry
 from app.tuning.reaper import LeaseReaper
 from app.tuning.tuner import Tuner
 from app.web import install as install_dashboard
+from app.webhooks.delivery import DeliveryPolicy
+from app.webhooks.dispatcher import Dispatcher
 from app.workpool import WorkPool
 
 __all__ = ["STATUS_BY_ERROR", "create_app"]
@@ -103,13 +105,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ingestor = Ingestor(storage, limits, settings.scanner)
     tuner = Tuner(storage, ingestor, settings.lease_seconds)
     reparser = Reparser(storage, ingestor)
+    dispatcher = Dispatcher(
+        storage,
+        DeliveryPolicy(
+            timeout=settings.webhook_timeout_seconds,
+            max_attempts=settings.webhook_max_attempts,
+            backoff=settings.webhook_backoff_seconds,
+            allow_loopback=settings.webhook_allow_loopback,
+            public_url=settings.public_url,
+        ),
+        interval=min(1.0, settings.webhook_backoff_seconds),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         reaper = LeaseReaper(tuner, interval=min(10.0, max(0.2, settings.lease_seconds / 4)))
         reaper.start()
         reparser.start()
+        dispatcher.start()
         yield
+        dispatcher.stop()
         reparser.stop()
         reaper.stop()
         ingest_pool.close()

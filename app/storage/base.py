@@ -36,6 +36,13 @@ from app.storage.records import (
     RunSnapshot,
     StreamSnapshot,
 )
+from app.storage.webhook_records import (
+    DeliveryAttempt,
+    DueDelivery,
+    Webhook,
+    WebhookEvent,
+    WebhookSpec,
+)
 
 __all__ = ["Storage"]
 
@@ -435,6 +442,63 @@ class Storage(abc.ABC):
         to `stop` (default: the end).
 
         Raises: RunNotFound, StreamNotFound.
+        """
+
+    # Webhooks (the outbox of their deliveries).
+
+    @abc.abstractmethod
+    def webhooks(self, job: Job) -> list[Webhook]:
+        """The job's webhooks in the order given, each with its latest deliveries (at
+        most 20, newest first).
+
+        Raises: JobNotFound if the job was deleted.
+        """
+
+    @abc.abstractmethod
+    def replace_webhooks(self, job: Job, specs: Sequence[WebhookSpec]) -> list[Webhook]:
+        """Make `specs` the job's webhooks; one whose URL the job held keeps its id and
+        deliveries, the others' deliveries go with them.
+
+        Returns: the job's webhooks after.
+
+        Raises: JobNotFound.
+        """
+
+    @abc.abstractmethod
+    def delete_webhook(self, job: Job, webhook: str) -> None:
+        """Delete one webhook (by its id) with its deliveries.
+
+        Raises: WebhookNotFound; JobNotFound.
+        """
+
+    @abc.abstractmethod
+    def record_webhook_event(self, job: Job, event: WebhookEvent) -> int:
+        """Store a pending delivery of `event` for each of the job's webhooks that wants
+        its kind, once per webhook and `event.key`: recorded again (by this process or
+        another), it stores nothing.
+
+        Returns: how many deliveries were stored now.
+
+        Raises: JobNotFound.
+        """
+
+    @abc.abstractmethod
+    def claim_deliveries(self, now: datetime, until: datetime, limit: int) -> list[DueDelivery]:
+        """Claim up to `limit` deliveries due by `now` (pending, or retrying with their
+        next attempt due) that no claim holds, until `until`: no other caller gets them
+        before then, or before `finish_delivery`; a claim that lapses (its process
+        died) frees the delivery.
+
+        Returns: the deliveries claimed, with their webhook's URL, format and secret.
+        """
+
+    @abc.abstractmethod
+    def finish_delivery(self, delivery: str, claim: str, attempt: DeliveryAttempt) -> bool:
+        """Note one attempt of a claimed delivery (its status after, the answer's
+        status code or the error, when it is due again) and release the claim.
+
+        Returns: False if the claim had lapsed and another caller took the delivery
+        (this attempt is then not noted).
         """
 
     @abc.abstractmethod

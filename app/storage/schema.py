@@ -36,6 +36,8 @@ __all__ = [
     "run_tags",
     "runs",
     "streams",
+    "webhook_deliveries",
+    "webhooks",
 ]
 
 metadata = MetaData()
@@ -231,4 +233,48 @@ run_tags = Table(
     Column("value", String(256), nullable=False),
     Column("position", Integer, nullable=False),
     sqlite_with_rowid=False,
+)
+
+# A job's webhooks (issue 29): where it calls on its events. `public_id` is the id the API
+# shows; `secret` signs the bodies (HMAC-SHA256) and is never read back out.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_id", String(32), nullable=False, unique=True),
+    Column("job_id", ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),  # [event name, ...]
+    Column("format", String(16), nullable=False),
+    Column("secret", Text),
+    Column("position", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("webhooks_by_job", "job_id", "position"),
+)
+
+# The outbox: each event to deliver to each webhook, recorded when it happens, once per
+# webhook and `event_key` (the unique key: two processes recording one event store one
+# row), then claimed by a process's dispatcher until `claimed_until` and tried until
+# delivered or out of attempts.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_id", String(32), nullable=False, unique=True),
+    Column("webhook_id", ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("event_key", String(320), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("last_attempt_at", Float),
+    Column("next_attempt_at", Float),  # when due (NULL once delivered or failed)
+    Column("claim", String(32)),
+    Column("claimed_until", Float),
+    UniqueConstraint("webhook_id", "event_key"),
+    Index("webhook_deliveries_due", "next_attempt_at"),
+    Index("webhook_deliveries_by_webhook", "webhook_id", "created_at"),
 )

@@ -47,6 +47,7 @@ from app.tuning.gpus import GpuNeed, GpuOffer, gpu_need
 from app.tuning.retries import may_retry
 from app.tuning.stopping import MedianPoint, hyperband_rule, median_curve, median_rule
 from app.tuning.suggest import Trial, TrialOutcome, runs_to_start, suggest
+from app.webhooks.events import record_job_end
 
 __all__ = [
     "WAITING_FOR_GPUS",
@@ -444,7 +445,7 @@ class Tuner:
                     [JobStatus.STOPPING],
                     JobState(JobStatus.STOPPED, completion=state.completion, ended_at=now),
                 )
-            return self._storage.job_state(job)
+            return self._state_after(job)
         assert search is not None  # checked above for a job in progress
         if state.completion is None:
             criterion = completion(search, _ended(runs), _maximize(job), job.objective_metric)
@@ -464,7 +465,14 @@ class Tuner:
         if state.completion is not None and not running:
             state = _final(state, runs, now)
         self._storage.set_job_state(job, [JobStatus.IN_PROGRESS], state)
-        return self._storage.job_state(job)
+        return self._state_after(job)
+
+    def _state_after(self, job: Job) -> JobState:
+        """The job's state after `after_end` moved it on; an end is told to its webhooks
+        (once, however many processes see it end)."""
+        state = self._storage.job_state(job)
+        record_job_end(self._storage, job, state)
+        return state
 
     def _end_awaiting(self, job: Job, runs: Sequence[Run]) -> list[Run]:
         """End the runs that wait for their next attempt of a job that starts no more

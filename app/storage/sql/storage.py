@@ -63,11 +63,19 @@ from app.storage.records import (
 from app.storage.sql import ingest, reads, reparse, tuning
 from app.storage.sql import runs as runs_
 from app.storage.sql import tags as tags_
+from app.storage.sql import webhooks as webhooks_
 from app.storage.sql.batching import GroupCommit
 from app.storage.sql.engine import Database
 from app.storage.sql.logs import log_pieces
 from app.storage.sql.rows import now, run_of, state_of, to_datetime
 from app.storage.sql.statements import IngestStatements
+from app.storage.webhook_records import (
+    DeliveryAttempt,
+    DueDelivery,
+    Webhook,
+    WebhookEvent,
+    WebhookSpec,
+)
 
 __all__ = ["SqlStorage"]
 
@@ -559,6 +567,35 @@ class SqlStorage(Storage):
             tags_.delete_tags(conn, job, run, keys)
 
     # Reads.
+
+    # Webhooks.
+
+    def webhooks(self, job: Job) -> list[Webhook]:
+        with self._db.read() as conn:
+            if not runs_.is_current(conn, job):
+                raise JobNotFound(job.name)
+            return webhooks_.job_webhooks(conn, job)
+
+    def replace_webhooks(self, job: Job, specs: Sequence[WebhookSpec]) -> list[Webhook]:
+        with self._db.write() as conn:
+            webhooks_.replace_webhooks(conn, job, specs, now())
+            return webhooks_.job_webhooks(conn, job)
+
+    def delete_webhook(self, job: Job, webhook: str) -> None:
+        with self._db.write() as conn:
+            webhooks_.delete_webhook(conn, job, webhook)
+
+    def record_webhook_event(self, job: Job, event: WebhookEvent) -> int:
+        with self._db.write() as conn:
+            return webhooks_.record_event(conn, job, event, now())
+
+    def claim_deliveries(self, now: datetime, until: datetime, limit: int) -> list[DueDelivery]:
+        with self._db.write() as conn:
+            return webhooks_.claim_deliveries(conn, now.timestamp(), until.timestamp(), limit)
+
+    def finish_delivery(self, delivery: str, claim: str, attempt: DeliveryAttempt) -> bool:
+        with self._db.write() as conn:
+            return webhooks_.finish_delivery(conn, delivery, claim, attempt)
 
     def metric_series(self, job: Job, run: str, metric: str, after: int, limit: int) -> SeriesPage:
         with self._db.read() as conn:

@@ -1,0 +1,182 @@
+"""Sending one delivery: its body (JSON, or Slack's incoming-webhook form), signed with
+the webhook's secret, POSTed to the address its host resolves to now, once checked.
+
+A receiver identifies a delivery by `X-Logmetrics-Delivery` (the same on every attempt:
+dedupe on it) and verifies `X-Logmetrics-Signature-256`, `sha256=` and the hex
+HMAC-SHA256 of the body under the secret, as GitHub's webhooks do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+import app
+from app.errors import InvalidWebhook
+from app.storage.webhook_records import (
+    DeliveryAttempt,
+    DeliveryStatus,
+    DueDelivery,
+    WebhookEventKind,
+    WebhookFormat,
+)
+from app.webhooks.addresses import check_address, parse_url, resolve
+
+__all__ = ["DeliveryPolicy", "attempt", "backoff", "json_body", "sign", "slack_body"]
+
+USER_AGENT = f"logmetrics-webhooks/{app.__version__}"
+_MAX_BACKOFF = 3600.0
+_ERROR_CHARS = 300
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How deliveries are sent and retried (the `webhook_*` settings)."""
+
+    timeout: float = 10.0
+    max_attempts: int = 8
+    backoff: float = 5.0
+    allow_loopback: bool = False
+    public_url: str | None = None
+
+
+def json_body(delivery: DueDelivery, public_url: str | None) -> dict[str, Any]:
+    """The JSON body: the delivery's id and event, then the event's own fields."""
+    payload = dict(delivery.payload)
+    return {
+        "delivery": delivery.id,
+        "event": delivery.event.value,
+        "created_at": _iso(delivery.created_at),
+        **payload,
+        "url": _link(public_url, payload),
+    }
+
+
+def slack_body(delivery: DueDelivery, public_url: str | None) -> dict[str, Any]:
+    """Slack's incoming-webhook body: a line of text, and the same as a section block."""
+    text = _sentence(delivery.event, delivery.payload, _link(public_url, delivery.payload))
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The `X-Logmetrics-Signature-256` header's value for `body`."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def backoff(attempts: int, base: float) -> float:
+    """Seconds before the attempt after `attempts` failed ones: doubling from `base`
+    (at most an hour), less up to half at random, so that retries to a receiver that
+    came back do not all arrive at once."""
+    full = min(_MAX_BACKOFF, base * 2.0 ** max(0, attempts - 1))
+    return float(full * random.uniform(0.5, 1.0))
+
+
+def attempt(client: httpx.Client, delivery: DueDelivery, policy: DeliveryPolicy) -> DeliveryAttempt:
+    """Try one delivery once; the outcome to note (never raises for the receiver)."""
+    status_code: int | None = None
+    try:
+        status_code = _post(client, delivery, policy)
+        error = None if 200 <= status_code < 300 else f"the receiver answered {status_code}"
+    except InvalidWebhook as exc:
+        error = exc.message
+    except httpx.TimeoutException:
+        error = f"no answer within {policy.timeout:g} s"
+    except httpx.HTTPError as exc:
+        error = f"could not reach the receiver: {_cause(exc)}"
+    except OSError as exc:  # the name did not resolve
+        error = f"could not resolve the host: {exc.strerror or type(exc).__name__}"
+    now = datetime.now(UTC)
+    if error is None:
+        return DeliveryAttempt(DeliveryStatus.DELIVERED, now, status_code)
+    tried = delivery.attempts + 1
+    if tried >= policy.max_attempts:
+        return DeliveryAttempt(DeliveryStatus.FAILED, now, status_code, error[:_ERROR_CHARS])
+    due = now + timedelta(seconds=backoff(tried, policy.backoff))
+    return DeliveryAttempt(DeliveryStatus.RETRYING, now, status_code, error[:_ERROR_CHARS], due)
+
+
+def _post(client: httpx.Client, delivery: DueDelivery, policy: DeliveryPolicy) -> int:
+    target = parse_url(delivery.url)
+    addresses = resolve(target)
+    for address in addresses:
+        check_address(address, policy.allow_loopback)
+    address = addresses[0]
+    body_of = slack_body if delivery.format is WebhookFormat.SLACK else json_body
+    body = json.dumps(body_of(delivery, policy.public_url), separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Logmetrics-Event": delivery.event.value,
+        "X-Logmetrics-Delivery": delivery.id,
+        "X-Logmetrics-Webhook": delivery.webhook_id,
+    }
+    if delivery.secret:
+        headers["X-Logmetrics-Signature-256"] = sign(delivery.secret, body)
+    # Connect to the address just checked, not to the name (which could resolve
+    # elsewhere by now); the Host header and TLS's server name stay the URL's host.
+    url = httpx.URL(delivery.url)
+    headers["Host"] = url.netloc.decode("ascii")
+    pinned = url.copy_with(host=str(address))
+    response = client.post(
+        pinned, content=body, headers=headers, extensions={"sni_hostname": target.host}
+    )
+    return response.status_code
+
+
+def _sentence(event: WebhookEventKind, payload: Mapping[str, Any], link: str | None) -> str:
+    job = _slack_escape(str(payload.get("job")))
+    run = _slack_escape(str(payload.get("run")))
+    metric = _slack_escape(str(payload.get("objective_metric")))
+    reason = payload.get("reason")
+    best = payload.get("best_run")
+    best_value = payload.get("best_objective_value")
+    if event is WebhookEventKind.JOB_ENDED:
+        text = f"Job {job} ended {payload.get('job_status')}"
+        if best is not None:
+            text += f"; best run {_slack_escape(str(best))} ({metric} {best_value:g})"
+    elif event is WebhookEventKind.NEW_BEST_RUN:
+        text = f"New best run in job {job}: {run} ({metric} {payload.get('objective_value'):g})"
+    elif event is WebhookEventKind.RUN_FAILED:
+        text = f"Run {run} of job {job} failed"
+    else:
+        text = f"Run {run} of job {job} was stopped early"
+    if reason:
+        text += f": {_slack_escape(str(reason))}"
+    if link:
+        text += f" <{link}|open>"
+    return text
+
+
+def _slack_escape(text: str) -> str:
+    # Slack's mrkdwn reads <, > and & as markup: escaped, a name cannot make a link.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(public_url: str | None, payload: Mapping[str, Any]) -> str | None:
+    if not public_url:
+        return None
+    link = f"{public_url.rstrip('/')}/jobs/{quote(str(payload.get('job')), safe='')}"
+    if payload.get("run") is not None:
+        link += f"/runs/{quote(str(payload['run']), safe='')}"
+    return link
+
+
+def _cause(exc: httpx.HTTPError) -> str:
+    # The exception's text may hold the URL, a secret: name the failure's kind only.
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or failed"
+    return type(exc).__name__
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
