@@ -105,7 +105,7 @@ def test_a_run_not_stopped_says_how_close_it_came(service, open_tab):
     # At step 4 the six earlier runs' running averages are 0.3, 0.35, 0.37 (run-0006), 0.4,
     # 0.45 and 0.5: median 0.385, 0.115 below its 0.5, its least margin (then 0.117 at 5).
     assert card.locator("[data-part='why']").text_content() == (
-        "Not stopped: from its point 4 on, each value was at least as good as the median. "
+        "Not stopped early: from its point 4 on, each value was at least as good as the median. "
         "Closest at step 4: 0.5 against the median 0.385 of 6 earlier runs' running averages."
     )
     assert card.get_attribute("data-stopped-at-step") is None
@@ -186,15 +186,15 @@ def _step(step: int, value: float, median: float | None, worse: bool) -> dict[st
                 + [_step(4, 0.5, 0.6, True), _step(5, 0.7, 0.6, False)]
             ),
             "drawn",
-            "Not stopped, though at step 4 its value 0.5 was worse than the median 0.6 of 3 "
+            "Not stopped early, though at step 4 its value 0.5 was worse than the median 0.6 of 3 "
             "earlier runs' running averages (as they are now): the rule judges the latest point "
             "after each chunk of the log, and the median may have moved since.",
         ),
         (
             _answer(steps=[_step(s, 0.5, None, False) for s in (1, 2, 3, 4)], earlier_runs=[]),
             "drawn",
-            "Not stopped: the median rule never judged it, as it waits for 3 earlier runs at a "
-            "step and for the run's point 4.",
+            "Not stopped early: the median rule never judged it, as it waits for 3 earlier runs "
+            "at a step and for the run's point 4.",
         ),
         (
             _answer(

@@ -84,11 +84,11 @@ function words(body, stop) {
       `${number(stop.median)} of ${stop.runs} earlier runs' running averages.`
     );
   }
-  if (!body.steps.length) return `Not stopped: the run has no point of ${body.metric_name} yet.`;
+  if (!body.steps.length) return `Not stopped early: the run has no point of ${body.metric_name} yet.`;
   const judged = body.steps.slice(body.warmup_points - 1).filter((s) => s.median !== null);
   if (!judged.length) {
     return (
-      `Not stopped: the median rule never judged it, as it waits for ${body.min_runs} earlier runs ` +
+      `Not stopped early: the median rule never judged it, as it waits for ${body.min_runs} earlier runs ` +
       `at a step and for the run's point ${body.warmup_points}.`
     );
   }
@@ -98,13 +98,13 @@ function words(body, stop) {
     // The rule judges a run's latest point after each chunk of its log: a worse point
     // that came with later, better ones in one chunk was never judged on its own.
     return (
-      `Not stopped, though at step ${closest.step} its value ${number(closest.value)} was worse than the median ` +
+      `Not stopped early, though at step ${closest.step} its value ${number(closest.value)} was worse than the median ` +
       `${number(closest.median)} of ${closest.runs} earlier runs' running averages (as they are now): the rule judges ` +
       "the latest point after each chunk of the log, and the median may have moved since."
     );
   }
   return (
-    `Not stopped: from its point ${body.warmup_points} on, each value was at least as good as the median. ` +
+    `Not stopped early: from its point ${body.warmup_points} on, each value was at least as good as the median. ` +
     `Closest at step ${closest.step}: ${number(closest.value)} against the median ${number(closest.median)} ` +
     `of ${closest.runs} earlier runs' running averages.`
   );
