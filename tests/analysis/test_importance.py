@@ -1,0 +1,122 @@
+"""Importance on known answers: the hyperparameter that decides the objective comes first."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from app.analysis import importance as module
+from app.analysis.importance import importance, minimum_runs
+from app.protocol.search import SearchSpec
+from app.records import ObjectiveType, Run, RunStatus
+from tests.analysis.records import job, run
+
+SEARCH = {
+    "strategy": "Random",
+    "command": ["true"],
+    "resource_limits": {"max_number_of_training_jobs": 30},
+    "parameter_ranges": {
+        "ContinuousParameterRanges": [
+            {"Name": "x", "MinValue": 0.001, "MaxValue": 1, "ScalingType": "Logarithmic"},
+            {"Name": "y", "MinValue": 0, "MaxValue": 1},
+        ],
+        "CategoricalParameterRanges": [{"Name": "z", "Values": ["a", "b", "c"]}],
+    },
+}
+
+
+def _known(count: int = 30, objective_type: ObjectiveType = ObjectiveType.MAXIMIZE) -> list[Run]:
+    """`count` completed runs where the objective is log10(x) alone; y and z are noise;
+    then two failed runs whose values (high) must not count."""
+    draw = random.Random(3)
+    runs = []
+    for i in range(1, count + 1):
+        x = 10 ** draw.uniform(-3, 0)
+        hp = {"x": f"{x:.6g}", "y": f"{draw.random():.6f}", "z": draw.choice("abc")}
+        runs.append(run(i, round(math.log10(float(hp["x"])), 6), hyperparameters=hp))
+    for i in (count + 1, count + 2):
+        hp = {"x": "0.5", "y": "0.5", "z": "a"}
+        runs.append(run(i, 99.0, status=RunStatus.FAILED, hyperparameters=hp))
+    return runs
+
+
+@pytest.mark.parametrize("evaluator", ["fanova", "ped-anova"])
+def test_the_deciding_hyperparameter_comes_first(evaluator: str) -> None:
+    search = SearchSpec.model_validate(SEARCH)
+
+    found = importance(job(search=SEARCH), search, _known(), evaluator)  # type: ignore[arg-type]
+
+    names = [name for name, _ in found.importances]
+    assert names[0] == "x" and sorted(names) == ["x", "y", "z"]
+    assert found.importances[0][1] > 0.5
+    assert math.isclose(sum(v for _, v in found.importances), 1.0)
+    assert (found.metric_name, found.evaluator, found.runs) == ("acc", evaluator, 30)
+    assert (found.minimum_runs, found.warning) == (20, None)
+
+
+def test_a_minimizing_job_without_a_search_infers_the_ranges() -> None:
+    found = importance(job(ObjectiveType.MINIMIZE), None, _known(), "ped-anova")
+
+    assert found.importances[0][0] == "x"
+    assert found.runs == 30
+
+
+def test_the_same_runs_are_not_fitted_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    search = SearchSpec.model_validate(SEARCH)
+    module._fit.cache_clear()
+    first = importance(job(search=SEARCH), search, _known(), "fanova")
+    again = importance(job(search=SEARCH), search, _known(), "fanova")
+
+    assert again == first
+    info = module._fit.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+    # A new finished run is a new fit.
+    importance(job(search=SEARCH), search, _known(31), "fanova")
+    assert module._fit.cache_info().misses == 2
+
+
+def test_too_few_runs_rank_with_a_warning_and_fewer_than_two_do_not() -> None:
+    search = SearchSpec.model_validate(SEARCH)
+
+    few = importance(job(search=SEARCH), search, _known(5), "fanova")
+    assert few.runs == 5 and len(few.importances) == 3
+    assert few.warning == "Only 5 finished runs (fewer than 20): the ranking may be noise."
+
+    one = importance(job(search=SEARCH), search, _known(1), "fanova")
+    assert (one.runs, one.importances) == (1, ())
+    assert one.warning is not None and one.warning.startswith("Only 1 finished run ")
+
+    none = importance(job(search=SEARCH), search, _known(0), "fanova")
+    assert (none.runs, none.importances, none.warning) == (
+        0,
+        (),
+        "No finished run with a value yet.",
+    )
+
+
+def test_a_hyperparameter_that_never_varied_is_left_out_and_named() -> None:
+    runs = [
+        run(i, r.objective_value, hyperparameters={**r.hyperparameters, "z": "b"})
+        for i, r in enumerate(_known()[:30], 1)
+    ]
+    search = SearchSpec.model_validate(SEARCH)
+
+    found = importance(job(search=SEARCH), search, runs, "fanova")
+
+    assert found.importances[0][0] == "x"
+    assert {name for name, _ in found.importances} == {"x", "y"}
+    assert found.warning == "Left out, never varied: z."
+
+
+def test_runs_missing_a_tuned_value_are_not_counted() -> None:
+    runs = _known()
+    runs[0] = run(1, 0.0, hyperparameters={"x": "0.1", "y": "0.2"})  # no z
+    search = SearchSpec.model_validate(SEARCH)
+
+    assert importance(job(search=SEARCH), search, runs, "fanova").runs == 29
+
+
+def test_the_minimum_grows_with_the_hyperparameters() -> None:
+    assert [minimum_runs(n) for n in (1, 3, 4, 5, 10)] == [20, 20, 20, 25, 50]
