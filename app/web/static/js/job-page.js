@@ -2,6 +2,7 @@
 // against each tuned hyperparameter, and live updates while runs are in progress.
 
 import { enc, getJSON } from "./api.js";
+import { JobAnalysis } from "./job-analysis.js";
 import { chartStatus, tipBold, tipMuted } from "./chart-parts.js";
 import { element, fromTemplate } from "./dom.js";
 import { LinesChart } from "./lines-chart.js";
@@ -167,17 +168,21 @@ function drawScatter() {
   }
 }
 
+const analysis = new JobAnalysis(state, openRun);
+
 let loadedVersion = null;
 async function update(fresh) {
   state = fresh;
   const empty = state.runs.length === 0;
   document.getElementById("charts").hidden = empty;
+  document.getElementById("analysis").hidden = empty;
   document.getElementById("leaderboard-card").hidden = empty;
   document.getElementById("no-runs").hidden = !empty;
   if (empty) return;
   // A big job's series take a while to read: while its runs are live, the service is
   // asked again at most every three times as long as the last read took.
   const rested = performance.now() - lastLoad.at >= 3 * lastLoad.took;
+  analysis.update(state);
   if (state.version !== loadedVersion && rested) {
     loadedVersion = state.version;
     await loadSeries();
@@ -207,6 +212,12 @@ showPicks();
 metricSelect.addEventListener("change", () => loadSeries());
 logY.addEventListener("change", () => loadSeries());
 onUpdate((fresh) => update(fresh));
+// The three analysis views load beside the series, each drawn when its answer comes.
+analysis
+  .update(state)
+  .finally(() => {
+    document.body.dataset.analysisReady = "1";
+  });
 update(state).finally(() => {
   document.body.dataset.ready = "1";
   startLive();
