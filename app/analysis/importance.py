@@ -20,6 +20,7 @@ from optuna.distributions import (
 from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator
 
 from app.analysis.history import counting_value
+from app.jobs import OBJECTIVE_HYPERPARAMETER
 from app.protocol.ranges import Scaling
 from app.protocol.search import SearchSpec
 from app.records import Job, ObjectiveType, Run
@@ -124,8 +125,10 @@ def _declared(search: SearchSpec) -> list[_Param]:
 
 def _inferred(runs: Sequence[Run]) -> list[_Param]:
     """A job without a search: every hyperparameter the runs have, numeric (a float
-    range over the values seen) where every value is a number, else categorical."""
+    range over the values seen) where every value is a number, else categorical; the
+    tuning objective's name the service adds as AMT does is no hyperparameter of theirs."""
     names = sorted({name for run in runs for name in run.hyperparameters})
+    names = [name for name in names if name != OBJECTIVE_HYPERPARAMETER]
     params = []
     for name in names:
         texts = [run.hyperparameters.get(name) for run in runs]

@@ -11,6 +11,7 @@ from typing import Literal
 
 from app.analysis.history import counting_value
 from app.errors import InvalidInput
+from app.jobs import OBJECTIVE_HYPERPARAMETER
 from app.protocol.ranges import Scaling
 from app.protocol.search import SearchSpec
 from app.records import Job, Run
@@ -102,7 +103,7 @@ def hyperparameter_axes(search: SearchSpec | None, runs: Sequence[Run]) -> list[
     axes = []
     for name in sorted(seen):
         values = seen[name]
-        if len(values) < 2:
+        if len(values) < 2 or name == OBJECTIVE_HYPERPARAMETER:
             continue
         present = sorted(v for v in values if v is not None)
         if all(_number(v) is not None for v in present):
