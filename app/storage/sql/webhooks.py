@@ -221,7 +221,9 @@ def _insert_new(conn: Connection, values: dict[str, Any]) -> int:
         if held is not None:
             return 0
         statement = insert(webhook_deliveries)
-    return 1 if conn.execute(statement.values(values)).rowcount == 1 else 0
+    # RETURNING, not rowcount: on PostgreSQL rowcount read 0 for rows inserted.
+    inserted = conn.execute(statement.values(values).returning(webhook_deliveries.c.id))
+    return 1 if inserted.first() is not None else 0
 
 
 def _deliveries(conn: Connection, webhook_id: int) -> tuple[WebhookDelivery, ...]:
