@@ -83,7 +83,27 @@ new MutationObserver(() => {
   subtree: true, childList: true, attributes: true,
   attributeFilter: ["data-ready", "data-analysis-ready"],
 });
+window.__benchLongTasks = [];
+new PerformanceObserver((list) => {
+  for (const task of list.getEntries()) {
+    window.__benchLongTasks.push([task.startTime, task.duration]);
+  }
+}).observe({ type: "longtask", buffered: true });
 """
+
+# Where one load's time went: the document's and each same-origin request's start and
+# end (ms since the navigation started), and the main thread's long tasks (> 50 ms).
+_WATERFALL_SCRIPT = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const steps = [
+    ["document (HTML)", nav.requestStart, nav.responseEnd],
+    ["DOMContentLoaded", nav.domContentLoadedEventStart, nav.domContentLoadedEventEnd],
+  ];
+  for (const entry of performance.getEntriesByType("resource")) {
+    steps.push([entry.name, entry.startTime, entry.responseEnd]);
+  }
+  return { steps, longTasks: window.__benchLongTasks };
+}"""
 
 
 @dataclass(frozen=True)
@@ -97,6 +117,11 @@ class PageLoad:
     warm_ready: tuple[float, ...]
     warm_analysis: tuple[float, ...]
     requests: tuple[str, ...]  # the page's same-origin requests but static assets, in order
+    # The warm load whose last marker came at the median: (what, start ms, end ms) of the
+    # document, DOMContentLoaded and each request (static assets aside), and the main
+    # thread's long tasks (start ms, duration ms) until the markers.
+    waterfall: tuple[tuple[str, float, float], ...] = ()
+    long_tasks: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +176,8 @@ def measure(
         RuntimeError: Playwright or Chromium is missing, or a page never got ready.
     """
     load_before = load_average()
+    for stale in (database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))):
+        stale.unlink(missing_ok=True)
     _progress(f"filling tuning jobs of {', '.join(f'{n:,}' for n in sizes)} runs")
     fill = prepare_scale_database(database, sizes, points_per_run, seed, cache_dir, search=True)
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -203,6 +230,7 @@ def measure(
                         requests.append(
                             RequestTiming(size, path, statuses[path], tuple(first[path]), cached)
                         )
+            median = sorted(warm, key=lambda load: load.last)[len(warm) // 2] if warm else None
             loads.append(
                 PageLoad(
                     size,
@@ -212,6 +240,8 @@ def measure(
                     tuple(load.ready for load in warm),
                     tuple(load.analysis_ms for load in warm if load.analysis_ms is not None),
                     paths,
+                    median.waterfall if median else (),
+                    median.long_tasks if median else (),
                 )
             )
     return JobPageResult(
@@ -231,6 +261,12 @@ class _Loaded:
     analysis_ms: float | None
     analysis: bool
     requests: tuple[str, ...]
+    waterfall: tuple[tuple[str, float, float], ...]
+    long_tasks: tuple[tuple[float, float], ...]
+
+    @property
+    def last(self) -> float:
+        return max(self.ready, self.analysis_ms or 0.0)
 
 
 def _load(context: Any, url: str) -> _Loaded:
@@ -249,6 +285,7 @@ def _load(context: Any, url: str) -> _Loaded:
         if analysis:
             page.wait_for_selector("body[data-analysis-ready]", state="attached", timeout=_WAIT_MS)
         marks = page.evaluate("window.__benchMarks")
+        found = page.evaluate(_WATERFALL_SCRIPT)
     except Exception as exc:
         raise RuntimeError(f"{url} never got ready ({'; '.join(errors) or exc})") from exc
     finally:
@@ -259,11 +296,20 @@ def _load(context: Any, url: str) -> _Loaded:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         if each.startswith(origin) and not parts.path.startswith("/static/"):
             paths.append(path)
+    waterfall = []
+    for name, start, end in found["steps"]:
+        parts = urlsplit(name)
+        if name.startswith(origin) and parts.path.startswith("/static/"):
+            continue
+        shown = parts.path + (f"?{parts.query}" if parts.query else "") if parts.scheme else name
+        waterfall.append((shown, float(start), float(end)))
     return _Loaded(
         marks["ready"],
         marks.get("analysisReady") if analysis else None,
         analysis,
         tuple(dict.fromkeys(paths)),
+        tuple(waterfall),
+        tuple((float(start), float(duration)) for start, duration in found["longTasks"]),
     )
 
 
@@ -346,6 +392,24 @@ def render(result: JobPageResult, command: str) -> str:
         lines.append(
             f"| {each.runs:,} | `{each.path}` | {each.status} | {_ms(each.first_ms)} | {cached} |"
         )
+    for load in result.loads:
+        if not load.waterfall:
+            continue
+        end = max(load.warm_ready + load.warm_analysis) if load.warm_ready else 0.0
+        busy = sum(duration for start, duration in load.long_tasks if start < end)
+        lines += [
+            "",
+            f"Where a warm load's time went at {load.runs:,} runs (the load at the median): "
+            "ms since the navigation started; the main thread's long tasks (> 50 ms) took "
+            f"{busy:,.0f} ms in {len(load.long_tasks)} tasks, the longest "
+            f"{max((d for _, d in load.long_tasks), default=0.0):,.0f} ms:",
+            "",
+            "| what | start | end |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| `{what}` | {start:,.0f} | {stop:,.0f} |" for what, start, stop in load.waterfall
+        ]
     name, passed, detail = target(result)
     verdict = {True: "PASS", False: "FAIL", None: "n/a"}[passed]
     lines += ["", "| target | verdict | numbers |", "|---|---|---|"]
