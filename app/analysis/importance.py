@@ -35,6 +35,10 @@ EVALUATORS: tuple[Evaluator, ...] = ("fanova", "ped-anova")
 # viewer does not refit the forest; a new finished run is a new key.
 CACHE_SIZE = 64
 
+# Each fit creates a study, which Optuna announces at INFO on stderr; the service's logs are
+# its own (app.tuning.suggest sets the same).
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
 # fANOVA's forest: Optuna's default (64 trees, depth 64) takes 0.5 s at 100 runs but 27 to
 # 30 s at 1,000 runs (3 or 10 hyperparameters, this project's 2-core machine), too slow for
 # a page that must be ready in 1 s; 16 trees of depth 6 take 0.09 s and 0.2 to 0.33 s there
@@ -211,10 +215,13 @@ def importance(
         names = ", ".join(declared[i].name for i in constant)
         problems.append(f"left out, never varied: {names}")
     ranking: tuple[tuple[str, float], ...] = ()
-    if len(rows) >= 2 and params:
+    if len(rows) >= 2 and len({value for value, _ in rows}) == 1:
+        # Nothing to explain (fANOVA refuses it: zero variance in every tree).
+        problems.append("the objective never varied")
+    elif len(rows) >= 2 and params:
         ranking = _fit(evaluator, job.objective_type, params, kept)
-        if not ranking and len({value for value, _ in rows}) == 1:
-            problems.append("the objective never varied")
+        if not ranking:
+            problems.append("no hyperparameter explains any of the objective's variation")
     text = "; ".join(problems)
     warning = f"{text[:1].upper()}{text[1:]}." if problems else None
     return Importance(

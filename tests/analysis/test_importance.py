@@ -120,3 +120,16 @@ def test_runs_missing_a_tuned_value_are_not_counted() -> None:
 
 def test_the_minimum_grows_with_the_hyperparameters() -> None:
     assert [minimum_runs(n) for n in (1, 3, 4, 5, 10)] == [20, 20, 20, 25, 50]
+
+
+@pytest.mark.parametrize("evaluator", ["fanova", "ped-anova"])
+def test_an_objective_that_never_varied_has_nothing_to_rank(evaluator: str) -> None:
+    runs = [run(i, 0.5, hyperparameters={"a": str(i), "b": "xy"[i % 2]}) for i in range(1, 6)]
+
+    found = importance(job(), None, runs, evaluator)  # type: ignore[arg-type]
+
+    assert (found.runs, found.importances) == (5, ())
+    assert found.warning == (
+        "Only 5 finished runs (fewer than 20): the ranking may be noise; "
+        "the objective never varied."
+    )
