@@ -63,26 +63,29 @@ class WebhooksUpdate(RequestBody):
 
 class DeliveryPublic(BaseModel):
     id: str = Field(description="The delivery's id, sent as X-Logmetrics-Delivery.")
-    event: EventName
-    status: Literal["pending", "delivered", "failed", "retrying"]
+    event: EventName = Field(description="The event it tells of.")
+    status: Literal["pending", "delivered", "failed", "retrying"] = Field(
+        description="`pending` (not tried yet), `retrying` (failed, tried again at "
+        "next_attempt_at), `delivered` (a 2xx answer) or `failed` (every attempt failed)."
+    )
     attempts: int = Field(description="Attempts made so far.")
     last_status_code: int | None = Field(description="The receiver's last answer's status.")
     last_error: str | None = Field(description="Why the last attempt failed, in words.")
     created_at: datetime = Field(description="When the event was recorded.")
-    last_attempt_at: datetime | None
+    last_attempt_at: datetime | None = Field(description="When it was last tried.")
     next_attempt_at: datetime | None = Field(description="When it is tried next, if it is.")
 
 
 class WebhookPublic(BaseModel):
-    id: str
+    id: str = Field(description="The webhook's id (DELETE /v1/jobs/{job}/webhooks/{id}).")
     url: str = Field(
         description="The URL; `scheme://host/…` for a caller who may not manage the job."
     )
-    events: list[EventName]
-    format: Literal["json", "slack"]
+    events: list[EventName] = Field(description="The events it is sent.")
+    format: Literal["json", "slack"] = Field(description="The body's form: json or slack.")
     signed: bool = Field(description="Whether a secret signs its bodies.")
     deliveries: list[DeliveryPublic] = Field(description="The latest 20, newest first.")
 
 
 class WebhooksPublic(BaseModel):
-    webhooks: list[WebhookPublic]
+    webhooks: list[WebhookPublic] = Field(description="The job's webhooks, in the order given.")
