@@ -36,6 +36,7 @@ from app.storage.webhook_records import (
 
 __all__ = [
     "DELIVERIES_SHOWN",
+    "any_due",
     "claim_deliveries",
     "delete_webhook",
     "finish_delivery",
@@ -138,18 +139,29 @@ def record_event(conn: Connection, job: Job, event: WebhookEvent, created: float
     return stored
 
 
+def _due(now: float) -> Any:
+    return (
+        webhook_deliveries.c.next_attempt_at <= now,
+        webhook_deliveries.c.status.in_(_OPEN),
+        or_(
+            webhook_deliveries.c.claimed_until.is_(None),
+            webhook_deliveries.c.claimed_until < now,
+        ),
+    )
+
+
+def any_due(conn: Connection, now: float) -> bool:
+    """Whether a delivery is due at `now` that nobody holds."""
+    return (
+        conn.execute(select(webhook_deliveries.c.id).where(*_due(now)).limit(1)).first() is not None
+    )
+
+
 def claim_deliveries(conn: Connection, now: float, until: float, limit: int) -> list[DueDelivery]:
     """Claim up to `limit` deliveries due at `now` that nobody holds, until `until`."""
     due = conn.execute(
         select(webhook_deliveries.c.id)
-        .where(
-            webhook_deliveries.c.next_attempt_at <= now,
-            webhook_deliveries.c.status.in_(_OPEN),
-            or_(
-                webhook_deliveries.c.claimed_until.is_(None),
-                webhook_deliveries.c.claimed_until < now,
-            ),
-        )
+        .where(*_due(now))
         .order_by(webhook_deliveries.c.next_attempt_at)
         .limit(limit)
     ).all()
@@ -159,14 +171,7 @@ def claim_deliveries(conn: Connection, now: float, until: float, limit: int) -> 
         # Checked again in the UPDATE: another process may have claimed it since.
         taken = conn.execute(
             update(webhook_deliveries)
-            .where(
-                webhook_deliveries.c.id == delivery_id,
-                webhook_deliveries.c.status.in_(_OPEN),
-                or_(
-                    webhook_deliveries.c.claimed_until.is_(None),
-                    webhook_deliveries.c.claimed_until < now,
-                ),
-            )
+            .where(webhook_deliveries.c.id == delivery_id, *_due(now))
             .values(claim=claim, claimed_until=until)
         )
         if taken.rowcount == 1:
