@@ -13,6 +13,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from app.errors import JobNotFound
 from app.objective import qualifying_statuses
 from app.records import Job, JobState, JobStatus, ObjectiveType, Run, RunStatus, StopCause
 from app.storage import Storage
@@ -34,6 +35,8 @@ def record_run_end(storage: Storage, job: Job, run: Run) -> None:
         best = storage.best_run(job, qualifying_statuses(include_in_progress=False))
         for event in run_end_events(job, run, runs, best):
             storage.record_webhook_event(job, event)
+    except JobNotFound:
+        return  # deleted meanwhile, with its webhooks
     except Exception:  # the run has ended whatever happens here
         log.exception("could not record the webhook events of run %s of job %s", run.name, job.name)
 
@@ -56,6 +59,8 @@ def record_job_end(storage: Storage, job: Job, state: JobState) -> None:
         storage.record_webhook_event(
             job, WebhookEvent(WebhookEventKind.JOB_ENDED, "job_ended", payload)
         )
+    except JobNotFound:
+        return
     except Exception:
         log.exception("could not record the webhook event of job %s's end", job.name)
 
