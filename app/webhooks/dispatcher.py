@@ -37,11 +37,15 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._loop, name="logmetrics-webhooks", daemon=True)
         self._senders = ThreadPoolExecutor(_SENDERS, thread_name_prefix="logmetrics-webhook")
         self._free = threading.Semaphore(_SENDERS)  # senders not busy with a delivery
-        # No redirects (a 3xx is an answer, not a place to go), no proxies from the
-        # environment (the address checked must be the one connected to).
-        self._client = httpx.Client(timeout=policy.timeout, follow_redirects=False, trust_env=False)
+        self._client: httpx.Client | None = None
 
     def start(self) -> None:
+        # No redirects (a 3xx is an answer, not a place to go), no proxies from the
+        # environment (the address checked must be the one connected to). Made here,
+        # not in __init__: an app that is never started holds no connections.
+        self._client = httpx.Client(
+            timeout=self._policy.timeout, follow_redirects=False, trust_env=False
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -49,11 +53,8 @@ class Dispatcher:
         self._wake.set()
         self._thread.join()
         self._senders.shutdown(wait=True, cancel_futures=True)
-        self._client.close()
-
-    def wake(self) -> None:
-        """Look for due deliveries now rather than at the next interval."""
-        self._wake.set()
+        if self._client is not None:
+            self._client.close()
 
     def dispatch(self) -> int:
         """Claim as many deliveries due now as senders are free, and hand them to the
@@ -86,6 +87,7 @@ class Dispatcher:
             self._free.release()
 
     def _attempt(self, delivery: DueDelivery) -> None:
+        assert self._client is not None, "start makes the client"
         outcome = attempt(self._client, delivery, self._policy)
         try:
             self._storage.finish_delivery(delivery.id, delivery.claim, outcome)
