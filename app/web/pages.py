@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -81,6 +82,7 @@ def read_job_page(
     state = _job_state(found, board, every, searching or not reparse.done)
     if search is not None and search.early_stopping is EarlyStopping.AUTO:
         state["median"] = [[p.step, p.median] for p in tuner.median_curve(found)]
+    state["preload"] = _first_reads(found, len(board.rows))
     context = {
         "job": found,
         "overview": overview,
@@ -227,6 +229,30 @@ def _job_state(
             (run.name, run.status.value, sum(m.count for m in run.metrics)) for run in every
         ),
     }
+
+
+# The points per run the job page asks the series for: job-page.js's maxPoints, the same.
+def _max_points(runs: int) -> int:
+    return min(2000, max(100, 100_000 // max(runs, 1)))
+
+
+def _first_reads(job: Job, runs: int) -> dict[str, str]:
+    """The JSON the job page's scripts read first, by view, as the URLs they ask for
+    (encoded as `encodeURIComponent` does). The page names them in `<link rel=preload>`, so
+    the browser asks while it still parses a long page; the scripts' first reads take the
+    answers."""
+    job_path = f"/v1/jobs/{quote(job.name, safe=_URI_COMPONENT_SAFE)}"
+    metric = quote(job.objective_metric, safe=_URI_COMPONENT_SAFE)
+    return {
+        "series": f"{job_path}/series/{metric}?max_points={_max_points(runs)}&limit=1000",
+        "history": f"{job_path}/history",
+        "parallel": f"{job_path}/parallel-coordinates",
+        "importance": f"{job_path}/importance?evaluator=fanova",
+    }
+
+
+# What encodeURIComponent leaves as it is, beyond what `quote` always leaves.
+_URI_COMPONENT_SAFE = "!*'()"
 
 
 def _in_definition_order(job: Job, summaries: Sequence[MetricSummary]) -> list[MetricSummary]:

@@ -174,6 +174,20 @@ def _gap(ordered: list[float], positions: range) -> float:
 
 def test_history_draws_the_best_so_far_and_the_new_bests(known: Known, job_page: Tab) -> None:
     page = job_page.page
+    # The first reads were asked for while the page was parsed (<link rel=preload>) and the
+    # scripts took those answers: no second request for any of them.
+    reads = page.evaluate(
+        "() => performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('/v1/jobs/known/'))"
+        ".map(e => [e.initiatorType, new URL(e.name).pathname.split('/').pop()])"
+    )
+    mine = {"acc", "history", "importance", "parallel-coordinates"}
+    assert sorted(read for read in reads if read[1] in mine) == [
+        ["link", "acc"],
+        ["link", "history"],
+        ["link", "importance"],
+        ["link", "parallel-coordinates"],
+    ]
     assert state(job_page, "history-chart") == "drawn"
     chart = page.locator("#history-chart")
     best = max(known.values.values())

@@ -6,9 +6,10 @@
 // `data-state` (loading | drawn | empty | error), and <body> gets `data-analysis-ready`
 // once all three have first reached drawn, empty or error.
 
-import { enc, getJSON } from "./api.js";
+import { enc } from "./api.js";
 import { chartStatus, tipBold, tipMuted } from "./chart-parts.js";
 import { element, fromTemplate } from "./dom.js";
+import { readJSON } from "./first-reads.js";
 import { number, time } from "./format.js";
 import { HistoryChart } from "./history-chart.js";
 import { drawImportance } from "./importance-chart.js";
@@ -105,7 +106,7 @@ export class JobAnalysis {
   async fetchFor(view, name, status, url) {
     const ticket = ++this.tickets[name];
     try {
-      const body = await getJSON(url);
+      const body = await readJSON(url);
       return ticket === this.tickets[name] ? body : null;
     } catch (error) {
       if (ticket === this.tickets[name]) {

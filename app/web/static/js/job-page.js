@@ -1,7 +1,8 @@
 // The job page: every run's metric over steps (thinned by the service), the objective
 // against each tuned hyperparameter, and live updates while runs are in progress.
 
-import { enc, getJSON } from "./api.js";
+import { enc } from "./api.js";
+import { readJSON } from "./first-reads.js";
 import { JobAnalysis } from "./job-analysis.js";
 import { chartStatus, tipBold, tipMuted } from "./chart-parts.js";
 import { element, fromTemplate } from "./dom.js";
@@ -68,7 +69,7 @@ async function loadSeries() {
   const started = performance.now();
   let body;
   try {
-    body = await getJSON(url);
+    body = await readJSON(url);
   } catch (error) {
     if (metric === metricSelect.value) {
       drawnMetric = null;
