@@ -235,3 +235,23 @@ def test_an_empty_job_says_so_in_each_view(known: Known, open_tab: Callable[...,
     for testid in ("history-chart", "parallel-coordinates", "importance"):
         assert state(tab, testid) == "empty", testid
     assert tab.errors == []
+
+
+def test_a_failed_read_says_why_in_its_view(known: Known, open_tab: Callable[..., Tab]) -> None:
+    def refuse(page: Any) -> None:
+        body = '{"error": "internal", "message": "the analysis is away"}'
+        for route in ("history", "parallel-coordinates", "importance"):
+            page.route(
+                f"**/v1/jobs/{JOB}/{route}*",
+                lambda r: r.fulfill(status=503, content_type="application/json", body=body),
+            )
+
+    tab = open_tab(f"{known.service.url}/jobs/{JOB}", before=refuse)
+    tab.page.wait_for_selector("body[data-analysis-ready]", state="attached")
+    for testid in ("history-chart", "parallel-coordinates", "importance"):
+        assert state(tab, testid) == "error", testid
+        status = tab.page.locator(f"[data-testid='{testid}'] .chart-status.chart-error")
+        assert status.inner_text() == "Could not load it: the analysis is away"
+    # The other charts are drawn all the same.
+    tab.wait_ready()
+    assert tab.page.get_attribute("#series-chart", "data-series") == str(COMPLETED + FAILED)
