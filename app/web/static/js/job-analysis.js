@@ -181,7 +181,10 @@ export class JobAnalysis {
       option.title = key;
       return option;
     });
+    // A keyboard user who ticked a box keeps their place in the list it is redrawn in.
+    const focused = this.chooser.contains(document.activeElement) ? document.activeElement.value : null;
     this.chooser.replaceChildren(...boxes);
+    if (focused) this.chooser.querySelector(`input[value="${CSS.escape(focused)}"]`)?.focus();
     document.getElementById("pc-axes-count").textContent = `${shown.size} of ${body.available.length}`;
   }
 
