@@ -95,6 +95,8 @@ def attempt(client: httpx.Client, delivery: DueDelivery, policy: DeliveryPolicy)
         error = f"could not reach the receiver: {_cause(exc)}"
     except OSError as exc:  # the name did not resolve
         error = f"could not resolve the host: {exc.strerror or type(exc).__name__}"
+    except (UnicodeError, ValueError, httpx.InvalidURL):  # a host no resolver takes
+        error = "the URL's host cannot be resolved or called"
     now = datetime.now(UTC)
     if error is None:
         return DeliveryAttempt(DeliveryStatus.DELIVERED, now, status_code)
