@@ -10,6 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.config import PHASES, BenchConfig, quick
+from bench.job_page import measure as measure_job_page
+from bench.job_page import render as render_job_page
+from bench.job_page import target as job_page_target
 from bench.report import render, targets
 from bench.run import run_benchmark
 from bench.sections import read_section, replace_section
@@ -31,17 +34,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(render(results, markdown=False))
     if not results.equal:
         return 1
+    page, page_failed = _job_page(config, command.strip()), False
+    if page is not None:
+        print(page[0])
+        page_failed = page[1] is False
     if args.write_results is not None:
         # The fleet, tuning and job-page phases (python -m bench.fleet, bench.tuning,
-        # bench.job_page) write sections of their own: kept.
+        # bench.job_page) write sections of their own: kept, the job page's replaced
+        # when this run measured it.
         previous = args.write_results.read_text() if args.write_results.exists() else ""
         text = render(results, markdown=True)
         for name in SEPARATE_SECTIONS:
             text = replace_section(text, name, read_section(previous, name))
+        if page is not None:
+            text = replace_section(text, "job_page", page[0])
         args.write_results.write_text(text)
         print(f"wrote {args.write_results}")
     failed = [t for t in targets(results) if t.passed is False]
-    return 2 if failed and args.fail_on_target else 0
+    return 2 if (failed or page_failed) and args.fail_on_target else 0
+
+
+def _job_page(config: BenchConfig, command: str) -> tuple[str, bool | None] | None:
+    """The job-page phase's section and target verdict; None when it did not run (not
+    asked for, or no Chromium here: said on stderr)."""
+    if not config.runs("job-page"):
+        return None
+    work = config.out_dir / "job-page"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        result = measure_job_page(
+            work / "job-page.db",
+            work,
+            config.job_page_runs,
+            config.points_per_run,
+            config.job_page_repeats,
+            config.job_page_cold,
+            config.out_dir / "cache" if config.reuse_scale_db else None,
+            config.seed,
+        )
+    except RuntimeError as exc:
+        print(f"[bench] job page not measured: {exc}", file=sys.stderr)
+        return None
+    return render_job_page(result, command), job_page_target(result)[1]
 
 
 def _parser() -> argparse.ArgumentParser:

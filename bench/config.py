@@ -15,8 +15,19 @@ KiB, MiB = 1024, 1024 * 1024
 # end-to-end ingest; concurrent: 50 runs at once; memory: RSS against ingested bytes;
 # scale: reads on jobs of 100 to 10,000 runs; reparse: each corpus stored, then
 # re-parsed through the service's API; unseen: a corpus of another seed and mix, naive
-# against HTTP ingest.
-PHASES = ("parse", "ripgrep", "http", "reparse", "unseen", "concurrent", "memory", "scale")
+# against HTTP ingest; job-page: Chromium loading tuning jobs' pages (bench/job_page.py,
+# run by the command after the others, with a section of its own in RESULTS.md).
+PHASES = (
+    "parse",
+    "ripgrep",
+    "http",
+    "reparse",
+    "unseen",
+    "concurrent",
+    "memory",
+    "scale",
+    "job-page",
+)
 
 # The name of the corpus made with another seed and mix than the others (phase unseen).
 UNSEEN = "unseen"
@@ -45,6 +56,11 @@ class BenchConfig:
     scale_points: int = 10_000_000  # in the largest job; every run gets the same share
     scale_repeats: int = 20
     reuse_scale_db: bool = False  # copy a filled file from out_dir/cache when its schema fits
+    # The job-page phase: tuning jobs of these sizes (points_per_run points a run), warm
+    # page loads and cached answers per request, service starts for the cold figures.
+    job_page_runs: tuple[int, ...] = (100, 1_000)
+    job_page_repeats: int = 10
+    job_page_cold: int = 3
     out_dir: Path = Path(__file__).resolve().parent / "out"
     quick: bool = False
 
@@ -74,5 +90,8 @@ def quick(config: BenchConfig) -> BenchConfig:
         scale_runs=(10, 100, 500),
         scale_points=50_000,
         scale_repeats=5,
+        job_page_runs=(10, 100),
+        job_page_repeats=2,
+        job_page_cold=1,
         quick=True,
     )

@@ -10,6 +10,7 @@ import sqlite3
 
 import pytest
 
+from bench import cli
 from bench.job_page import JobPageResult, PageLoad, measure, render, target
 from bench.scale import Fill
 from tests.web.chromium import CHROMIUM
@@ -88,3 +89,23 @@ def test_the_target_is_judged_on_the_warm_median_of_data_analysis_ready():
         "data-ready (no analysis views yet): warm median 300 ms (p95 300 ms); "
         "cold (first load after a start) median 2,000 ms",
     )
+
+
+def test_the_benchmark_command_takes_the_job_page_as_a_phase():
+    args = cli._parser().parse_args(["--quick", "--phases", "job-page"])
+    config = cli._config(args)
+    assert (config.phases, config.job_page_runs, config.points_per_run) == (
+        ("job-page",),
+        (10, 100),
+        100,
+    )
+    full = cli._config(cli._parser().parse_args([]))
+    assert full.phases[-1] == "job-page"
+    assert (full.job_page_runs, full.points_per_run, full.job_page_repeats) == (
+        (100, 1000),
+        1000,
+        10,
+    )
+    # Not asked for: nothing measured, the section RESULTS.md had is kept.
+    scale_only = cli._config(cli._parser().parse_args(["--phases", "scale"]))
+    assert cli._job_page(scale_only, "python -m bench --phases scale") is None
