@@ -127,3 +127,40 @@ def test_a_read_token_sees_the_url_redacted_and_may_not_change_webhooks(start_se
     assert api.delete(f"/v1/jobs/gan/webhooks/{hook_id}", headers=admin).json()["error"] == (
         "webhook_not_found"
     )
+
+
+def test_a_job_created_with_webhooks_has_them_and_a_refused_url_makes_no_job(start_service):
+    api = start_service(webhook_allow_loopback=False).client
+    body = {
+        "name": "gan",
+        "objective": {"MetricName": "loss", "Type": "Minimize"},
+        "metric_definitions": [{"Name": "loss", "Regex": "loss=(\\S+)"}],
+    }
+
+    refused = api.post(
+        "/v1/jobs",
+        json={**body, "webhooks": [{"url": "https://192.0.2.7/a"}, {"url": "http://[::1]/b"}]},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"] == "invalid_webhook"
+    assert "::1 is loopback" in refused.json()["message"]
+    assert api.get("/v1/jobs/gan").status_code == 404
+
+    made = api.post(
+        "/v1/jobs",
+        json={
+            **body,
+            "webhooks": [
+                {"url": "https://192.0.2.7/a", "events": ["job_ended"], "format": "slack"}
+            ],
+        },
+    )
+    assert made.status_code == 201, made.text
+    [hook] = api.get("/v1/jobs/gan/webhooks").json()["webhooks"]
+    assert (hook["url"], hook["events"], hook["format"], hook["signed"], hook["deliveries"]) == (
+        "https://192.0.2.7/a",
+        ["job_ended"],
+        "slack",
+        False,
+        [],
+    )

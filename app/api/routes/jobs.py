@@ -5,7 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api import schemas
-from app.api.deps import CanManage, CanRead, JobDep, PresetsDep, StorageDep, TunerDep
+from app.api.deps import (
+    CanManage,
+    CanRead,
+    JobDep,
+    PresetsDep,
+    SettingsDep,
+    StorageDep,
+    TunerDep,
+)
+from app.api.routes.webhooks import webhook_specs
 from app.api.views import completion_public, job_public, run_detail_public
 from app.diagnostics import unmatched_hints
 from app.errors import NoBestRun
@@ -19,7 +28,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
     "", status_code=201, dependencies=[CanManage], responses=schemas.error_responses(409, 422)
 )
 def create_job(
-    body: schemas.JobCreate, storage: StorageDep, presets: PresetsDep
+    body: schemas.JobCreate, storage: StorageDep, presets: PresetsDep, settings: SettingsDep
 ) -> schemas.JobPublic:
     """Create a tuning job: its objective and metric definitions (or a preset's)."""
     spec = job_spec(
@@ -33,7 +42,11 @@ def create_job(
         search=body.search,
     )
     check_warm_start(storage, spec)
+    # Every URL is checked before the job is made: a refused one makes no job.
+    hooks = webhook_specs(body.webhooks, settings.webhook_allow_loopback)
     job = storage.create_job(spec)
+    if hooks:
+        storage.replace_webhooks(job, hooks)
     return job_public(storage.job_overview(job))
 
 

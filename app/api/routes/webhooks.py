@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
@@ -35,21 +37,8 @@ async def replace_webhooks(
     body: schemas.WebhooksUpdate, job: JobDep, storage: StorageDep, settings: SettingsDep
 ) -> schemas.WebhooksPublic:
     """Replace the job's webhooks."""
-    specs = []
-    for given in body.webhooks:
-        # Resolves the host: a blocking call, off the event loop.
-        await run_in_threadpool(check_url, given.url, settings.webhook_allow_loopback)
-        specs.append(
-            WebhookSpec(
-                url=given.url,
-                events=tuple(dict.fromkeys(WebhookEventKind(e) for e in given.events)),
-                format=WebhookFormat(given.format),
-                secret=given.secret,
-            )
-        )
-    urls = [spec.url for spec in specs]
-    if len(set(urls)) != len(urls):
-        raise InvalidWebhook("each of a job's webhooks needs its own URL")
+    # Resolves each host: blocking calls, off the event loop.
+    specs = await run_in_threadpool(webhook_specs, body.webhooks, settings.webhook_allow_loopback)
     return _public(await run_in_threadpool(storage.replace_webhooks, job, specs), True)
 
 
@@ -59,6 +48,30 @@ async def replace_webhooks(
 def delete_webhook(job: JobDep, webhook: str, storage: StorageDep) -> None:
     """Delete one of the job's webhooks, with its deliveries."""
     storage.delete_webhook(job, webhook)
+
+
+def webhook_specs(
+    given: Sequence[schemas.WebhookCreate], allow_loopback: bool
+) -> list[WebhookSpec]:
+    """The webhooks a client gave, each URL checked (`check_url`: it resolves the host).
+
+    Raises: InvalidWebhook for a URL refused, or one given twice.
+    """
+    specs = []
+    for hook in given:
+        check_url(hook.url, allow_loopback)
+        specs.append(
+            WebhookSpec(
+                url=hook.url,
+                events=tuple(dict.fromkeys(WebhookEventKind(e) for e in hook.events)),
+                format=WebhookFormat(hook.format),
+                secret=hook.secret,
+            )
+        )
+    urls = [spec.url for spec in specs]
+    if len(set(urls)) != len(urls):
+        raise InvalidWebhook("each of a job's webhooks needs its own URL")
+    return specs
 
 
 def _public(webhooks: list[Webhook], may_manage: bool) -> schemas.WebhooksPublic:

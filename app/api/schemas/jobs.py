@@ -14,6 +14,7 @@ from app.api.schemas.definitions import (
     ObjectiveCreate,
     ObjectivePublic,
 )
+from app.api.schemas.webhooks import MAX_WEBHOOKS, WebhookCreate
 from app.jobs import NAME_PATTERN
 from app.parsing import LogFormat
 from app.protocol.ranges import pascal_too
@@ -69,6 +70,12 @@ class JobCreate(RequestBody):
             "asks for work (`POST /v1/leases`). Left out, the job watches runs started "
             "elsewhere."
         ),
+    )
+    webhooks: list[WebhookCreate] = Field(
+        default_factory=list,
+        max_length=MAX_WEBHOOKS,
+        description=f"URLs the job calls on its events (at most {MAX_WEBHOOKS}), as "
+        "PUT /v1/jobs/{job}/webhooks takes them; each URL is checked before the job is made.",
     )
 
 
