@@ -211,7 +211,7 @@ def test_the_api_table_lists_every_route(tmp_path):
         ]
     finally:
         app.state.storage.close()
-    assert len(routes) == 29  # every operation of the API
+    assert len(routes) == 36  # every operation of the API
     missing = [
         f"{method} {path}"
         for method, path in routes
