@@ -127,23 +127,34 @@ def _declared(search: SearchSpec) -> list[_Param]:
     return params
 
 
-def _inferred(runs: Sequence[Run]) -> list[_Param]:
-    """A job without a search: every hyperparameter the runs have, numeric (a float
-    range over the values seen) where every value is a number, else categorical; the
-    tuning objective's name the service adds as AMT does is no hyperparameter of theirs."""
+# A job without a search: a hyperparameter in at least this share of the finished runs is
+# fitted (the runs lacking it are left out); one in fewer is left out and named, so one run
+# with a stray `note` cannot take every other run out of the ranking.
+PRESENT_SHARE = 0.9
+
+
+def _inferred(runs: Sequence[Run]) -> tuple[list[_Param], list[tuple[str, int]]]:
+    """A job without a search: every hyperparameter in at least PRESENT_SHARE of the
+    runs, numeric (a float range over the values seen) where every value is a number,
+    else categorical; the tuning objective's name the service adds as AMT does is no
+    hyperparameter of theirs. Also the names left out, with the runs that have each."""
     names = sorted({name for run in runs for name in run.hyperparameters})
     names = [name for name in names if name != OBJECTIVE_HYPERPARAMETER]
     params = []
+    rare = []
     for name in names:
         texts = [run.hyperparameters.get(name) for run in runs]
         present = [t for t in texts if t is not None]
+        if len(present) < PRESENT_SHARE * len(runs):
+            rare.append((name, len(present)))
+            continue
         numbers = [_Param(name, "float").value(t) for t in present]
         if all(isinstance(n, float) for n in numbers):
             floats = [n for n in numbers if isinstance(n, float)]
             params.append(_Param(name, "float", min(floats), max(floats)))
         else:
             params.append(_Param(name, "categorical", choices=tuple(sorted(set(present)))))
-    return params
+    return params, rare
 
 
 def _widened(param: _Param, values: Sequence[float | str]) -> _Param:
@@ -175,7 +186,11 @@ def importance(
     """
     finished = [run for run in runs if counting_value(run) is not None]
     # Categorical values outside the declared choices are kept (widened), numbers must parse.
-    declared = _declared(search) if search is not None else _inferred(finished)
+    rare: list[tuple[str, int]] = []
+    if search is not None:
+        declared = _declared(search)
+    else:
+        declared, rare = _inferred(finished)
     loose = [
         _Param(p.name, "categorical", choices=()) if p.kind == "categorical" else p
         for p in declared
@@ -214,6 +229,9 @@ def importance(
     if constant and rows:
         names = ", ".join(declared[i].name for i in constant)
         problems.append(f"left out, never varied: {names}")
+    if rare:
+        names = ", ".join(f"{name} (in {count} of {len(finished)})" for name, count in rare)
+        problems.append(f"left out, not in {PRESENT_SHARE:.0%} of the finished runs: {names}")
     ranking: tuple[tuple[str, float], ...] = ()
     if len(rows) >= 2 and len({value for value, _ in rows}) == 1:
         # Nothing to explain (fANOVA refuses it: zero variance in every tree).

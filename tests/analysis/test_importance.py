@@ -133,3 +133,33 @@ def test_an_objective_that_never_varied_has_nothing_to_rank(evaluator: str) -> N
         "Only 5 finished runs (fewer than 20): the ranking may be noise; "
         "the objective never varied."
     )
+
+
+@pytest.mark.parametrize("evaluator", ["fanova", "ped-anova"])
+def test_a_hyperparameter_few_runs_have_is_left_out_not_the_runs(evaluator: str) -> None:
+    # A job without a search: 29 runs of lr and seed, one more with a stray note.
+    runs = [
+        run(i, 0.1 * (i % 7), hyperparameters={"lr": str(0.001 * (i % 7 + 1)), "seed": str(i)})
+        for i in range(1, 30)
+    ]
+    runs.append(run(30, 0.5, hyperparameters={"lr": "0.004", "seed": "30", "note": "retry"}))
+
+    found = importance(job(), None, runs, evaluator)  # type: ignore[arg-type]
+
+    assert found.runs == 30
+    assert [name for name, _ in found.importances] == ["lr", "seed"]
+    assert found.warning == "Left out, not in 90% of the finished runs: note (in 1 of 30)."
+
+
+def test_a_hyperparameter_most_runs_have_is_fitted_without_the_runs_lacking_it() -> None:
+    runs = [
+        run(i, 0.1 * (i % 7), hyperparameters={"lr": str(0.001 * (i % 7 + 1)), "seed": str(i)})
+        for i in range(1, 29)
+    ]
+    runs += [run(i, 0.5, hyperparameters={"lr": "0.004"}) for i in (29, 30)]  # 28 of 30 have seed
+
+    found = importance(job(), None, runs, "fanova")
+
+    assert found.runs == 28
+    assert [name for name, _ in found.importances] == ["lr", "seed"]
+    assert found.warning is None
