@@ -65,16 +65,15 @@ def test_a_minimizing_job_without_a_search_infers_the_ranges() -> None:
 
 def test_the_same_runs_are_not_fitted_again(monkeypatch: pytest.MonkeyPatch) -> None:
     search = SearchSpec.model_validate(SEARCH)
-    module._fit.cache_clear()
+    module._FITS.clear()
     first = importance(job(search=SEARCH), search, _known(), "fanova")
     again = importance(job(search=SEARCH), search, _known(), "fanova")
 
     assert again == first
-    info = module._fit.cache_info()
-    assert (info.misses, info.hits) == (1, 1)
+    assert (module._FITS.misses, module._FITS.hits) == (1, 1)
     # A new finished run is a new fit.
     importance(job(search=SEARCH), search, _known(31), "fanova")
-    assert module._fit.cache_info().misses == 2
+    assert module._FITS.misses == 2
 
 
 def test_too_few_runs_rank_with_a_warning_and_fewer_than_two_do_not() -> None:
@@ -163,3 +162,52 @@ def test_a_hyperparameter_most_runs_have_is_fitted_without_the_runs_lacking_it()
     assert found.runs == 28
     assert [name for name, _ in found.importances] == ["lr", "seed"]
     assert found.warning is None
+
+
+WIDE = {
+    **SEARCH,
+    "parameter_ranges": {
+        "ContinuousParameterRanges": [{"Name": "x", "MinValue": 0, "MaxValue": 1e300}],
+        "IntegerParameterRanges": [{"Name": "n", "MinValue": 1, "MaxValue": 10}],
+    },
+}
+
+
+@pytest.mark.parametrize("evaluator", ["fanova", "ped-anova"])
+@pytest.mark.parametrize(
+    ("search", "values"),
+    [
+        (WIDE, [f"{(i % 5) * 1e299}" for i in range(25)]),  # a legal range past float32
+        (None, [f"{(i % 5) * 1e39}" for i in range(25)]),  # values past float32
+        (None, [f"{(i % 5 + 1) * 1e-300}" for i in range(25)]),  # apart below its resolution
+    ],
+)
+def test_numbers_past_float32_are_ranked(
+    search: dict[str, object] | None, values: list[str], evaluator: str
+) -> None:
+    # x decides the objective; n is noise.
+    runs = [
+        run(i, 0.1 * (i % 5), hyperparameters={"x": x, "n": str(i % 3 + 1)})
+        for i, x in enumerate(values, 1)
+    ]
+    spec = SearchSpec.model_validate(search) if search is not None else None
+
+    found = importance(job(search=search), spec, runs, evaluator)  # type: ignore[arg-type]
+
+    assert found.runs == 25 and found.warning is None
+    assert [name for name, _ in found.importances] == ["x", "n"]
+    assert found.importances[0][1] > 0.9
+
+
+def test_an_evaluator_that_refuses_the_values_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: object, study: object) -> None:
+        raise ValueError("Input X contains infinity or a value too large for dtype('float32').")
+
+    monkeypatch.setattr(module.FanovaImportanceEvaluator, "evaluate", refuse)
+    module._FITS.clear()
+    search = SearchSpec.model_validate(SEARCH)
+
+    found = importance(job(search=SEARCH), search, _known(), "fanova")
+
+    assert (found.runs, found.importances) == (30, ())
+    assert found.warning == "The evaluator (fANOVA) could not rank these values."
