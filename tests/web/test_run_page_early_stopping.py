@@ -44,13 +44,15 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         assert service.client.post("/v1/jobs", json=plain).status_code == 201
         assert service.client.post("/v1/jobs/plain/runs", json={"name": "alone"}).status_code == 201
         _live_search(service.client)
+        _live_search(service.client, "fresh", first_points=False)
         yield service
 
 
-def _live_search(api: Any) -> None:
-    """Job `live`: three runs completed, run-0004 in progress with two points."""
+def _live_search(api: Any, name: str = "live", first_points: bool = True) -> None:
+    """Job `name`: three runs completed, run-0004 in progress with two points (none
+    where not `first_points`)."""
     body = search_job_body(
-        "live",
+        name,
         early_stopping="Auto",
         resource_limits={"max_number_of_training_jobs": 4, "max_parallel_training_jobs": 4},
     )
@@ -59,9 +61,11 @@ def _live_search(api: Any) -> None:
         api.post("/v1/leases", json={"worker": "w"}).json()["lease"]["run"] for _ in range(4)
     ]:
         log = "acc=0.5;\nacc=0.6;\n" if run == "run-0004" else "acc=0.5;\nacc=0.6;\nacc=0.7;\n"
-        assert api.post(f"/v1/jobs/live/runs/{run}/logs", content=log.encode()).status_code == 200
+        if run == "run-0004" and not first_points:
+            continue
+        assert api.post(f"/v1/jobs/{name}/runs/{run}/logs", content=log.encode()).status_code == 200
         if run != "run-0004":
-            api.post(f"/v1/jobs/live/runs/{run}/complete", json={"status": "Completed"})
+            api.post(f"/v1/jobs/{name}/runs/{run}/complete", json={"status": "Completed"})
 
 
 def open_card(open_tab: Callable[..., Tab], url: str, **options: Any) -> Tab:
@@ -131,6 +135,23 @@ def test_a_live_run_is_drawn_again_as_its_points_come(service, open_tab):
 
     tab.page.wait_for_selector(f"{CARD} [data-part='chart'][data-points='4']")
     assert tab.page.locator(CARD).get_attribute("data-state") == "drawn"
+    assert tab.errors == []
+
+
+def test_a_live_run_opened_before_its_first_point_shows_its_chart_once_points_come(
+    service, open_tab
+):
+    tab = open_card(open_tab, f"{service.url}/jobs/fresh/runs/run-0004")
+    card = tab.page.locator(CARD)
+    assert card.get_attribute("data-state") == "empty"
+    assert not card.locator("[data-part='chart']").is_visible()
+
+    log = b"acc=0.65;\nacc=0.7;\n"
+    assert service.client.post("/v1/jobs/fresh/runs/run-0004/logs", content=log).status_code == 200
+
+    tab.page.wait_for_selector(f"{CARD}[data-state='drawn']")
+    chart = card.locator("[data-part='chart']")
+    assert (chart.get_attribute("data-points"), chart.is_visible()) == ("2", True)
     assert tab.errors == []
 
 

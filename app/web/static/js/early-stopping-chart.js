@@ -33,6 +33,7 @@ export async function showEarlyStopping(card, job, run) {
     body = await getJSON(`/v1/jobs/${enc(job)}/runs/${enc(run)}/early-stopping`);
     if (calls.get(card) !== asked) return; // a later call's answer draws instead
   } catch (error) {
+    if (calls.get(card) !== asked) return; // an older read failing late: a newer one draws
     chartStatus(chart, `Could not read why the run was or was not stopped: ${error.message}`, "error");
     card.dataset.state = "error";
     return;
@@ -51,6 +52,8 @@ export async function showEarlyStopping(card, job, run) {
     card.dataset.state = "empty";
     return;
   }
+  // Hidden where an earlier answer had nothing to draw (a live run before its first point).
+  chart.hidden = false;
   chartStatus(chart, null);
   draw(chart, body, stop);
   legend(card);
