@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
@@ -19,12 +19,12 @@ from fastapi.responses import HTMLResponse, Response
 from app.api.deps import PresetsDep, StorageDep, TunerDep
 from app.diagnostics import unmatched_hints
 from app.errors import NotFound
-from app.objective import ranking_query
+from app.objective import qualifying_statuses, ranking_query
 from app.parsing.definitions import rendering_of
 from app.parsing.framing import LineFramer
 from app.parsing.lines import CLEANED
 from app.protocol.search import EarlyStopping
-from app.records import Job, JobStatus, MetricSummary, Run, RunStatus
+from app.records import Job, JobStatus, MetricSummary, ObjectiveType, Run, RunStatus
 from app.storage import RunQuery, Storage
 from app.tuning.tuner import runs_pending, search_of
 from app.web.auth import ViewerDep
@@ -37,6 +37,9 @@ __all__ = ["router"]
 MAX_RUNS = 5000
 # Runs a compare page shows at most.
 MAX_COMPARED = 12
+# Leaderboard rows a job page renders unless asked for every run (`?runs=all`): a thousand
+# rows of eighteen cells made a 1.3 MB page that took the browser seconds to lay out.
+FIRST_ROWS = 100
 # The statuses of a job whose search may still start or stop runs.
 _SEARCHING = (JobStatus.IN_PROGRESS, JobStatus.STOPPING)
 
@@ -63,15 +66,25 @@ def read_job_page(
     storage: StorageDep,
     tuner: TunerDep,
     templates: TemplatesDep,
+    runs: str | None = None,
 ) -> Response:
-    """A job: its search, leaderboard, charts of its runs and its metric definitions."""
+    """A job: its search, leaderboard, charts of its runs and its metric definitions.
+
+    The leaderboard shows its first `FIRST_ROWS` rows in ranking order, or every run with
+    `?runs=all` (any other value: the first rows); the charts draw every run either way.
+    """
     try:
         found = storage.get_job(job)
     except NotFound as exc:
         return _not_found(request, templates, exc, back=("/", "all jobs"))
     overview = storage.job_overview(found)
-    ranked = _all_runs(storage, found, ranking_query(found))
     every = _all_runs(storage, found, RunQuery("created_at", "asc", (), 1000))
+    ranked = (
+        _ranked(found, every)
+        if len(every) < MAX_RUNS
+        # Past the cap `every` holds only the oldest runs: the best come from the storage.
+        else _all_runs(storage, found, ranking_query(found))
+    )
     best = overview.best_run.name if overview.best_run else None
     board = build_leaderboard(found, ranked, every, best)
     search = search_of(found)
@@ -83,10 +96,14 @@ def read_job_page(
     if search is not None and search.early_stopping is EarlyStopping.AUTO:
         state["median"] = [[p.step, p.median] for p in tuner.median_curve(found)]
     state["preload"] = _first_reads(found, len(board.rows))
+    all_runs = runs == "all"
     context = {
         "job": found,
         "overview": overview,
         "board": board,
+        "shown": board.rows if all_runs else board.rows[:FIRST_ROWS],
+        "all_runs": all_runs,
+        "first_rows": FIRST_ROWS,
         "state": state,
         "search": search,
         "job_state": overview.state,
@@ -196,12 +213,26 @@ def _all_runs(storage: Storage, job: Job, query: RunQuery) -> list[Run]:
     return found[:MAX_RUNS]
 
 
+def _ranked(job: Job, every: Sequence[Run]) -> list[Run]:
+    """The runs `ranking_query(job)` lists, in its order, from every run oldest first:
+    the counting runs by value, best first, ties oldest first (a stable sort of runs in
+    creation order), so the page reads the job's runs once."""
+    counting = set(qualifying_statuses(include_in_progress=False))
+    ranked = [r for r in every if r.status in counting and r.objective_value is not None]
+    maximize = job.objective_type is ObjectiveType.MAXIMIZE
+    # `reverse` keeps equal values in their order, as ascending does.
+    return sorted(ranked, key=lambda r: cast(float, r.objective_value), reverse=maximize)
+
+
 def _job_state(
     job: Job, board: Leaderboard, every: Sequence[Run], searching: bool
 ) -> dict[str, Any]:
     """What the job page's scripts draw from, rendered into the page as JSON. `live`:
     the page polls only while it is true."""
     with_points = {m.name for run in every for m in run.metrics if m.count}
+    # Only what the charts draw: the scatter plots place the runs with a value on the
+    # tuned hyperparameters' axes (the fixed ones are the same everywhere).
+    tuned = [hp.name for hp in board.tuned]
     return {
         "job": job.name,
         "objective": {"metric": job.objective_metric, "type": job.objective_type},
@@ -214,7 +245,11 @@ def _job_state(
                 "color": row.color,
                 "best": row.is_best,
                 "objective": row.run.objective_value,
-                "hyperparameters": dict(row.run.hyperparameters),
+                "hyperparameters": (
+                    {n: row.run.hyperparameters[n] for n in tuned if n in row.run.hyperparameters}
+                    if row.run.objective_value is not None
+                    else {}
+                ),
             }
             for row in board.rows
         ],

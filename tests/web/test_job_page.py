@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.records import RunStatus
 from tests.web.runs import OBJECTIVE, SWEEP, create_sweep, epoch_line, post, start_run
+from tests.web.test_leaderboard_rows import fill_long_job
 
 pytestmark = pytest.mark.browser
 
@@ -157,7 +159,7 @@ def test_clicking_a_header_sorts_the_leaderboard(api, browse):
     lrs = [
         float(v)
         for v in tab.page.eval_on_selector_all(
-            "#leaderboard tbody tr", "rows => rows.map(r => r.cells[5].dataset.value)"
+            "#leaderboard tbody tr", "rows => rows.map(r => r.cells[5].textContent)"
         )
     ]
     assert lrs == sorted(lrs, reverse=True)
@@ -165,7 +167,7 @@ def test_clicking_a_header_sorts_the_leaderboard(api, browse):
     lrs = [
         float(v)
         for v in tab.page.eval_on_selector_all(
-            "#leaderboard tbody tr", "rows => rows.map(r => r.cells[5].dataset.value)"
+            "#leaderboard tbody tr", "rows => rows.map(r => r.cells[5].textContent)"
         )
     ]
     assert lrs == sorted(lrs)
@@ -407,3 +409,46 @@ def test_the_leaderboard_shows_the_gpus_each_run_held(api, browse):
     assert header.strip() == "GPUs"
     assert tab.errors == []
     tab.shoot("job-page-gpus")
+
+
+def test_a_long_leaderboard_shows_its_first_runs_and_all_on_request(storage, browse):
+    # 103 completed runs, each better than the one before, and a failed one: past the 100
+    # rows the page renders by itself (pages.FIRST_ROWS), with an unranked run after them.
+    values = [i / 1000 for i in range(103)] + [0.5]
+    names = fill_long_job(storage, "long", values, [RunStatus.COMPLETED] * 103 + [RunStatus.FAILED])
+    best_first = names[102::-1]
+    tab = browse("/jobs/long")
+    tab.wait_ready()
+
+    assert leaderboard(tab) == best_first[:100]
+    note = tab.page.inner_text("[data-testid='leaderboard-note']")
+    assert note.startswith("Showing the first 100 of 104 runs in ranking order")
+    # The charts draw every run all the same.
+    assert tab.page.get_attribute("#series-chart", "data-series") == "104"
+    show_all = tab.page.locator("#show-all-runs")
+    assert show_all.inner_text() == "Show all 104 runs"
+
+    show_all.click()
+    tab.page.wait_for_url("**/jobs/long?runs=all#leaderboard-card")
+    tab.wait_ready()
+    assert leaderboard(tab) == [*best_first, names[103]]
+    assert tab.page.locator("[data-testid='leaderboard-note']").count() == 0
+    assert tab.page.inner_text("#show-first-runs") == "Show the first 100 runs only"
+    # Sorting reads the lr cells' text (they carry no data-value): lowest first after two
+    # clicks, the oldest run first and the failed run (lr 0.0104) last.
+    lr = tab.page.locator("#leaderboard th[data-column='hyperparameter:lr']")
+    lr.click()
+    lr.click()
+    column = lr.evaluate("th => th.cellIndex")
+    lrs = tab.page.eval_on_selector_all(
+        "#leaderboard tbody tr",
+        "(rows, i) => rows.map(r => Number(r.cells[i].textContent))",
+        column,
+    )
+    assert len(lrs) == 104 and lrs == sorted(lrs)
+    assert leaderboard(tab)[0] == names[0] and leaderboard(tab)[-1] == names[103]
+    # Ticking runs to compare works on every row shown.
+    for name in (names[0], names[103]):
+        tab.page.check(f"#leaderboard tr[data-run='{name}'] .pick")
+    assert tab.page.is_enabled("#compare-button")
+    assert tab.errors == []

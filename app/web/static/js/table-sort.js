@@ -1,13 +1,15 @@
-// Sortable tables: click a header to sort by its column, again to reverse. Cells carry
-// their sort key in `data-value`; empty keys go last either way. The sort survives the
-// live swaps of the table's region.
+// Sortable tables: click a header to sort by its column, again to reverse. A cell's sort
+// key is its `data-value` where it has one (a formatted number, a badge), else its text:
+// a thousand-row table need not say each plain value twice. Empty keys go last either
+// way. The sort survives the live swaps of the table's region.
 
 import { onUpdate } from "./live.js";
 
 const sorts = new Map(); // table id -> {column, descending}
 
 function key(row, column, numeric) {
-  const raw = row.cells[column]?.dataset.value ?? "";
+  const cell = row.cells[column];
+  const raw = cell ? (cell.dataset.value ?? cell.textContent.trim()) : "";
   if (raw === "") return null;
   return numeric ? Number(raw) : raw.toLowerCase();
 }
