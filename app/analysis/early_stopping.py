@@ -23,6 +23,7 @@ from app.records import Job, ObjectiveCurve, Run, RunStatus, StopCause
 from app.tuning.stopping import (
     MEDIAN_MIN_RUNS,
     MEDIAN_WARMUP_POINTS,
+    ExactSum,
     RunningAverages,
     earlier_curves,
     median_of,
@@ -106,10 +107,10 @@ def explain_median(
     """
     prepared = [RunningAverages(curve) for _, curve in earlier]
     # Its own running average as of each point: where its steps never go down, the
-    # values up to the step so far are all its values so far, summed left to right as
-    # `running_average_at` sums them; otherwise the long way.
+    # values up to the step so far are all its values so far, whose exact sum is the one
+    # `running_average_at` takes; otherwise the long way.
     ordered = all(a <= b for (a, _), (b, _) in itertools.pairwise(current))
-    total, count = 0.0, 0
+    total, count = ExactSum(), 0
     steps: list[StepExplained] = []
     fired_at: int | None = None
     judged: set[int] = set()  # the earlier runs under a median at some step
@@ -128,10 +129,10 @@ def explain_median(
         )
         if point is not None:
             judged.update(i for i, a in enumerate(averages) if a is not None)
-        if math.isfinite(value):
-            total, count = total + value, count + 1
+        if math.isfinite(value) and ordered:
+            ordered, count = total.add(value), count + 1
         if ordered:
-            mean = total / count if count else None
+            mean = total.total() / count if count else None
         else:
             mean = running_average_at(current[: index + 1], step)
         steps.append(

@@ -8,7 +8,6 @@ brings a running run new objective points.
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 import re
 import statistics
@@ -21,6 +20,7 @@ __all__ = [
     "MEDIAN_MIN_RUNS",
     "MEDIAN_WARMUP_POINTS",
     "Curve",
+    "ExactSum",
     "MedianPoint",
     "RunningAverages",
     "Verdict",
@@ -158,34 +158,77 @@ def median_of(step: int, averages: Sequence[float], min_runs: int) -> MedianPoin
 
 def running_average_at(curve: Curve, step: int) -> float | None:
     """A run's running average at `step`: the mean of its finite values at steps up to
-    it, if the run has reached the step (a point at it or beyond); else None."""
+    it, if the run has reached the step (a point at it or beyond); else None.
+
+    The sum is `math.fsum`'s, exact then rounded once, so it does not depend on the
+    order the points came in: `RunningAverages` gives the same float from sorted points.
+    """
     values = [v for s, v in curve if s <= step and math.isfinite(v)]
     reached = any(s >= step for s, _ in curve)
     if reached and values:
-        return sum(values) / len(values)
+        try:
+            return math.fsum(values) / len(values)
+        except OverflowError:
+            # Values near float's limit whose partial sums overflow (fsum refuses them);
+            # `RunningAverages` comes here too for such a curve, so both still agree.
+            return sum(values) / len(values)
     return None
 
 
+class ExactSum:
+    """The exact sum of the values added so far, as `math.fsum` keeps it (Shewchuk's
+    non-overlapping partials), read rounded once: after each value, `total()` is
+    `math.fsum` of every value so far, without summing them again."""
+
+    def __init__(self) -> None:
+        self._partials: list[float] = []
+
+    def add(self, x: float) -> bool:
+        """Add a finite value; False (and the sum no longer usable) where a partial sum
+        overflows, as `math.fsum` raises there."""
+        i = 0
+        for y in self._partials:
+            if abs(x) < abs(y):
+                x, y = y, x
+            high = x + y
+            if math.isinf(high):
+                return False
+            low = y - (high - x)
+            if low:
+                self._partials[i] = low
+                i += 1
+            x = high
+        self._partials[i:] = [x]
+        return True
+
+    def total(self) -> float:
+        return math.fsum(self._partials)
+
+
 class RunningAverages:
-    """One curve's running average at any step, the same float `running_average_at`
-    gives, answered by bisection where the curve's steps never go down (a step that is a
-    count, or a captured step that grows): the values up to a step are then a prefix of
-    the curve, and prefix sums taken left to right are the very sums `sum` takes. Any
-    other curve is read the long way. For explaining a run's every step against
-    thousands of earlier runs, where the long way costs steps x runs x points."""
+    """One curve's running average at any step, the very float `running_average_at`
+    gives, answered by bisection: the curve's finite points sorted by step, so the values
+    up to a step are a prefix, with each prefix's exact sum (`ExactSum`) kept. For
+    explaining a run's every step against thousands of earlier runs, where the long way
+    costs steps x runs x points, whatever order the steps came in."""
 
     def __init__(self, curve: Curve) -> None:
         self._curve = curve
-        steps = [s for s, _ in curve]
-        self._ordered = all(a <= b for a, b in itertools.pairwise(steps))
-        self._last = max(steps, default=None)
-        finite = [(s, v) for s, v in curve if math.isfinite(v)]
+        self._last = max((s for s, _ in curve), default=None)
+        finite = sorted(((s, v) for s, v in curve if math.isfinite(v)), key=lambda p: p[0])
         self._steps = [s for s, _ in finite]
-        self._sums = list(itertools.accumulate((v for _, v in finite), initial=0))
+        exact = ExactSum()
+        self._sums = [0.0]
+        self._exact = True
+        for _, value in finite:
+            if not exact.add(value):
+                self._exact = False  # as `running_average_at` falls back: the long way
+                break
+            self._sums.append(exact.total())
 
     def at(self, step: int) -> float | None:
         """`running_average_at(curve, step)`."""
-        if not self._ordered:
+        if not self._exact:
             return running_average_at(self._curve, step)
         if self._last is None or self._last < step:
             return None
