@@ -4,6 +4,7 @@ index and by time (the job page's history chart, `GET /v1/jobs/{job}/history`)."
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,15 +73,19 @@ def history(job: Job, runs: Sequence[Run], best_run: str | None) -> History:
     times = [ended_at[i] for i in ended]
     best_along: list[float | None] = []
     new_best: set[int] = set()
-    best: float | None = None
-    for i in ended:
-        value = values[i]
-        if value is not None and is_better(kind, value, best):
-            # Strictly better than every run ended before it (a tie at the same instant
-            # counts as before it only where it was created earlier).
-            new_best.add(i)
-            best = value
-        best_along.append(best)
+    best: float | None = None  # the best of the runs ended strictly before this instant
+    for _, group in itertools.groupby(ended, key=lambda i: ended_at[i]):
+        together = list(group)
+        # Runs ending at the same instant did not end before each other: each is a new
+        # best if strictly better than every run ended strictly before (the contract).
+        before = best
+        for i in together:
+            value = values[i]
+            if value is not None and is_better(kind, value, before):
+                new_best.add(i)
+                if is_better(kind, value, best):
+                    best = value
+        best_along.extend([best] * len(together))
 
     rows: list[HistoryRun] = []
     best_index: float | None = None

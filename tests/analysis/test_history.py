@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.analysis.history import history
 from app.records import ObjectiveType, RunStatus
 from tests.analysis.records import at, job, run
@@ -60,6 +62,26 @@ def test_stopped_runs_count_and_runs_ending_together_share_the_best() -> None:
     assert [r.best_by_time for r in found.runs] == [0.6, 0.6]
     assert [r.new_best for r in found.runs] == [True, True]
     assert [r.objective_value for r in found.runs] == [0.2, 0.6]
+
+
+@pytest.mark.parametrize(
+    ("values", "new_best"),
+    [
+        ((0.9, 0.7), [True, True, True]),  # the first-created better: both new bests
+        ((0.8, 0.8), [True, True, True]),  # equal: both
+        ((0.5, 0.9), [True, False, True]),  # 0.5 is no better than r1's 0.6, ended before
+    ],
+)
+def test_runs_ending_at_the_same_instant_are_not_before_each_other(
+    values: tuple[float, float], new_best: list[bool]
+) -> None:
+    # r1 ended at minute 10 with 0.6; r2 and r3 both at minute 20.
+    runs = [run(1, 0.6, ended=10), run(2, values[0], ended=20), run(3, values[1], ended=20)]
+
+    found = history(job(), runs, None)
+
+    assert [r.new_best for r in found.runs] == new_best
+    assert [r.best_by_time for r in found.runs] == [0.6, max(values), max(values)]
 
 
 def test_no_runs() -> None:
