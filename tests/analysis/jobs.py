@@ -46,7 +46,7 @@ def known_answer_search(name: str, runs: int) -> dict[str, Any]:
             "random_seed": 7,
             "resource_limits": {
                 "max_number_of_training_jobs": runs,
-                "max_parallel_training_jobs": runs,
+                "max_parallel_training_jobs": min(runs, 100),  # AMT's most
             },
             "parameter_ranges": {
                 "ContinuousParameterRanges": [

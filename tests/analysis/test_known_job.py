@@ -9,9 +9,10 @@ from app.analysis.history import history
 from app.analysis.importance import importance
 from app.analysis.parallel import parallel_coordinates
 from app.objective import qualifying_statuses
+from app.protocol.search import SearchSpec
 from app.storage import SqlStorage
 from app.tuning.tuner import search_of
-from tests.analysis.jobs import accuracy, make_known_answer_job
+from tests.analysis.jobs import accuracy, known_answer_search, make_known_answer_job
 
 
 @pytest.mark.parametrize("evaluator", ["fanova", "ped-anova"])
@@ -50,3 +51,12 @@ def test_the_reads_agree_with_the_builder(storage: SqlStorage) -> None:
         "metric:acc",
     ]
     assert [d.scale for d in axes.dimensions] == ["categorical", "log", "linear", "linear"]
+
+
+def test_the_search_takes_more_runs_than_may_run_at_once() -> None:
+    body = known_answer_search("wide", 150)
+
+    spec = SearchSpec.model_validate(body["search"])
+
+    limits = spec.resource_limits
+    assert (limits.max_number_of_training_jobs, limits.max_parallel_training_jobs) == (150, 100)
