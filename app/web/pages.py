@@ -28,7 +28,13 @@ from app.records import Job, JobStatus, MetricSummary, ObjectiveType, Run, RunSt
 from app.storage import RunQuery, Storage
 from app.tuning.tuner import runs_pending, search_of
 from app.web.auth import ViewerDep
-from app.web.leaderboard import Leaderboard, build_leaderboard, compare_hyperparameters
+from app.web.leaderboard import (
+    Hyperparameter,
+    Leaderboard,
+    Row,
+    build_leaderboard,
+    compare_hyperparameters,
+)
 from app.web.templating import TemplatesDep
 
 __all__ = ["router"]
@@ -230,29 +236,11 @@ def _job_state(
     """What the job page's scripts draw from, rendered into the page as JSON. `live`:
     the page polls only while it is true."""
     with_points = {m.name for run in every for m in run.metrics if m.count}
-    # Only what the charts draw: the scatter plots place the runs with a value on the
-    # tuned hyperparameters' axes (the fixed ones are the same everywhere).
-    tuned = [hp.name for hp in board.tuned]
     return {
         "job": job.name,
         "objective": {"metric": job.objective_metric, "type": job.objective_type},
         "metrics": [name for name in job.metric_names if name in with_points],
-        "runs": [
-            {
-                "name": row.run.name,
-                "status": row.run.status.value,
-                "rank": row.rank,
-                "color": row.color,
-                "best": row.is_best,
-                "objective": row.run.objective_value,
-                "hyperparameters": (
-                    {n: row.run.hyperparameters[n] for n in tuned if n in row.run.hyperparameters}
-                    if row.run.objective_value is not None
-                    else {}
-                ),
-            }
-            for row in board.rows
-        ],
+        "runs": [_chart_run(row, board.tuned) for row in board.rows],
         "tuned": [
             {"name": hp.name, "scale": hp.scale.value, "categories": list(hp.categories)}
             for hp in board.tuned
@@ -264,6 +252,24 @@ def _job_state(
             (run.name, run.status.value, sum(m.count for m in run.metrics)) for run in every
         ),
     }
+
+
+def _chart_run(row: Row, tuned: Sequence[Hyperparameter]) -> dict[str, Any]:
+    """A run as the job page's charts draw it, in as few bytes as they need (a thousand
+    runs are read from the page): its rank, colour and value, `best` only on the best
+    run, and for a run with a value its tuned hyperparameters' values in `tuned`'s order
+    (null where unset), which the scatter plots place it by."""
+    found: dict[str, Any] = {
+        "name": row.run.name,
+        "rank": row.rank,
+        "color": row.color,
+        "objective": row.run.objective_value,
+    }
+    if row.is_best:
+        found["best"] = True
+    if row.run.objective_value is not None:
+        found["values"] = [row.run.hyperparameters.get(hp.name) for hp in tuned]
+    return found
 
 
 # The points per run the job page asks the series for: job-page.js's maxPoints, the same.

@@ -144,7 +144,8 @@ function drawScatter() {
     return;
   }
   note.hidden = false;
-  for (const hp of state.tuned) {
+  // A run's `values` are its tuned hyperparameters', in `state.tuned`'s order (pages.py).
+  for (const [i, hp] of state.tuned.entries()) {
     const cell = fromTemplate("scatter-chart");
     cell.querySelector(".hyperparameter-name").textContent = hp.name;
     cell.querySelector(".scale").textContent = hp.scale;
@@ -152,8 +153,8 @@ function drawScatter() {
     plot.dataset.hyperparameter = hp.name;
     scatterGrid.append(cell);
     const points = ranked
-      .filter((run) => run.hyperparameters[hp.name] !== undefined)
-      .map((run) => ({ name: run.name, color: run.color, best: run.best, x: run.hyperparameters[hp.name], y: run.objective, rank: run.rank }))
+      .filter((run) => (run.values?.[i] ?? null) !== null)
+      .map((run) => ({ name: run.name, color: run.color, best: run.best, x: run.values[i], y: run.objective, rank: run.rank }))
       .sort((a, b) => drawOrder(a) - drawOrder(b));
     if (!points.length) {
       chartStatus(plot, `No ranked run has a value of ${hp.name}.`, "empty");
