@@ -129,10 +129,12 @@ def _post(client: httpx.Client, delivery: DueDelivery, policy: DeliveryPolicy) -
     url = httpx.URL(delivery.url)
     headers["Host"] = url.netloc.decode("ascii")
     pinned = url.copy_with(host=str(address))
-    response = client.post(
-        pinned, content=body, headers=headers, extensions={"sni_hostname": target.host}
-    )
-    return response.status_code
+    # Only the status line and headers are read: closing the response unread drops the
+    # connection, so a receiver's body, however large, is never held in memory.
+    with client.stream(
+        "POST", pinned, content=body, headers=headers, extensions={"sni_hostname": target.host}
+    ) as response:
+        return response.status_code
 
 
 def _sentence(event: WebhookEventKind, payload: Mapping[str, Any], link: str | None) -> str:

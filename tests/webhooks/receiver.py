@@ -1,6 +1,7 @@
 """A webhook receiver for the tests: a real HTTP server on loopback, in a thread, that
 answers each POST with the next of its scripted statuses (then 200), or never answers
-within `hang` seconds, and keeps what it was sent."""
+within `hang` seconds, or answers with a body of `body_bytes` zeros made as it is sent, and
+keeps what it was sent."""
 
 from __future__ import annotations
 
@@ -28,9 +29,13 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, statuses: list[int] | None = None, hang: float = 0.0) -> None:
+    def __init__(
+        self, statuses: list[int] | None = None, hang: float = 0.0, body_bytes: int = 2
+    ) -> None:
         self.statuses = list(statuses or [])
         self.hang = hang
+        self.body_bytes = body_bytes
+        self.bodies_sent_whole = 0  # answers whose body went out to its last byte
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -62,11 +67,19 @@ class Receiver:
             time.sleep(self.hang)
         try:
             handler.send_response(status)
-            handler.send_header("Content-Length", "2")
+            handler.send_header("Content-Length", str(self.body_bytes))
             handler.end_headers()
-            handler.wfile.write(b"ok")
+            if self.body_bytes == 2:
+                handler.wfile.write(b"ok")
+            else:
+                chunk = bytes(1 << 16)
+                for start in range(0, self.body_bytes, len(chunk)):
+                    handler.wfile.write(chunk[: self.body_bytes - start])
+            handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the service gave up waiting: what this receiver is for
+            return  # the service gave up waiting or reading: what this receiver is for
+        with self._lock:
+            self.bodies_sent_whole += 1
 
     @contextmanager
     def serving(self) -> Iterator[Receiver]:
@@ -92,6 +105,8 @@ class Receiver:
 
 
 @contextmanager
-def running_receiver(statuses: list[int] | None = None, hang: float = 0.0) -> Iterator[Receiver]:
-    with Receiver(statuses, hang).serving() as receiver:
+def running_receiver(
+    statuses: list[int] | None = None, hang: float = 0.0, body_bytes: int = 2
+) -> Iterator[Receiver]:
+    with Receiver(statuses, hang, body_bytes).serving() as receiver:
         yield receiver

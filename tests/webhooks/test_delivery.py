@@ -74,3 +74,24 @@ def test_a_refused_connection_is_retried_and_its_error_names_no_url(api, make_jo
 
     assert (delivery["status"], delivery["attempts"]) == ("failed", 4)
     assert delivery["last_error"] == "could not reach the receiver: connection refused or failed"
+
+
+def test_a_receivers_answer_is_read_to_its_headers_only(api, receiver_of, make_job, make_run):
+    # 200 MB of body, more than any buffer between the two holds: had the service read
+    # it, the receiver would have sent it all; it is cut off once the status is read.
+    receiver = receiver_of(body_bytes=200 << 20)
+    make_job()
+    api.put("/v1/jobs/gan/webhooks", json={"webhooks": [{"url": receiver.url}]})
+    started = time.monotonic()
+    make_run(name="r1", status="Failed")
+
+    [delivery] = _wait_until_done(api)
+
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == (
+        "delivered",
+        1,
+        200,
+    )
+    assert time.monotonic() - started < 3.0
+    time.sleep(0.3)  # the receiver's thread notes its broken pipe
+    assert receiver.bodies_sent_whole == 0
