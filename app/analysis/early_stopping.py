@@ -173,7 +173,8 @@ def explain_run(job: Job, run: Run, curves: Sequence[ObjectiveCurve]) -> EarlySt
     Args:
         job: the run's job.
         run: the run, with its stop reason and cause.
-        curves: every run's objective curve in the job (`Storage.objective_curves`).
+        curves: the run's objective curve and at least those of the runs the rule compares
+            it with (`Storage.objective_curves(job, run)`; every run's will do).
 
     Returns:
         The explanation: for the median rule every point judged and the step where it

@@ -352,8 +352,19 @@ class Storage(abc.ABC):
         """(job, run) of every in-progress run whose lease has lapsed."""
 
     @abc.abstractmethod
-    def objective_curves(self, job: Job) -> list[ObjectiveCurve]:
-        """Each run's points of the objective metric, runs oldest first."""
+    def objective_curves(self, job: Job, run: str | None = None) -> list[ObjectiveCurve]:
+        """Each run's points of the objective metric, runs oldest first.
+
+        Args:
+            job: the job.
+            run: a run's name, to read only its own curve and those of the runs the
+                median rule compares it with: the runs its search started before it (a
+                lower search index) that did not fail. A run no search started (no
+                search index) gets its own curve alone.
+
+        Returns:
+            The curves, runs oldest first; none for a `run` the job does not have.
+        """
 
     @abc.abstractmethod
     def jobs_with_run(self, run: str) -> list[str]:

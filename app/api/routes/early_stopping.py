@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}", tags=["runs"], dependenci
 @router.get("/early-stopping", responses=error_responses(404))
 def read_early_stopping(job: JobDep, run: str, storage: StorageDep) -> EarlyStoppingPublic:
     """Why the run was (or was not) stopped early: its objective by step against the median."""
-    found = explain_run(job, storage.get_run(job, run), storage.objective_curves(job))
+    found = explain_run(job, storage.get_run(job, run), storage.objective_curves(job, run))
     return EarlyStoppingPublic(
         run=found.run,
         metric_name=found.metric_name,

@@ -538,9 +538,11 @@ class SqlStorage(Storage):
         with self._db.read() as conn:
             return tuning.expired_leases(conn, now())
 
-    def objective_curves(self, job: Job) -> list[ObjectiveCurve]:
+    def objective_curves(self, job: Job, run: str | None = None) -> list[ObjectiveCurve]:
+        if run is not None and "\x00" in run:
+            return []
         with self._db.read() as conn:
-            return tuning.objective_curves(conn, job)
+            return tuning.objective_curves(conn, job, run)
 
     def jobs_with_run(self, run: str) -> list[str]:
         if "\x00" in run:

@@ -364,11 +364,29 @@ def expired_leases(conn: Connection, now: float) -> list[tuple[str, str]]:
     return [(job, run) for job, run in rows]
 
 
-def objective_curves(conn: Connection, job: Job) -> list[ObjectiveCurve]:
-    """Every run's points of the objective metric, runs oldest first."""
+def objective_curves(conn: Connection, job: Job, run: str | None = None) -> list[ObjectiveCurve]:
+    """Every run's points of the objective metric, runs oldest first; with `run`, only
+    its own and those of the runs it is compared with (`Storage.objective_curves`)."""
+    chosen = runs.c.job_id == job.id
+    if run is not None:
+        mine = conn.execute(
+            select(runs.c.id, runs.c.search_index).where(
+                runs.c.job_id == job.id, runs.c.name == run
+            )
+        ).one_or_none()
+        if mine is None:
+            return []
+        only = runs.c.id == mine.id
+        if mine.search_index is not None:
+            earlier = and_(
+                runs.c.search_index < mine.search_index,
+                runs.c.status != RunStatus.FAILED.value,
+            )
+            only = or_(only, earlier)
+        chosen = and_(chosen, only)
     run_rows = conn.execute(
         select(runs.c.id, runs.c.name, runs.c.search_index, runs.c.status)
-        .where(runs.c.job_id == job.id)
+        .where(chosen)
         .order_by(runs.c.id)
     ).all()
     found: dict[int, list[tuple[int, float]]] = {row.id: [] for row in run_rows}
@@ -376,7 +394,7 @@ def objective_curves(conn: Connection, job: Job) -> list[ObjectiveCurve]:
         select(run_metrics.c.run_id, points.c.step, points.c.value)
         .join(points, points.c.run_metric_id == run_metrics.c.id)
         .join(runs, runs.c.id == run_metrics.c.run_id)
-        .where(runs.c.job_id == job.id, run_metrics.c.name == job.objective_metric)
+        .where(chosen, run_metrics.c.name == job.objective_metric)
         .order_by(run_metrics.c.run_id, points.c.seq)
     )
     for run_id, step, value in point_rows:
