@@ -29,6 +29,7 @@ from app.tuning.stopping import (
     median_of,
     median_reason_step,
     running_average_at,
+    worse_than_median,
 )
 from app.tuning.tuner import search_of
 
@@ -122,11 +123,7 @@ def explain_median(
         reached = [a for a in averages if a is not None]
         point = median_of(step, reached, min_runs)
         # As `median_rule`: no median, or a value that is not finite, is never worse.
-        worse = (
-            point is not None
-            and math.isfinite(value)
-            and (value < point.median if maximize else value > point.median)
-        )
+        worse = point is not None and worse_than_median(value, point.median, maximize)
         if point is not None:
             judged.update(i for i, a in enumerate(averages) if a is not None)
         if math.isfinite(value) and ordered:

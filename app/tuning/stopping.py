@@ -32,6 +32,7 @@ __all__ = [
     "median_reason_step",
     "median_rule",
     "running_average_at",
+    "worse_than_median",
 ]
 
 Curve = Sequence[tuple[int, float]]
@@ -76,16 +77,29 @@ def median_rule(
         return None
     step, value = current[-1]
     point = median_at(step, earlier, min_runs)
-    if point is None or not math.isfinite(value):
-        return None
-    worse = value < point.median if maximize else value > point.median
-    if not worse:
+    if point is None or not worse_than_median(value, point.median, maximize):
         return None
     sign = "<" if maximize else ">"
     return Verdict(
         f"{_MEDIAN_REASON_START}{step}: {value:.4g} {sign} median {point.median:.4g} "
         f"of {point.runs} earlier runs' running averages"
     )
+
+
+def worse_than_median(value: float, median: float, maximize: bool) -> bool:
+    """The median rule's test of a value against the median at its step (`median_rule`,
+    and the explanation of each point): strictly worse; a value that is not finite never
+    is.
+
+    Args:
+        value: the run's value at the step.
+        median: the median of the earlier runs' running averages there (`median_at`).
+        maximize: whether the objective is maximized.
+
+    Returns:
+        True where the rule stops the run on this value.
+    """
+    return math.isfinite(value) and (value < median if maximize else value > median)
 
 
 # The median rule's reasons begin so; `median_reason_step` reads the step back.

@@ -45,7 +45,13 @@ from app.storage import PlannedRun, Storage
 from app.tuning.completion import EndedRun, completion
 from app.tuning.gpus import GpuNeed, GpuOffer, gpu_need
 from app.tuning.retries import may_retry
-from app.tuning.stopping import MedianPoint, hyperband_rule, median_curve, median_rule
+from app.tuning.stopping import (
+    MedianPoint,
+    earlier_curves,
+    hyperband_rule,
+    median_curve,
+    median_rule,
+)
 from app.tuning.suggest import Trial, TrialOutcome, runs_to_start, suggest
 from app.webhooks.events import record_job_end
 
@@ -527,16 +533,9 @@ def _ended(runs: Sequence[Run]) -> list[EndedRun]:
 def _earlier(
     curves: Sequence[ObjectiveCurve], mine: ObjectiveCurve
 ) -> list[Sequence[tuple[int, float]]]:
-    """The curves the median rule compares a run with: runs started before it that did
-    not fail."""
-    assert mine.search_index is not None
-    return [
-        c.points
-        for c in curves
-        if c.search_index is not None
-        and c.search_index < mine.search_index
-        and c.status is not RunStatus.FAILED
-    ]
+    """The curves the median rule compares a run with (`earlier_curves`, as the run's
+    page explains it)."""
+    return [c.points for c in earlier_curves(curves, mine)]
 
 
 def _maximize(job: Job) -> bool:
