@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,12 +31,24 @@ from app.storage.webhook_records import (
     WebhookFormat,
 )
 from app.webhooks.addresses import check_address, parse_url, resolve
+from app.webhooks.cutoff import Cutoff
 
-__all__ = ["DeliveryPolicy", "attempt", "backoff", "json_body", "sign", "slack_body"]
+__all__ = [
+    "DeliveryPolicy",
+    "attempt",
+    "backoff",
+    "claim_seconds",
+    "json_body",
+    "sign",
+    "slack_body",
+]
 
 USER_AGENT = f"logmetrics-webhooks/{app.__version__}"
 _MAX_BACKOFF = 3600.0
 _ERROR_CHARS = 300
+# What an attempt may spend beyond its deadline: resolving the host (the system's
+# resolver, which nothing here can cut short) and noting the outcome.
+_CLAIM_MARGIN = 30.0
 
 
 @dataclass(frozen=True)
@@ -81,18 +94,43 @@ def backoff(attempts: int, base: float) -> float:
     return float(full * random.uniform(0.5, 1.0))
 
 
-def attempt(client: httpx.Client, delivery: DueDelivery, policy: DeliveryPolicy) -> DeliveryAttempt:
-    """Try one delivery once; the outcome to note (never raises for the receiver)."""
+def claim_seconds(policy: DeliveryPolicy) -> float:
+    """How long a claimed delivery is held: longer than any attempt can take, so that
+    no other sender takes it meanwhile (an attempt is cut at `policy.timeout`)."""
+    return policy.timeout + _CLAIM_MARGIN
+
+
+def attempt(
+    client: httpx.Client,
+    delivery: DueDelivery,
+    policy: DeliveryPolicy,
+    cutoff: Cutoff | None = None,
+) -> DeliveryAttempt:
+    """Try one delivery once, for at most `policy.timeout` seconds from now (less if
+    `cutoff` is cut sooner); the outcome to note (never raises for the receiver).
+
+    Args:
+        client: a client that keeps no connection alive (see `Cutoff`).
+        delivery: the delivery claimed.
+        policy: the time-out, attempts and back-off.
+        cutoff: a `Cutoff(policy.timeout)` the caller may cut (when stopping); one of
+            its own when None.
+
+    Returns:
+        The outcome: delivered, retrying at a time, or failed for good.
+    """
+    cutoff = cutoff or Cutoff(policy.timeout)
     status_code: int | None = None
     try:
-        status_code = _post(client, delivery, policy)
+        with cutoff:
+            status_code = _post(client, delivery, policy, cutoff)
         error = None if 200 <= status_code < 300 else f"the receiver answered {status_code}"
     except InvalidWebhook as exc:
         error = exc.message
     except httpx.TimeoutException:
-        error = f"no answer within {policy.timeout:g} s"
+        error = cutoff.reason or f"no answer within {policy.timeout:g} s"
     except httpx.HTTPError as exc:
-        error = f"could not reach the receiver: {_cause(exc)}"
+        error = cutoff.reason or f"could not reach the receiver: {_cause(exc)}"
     except OSError as exc:  # the name did not resolve
         error = f"could not resolve the host: {exc.strerror or type(exc).__name__}"
     except (UnicodeError, ValueError, httpx.InvalidURL):  # a host no resolver takes
@@ -107,9 +145,15 @@ def attempt(client: httpx.Client, delivery: DueDelivery, policy: DeliveryPolicy)
     return DeliveryAttempt(DeliveryStatus.RETRYING, now, status_code, error[:_ERROR_CHARS], due)
 
 
-def _post(client: httpx.Client, delivery: DueDelivery, policy: DeliveryPolicy) -> int:
+def _post(
+    client: httpx.Client, delivery: DueDelivery, policy: DeliveryPolicy, cutoff: Cutoff
+) -> int:
+    started = time.monotonic()
     target = parse_url(delivery.url)
     addresses = resolve(target)
+    left = policy.timeout - (time.monotonic() - started)
+    if left <= 0 or cutoff.reason:
+        raise httpx.ConnectTimeout("resolving took the attempt's time")
     for address in addresses:
         check_address(address, policy.allow_loopback)
     address = addresses[0]
@@ -130,9 +174,15 @@ def _post(client: httpx.Client, delivery: DueDelivery, policy: DeliveryPolicy) -
     headers["Host"] = url.netloc.decode("ascii")
     pinned = url.copy_with(host=str(address))
     # Only the status line and headers are read: closing the response unread drops the
-    # connection, so a receiver's body, however large, is never held in memory.
+    # connection, so a receiver's body, however large, is never held in memory. Reads
+    # time out at the policy's time-out, and the whole attempt is cut there (`cutoff`).
     with client.stream(
-        "POST", pinned, content=body, headers=headers, extensions={"sni_hostname": target.host}
+        "POST",
+        pinned,
+        content=body,
+        headers=headers,
+        timeout=httpx.Timeout(policy.timeout, connect=left),
+        extensions={"sni_hostname": target.host, "trace": cutoff.trace},
     ) as response:
         return response.status_code
 

@@ -3,26 +3,32 @@
 Every `interval` seconds it claims due deliveries (`Storage.claim_deliveries`, safe
 across processes) and sends them from a few threads of its own, so that a receiver that
 never answers holds one of them for the time-out, not the others nor the service.
+Each attempt is cut at the time-out however the receiver trickles its answer, and
+stopping cuts the attempts in flight, so that a service stops within seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from app.storage import Storage
 from app.storage.webhook_records import DeliveryStatus, DueDelivery
-from app.webhooks.delivery import DeliveryPolicy, attempt
+from app.webhooks.cutoff import Cutoff
+from app.webhooks.delivery import DeliveryPolicy, attempt, claim_seconds
 
 __all__ = ["Dispatcher"]
 
 log = logging.getLogger("logmetrics.webhooks")
 
 _SENDERS = 4
+# How long stopping waits for the loop and the senders, once their attempts are cut.
+_STOP_WAIT = 5.0
+_STOPPED = "the service stopped before the receiver answered"
 
 
 class Dispatcher:
@@ -38,21 +44,39 @@ class Dispatcher:
         self._senders = ThreadPoolExecutor(_SENDERS, thread_name_prefix="logmetrics-webhook")
         self._free = threading.Semaphore(_SENDERS)  # senders not busy with a delivery
         self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+        self._in_flight: set[Cutoff] = set()
+        self._sending: set[Future[None]] = set()
 
     def start(self) -> None:
         # No redirects (a 3xx is an answer, not a place to go), no proxies from the
         # environment (the address checked must be the one connected to). Made here,
         # not in __init__: an app that is never started holds no connections.
+        # No connection kept alive: each attempt connects to the address it checked,
+        # and `Cutoff` cuts only the connection an attempt made itself.
         self._client = httpx.Client(
-            timeout=self._policy.timeout, follow_redirects=False, trust_env=False
+            timeout=self._policy.timeout,
+            follow_redirects=False,
+            trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
         self._thread.start()
 
     def stop(self) -> None:
+        """Cut the attempts in flight (each is noted as failed, to be tried again) and
+        stop, waiting a few seconds at most for the senders to note them."""
         self._stopped.set()
         self._wake.set()
-        self._thread.join()
-        self._senders.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            in_flight = list(self._in_flight)
+        for cutoff in in_flight:
+            cutoff.cut(_STOPPED)
+        if self._thread.is_alive():
+            self._thread.join(_STOP_WAIT)
+        self._senders.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            sending = list(self._sending)
+        wait(sending, timeout=_STOP_WAIT)
         if self._client is not None:
             self._client.close()
 
@@ -65,8 +89,7 @@ class Dispatcher:
         if not free:
             return 0
         now = datetime.now(UTC)
-        # Held for longer than an attempt can take, so no other process takes it meanwhile.
-        until = now + timedelta(seconds=self._policy.timeout * 2 + 30)
+        until = now + timedelta(seconds=claim_seconds(self._policy))
         try:
             due = self._storage.claim_deliveries(now, until, limit=free)
         except Exception:  # an outage of the database: the next round tries again
@@ -75,8 +98,15 @@ class Dispatcher:
         for _ in range(free - len(due)):
             self._free.release()
         for delivery in due:
-            self._senders.submit(self._send, delivery)
+            future = self._senders.submit(self._send, delivery)
+            with self._lock:
+                self._sending.add(future)
+            future.add_done_callback(self._sent)
         return len(due)
+
+    def _sent(self, future: Future[None]) -> None:
+        with self._lock:
+            self._sending.discard(future)
 
     def _send(self, delivery: DueDelivery) -> None:
         try:
@@ -88,7 +118,16 @@ class Dispatcher:
 
     def _attempt(self, delivery: DueDelivery) -> None:
         assert self._client is not None, "start makes the client"
-        outcome = attempt(self._client, delivery, self._policy)
+        cutoff = Cutoff(self._policy.timeout)
+        with self._lock:
+            self._in_flight.add(cutoff)
+        if self._stopped.is_set():
+            cutoff.cut(_STOPPED)  # stopping began before this attempt was noted in flight
+        try:
+            outcome = attempt(self._client, delivery, self._policy, cutoff)
+        finally:
+            with self._lock:
+                self._in_flight.discard(cutoff)
         try:
             self._storage.finish_delivery(delivery.id, delivery.claim, outcome)
         except Exception:  # its claim lapses and it is tried again

@@ -1,7 +1,8 @@
 """A webhook receiver for the tests: a real HTTP server on loopback, in a thread, that
 answers each POST with the next of its scripted statuses (then 200), or never answers
-within `hang` seconds, or answers with a body of `body_bytes` zeros made as it is sent, and
-keeps what it was sent."""
+within `hang` seconds, or answers with a body of `body_bytes` zeros made as it is sent, or
+trickles its answer a byte each `trickle` seconds (status line, headers and all), and keeps
+what it was sent."""
 
 from __future__ import annotations
 
@@ -30,12 +31,19 @@ class Received:
 
 class Receiver:
     def __init__(
-        self, statuses: list[int] | None = None, hang: float = 0.0, body_bytes: int = 2
+        self,
+        statuses: list[int] | None = None,
+        hang: float = 0.0,
+        body_bytes: int = 2,
+        trickle: float = 0.0,
     ) -> None:
         self.statuses = list(statuses or [])
         self.hang = hang
         self.body_bytes = body_bytes
         self.bodies_sent_whole = 0  # answers whose body went out to its last byte
+        self.trickle = trickle
+        self.cut_off = 0  # answers the service stopped reading before their end
+        self._closed = threading.Event()
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -65,6 +73,9 @@ class Receiver:
             status = self.statuses.pop(0) if self.statuses else 200
         if self.hang:
             time.sleep(self.hang)
+        if self.trickle:
+            self._trickle(handler, status)
+            return
         try:
             handler.send_response(status)
             handler.send_header("Content-Length", str(self.body_bytes))
@@ -80,6 +91,17 @@ class Receiver:
             return  # the service gave up waiting or reading: what this receiver is for
         with self._lock:
             self.bodies_sent_whole += 1
+
+    def _trickle(self, handler: BaseHTTPRequestHandler, status: int) -> None:
+        answer = b"HTTP/1.1 %d OK\r\nContent-Length: 100\r\n\r\n%s" % (status, b"y" * 100)
+        try:
+            for byte in answer:
+                handler.wfile.write(bytes([byte]))
+                if self._closed.wait(self.trickle):
+                    return
+        except (BrokenPipeError, ConnectionResetError):
+            with self._lock:
+                self.cut_off += 1
 
     @contextmanager
     def serving(self) -> Iterator[Receiver]:
@@ -99,6 +121,7 @@ class Receiver:
         try:
             yield self
         finally:
+            self._closed.set()
             self._server.shutdown()
             self._server.server_close()
             thread.join()
@@ -106,7 +129,10 @@ class Receiver:
 
 @contextmanager
 def running_receiver(
-    statuses: list[int] | None = None, hang: float = 0.0, body_bytes: int = 2
+    statuses: list[int] | None = None,
+    hang: float = 0.0,
+    body_bytes: int = 2,
+    trickle: float = 0.0,
 ) -> Iterator[Receiver]:
-    with Receiver(statuses, hang, body_bytes).serving() as receiver:
+    with Receiver(statuses, hang, body_bytes, trickle).serving() as receiver:
         yield receiver
