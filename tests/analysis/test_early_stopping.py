@@ -115,6 +115,7 @@ def test_the_step_is_read_back_from_the_rules_reason():
         [(1, float("inf")), (2, 0.2)],
         [(2, 1e16), (1, 1.0), (3, -1e16), (0, 0.3)],  # a sum whose order would matter
         [(1, 1e308), (2, 1e308), (3, -1e308)],  # partial sums past float's range
+        [(1, 5e-324), (2, 1e300), (3, -1e300), (4, 5e-324), (5, 0.1)],  # far apart, subnormal
         [],
     ],
 )
