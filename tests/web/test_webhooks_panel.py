@@ -113,3 +113,23 @@ def test_a_job_without_webhooks_says_so(open_tab, service):
     assert tab.page.text_content(f"{PANEL} .chart-status").startswith("No webhooks")
     assert tab.page.query_selector_all(f"{PANEL} .webhook") == []
     assert tab.errors == []
+
+
+def test_an_idle_panel_reads_its_webhooks_once(open_tab, service):
+    # The job's one delivery is delivered and no run is in progress: nothing to poll for.
+    webhooks = "/v1/jobs/hooked/webhooks"
+    reads: list[str] = []
+
+    def count_reads(page: Any) -> None:
+        page.on(
+            "request",
+            lambda request: reads.append(request.url) if webhooks in request.url else None,
+        )
+        page.context.add_cookies([{"name": COOKIE, "value": READER, "url": service.url}])
+
+    tab = open_tab(service.url + "/jobs/hooked", before=count_reads)
+    tab.page.wait_for_selector(f"{PANEL}[data-state='drawn']")
+    tab.page.wait_for_timeout(6000)
+
+    assert reads == [service.url + "/v1/jobs/hooked/webhooks"]
+    assert tab.errors == []

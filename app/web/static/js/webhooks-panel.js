@@ -1,9 +1,12 @@
 // The job page's webhooks panel: each webhook (its URL redacted for a viewer who may not
 // manage the job), its events, and its latest deliveries, from GET /v1/jobs/{job}/webhooks.
-// Drawn again every few seconds while the page is visible, as deliveries are retried.
+// Read again every few seconds, while the tab is visible, only while a delivery is pending
+// or retrying or the page is live (its state's `live`, as live.js decides); an idle page
+// reads it once. The list is rebuilt only when the answer changed.
 
 import { enc, getJSON } from "./api.js";
 import { fromTemplate } from "./dom.js";
+import { onUpdate, pageState } from "./live.js";
 
 const REFRESH_MS = 5000;
 const EVENT_NAMES = {
@@ -21,6 +24,9 @@ const STATUS_CLASS = {
 };
 
 const panel = document.querySelector('[data-testid="webhooks"]');
+let lastAnswer = null; // the last answer drawn, as JSON: an unchanged one is not drawn again
+let timer = null;
+let polling = false; // whether the last read wanted another
 
 function when(iso) {
   if (!iso) return "–";
@@ -69,11 +75,21 @@ function webhookCard(webhook) {
   return card;
 }
 
+function unsettled(answer) {
+  return answer.webhooks.some((webhook) =>
+    webhook.deliveries.some((d) => d.status === "pending" || d.status === "retrying"),
+  );
+}
+
+// Read and draw; whether to read again (a delivery still to go, or an error to retry).
 async function draw() {
   const status = panel.querySelector(".chart-status");
   const list = panel.querySelector(".webhooks-list");
   try {
     const answer = await getJSON(`/v1/jobs/${enc(panel.dataset.job)}/webhooks`);
+    const text = JSON.stringify(answer);
+    if (text === lastAnswer) return unsettled(answer);
+    lastAnswer = text;
     list.replaceChildren(...answer.webhooks.map(webhookCard));
     if (answer.webhooks.length === 0) {
       status.textContent = "No webhooks: PUT /v1/jobs/{job}/webhooks names URLs to call.";
@@ -83,16 +99,37 @@ async function draw() {
       status.hidden = true;
       panel.dataset.state = "drawn";
     }
+    return unsettled(answer);
   } catch (error) {
+    lastAnswer = null;
     status.textContent = `Could not read the webhooks: ${error.message}`;
     status.hidden = false;
     panel.dataset.state = "error";
+    return true;
   }
 }
 
+async function update() {
+  clearTimeout(timer);
+  timer = null;
+  polling = (await draw()) || Boolean(pageState()?.live);
+  clearTimeout(timer); // one set by an update that overlapped this one
+  timer = polling ? setTimeout(tick, REFRESH_MS) : null;
+}
+
+function tick() {
+  timer = null;
+  // A hidden tab reads nothing; it reads again when shown (below).
+  if (document.visibilityState === "visible") update();
+}
+
 if (panel) {
-  draw();
-  setInterval(() => {
-    if (document.visibilityState === "visible") draw();
-  }, REFRESH_MS);
+  update();
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && polling && timer === null) update();
+  });
+  // A live page that changed (a run ended) may have new deliveries: read them now.
+  onUpdate((_state, changed) => {
+    if (changed.length > 0) update();
+  });
 }
