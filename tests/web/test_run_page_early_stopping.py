@@ -45,6 +45,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         assert service.client.post("/v1/jobs/plain/runs", json={"name": "alone"}).status_code == 201
         _live_search(service.client)
         _live_search(service.client, "fresh", first_points=False)
+        _live_search(service.client, "late")
         yield service
 
 
@@ -153,6 +154,32 @@ def test_a_live_run_opened_before_its_first_point_shows_its_chart_once_points_co
     chart = card.locator("[data-part='chart']")
     assert (chart.get_attribute("data-points"), chart.is_visible()) == ("2", True)
     assert tab.errors == []
+
+
+def test_an_older_read_failing_late_leaves_the_newer_drawing(service, open_tab):
+    held: list[Any] = []
+
+    def hold_the_first(page: Any) -> None:
+        def answer(route: Any) -> None:
+            if held:
+                route.continue_()
+            else:
+                held.append(route)  # answered below, after a newer read has drawn
+
+        page.route("**/early-stopping", answer)
+
+    tab = open_tab(f"{service.url}/jobs/late/runs/run-0004", before=hold_the_first)
+    tab.page.wait_for_function("() => document.querySelector('#log-view') !== null")
+    log = b"acc=0.65;\nacc=0.7;\n"
+    assert service.client.post("/v1/jobs/late/runs/run-0004/logs", content=log).status_code == 200
+    tab.page.wait_for_selector(f"{CARD}[data-state='drawn'] [data-part='chart'][data-points='4']")
+
+    held[0].fulfill(status=503, body="{}")
+    tab.page.wait_for_timeout(300)
+
+    card = tab.page.locator(CARD)
+    assert card.get_attribute("data-state") == "drawn"
+    assert card.locator(".chart-error").count() == 0
 
 
 def test_a_failed_read_says_so(service, open_tab):
