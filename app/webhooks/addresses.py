@@ -1,6 +1,7 @@
 """Where a webhook may point: an http(s) URL without credentials, whose host does not
-resolve to the service's own machine or to a link-local address (the cloud's metadata
-service), unless the setting allows loopback.
+resolve to the service's own machine, to a link-local address or a cloud's metadata
+service, unless the setting allows loopback; nor ever to a multicast, broadcast,
+unspecified or reserved address.
 
 The check is made when a webhook is given and again at every delivery, on the
 addresses the host resolves to then; the delivery connects to the address checked, so
@@ -25,6 +26,7 @@ from app.errors import InvalidWebhook
 __all__ = [
     "MAX_URL_LENGTH",
     "Target",
+    "canonical_url",
     "check_address",
     "check_url",
     "parse_url",
@@ -35,6 +37,11 @@ __all__ = [
 MAX_URL_LENGTH = 2048
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # 0.x.y.z reaches this host on Linux
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+# Cloud metadata services outside link-local: AWS's over IPv6, Alibaba Cloud's.
+_METADATA = frozenset(ipaddress.ip_address(a) for a in ("fd00:ec2::254", "100.100.100.200"))
+# NAT64's well-known prefix (RFC 6052): the IPv4 address in its last 32 bits is reached.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 @dataclass(frozen=True)
@@ -72,30 +79,59 @@ def parse_url(url: str) -> Target:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise InvalidWebhook("a webhook's URL must name a host")
-    return Target(url, scheme, host, port or (443 if scheme == "https" else 80))
+    if port == 0:
+        raise InvalidWebhook("a webhook's URL may not name port 0")
+    return Target(url, scheme, host, port if port is not None else 443 if scheme == "https" else 80)
+
+
+def canonical_url(url: str) -> str:
+    """The URL with its scheme and host in lower case (they are case-insensitive), the
+    rest as given: two URLs that differ only there are one webhook.
+
+    Raises: InvalidWebhook as `parse_url`.
+    """
+    parse_url(url)
+    parts = urlsplit(url)
+    head = f"{parts.scheme}://{parts.netloc}"  # no user or password: parse_url refused them
+    if url[: len(head)].lower() != head.lower():  # a form urlsplit mends: left as given
+        return url
+    return head.lower() + url[len(head) :]
 
 
 def check_address(address: IPAddress, allow_loopback: bool) -> None:
     """Raises: InvalidWebhook if a webhook may not reach `address`."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
+    elif address in _NAT64:
+        address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     if address.is_multicast:
         raise InvalidWebhook(f"a webhook may not reach a multicast address ({address})")
+    if address == _BROADCAST:
+        raise InvalidWebhook(f"a webhook may not reach a broadcast address ({address})")
     if address.is_unspecified or (
         isinstance(address, ipaddress.IPv4Address) and address in _THIS_NETWORK
     ):
         raise InvalidWebhook(f"a webhook may not reach an unspecified address ({address})")
-    if allow_loopback:
-        return
     if address.is_loopback:
+        if allow_loopback:
+            return  # before the reserved check: ::1 lies in IPv6's reserved ::/8
         raise InvalidWebhook(
             f"a webhook may not reach the service's own machine ({address} is loopback)"
         )
-    if address.is_link_local:
+    if address.is_link_local or address in _METADATA:
+        if allow_loopback:
+            return
+        if address in _METADATA:
+            raise InvalidWebhook(
+                f"a webhook may not reach a cloud's metadata service ({address}), where "
+                "clouds serve their instances' credentials"
+            )
         raise InvalidWebhook(
             f"a webhook may not reach a link-local address ({address}), where clouds "
             "serve their instances' credentials"
         )
+    if address.is_reserved:
+        raise InvalidWebhook(f"a webhook may not reach a reserved address ({address})")
 
 
 def check_url(url: str, allow_loopback: bool) -> Target:

@@ -77,3 +77,30 @@ def test_a_name_that_resolves_to_loopback_at_delivery_is_not_called(receiver_of,
 def test_a_url_is_redacted_to_its_scheme_and_host():
     assert redact("https://hooks.slack.com/services/T0/B0/XYZ?x=1") == "https://hooks.slack.com/…"
     assert redact("http://[::1]:8080/a") == "http://[::1]/…"
+
+
+def test_urls_that_differ_only_in_the_case_of_their_scheme_and_host_are_one_webhook(api, make_job):
+    make_job()
+    given = api.put(
+        "/v1/jobs/gan/webhooks", json={"webhooks": [{"url": "http://Hooks.Example.test/Path"}]}
+    )
+    assert given.status_code == 200, given.text
+    [first] = given.json()["webhooks"]
+    assert first["url"] == "http://hooks.example.test/Path"  # the path's case is its own
+
+    again = api.put(
+        "/v1/jobs/gan/webhooks", json={"webhooks": [{"url": "HTTP://HOOKS.example.TEST/Path"}]}
+    )
+    assert [hook["id"] for hook in again.json()["webhooks"]] == [first["id"]]
+
+    twice = api.put(
+        "/v1/jobs/gan/webhooks",
+        json={
+            "webhooks": [
+                {"url": "http://hooks.example.test/a"},
+                {"url": "http://HOOKS.example.test/a"},
+            ]
+        },
+    )
+    assert twice.status_code == 422
+    assert twice.json()["message"] == "each of a job's webhooks needs its own URL"

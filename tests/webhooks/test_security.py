@@ -30,6 +30,12 @@ READER = "read-token-0123456789"
         ("http://user:pass@example.com/hook", "may not hold a user or password"),
         ("http:///hook", "must name a host"),
         ("http://example.com:99999/", "must be a valid http or https URL"),
+        ("http://[fd00:ec2::254]/latest/meta-data/", "metadata service (fd00:ec2::254)"),
+        ("http://100.100.100.200/latest/meta-data/", "metadata service (100.100.100.200)"),
+        ("http://255.255.255.255/hook", "broadcast address (255.255.255.255)"),
+        ("http://240.0.0.1/hook", "reserved address (240.0.0.1)"),
+        ("http://[64:ff9b::7f00:1]/hook", "127.0.0.1 is loopback"),
+        ("http://example.com:0/hook", "may not name port 0"),
     ],
 )
 def test_a_url_the_service_will_not_call_is_refused_with_why(start_service, url, why):

@@ -13,7 +13,7 @@ from app.api.schemas import webhooks as schemas
 from app.auth import Action
 from app.errors import Forbidden, InvalidWebhook
 from app.storage.webhook_records import Webhook, WebhookEventKind, WebhookFormat, WebhookSpec
-from app.webhooks.addresses import check_url, redact
+from app.webhooks.addresses import canonical_url, check_url, redact
 
 router = APIRouter(prefix="/v1/jobs/{job}/webhooks", tags=["webhooks"])
 
@@ -53,7 +53,9 @@ def delete_webhook(job: JobDep, webhook: str, storage: StorageDep) -> None:
 def webhook_specs(
     given: Sequence[schemas.WebhookCreate], allow_loopback: bool
 ) -> list[WebhookSpec]:
-    """The webhooks a client gave, each URL checked (`check_url`: it resolves the host).
+    """The webhooks a client gave, each URL checked (`check_url`: it resolves the host)
+    and its scheme and host put in lower case, so that one URL is one webhook however
+    its host is written.
 
     Raises: InvalidWebhook for a URL refused, or one given twice.
     """
@@ -62,7 +64,7 @@ def webhook_specs(
         check_url(hook.url, allow_loopback)
         specs.append(
             WebhookSpec(
-                url=hook.url,
+                url=canonical_url(hook.url),
                 events=tuple(dict.fromkeys(WebhookEventKind(e) for e in hook.events)),
                 format=WebhookFormat(hook.format),
                 secret=hook.secret,
