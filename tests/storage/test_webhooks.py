@@ -132,3 +132,25 @@ def test_webhooks_and_deliveries_go_with_their_webhook_and_job(backend, make_job
     backend.delete_job(job)
     now = datetime.now(UTC) + timedelta(seconds=1)
     assert backend.claim_deliveries(now, now + timedelta(seconds=30), limit=5) == []
+
+
+def test_deliveries_due_at_one_instant_are_claimed_in_the_order_they_were_stored(backend, make_job):
+    job = make_job()
+    urls = ["https://a.example/h", "https://b.example/h", "https://c.example/h"]
+    backend.replace_webhooks(job, [WebhookSpec(url, (FAILED,)) for url in urls])
+    backend.record_webhook_event(job, _event())
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    claimed = backend.claim_deliveries(now, now + timedelta(seconds=30), limit=5)
+    # Noted in the reverse order, each due again at one instant (PostgreSQL then holds
+    # the rows in that order): the claim's order is the id's, not the table's.
+    again = now + timedelta(seconds=5)
+    retry = DeliveryAttempt(DeliveryStatus.RETRYING, now, 500, "answered 500", again)
+    for delivery in sorted(claimed, key=lambda d: d.url, reverse=True):
+        assert backend.finish_delivery(delivery.id, delivery.claim, retry) is True
+
+    order = []
+    for _ in urls:
+        [one] = backend.claim_deliveries(again, again + timedelta(seconds=30), limit=1)
+        order.append(one.url)
+
+    assert order == urls

@@ -4,8 +4,9 @@ A job's webhooks are rows of `webhooks`; each event recorded for them is a row o
 `webhook_deliveries`, unique per webhook and event key, so that an event recorded twice
 (two processes, two reapers) is one delivery. A dispatcher claims due deliveries with an
 expiring claim: an UPDATE that only succeeds on a row nobody holds, the same on SQLite
-and PostgreSQL, so two processes never send one delivery at once, and a claim left by a
-process that died lapses and the delivery is tried again.
+and PostgreSQL (where the rows are chosen FOR UPDATE SKIP LOCKED, so that two processes
+claiming at once take different rows), so two processes never send one delivery at once,
+and a claim left by a process that died lapses and the delivery is tried again.
 """
 
 from __future__ import annotations
@@ -158,13 +159,20 @@ def any_due(conn: Connection, now: float) -> bool:
 
 
 def claim_deliveries(conn: Connection, now: float, until: float, limit: int) -> list[DueDelivery]:
-    """Claim up to `limit` deliveries due at `now` that nobody holds, until `until`."""
-    due = conn.execute(
+    """Claim up to `limit` deliveries due at `now` that nobody holds, until `until`:
+    the longest due first, those due at one instant in the order they were stored."""
+    chosen = (
         select(webhook_deliveries.c.id)
         .where(*_due(now))
-        .order_by(webhook_deliveries.c.next_attempt_at)
+        .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.id)
         .limit(limit)
-    ).all()
+    )
+    if conn.dialect.name == "postgresql":
+        # Rows another process is claiming now are passed over, not waited for (its
+        # UPDATE would leave this one none of them): this one claims the next ones.
+        # SQLite has one writer at a time, so nothing to pass over.
+        chosen = chosen.with_for_update(skip_locked=True)
+    due = conn.execute(chosen).all()
     claimed = []
     for (delivery_id,) in due:
         claim = secrets.token_hex(8)
