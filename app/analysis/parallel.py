@@ -113,10 +113,14 @@ def hyperparameter_axes(search: SearchSpec | None, runs: Sequence[Run]) -> list[
     return axes
 
 
-def _metric_names(job: Job, runs: Sequence[Run]) -> list[str]:
+def _metric_names(job: Job, runs: Sequence[Run], with_points: Sequence[str] | None) -> list[str]:
     """Every metric with points in some run, in the job's definitions' order."""
-    with_points = {m.name for run in runs for m in run.metrics if m.count > 0}
-    return [name for name in job.metric_names if name in with_points]
+    found = (
+        {m.name for run in runs for m in run.metrics if m.count > 0}
+        if with_points is None
+        else set(with_points)
+    )
+    return [name for name in job.metric_names if name in found]
 
 
 def _metric_value(job: Job, run: Run, name: str) -> float | None:
@@ -129,17 +133,24 @@ def _metric_value(job: Job, run: Run, name: str) -> float | None:
 
 
 def parallel_coordinates(
-    job: Job, search: SearchSpec | None, runs: Sequence[Run], keys: Sequence[str] | None
+    job: Job,
+    search: SearchSpec | None,
+    runs: Sequence[Run],
+    keys: Sequence[str] | None,
+    with_points: Sequence[str] | None = None,
 ) -> ParallelCoordinates:
     """The runs over the chosen axes.
 
     Args:
         job: the job (its objective and metric definitions).
         search: the job's search (its ranges name the tuned hyperparameters), or None.
-        runs: every run of the job with its metric summaries, oldest first.
+        runs: every run of the job, oldest first, with its metric summaries where an axis
+            is a metric other than the objective (whose value the run itself holds).
         keys: the axes asked for (`hyperparameter:<name>`, `metric:<name>`), or None for
             the tuned hyperparameters (at most MAX_DEFAULT_HYPERPARAMETERS). The
             objective metric's axis is always the last one, asked for or not.
+        with_points: the names of the job's metrics with points (`metrics_with_points`);
+            None to read them from the runs' summaries.
 
     Returns:
         The dimensions, the runs with a value on at least one of them, and every key
@@ -150,7 +161,7 @@ def parallel_coordinates(
     """
     axes = {f"hyperparameter:{axis.name}": axis for axis in hyperparameter_axes(search, runs)}
     objective_key = f"metric:{job.objective_metric}"
-    metrics = [f"metric:{name}" for name in _metric_names(job, runs)]
+    metrics = [f"metric:{name}" for name in _metric_names(job, runs, with_points)]
     available = (*axes, *metrics)
     if keys is None:
         chosen = list(axes)[:MAX_DEFAULT_HYPERPARAMETERS]

@@ -374,6 +374,10 @@ class Storage(abc.ABC):
     def job_runs(self, job: Job) -> list[Run]:
         """Every run of the job, oldest first, without summaries or streams."""
 
+    @abc.abstractmethod
+    def metrics_with_points(self, job: Job) -> list[str]:
+        """The names of the job's metrics that have points in some run, sorted."""
+
     # Tags.
 
     @abc.abstractmethod

@@ -76,3 +76,13 @@ def test_one_runs_curve_with_the_earlier_runs_that_did_not_fail(backend: Storage
     assert read("run-0001") == [("run-0001", ((1, 0.1), (2, 1.5)))]
     assert read("manual") == [("manual", ())]
     assert read("nope") == read("a\x00b") == []
+
+
+def test_the_metrics_with_points_are_those_some_run_logged(backend: Storage) -> None:
+    job = _search_job(backend)
+    empty = backend.create_job(
+        JobSpec("e", "loss", "Minimize", "latest", "text", GAN_DEFINITIONS, {})
+    )
+
+    assert backend.metrics_with_points(job) == ["d_loss", "loss"]
+    assert backend.metrics_with_points(empty) == []

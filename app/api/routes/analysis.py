@@ -85,8 +85,13 @@ def read_parallel_coordinates(
     ] = None,
 ) -> ParallelCoordinatesPublic:
     """The runs over chosen hyperparameters and metrics, for parallel coordinates."""
+    objective = f"metric:{job.objective_metric}"
+    # A run holds its objective value; other metrics' values need every run's summaries,
+    # which cost most of this read at 1,000 runs, so they are read only when asked for.
+    summaries = any(k.startswith("metric:") and k != objective for k in dimension or ())
+    runs = _runs_with_metrics(storage, job) if summaries else storage.job_runs(job)
     found = parallel_coordinates(
-        job, search_of(job), _runs_with_metrics(storage, job), dimension or None
+        job, search_of(job), runs, dimension or None, storage.metrics_with_points(job)
     )
     return ParallelCoordinatesPublic(
         dimensions=[

@@ -216,6 +216,18 @@ def job_runs(conn: Connection, job: Job) -> list[Run]:
     return [run_of(row, job) for row in rows]
 
 
+def metrics_with_points(conn: Connection, job: Job) -> list[str]:
+    """The names of the job's metrics with points in some run, sorted."""
+    rows = conn.execute(
+        select(run_metrics.c.name)
+        .distinct()
+        .join(runs, runs.c.id == run_metrics.c.run_id)
+        .where(runs.c.job_id == job.id, run_metrics.c.count > 0)
+        .order_by(run_metrics.c.name)
+    )
+    return list(rows.scalars())
+
+
 def summaries(conn: Connection, run_ids: Sequence[int]) -> dict[int, tuple[MetricSummary, ...]]:
     """Each run's metric summaries, in the order the metrics first appeared."""
     if not run_ids:

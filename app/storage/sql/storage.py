@@ -554,6 +554,10 @@ class SqlStorage(Storage):
         with self._db.read() as conn:
             return runs_.job_runs(conn, job)
 
+    def metrics_with_points(self, job: Job) -> list[str]:
+        with self._db.read() as conn:
+            return runs_.metrics_with_points(conn, job)
+
     # Tags.
 
     def tags(self, job: Job, run: str | None = None) -> list[Tag]:
