@@ -12,13 +12,10 @@ from app.analysis.importance import Evaluator, importance
 from app.analysis.parallel import parallel_coordinates
 from app.api.deps import CanRead, JobDep, StorageDep
 from app.api.schemas.analysis import (
-    DimensionPublic,
     HistoryPublic,
-    HistoryRunPublic,
     ImportancePublic,
     ImportanceRowPublic,
     ParallelCoordinatesPublic,
-    ParallelRunPublic,
 )
 from app.api.schemas.common import error_responses
 from app.objective import qualifying_statuses
@@ -50,25 +47,7 @@ def read_history(job: JobDep, storage: StorageDep) -> HistoryPublic:
     """Each run's objective value with the best so far, by run index and by time."""
     best = storage.best_run(job, qualifying_statuses(include_in_progress=False))
     found = history(job, storage.job_runs(job), best.name if best else None)
-    return HistoryPublic(
-        metric_name=found.metric_name,
-        objective_type=found.objective_type,
-        runs=[
-            HistoryRunPublic(
-                name=r.name,
-                index=r.index,
-                status=r.status,
-                created_at=r.created_at,
-                ended_at=r.ended_at,
-                objective_value=r.objective_value,
-                best_by_index=r.best_by_index,
-                best_by_time=r.best_by_time,
-                new_best=r.new_best,
-            )
-            for r in found.runs
-        ],
-        best_run=found.best_run,
-    )
+    return HistoryPublic.model_validate(found, from_attributes=True)
 
 
 @router.get("/parallel-coordinates", responses=error_responses(404, 422))
@@ -93,31 +72,7 @@ def read_parallel_coordinates(
     found = parallel_coordinates(
         job, search_of(job), runs, dimension or None, storage.metrics_with_points(job)
     )
-    return ParallelCoordinatesPublic(
-        dimensions=[
-            DimensionPublic(
-                key=d.key,
-                name=d.name,
-                kind=d.kind,
-                scale=d.scale,
-                categories=list(d.categories) if d.categories is not None else None,
-                min=d.min,
-                max=d.max,
-                objective=d.objective,
-            )
-            for d in found.dimensions
-        ],
-        runs=[
-            ParallelRunPublic(
-                name=r.name,
-                status=r.status,
-                objective_value=r.objective_value,
-                values=list(r.values),
-            )
-            for r in found.runs
-        ],
-        available=list(found.available),
-    )
+    return ParallelCoordinatesPublic.model_validate(found, from_attributes=True)
 
 
 @router.get("/importance", responses=error_responses(404, 422))

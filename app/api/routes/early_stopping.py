@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app.analysis.early_stopping import explain_run
 from app.api.deps import CanRead, JobDep, StorageDep
 from app.api.schemas.common import error_responses
-from app.api.schemas.early_stopping import EarlyStoppingPublic, EarlyStoppingStepPublic
+from app.api.schemas.early_stopping import EarlyStoppingPublic
 
 router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}", tags=["runs"], dependencies=[CanRead])
 
@@ -16,26 +16,4 @@ router = APIRouter(prefix="/v1/jobs/{job}/runs/{run}", tags=["runs"], dependenci
 def read_early_stopping(job: JobDep, run: str, storage: StorageDep) -> EarlyStoppingPublic:
     """Why the run was (or was not) stopped early: its objective by step against the median."""
     found = explain_run(job, storage.get_run(job, run), storage.objective_curves(job, run))
-    return EarlyStoppingPublic(
-        run=found.run,
-        metric_name=found.metric_name,
-        objective_type=found.objective_type,
-        rule=found.rule,
-        stopped_early=found.stopped_early,
-        reason=found.reason,
-        min_runs=found.min_runs,
-        warmup_points=found.warmup_points,
-        stopped_at_step=found.stopped_at_step,
-        steps=[
-            EarlyStoppingStepPublic(
-                step=s.step,
-                value=s.value,
-                running_average=s.running_average,
-                median=s.median,
-                runs=s.runs,
-                worse=s.worse,
-            )
-            for s in found.steps
-        ],
-        earlier_runs=list(found.earlier_runs),
-    )
+    return EarlyStoppingPublic.model_validate(found, from_attributes=True)
