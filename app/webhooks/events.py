@@ -17,13 +17,17 @@ from app.errors import JobNotFound
 from app.objective import qualifying_statuses
 from app.records import Job, JobState, JobStatus, ObjectiveType, Run, RunStatus, StopCause
 from app.storage import Storage
+from app.storage.records import RunQuery, SortOrder
 from app.storage.webhook_records import WebhookEvent, WebhookEventKind
 
-__all__ = ["new_best", "record_job_end", "record_run_end", "run_end_events"]
+__all__ = ["best_before", "new_best", "record_job_end", "record_run_end", "run_end_events"]
 
 log = logging.getLogger("logmetrics.webhooks")
 
 _ENDED_JOB = (JobStatus.COMPLETED, JobStatus.STOPPED, JobStatus.FAILED)
+# Runs read at a time, best first, looking for the best that ended before a run: the
+# first page holds it unless that many better runs ended at or after it.
+_PAGE = 20
 
 
 def record_run_end(storage: Storage, job: Job, run: Run) -> None:
@@ -31,9 +35,9 @@ def record_run_end(storage: Storage, job: Job, run: Run) -> None:
     try:
         if not storage.webhooks(job):
             return
-        runs = storage.job_runs(job)
         best = storage.best_run(job, qualifying_statuses(include_in_progress=False))
-        for event in run_end_events(job, run, runs, best):
+        before = best_before(storage, job, run) if run.ended_at is not None else None
+        for event in run_end_events(job, run, before, best):
             storage.record_webhook_event(job, event)
     except JobNotFound:
         return  # deleted meanwhile, with its webhooks
@@ -65,8 +69,9 @@ def record_job_end(storage: Storage, job: Job, state: JobState) -> None:
         log.exception("could not record the webhook event of job %s's end", job.name)
 
 
-def run_end_events(job: Job, run: Run, runs: list[Run], best: Run | None) -> list[WebhookEvent]:
-    """The events `run`'s end makes, given the job's runs and best run after it."""
+def run_end_events(job: Job, run: Run, before: Run | None, best: Run | None) -> list[WebhookEvent]:
+    """The events `run`'s end makes, given the best run that ended before it
+    (`best_before`) and the job's best run after it."""
     payload = _common(job, best) | {
         "run": run.name,
         "run_status": run.status.value,
@@ -84,32 +89,51 @@ def run_end_events(job: Job, run: Run, runs: list[Run], best: Run | None) -> lis
                 WebhookEventKind.RUN_STOPPED_EARLY, f"run_stopped_early:{run.name}", payload
             )
         )
-    if new_best(job, run, runs):
+    if new_best(job, run, before):
         events.append(
             WebhookEvent(WebhookEventKind.NEW_BEST_RUN, f"new_best_run:{run.name}", payload)
         )
     return events
 
 
-def new_best(job: Job, run: Run, runs: list[Run]) -> bool:
+def best_before(storage: Storage, job: Job, run: Run) -> Run | None:
+    """The counting run with the best value among those that ended before `run` (by
+    end, then id), if any: the job's counting runs are read best first, a page at a
+    time, to the first that ended before it, not all of them.
+
+    Raises: JobNotFound.
+    """
+    counted = tuple(qualifying_statuses(include_in_progress=False))
+    order: SortOrder = "desc" if job.objective_type is ObjectiveType.MAXIMIZE else "asc"
+    cursor = None
+    while True:
+        query = RunQuery("objective", order, statuses=counted, limit=_PAGE, cursor=cursor)
+        page = storage.list_runs(job, query)
+        for other in page.runs:
+            if _ended_before(other, run):
+                return other
+        if page.next_cursor is None:
+            return None
+        cursor = page.next_cursor
+
+
+def new_best(job: Job, run: Run, before: Run | None) -> bool:
     """Whether `run` ended with a counting value strictly better than that of every run
-    that ended before it (the first such run is a new best)."""
+    that ended before it, `before` being the best of those (the first run is a new best)."""
     counted = qualifying_statuses(include_in_progress=False)
     if run.status not in counted or run.objective_value is None or run.ended_at is None:
         return False
-    mine = (run.ended_at, run.id)
-    earlier = [
-        r.objective_value
-        for r in runs
-        if r.id != run.id
-        and r.status in counted
-        and r.objective_value is not None
-        and r.ended_at is not None
-        and (r.ended_at, r.id) < mine
-    ]
-    if job.objective_type == ObjectiveType.MAXIMIZE.value:
-        return all(run.objective_value > value for value in earlier)
-    return all(run.objective_value < value for value in earlier)
+    if before is None or before.objective_value is None:
+        return True
+    if job.objective_type is ObjectiveType.MAXIMIZE:
+        return run.objective_value > before.objective_value
+    return run.objective_value < before.objective_value
+
+
+def _ended_before(other: Run, run: Run) -> bool:
+    if other.id == run.id or other.objective_value is None or other.ended_at is None:
+        return False
+    return run.ended_at is not None and (other.ended_at, other.id) < (run.ended_at, run.id)
 
 
 def _common(job: Job, best: Run | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import re
 
 from app.storage import create_storage
 from app.storage.webhook_records import WebhookEvent, WebhookEventKind
+from app.webhooks.events import best_before, new_best, record_run_end
 from tests.tuning.conftest import search_job_body
 
 SECRET = "s3cret-s3cret-s3cret"
@@ -160,3 +161,44 @@ def test_an_event_recorded_twice_is_delivered_once(
     deliveries = api.get("/v1/jobs/gan/webhooks").json()["webhooks"][0]["deliveries"]
     assert [(d["event"], d["status"]) for d in deliveries] == [("run_failed", "delivered")]
     assert len(receiver.received) == 1
+
+
+class _Counted:
+    """A storage that notes which of its reads are called."""
+
+    def __init__(self, storage):
+        self.storage = storage
+        self.calls = []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        return getattr(self.storage, name)
+
+
+def test_a_runs_end_reads_the_best_run_ended_before_it_not_every_run(
+    api, database_url, make_job, make_run, receiver_of
+):
+    make_job()
+    api.put("/v1/jobs/gan/webhooks", json={"webhooks": [{"url": receiver_of().url}]})
+    # Ended in this order; r2 is better than r1, which ended before it, and r3 is not.
+    for name, loss in (("r1", 0.5), ("r2", 0.3), ("r3", 0.4)):
+        make_run(name=name, log=f"Loss = {loss};\n", status="Completed")
+    storage = create_storage(database_url, sqlite_synchronous="NORMAL")
+    try:
+        counted = _Counted(storage)
+        job = storage.get_job("gan")
+        r1, r2, r3 = (storage.get_run(job, name) for name in ("r1", "r2", "r3"))
+
+        assert best_before(counted, job, r1) is None
+        assert best_before(counted, job, r2).name == "r1"
+        assert best_before(counted, job, r3).name == "r2"
+        assert [new_best(job, r, best_before(counted, job, r)) for r in (r1, r2, r3)] == [
+            True,
+            True,
+            False,
+        ]
+        counted.calls.clear()
+        record_run_end(counted, job, r3)
+        assert "job_runs" not in counted.calls and "list_runs" in counted.calls
+    finally:
+        storage.close()
