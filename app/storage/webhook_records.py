@@ -92,7 +92,8 @@ class WebhookEvent:
 
 @dataclass(frozen=True)
 class DueDelivery:
-    """A delivery this process claimed until `claimed_until`, with what sending needs."""
+    """A delivery this process claimed (under `claim`, which noting its attempt must
+    name), with what sending needs."""
 
     id: str
     claim: str

@@ -22,6 +22,7 @@ from urllib.parse import quote
 import httpx
 
 import app
+from app.config import Settings
 from app.errors import InvalidWebhook
 from app.storage.webhook_records import (
     DeliveryAttempt,
@@ -51,13 +52,17 @@ _ERROR_CHARS = 300
 _CLAIM_MARGIN = 30.0
 
 
+_SETTINGS = Settings.model_fields
+
+
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    """How deliveries are sent and retried (the `webhook_*` settings)."""
+    """How deliveries are sent and retried (the `webhook_*` settings, whose defaults
+    are its own)."""
 
-    timeout: float = 10.0
-    max_attempts: int = 8
-    backoff: float = 5.0
+    timeout: float = _SETTINGS["webhook_timeout_seconds"].default
+    max_attempts: int = _SETTINGS["webhook_max_attempts"].default
+    backoff: float = _SETTINGS["webhook_backoff_seconds"].default
     allow_loopback: bool = False
     public_url: str | None = None
 

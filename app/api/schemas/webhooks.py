@@ -9,31 +9,31 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.api.schemas.common import RequestBody
+from app.storage.webhook_records import WebhookEventKind
+from app.webhooks.addresses import MAX_URL_LENGTH
 
 __all__ = [
     "DeliveryPublic",
-    "EventName",
     "WebhookCreate",
     "WebhookPublic",
     "WebhooksPublic",
     "WebhooksUpdate",
 ]
 
-EventName = Literal["job_ended", "new_best_run", "run_failed", "run_stopped_early"]
-ALL_EVENTS: list[EventName] = ["job_ended", "new_best_run", "run_failed", "run_stopped_early"]
 MAX_WEBHOOKS = 10
 
 
 class WebhookCreate(RequestBody):
     url: str = Field(
         min_length=1,
-        max_length=2048,
+        max_length=MAX_URL_LENGTH,
         description="Where to POST: http or https, no user or password in it. It may not "
         "reach the service's own machine (loopback) or a link-local address. A secret: "
         "only callers who may manage the job read it back.",
     )
-    events: list[EventName] = Field(
-        default_factory=lambda: list(ALL_EVENTS),
+    # The storage's enum: the event names are written once, there.
+    events: list[WebhookEventKind] = Field(
+        default_factory=lambda: list(WebhookEventKind),
         min_length=1,
         max_length=4,
         description="The events to send (default: all): job_ended, new_best_run, "
@@ -63,7 +63,7 @@ class WebhooksUpdate(RequestBody):
 
 class DeliveryPublic(BaseModel):
     id: str = Field(description="The delivery's id, sent as X-Logmetrics-Delivery.")
-    event: EventName = Field(description="The event it tells of.")
+    event: WebhookEventKind = Field(description="The event it tells of.")
     status: Literal["pending", "delivered", "failed", "retrying"] = Field(
         description="`pending` (not tried yet), `retrying` (failed, tried again at "
         "next_attempt_at), `delivered` (a 2xx answer) or `failed` (every attempt failed)."
@@ -81,7 +81,7 @@ class WebhookPublic(BaseModel):
     url: str = Field(
         description="The URL; `scheme://host/…` for a caller who may not manage the job."
     )
-    events: list[EventName] = Field(description="The events it is sent.")
+    events: list[WebhookEventKind] = Field(description="The events it is sent.")
     format: Literal["json", "slack"] = Field(description="The body's form: json or slack.")
     signed: bool = Field(description="Whether a secret signs its bodies.")
     deliveries: list[DeliveryPublic] = Field(description="The latest 20, newest first.")
