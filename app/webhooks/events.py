@@ -97,9 +97,10 @@ def run_end_events(job: Job, run: Run, before: Run | None, best: Run | None) -> 
 
 
 def best_before(storage: Storage, job: Job, run: Run) -> Run | None:
-    """The counting run with the best value among those that ended before `run` (by
-    end, then id), if any: the job's counting runs are read best first, a page at a
-    time, to the first that ended before it, not all of them.
+    """The counting run with the best value among those that ended strictly before
+    `run` (runs that ended at the same instant are not before each other, as the job's
+    history has it: `app.analysis.history`), if any: the job's counting runs are read
+    best first, a page at a time, to the first that ended before it, not all of them.
 
     Raises: JobNotFound.
     """
@@ -133,7 +134,7 @@ def new_best(job: Job, run: Run, before: Run | None) -> bool:
 def _ended_before(other: Run, run: Run) -> bool:
     if other.id == run.id or other.objective_value is None or other.ended_at is None:
         return False
-    return run.ended_at is not None and (other.ended_at, other.id) < (run.ended_at, run.id)
+    return run.ended_at is not None and other.ended_at < run.ended_at
 
 
 def _common(job: Job, best: Run | None) -> dict[str, Any]:

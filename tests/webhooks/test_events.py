@@ -7,9 +7,11 @@ import hashlib
 import hmac
 import re
 
+from app.records import Point, RunStatus, StreamState
 from app.storage import create_storage
 from app.storage.webhook_records import WebhookEvent, WebhookEventKind
 from app.webhooks.events import best_before, new_best, record_run_end
+from tests.storage.factories import T0, T1, chunk
 from tests.tuning.conftest import search_job_body
 
 SECRET = "s3cret-s3cret-s3cret"
@@ -200,5 +202,34 @@ def test_a_runs_end_reads_the_best_run_ended_before_it_not_every_run(
         counted.calls.clear()
         record_run_end(counted, job, r3)
         assert "job_runs" not in counted.calls and "list_runs" in counted.calls
+    finally:
+        storage.close()
+
+
+def test_runs_that_end_at_one_instant_are_not_before_each_other(database_url, make_job):
+    """As the job's history has it: r1 and r2 end together after r0, so each is compared
+    with r0 alone, and both are new bests."""
+    make_job()
+    storage = create_storage(database_url, sqlite_synchronous="NORMAL")
+    try:
+        job = storage.get_job("gan")
+        for name, loss, ended in (("r0", 0.5, T0), ("r1", 0.3, T1), ("r2", 0.4, T1)):
+            run = storage.create_run(job, name, {})
+            data = f"Loss = {loss};\n".encode()
+            points = [Point("loss", loss, 1, 0, 0)]
+            storage.append_chunk(job, run, chunk(data, StreamState(len(data), 1), points))
+            storage.complete_run(job, run, RunStatus.COMPLETED, None, ended, ())
+        r0, r1, r2 = (storage.get_run(job, name) for name in ("r0", "r1", "r2"))
+
+        assert [getattr(best_before(storage, job, r), "name", None) for r in (r0, r1, r2)] == [
+            None,
+            "r0",
+            "r0",
+        ]
+        assert [new_best(job, r, best_before(storage, job, r)) for r in (r0, r1, r2)] == [
+            True,
+            True,
+            True,
+        ]
     finally:
         storage.close()
