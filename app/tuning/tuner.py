@@ -372,7 +372,9 @@ class Tuner:
         hyperband = search.strategy is SearchStrategy.HYPERBAND
         if not hyperband and search.early_stopping is not EarlyStopping.AUTO:
             return None
-        curves = self._storage.objective_curves(job)
+        # The median rule needs the run's curve and its earlier runs' only; Hyperband
+        # compares it with every run of its bracket.
+        curves = self._storage.objective_curves(job, None if hyperband else run)
         mine = next((c for c in curves if c.run == run), None)
         if mine is None or mine.status is not RunStatus.IN_PROGRESS or mine.search_index is None:
             return None

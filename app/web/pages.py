@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.analysis.early_stopping import rule_of
 from app.api.deps import PresetsDep, StorageDep, TunerDep
 from app.diagnostics import unmatched_hints
 from app.errors import NotFound
@@ -186,6 +187,7 @@ def read_run_page(
             d.name: rendering_of(d, found_job.log_format) for d in found_job.metric_definitions
         },
         "state": _run_state(found_job, found),
+        "rule": rule_of(found_job),
         "nav": "jobs",
     }
     return templates.TemplateResponse(request, "run.html", context)
