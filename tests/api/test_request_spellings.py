@@ -33,7 +33,15 @@ SPELLINGS: dict[type[BaseModel], dict[str, str | set[str]]] = {
         "log_format": {"log_format"},
         "environment": {"environment"},
         "search": {"search"},
+        "webhooks": {"webhooks"},
     },
+    schemas.WebhookCreate: {
+        "url": {"url"},
+        "events": {"events"},
+        "format": {"format"},
+        "secret": {"secret"},
+    },
+    schemas.WebhooksUpdate: {"webhooks": {"webhooks"}},
     schemas.RunCreate: {"name": {"name"}, "hyperparameters": {"hyperparameters"}},
     schemas.RunUpdate: {
         "status": {"status"},
@@ -145,6 +153,13 @@ _SEARCH = {
     "sagemaker": {"Region": "us-east-1"},
 }
 
+_WEBHOOK = {
+    "url": "https://hooks.example.com/t",
+    "events": ["job_ended"],
+    "format": "slack",
+    "secret": "a-long-random-secret",
+}
+
 # A valid body of each model, with every field given (snake_case).
 BODIES: dict[type[BaseModel], dict[str, Any]] = {
     schemas.MetricDefinitionCreate: _DEFINITION,
@@ -156,7 +171,10 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
         "log_format": "cloudwatch",
         "environment": {"SEED": "1"},
         "search": _SEARCH,
+        "webhooks": [_WEBHOOK],
     },
+    schemas.WebhookCreate: _WEBHOOK,
+    schemas.WebhooksUpdate: {"webhooks": [_WEBHOOK]},
     schemas.RunCreate: {"name": "run-0001", "hyperparameters": {"lr": 0.1}},
     schemas.RunUpdate: {
         "status": "Failed",

@@ -32,6 +32,7 @@ from app.api.schemas.definitions import (
     ObjectivePublic,
     definitions_of,
 )
+from app.api.schemas.early_stopping import EarlyStoppingPublic, EarlyStoppingStepPublic
 from app.api.schemas.jobs import (
     BestRunPublic,
     CompletionPublic,
@@ -83,6 +84,13 @@ from app.api.schemas.runs import (
     RunUpdate,
     StreamPublic,
 )
+from app.api.schemas.webhooks import (
+    DeliveryPublic,
+    WebhookCreate,
+    WebhookPublic,
+    WebhooksPublic,
+    WebhooksUpdate,
+)
 
 __all__ = [
     "BestRunPublic",
@@ -90,7 +98,10 @@ __all__ = [
     "CompletionPublic",
     "DefinitionsHistoryPublic",
     "DefinitionsVersionPublic",
+    "DeliveryPublic",
     "DimensionPublic",
+    "EarlyStoppingPublic",
+    "EarlyStoppingStepPublic",
     "ErrorPublic",
     "FinalMetricPublic",
     "GpuOfferCreate",
@@ -142,6 +153,10 @@ __all__ = [
     "SeriesPublic",
     "StreamPublic",
     "TrainingJobStatusCountersPublic",
+    "WebhookCreate",
+    "WebhookPublic",
+    "WebhooksPublic",
+    "WebhooksUpdate",
     "definitions_of",
     "error_responses",
 ]
